@@ -1,0 +1,1 @@
+//! voicebot-callcontrol (being built).

@@ -1,0 +1,1 @@
+//! voicebot-media (being built).

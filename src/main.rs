@@ -1,0 +1,3 @@
+//! The `voicebot` command.
+
+fn main() {}

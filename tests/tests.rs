@@ -1,0 +1,1 @@
+//! End-to-end tests of voicebot against the simulator.
