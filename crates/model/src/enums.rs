@@ -115,6 +115,8 @@ open_string_enum! {
     }
 }
 
+// The enum comes from a macro, so `#[default]` cannot mark the variant.
+#[allow(clippy::derivable_impls)]
 impl Default for DnType {
     fn default() -> Self {
         Self::None
@@ -157,6 +159,8 @@ open_string_enum! {
     }
 }
 
+// The enum comes from a macro, so `#[default]` cannot mark the variant.
+#[allow(clippy::derivable_impls)]
 impl Default for DiversionReason {
     fn default() -> Self {
         Self::None

@@ -8,6 +8,9 @@
 use crate::{Device, DeviceId, Dn, DnInfo, Participant, ParticipantId};
 
 /// A resolved call-control event.
+// Events are per call state change, not per audio frame: the size of a participant
+// inline is cheaper than boxing it on every event.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum PbxEvent {
