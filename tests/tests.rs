@@ -1,1 +1,3 @@
-//! End-to-end tests of voicebot against the simulator.
+//! End-to-end tests of voicebot: the binary and bots against the simulator.
+
+mod architecture;
