@@ -1,1 +1,9 @@
-//! placeholder
+//! Integration tests of the Call Control client against the simulator, over real
+//! sockets. Areas: token handling, REST endpoints and errors, the event stream
+//! through reconnects, and audio in both directions.
+
+mod audio;
+mod auth;
+mod events;
+mod rest;
+mod support;

@@ -1,1 +1,58 @@
-//! voicebot-sim (being built).
+//! A faithful 3CX V20 PBX simulator for tests and demos.
+//!
+//! This crate owns a real HTTP + WebSocket server (axum) that behaves as the 3CX
+//! Call Control API reference describes — token endpoint, `/callcontrol` snapshot,
+//! participants, `makecall`, participant actions with their state rules, the event
+//! WebSocket and the PCM audio streams — plus scripted callers ([`Caller`],
+//! [`Script`]), a journal of everything the PBX saw ([`Sim::journal`]) and fault
+//! injection ([`Faults`]). It depends on `voicebot-model` for every JSON shape and
+//! never on the client crates it helps test (`voicebot-callcontrol`, engine, bots),
+//! so it shares no client code with them.
+//!
+//! Design: one PBX model behind a std mutex (never held across `.await`), one
+//! media clock task ticking every 20 ms for all calls (no task or thread per call),
+//! and every timer on `tokio::time`, so tests may pause the clock. Where the
+//! reference is uncertain (its §11), [`SimConfig`] has a setting.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), voicebot_sim::SimError> {
+//! use voicebot_sim::Sim;
+//!
+//! let sim = Sim::start().await?;
+//! println!("PBX at {} (client {} / {})", sim.base_url(), sim.client_id(), sim.client_secret());
+//! let caller = sim.call_in("+15551234567").await?;
+//! caller.wait_connected().await?;
+//! caller.press("1").await?;
+//! caller.hang_up().await?;
+//! println!("{:?}", sim.journal());
+//! # Ok(())
+//! # }
+//! ```
+
+mod audio;
+mod auth;
+mod caller;
+mod calls;
+mod config;
+mod error;
+mod faults;
+mod journal;
+mod routes;
+mod script;
+mod sim;
+mod state;
+mod wav;
+mod xapi;
+
+pub use audio::{Gap, Heard, HeardSegment};
+pub use caller::{CallEnd, CallSpec, Caller, CallerState};
+pub use config::{
+    AudioConfig, Bursts, ExpiresInUnit, ExtensionSpec, FarEnd, FarEnds, GetStreamContent,
+    InboundMode, SimConfig,
+};
+pub use error::{Result, SimError};
+pub use faults::{Faults, RequestMatcher};
+pub use journal::{JournalEntry, JournalKind, StreamDirection};
+pub use script::{Script, Step};
+pub use sim::Sim;
+pub use wav::write_wav;

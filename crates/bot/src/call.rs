@@ -1,0 +1,234 @@
+//! [`Call`]: the handle a bot drives its call with.
+
+mod gather;
+mod play;
+mod record;
+mod route;
+
+use std::sync::{Arc, OnceLock};
+
+use tokio::sync::{broadcast, mpsc, oneshot};
+use voicebot_media::Frame;
+use voicebot_model::{Action, ActionRequest, AttachedData, DiversionReason};
+
+pub use gather::{Digits, GatherBuilder, GatherEnd};
+pub use play::{BargeIn, Interruption, PlayBuilder, PlayOutcome};
+pub use record::{Channels, RecordBuilder, RecordEnd, Recording};
+pub use route::RouteToBuilder;
+
+use crate::audio::{AudioOut, AudioSink, AudioStream};
+use crate::error::{CallError, CallResult};
+use crate::event::{CallEvent, CallEvents};
+use crate::info::CallInfo;
+use crate::message::{CallMessage, Reply};
+use crate::prompt::PromptSource;
+
+/// A live call. Cheap to clone; every clone drives the same call.
+///
+/// Verbs return builders you `.await`: `call.gather().max_digits(4).await?`. Each
+/// verb is carried out by the engine's call task; dropping a verb's future stops
+/// it (a prompt stops playing, a recording is finalised). Once the caller hangs
+/// up, every verb fails with [`CallError::Hangup`].
+#[derive(Debug, Clone)]
+pub struct Call {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    info: CallInfo,
+    messages: mpsc::Sender<CallMessage>,
+    // Weak, so that the streams end when the engine drops its senders.
+    events: broadcast::WeakSender<CallEvent>,
+    audio_in: broadcast::WeakSender<Frame>,
+    audio_out: mpsc::Sender<AudioOut>,
+    end: Arc<OnceLock<CallError>>,
+}
+
+impl Call {
+    pub(crate) fn new(
+        info: CallInfo,
+        messages: mpsc::Sender<CallMessage>,
+        events: broadcast::WeakSender<CallEvent>,
+        audio_in: broadcast::WeakSender<Frame>,
+        audio_out: mpsc::Sender<AudioOut>,
+        end: Arc<OnceLock<CallError>>,
+    ) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                info,
+                messages,
+                events,
+                audio_in,
+                audio_out,
+                end,
+            }),
+        }
+    }
+
+    /// Who is calling whom.
+    pub fn info(&self) -> &CallInfo {
+        &self.inner.info
+    }
+
+    /// Answers a ringing call. Route-point calls usually arrive already connected;
+    /// then this does nothing.
+    ///
+    /// # Errors
+    /// [`CallError::Rejected`] when the PBX refuses (the device has no direct
+    /// control); [`CallError::Hangup`] when the caller left.
+    ///
+    /// # Cancellation
+    /// Dropping the future after the request went out does not undo the answer.
+    pub async fn answer(&self) -> CallResult<()> {
+        self.request(|reply| CallMessage::Answer { reply }).await
+    }
+
+    /// Plays a prompt; see [`PlayBuilder`] for the options and outcome.
+    #[must_use = "a verb does nothing until awaited"]
+    pub fn play(&self, prompt: impl Into<PromptSource>) -> PlayBuilder {
+        PlayBuilder::new(self.clone(), prompt.into())
+    }
+
+    /// Collects digits (`play_and_get_digits`); see [`GatherBuilder`].
+    #[must_use = "a verb does nothing until awaited"]
+    pub fn gather(&self) -> GatherBuilder {
+        GatherBuilder::new(self.clone())
+    }
+
+    /// Records the caller; see [`RecordBuilder`].
+    #[must_use = "a verb does nothing until awaited"]
+    pub fn record(&self) -> RecordBuilder {
+        RecordBuilder::new(self.clone())
+    }
+
+    /// Routes the call to `destination` (`routeto`), optionally playing a prompt
+    /// while it rings; see [`RouteToBuilder`].
+    #[must_use = "a verb does nothing until awaited"]
+    pub fn route_to(&self, destination: impl Into<String>) -> RouteToBuilder {
+        RouteToBuilder::new(self.clone(), destination.into())
+    }
+
+    /// Transfers the connected call to `destination` (`transferto`). On success the
+    /// call leaves the bot (the call has [`CallError::Ended`] for later verbs).
+    ///
+    /// # Errors
+    /// [`CallError::Rejected`] when the PBX refuses or the transfer fails (the
+    /// caller is then still with the bot); [`CallError::Hangup`].
+    ///
+    /// # Cancellation
+    /// Dropping the future does not cancel a transfer the PBX already started.
+    pub async fn transfer(&self, destination: impl Into<String>) -> CallResult<()> {
+        self.action(Action::TransferTo, ActionRequest::to(destination))
+            .await
+    }
+
+    /// Diverts a *ringing* call to `destination` (`divert`) for `reason`.
+    ///
+    /// # Errors
+    /// [`CallError::Rejected`] when the call is already connected or the PBX
+    /// refuses; [`CallError::Hangup`].
+    ///
+    /// # Cancellation
+    /// As [`transfer`](Self::transfer).
+    pub async fn divert(
+        &self,
+        destination: impl Into<String>,
+        reason: DiversionReason,
+    ) -> CallResult<()> {
+        let request = ActionRequest {
+            reason: Some(reason),
+            ..ActionRequest::to(destination)
+        };
+        self.action(Action::Divert, request).await
+    }
+
+    /// Hangs up (`drop`). Later verbs fail with [`CallError::Ended`].
+    ///
+    /// # Errors
+    /// [`CallError::Hangup`] when the caller hung up first (harmless);
+    /// [`CallError::Rejected`] when the PBX refuses.
+    ///
+    /// # Cancellation
+    /// Dropping the future after the request went out does not stop the hang-up.
+    pub async fn hangup(&self) -> CallResult<()> {
+        self.action(Action::Drop, ActionRequest::default()).await
+    }
+
+    /// Attaches data to our leg (`attach_participant_data`), e.g. a CRM id for the
+    /// agent who gets the call next.
+    ///
+    /// # Errors
+    /// [`CallError::Rejected`] when the PBX refuses; [`CallError::Hangup`].
+    ///
+    /// # Cancellation
+    /// Dropping the future may or may not leave the data attached.
+    pub async fn attach_data(&self, data: AttachedData) -> CallResult<()> {
+        let request = ActionRequest {
+            attacheddata: Some(data),
+            ..ActionRequest::default()
+        };
+        self.action(Action::AttachParticipantData, request).await
+    }
+
+    /// Forgets digits the caller typed ahead; returns how many.
+    ///
+    /// # Errors
+    /// [`CallError::Hangup`] once the call has ended.
+    ///
+    /// # Cancellation
+    /// If cancelled after the request went out, the digits are still cleared.
+    pub async fn clear_digits(&self) -> CallResult<usize> {
+        self.request(|reply| CallMessage::ClearDigits { reply })
+            .await
+    }
+
+    /// The call's events from now on (digits, speech, marks, status, hang-up).
+    /// The stream is empty once the call has ended.
+    pub fn events(&self) -> CallEvents {
+        CallEvents::new(self.inner.events.upgrade().map(|sender| sender.subscribe()))
+    }
+
+    /// The caller's audio from now on, as 20 ms frames (lossy, bounded).
+    pub fn audio(&self) -> AudioStream {
+        AudioStream::new(self.inner.audio_in.upgrade().map(|sender| sender.subscribe()))
+    }
+
+    /// A sink for audio to the caller (streaming and AI bots).
+    pub fn audio_sink(&self) -> AudioSink {
+        AudioSink::new(self.inner.audio_out.clone(), self.clone())
+    }
+
+    /// Whether the call task has recorded an end (hang-up, transfer, shutdown).
+    pub fn is_ended(&self) -> bool {
+        self.inner.end.get().is_some() || self.inner.messages.is_closed()
+    }
+
+    pub(crate) async fn action(&self, action: Action, request: ActionRequest) -> CallResult<()> {
+        self.request(|reply| CallMessage::Action {
+            action,
+            request,
+            reply,
+        })
+        .await
+    }
+
+    /// Sends a message and waits for its reply.
+    pub(crate) async fn request<T>(
+        &self,
+        message: impl FnOnce(Reply<T>) -> CallMessage,
+    ) -> CallResult<T> {
+        let (reply, outcome) = oneshot::channel();
+        self.inner
+            .messages
+            .send(message(reply))
+            .await
+            .map_err(|_| self.end_cause())?;
+        outcome.await.unwrap_or_else(|_| Err(self.end_cause()))
+    }
+
+    /// Why the call task is gone: what it recorded, else `Ended`.
+    pub(crate) fn end_cause(&self) -> CallError {
+        self.inner.end.get().cloned().unwrap_or(CallError::Ended)
+    }
+}

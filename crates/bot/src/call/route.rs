@@ -1,0 +1,128 @@
+//! `route_to`: [`RouteToBuilder`].
+
+use std::future::{Future, IntoFuture};
+use std::pin::Pin;
+use std::time::Duration;
+
+use voicebot_model::{Action, ActionRequest, DiversionReason};
+
+use crate::error::CallResult;
+use crate::message::{CallMessage, Loops, PlayRequest};
+use crate::prompt::PromptSource;
+use crate::{BargeIn, Call};
+
+/// A `route_to` (`routeto`) to `.await`.
+///
+/// As 3CX's sample IVR does, a prompt (ringback, "please hold") can loop while the
+/// destination rings; it stops when the route succeeds or fails. On success our leg
+/// is dropped, since the caller now talks to the destination.
+///
+/// ```no_run
+/// # use std::time::Duration;
+/// # use voicebot_bot::{Call, CallError};
+/// # async fn example(call: Call) -> Result<(), CallError> {
+/// match call.route_to("200").prompt("prompts/hold.wav").timeout(Duration::from_secs(30)).await {
+///     Ok(()) => {}
+///     Err(CallError::Rejected { .. }) => { call.play("prompts/nobody.wav").await?; }
+///     Err(other) => return Err(other),
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+#[must_use = "a verb does nothing until awaited"]
+pub struct RouteToBuilder {
+    call: Call,
+    request: ActionRequest,
+    prompt: Option<PromptSource>,
+    drop_after: bool,
+}
+
+impl RouteToBuilder {
+    pub(crate) fn new(call: Call, destination: String) -> Self {
+        Self {
+            call,
+            request: ActionRequest::to(destination),
+            prompt: None,
+            drop_after: true,
+        }
+    }
+
+    /// Loops `prompt` while the destination rings.
+    pub fn prompt(mut self, prompt: impl Into<PromptSource>) -> Self {
+        self.prompt = Some(prompt.into());
+        self
+    }
+
+    /// How long the destination may ring.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.request.timeout = Some(u32::try_from(timeout.as_secs()).unwrap_or(u32::MAX));
+        self
+    }
+
+    /// The reason given to the PBX.
+    pub fn reason(mut self, reason: DiversionReason) -> Self {
+        self.request.reason = Some(reason);
+        self
+    }
+
+    /// Whether to drop our leg after a successful route (default true).
+    pub fn drop_after(mut self, drop_after: bool) -> Self {
+        self.drop_after = drop_after;
+        self
+    }
+}
+
+impl IntoFuture for RouteToBuilder {
+    type Output = CallResult<()>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send>>;
+
+    /// Routes the call; resolves when the route attempt ends.
+    ///
+    /// # Errors
+    /// [`CallError::Rejected`](crate::CallError::Rejected) when the destination
+    /// does not take the call (the caller is still with the bot: play something
+    /// else or try another route); [`CallError::Hangup`](crate::CallError::Hangup).
+    ///
+    /// # Cancellation
+    /// Dropping the future stops the prompt; a route the PBX already started may
+    /// still complete.
+    fn into_future(self) -> Self::IntoFuture {
+        let Self {
+            call,
+            request,
+            prompt,
+            drop_after,
+        } = self;
+        Box::pin(async move {
+            let route = call.action(Action::RouteTo, request);
+            match prompt {
+                None => route.await?,
+                Some(prompt) => {
+                    let request = PlayRequest {
+                        prompt,
+                        loops: Loops::Forever,
+                        barge_in: BargeIn::NONE,
+                    };
+                    let ringing = call.request(|reply| CallMessage::Play { request, reply });
+                    tokio::pin!(route, ringing);
+                    tokio::select! {
+                        // Leaving the select drops the prompt's future: it stops.
+                        routed = &mut route => routed?,
+                        played = &mut ringing => {
+                            // Only an error (hang-up) ends a looping prompt early.
+                            played?;
+                            route.await?;
+                        }
+                    }
+                }
+            }
+            if drop_after {
+                // The PBX may already have removed our leg; any failure is moot.
+                if let Err(error) = call.action(Action::Drop, ActionRequest::default()).await {
+                    tracing::debug!(%error, "dropping our leg after routeto");
+                }
+            }
+            Ok(())
+        })
+    }
+}

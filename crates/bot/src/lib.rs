@@ -1,0 +1,82 @@
+//! The bot author's API for voicebot.
+//!
+//! A bot implements [`Bot`] (or is a closure wrapped by [`bot_fn`]) and drives its
+//! call through a [`Call`]: verbs (`answer`, `play`, `gather`, `record`,
+//! `transfer`, `route_to`, `divert`, `hangup`, `attach_data`) that return builders
+//! you `.await`, plus [`Call::events`], [`Call::audio`] and [`Call::audio_sink`] for
+//! streaming bots. Outcomes ([`PlayOutcome`], [`Digits`], [`Recording`]) are values;
+//! failures are [`CallError`]s; a hang-up is a normal end. [`BotRegistry`] lets
+//! bots plug in by name with their own typed configuration.
+//!
+//! This crate depends on `voicebot-model` and `voicebot-media` only, never on the
+//! PBX client or the engine, and re-exports what bots need, so bot crates depend on
+//! it alone.
+//!
+//! # Design
+//!
+//! `Call` is a remote control. Each verb sends one [`message::CallMessage`] with a
+//! `oneshot` reply down a bounded channel to the call task the engine runs, as
+//! songbird's `TrackHandle` does; dropping a verb's future closes its reply, which
+//! tells the engine to stop that work. Messages are coarse (a whole `play`,
+//! `gather` or `record`) because the logic behind them is engine-side state: the
+//! digit queue with its type-ahead and the media pacer. The gather state machine
+//! itself is `voicebot_dispatch::gather`, tested there under a paused clock; the
+//! engine only adapts its media task as the prompter. Verbs built from several
+//! messages (`route_to`: a looping prompt raced against `routeto`, then `drop`) are
+//! composed here.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use voicebot_bot::{bot_fn, Bot, BotError, Call};
+//!
+//! async fn menu(call: Call) -> Result<(), BotError> {
+//!     let choice = call
+//!         .gather()
+//!         .prompt("prompts/menu.wav")
+//!         .max_digits(1)
+//!         .timeout(Duration::from_secs(5))
+//!         .tries(3)
+//!         .await?;
+//!     match choice.as_str() {
+//!         "1" => call.transfer("100").await?,
+//!         "2" => call.route_to("200").prompt("prompts/hold.wav").await?,
+//!         _ => call.hangup().await?,
+//!     }
+//!     Ok(())
+//! }
+//!
+//! let bot = bot_fn(menu);
+//! # fn takes(_: impl Bot) {}
+//! # takes(bot);
+//! ```
+
+#![deny(missing_docs)]
+
+mod audio;
+mod bot;
+mod call;
+mod error;
+mod event;
+mod info;
+pub mod message;
+mod prompt;
+mod registry;
+#[cfg(test)]
+mod testutil;
+
+pub use async_trait::async_trait;
+pub use tokio_stream::{Stream, StreamExt};
+pub use voicebot_media::{Frame, Prompt};
+pub use voicebot_model::{AttachedData, Digit, DiversionReason, Dn, ParticipantId, ParticipantStatus};
+
+pub use crate::audio::{AudioOut, AudioSink, AudioStream};
+pub use crate::bot::{Bot, BotFn, bot_fn};
+pub use crate::call::{
+    BargeIn, Call, Channels, Digits, GatherBuilder, GatherEnd, Interruption, PlayBuilder,
+    PlayOutcome, RecordBuilder, RecordEnd, Recording, RouteToBuilder,
+};
+pub use crate::error::{BotConfigError, BotError, CallError, CallResult, ErrorSource};
+pub use crate::event::{CallEvent, CallEvents};
+pub use crate::info::{CallInfo, Direction};
+pub use crate::prompt::PromptSource;
+pub use crate::registry::BotRegistry;

@@ -1,0 +1,256 @@
+//! The protocol between a [`Call`] handle and the engine's call task.
+//!
+//! Bot authors never use this module; the engine serves it. [`call_channel`] makes
+//! a `Call` and the [`CallEndpoint`] the engine keeps. Each verb sends one
+//! [`CallMessage`] with a `oneshot` reply, as songbird's `TrackHandle` sends
+//! `TrackCommand`s.
+//!
+//! Rules for the engine:
+//! - **Serve messages concurrently.** A message's work (a prompt, a `routeto`
+//!   request) must not hold up later messages: `route_to` plays a prompt *while* its
+//!   `routeto` request is pending.
+//! - **A closed reply means "stop".** When the bot drops a verb's future, its reply
+//!   sender closes (`oneshot::Sender::closed`). Stop the work then: stop the prompt,
+//!   stop and finalise the recording. HTTP actions already sent may complete.
+//! - **Record why the call ended** with [`CallEndpoint::end`] before dropping the
+//!   endpoint, so verbs fail with `Hangup`, `Ended` or `Shutdown` rather than a guess.
+//! - **Feed the streams:** send every [`CallEvent`] on `events` (digits once,
+//!   whichever path reported them), every caller frame on `audio_in`, and play
+//!   `audio_out` items between prompts. Sending to a broadcast channel without
+//!   subscribers is not an error; ignore it.
+
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use tokio::sync::{broadcast, mpsc, oneshot};
+use voicebot_media::Frame;
+use voicebot_model::{Action, ActionRequest, Digit};
+
+use crate::audio::AudioOut;
+use crate::call::{BargeIn, Channels, Digits, PlayOutcome, Recording};
+use crate::error::CallError;
+use crate::{Call, CallEvent, CallInfo, PromptSource};
+
+/// Where the engine sends a message's outcome.
+pub type Reply<T> = oneshot::Sender<Result<T, CallError>>;
+
+/// Decides whether gathered digits are acceptable (the same shape as
+/// `voicebot_dispatch::Validator`, so the engine passes it through).
+pub type Validator = Arc<dyn Fn(&str) -> bool + Send + Sync>;
+
+/// One request from a [`Call`] to its call task.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum CallMessage {
+    /// Answer a ringing call (`answer`). Reply `Ok` at once when the call is
+    /// already connected.
+    Answer {
+        /// `Ok` once connected.
+        reply: Reply<()>,
+    },
+    /// Play a prompt. Reply with how it ended; the digit that interrupted a prompt
+    /// stays in the call's digit queue (type-ahead).
+    Play {
+        /// What and how.
+        request: PlayRequest,
+        /// The outcome.
+        reply: Reply<PlayOutcome>,
+    },
+    /// Collect digits: run `voicebot_dispatch::gather` over the call's digit queue
+    /// with the media task as its prompter. Reply with the digits (empty when every
+    /// try failed).
+    Gather {
+        /// The settings, already checked (`min_digits <= max_digits`, tries >= 1).
+        request: GatherRequest,
+        /// The digits.
+        reply: Reply<Digits>,
+    },
+    /// Record the caller into a WAV file. Reply when it ends (maximum length,
+    /// silence, terminator, or hang-up: then the file is finalised and the reply
+    /// is still `Ok` with `RecordEnd::Hangup`).
+    Record {
+        /// The settings, path already expanded.
+        request: RecordRequest,
+        /// The finished recording.
+        reply: Reply<Recording>,
+    },
+    /// A participant action on our leg (`drop`, `transferto`, `routeto`, `divert`,
+    /// `attach_participant_data`). Reply `Ok` on `finalstatus: Success`, otherwise
+    /// `Rejected` with the status and `reasontext`. After a successful `drop` the
+    /// call has `Ended`.
+    Action {
+        /// Which action.
+        action: Action,
+        /// Its body.
+        request: ActionRequest,
+        /// `Ok` when the PBX carried it out.
+        reply: Reply<()>,
+    },
+    /// Forget unread digits (type-ahead). Reply with how many were dropped.
+    ClearDigits {
+        /// The count.
+        reply: Reply<usize>,
+    },
+    /// Discard outgoing audio queued from the `AudioSink` (drain `audio_out` and the
+    /// pacer). Reply with the number of frames discarded.
+    ClearAudio {
+        /// The count.
+        reply: Reply<usize>,
+    },
+}
+
+/// How many times to play a prompt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Loops {
+    /// This many times (at least once).
+    Count(u32),
+    /// Until stopped (the reply is closed) or interrupted.
+    Forever,
+}
+
+/// A [`CallMessage::Play`] request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlayRequest {
+    /// What to play.
+    pub prompt: PromptSource,
+    /// How many times.
+    pub loops: Loops,
+    /// What may interrupt it.
+    pub barge_in: BargeIn,
+}
+
+/// A [`CallMessage::Gather`] request; maps one to one onto
+/// `voicebot_dispatch::GatherSpec<PromptSource>`.
+#[derive(Clone)]
+pub struct GatherRequest {
+    /// Played at the start of each try.
+    pub prompt: Option<PromptSource>,
+    /// Played after a try with invalid input.
+    pub invalid_prompt: Option<PromptSource>,
+    /// Fewest digits accepted.
+    pub min_digits: usize,
+    /// Most digits collected.
+    pub max_digits: usize,
+    /// Wait for the first digit after the prompt.
+    pub first_digit_timeout: Duration,
+    /// Wait for each further digit.
+    pub inter_digit_timeout: Duration,
+    /// Keys that end input.
+    pub terminators: Vec<Digit>,
+    /// Whether input must end with a terminator.
+    pub terminator_required: bool,
+    /// How many tries.
+    pub tries: u32,
+    /// What may interrupt the prompts.
+    pub barge_in: BargeIn,
+    /// Extra check on the digits.
+    pub validator: Option<Validator>,
+}
+
+impl std::fmt::Debug for GatherRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GatherRequest")
+            .field("prompt", &self.prompt)
+            .field("min_digits", &self.min_digits)
+            .field("max_digits", &self.max_digits)
+            .field("first_digit_timeout", &self.first_digit_timeout)
+            .field("inter_digit_timeout", &self.inter_digit_timeout)
+            .field("terminators", &self.terminators)
+            .field("terminator_required", &self.terminator_required)
+            .field("tries", &self.tries)
+            .field("barge_in", &self.barge_in)
+            .field("validator", &self.validator.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A [`CallMessage::Record`] request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordRequest {
+    /// Where to write the WAV file (8 kHz, 16-bit).
+    pub path: PathBuf,
+    /// Stop after this long.
+    pub max_length: Duration,
+    /// Stop after this much continuous silence, if set.
+    pub silence_timeout: Option<Duration>,
+    /// Keys that stop the recording (not recorded).
+    pub terminators: Vec<Digit>,
+    /// Play a short beep before recording.
+    pub beep: bool,
+    /// Mono (caller only) or stereo (caller left, what we played right).
+    pub channels: Channels,
+    /// Cut leading and trailing silence from the file.
+    pub trim_silence: bool,
+}
+
+/// The engine's end of a call: what it reads and feeds.
+#[derive(Debug)]
+pub struct CallEndpoint {
+    /// Requests from the bot, in order.
+    pub messages: mpsc::Receiver<CallMessage>,
+    /// Send every call event here.
+    pub events: broadcast::Sender<CallEvent>,
+    /// Send every frame heard from the caller here.
+    pub audio_in: broadcast::Sender<Frame>,
+    /// Audio the bot streams to the caller.
+    pub audio_out: mpsc::Receiver<AudioOut>,
+    end: Arc<OnceLock<CallError>>,
+}
+
+impl CallEndpoint {
+    /// Records why the call ended; verbs started from now on, and those whose reply
+    /// is dropped, fail with this error. The first cause recorded wins.
+    pub fn end(&self, cause: CallError) {
+        let _ = self.end.set(cause);
+    }
+}
+
+/// Channel capacities of a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChannelCapacity {
+    /// Pending requests (verbs in flight).
+    pub messages: usize,
+    /// Events buffered per subscriber.
+    pub events: usize,
+    /// Caller frames buffered per audio subscriber (50 = 1 s).
+    pub audio_in: usize,
+    /// Outgoing frames buffered before `AudioSink::send` waits (25 = 500 ms).
+    pub audio_out: usize,
+}
+
+impl Default for ChannelCapacity {
+    fn default() -> Self {
+        Self {
+            messages: 16,
+            events: 64,
+            audio_in: 50,
+            audio_out: 25,
+        }
+    }
+}
+
+/// Makes the [`Call`] handed to the bot and the [`CallEndpoint`] the engine serves.
+pub fn call_channel(info: CallInfo, capacity: ChannelCapacity) -> (Call, CallEndpoint) {
+    let (messages, message_receiver) = mpsc::channel(capacity.messages.max(1));
+    let (events, _) = broadcast::channel(capacity.events.max(1));
+    let (audio_in, _) = broadcast::channel(capacity.audio_in.max(1));
+    let (audio_out, audio_out_receiver) = mpsc::channel(capacity.audio_out.max(1));
+    let end = Arc::new(OnceLock::new());
+    let call = Call::new(
+        info,
+        messages,
+        events.downgrade(),
+        audio_in.downgrade(),
+        audio_out,
+        Arc::clone(&end),
+    );
+    let endpoint = CallEndpoint {
+        messages: message_receiver,
+        events,
+        audio_in,
+        audio_out: audio_out_receiver,
+        end,
+    };
+    (call, endpoint)
+}

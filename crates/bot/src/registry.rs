@@ -1,0 +1,188 @@
+//! [`BotRegistry`]: bot names to factories, so bots plug in without engine changes.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+
+use crate::bot::Bot;
+use crate::error::BotConfigError;
+
+type Factory = Box<dyn Fn(toml::Value) -> Result<Arc<dyn Bot>, BotConfigError> + Send + Sync>;
+
+/// Maps bot names (as used in the engine's TOML) to factories that build a bot
+/// from its own typed configuration.
+///
+/// ```
+/// use serde::Deserialize;
+/// use voicebot_bot::{async_trait, Bot, BotError, BotRegistry, Call};
+///
+/// #[derive(Deserialize)]
+/// struct Config { greeting: String }
+///
+/// struct Greeter { config: Config }
+///
+/// #[async_trait]
+/// impl Bot for Greeter {
+///     async fn handle(&self, call: Call) -> Result<(), BotError> {
+///         call.play(self.config.greeting.as_str()).await?;
+///         Ok(())
+///     }
+/// }
+///
+/// let mut registry = BotRegistry::new();
+/// registry.register("greeter", |config: Config| Greeter { config });
+/// let config: toml::Value = toml::from_str(r#"greeting = "hello.wav""#).unwrap();
+/// assert!(registry.build("greeter", config).is_ok());
+/// ```
+#[derive(Default)]
+pub struct BotRegistry {
+    factories: BTreeMap<String, Factory>,
+}
+
+impl BotRegistry {
+    /// An empty registry.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Registers `name`, built by `factory` from a configuration of type `C`
+    /// deserialised from the bot's TOML table. A later registration of the same
+    /// name replaces the earlier one.
+    pub fn register<C, B>(&mut self, name: &str, factory: fn(C) -> B) -> &mut Self
+    where
+        C: DeserializeOwned + 'static,
+        B: Bot,
+    {
+        let bot = name.to_owned();
+        self.register_fn(name, move |value| {
+            let config = C::deserialize(value).map_err(|error| config_error(&bot, &error))?;
+            Ok(Arc::new(factory(config)) as Arc<dyn Bot>)
+        })
+    }
+
+    /// Registers `name` with a factory that reads the raw TOML itself.
+    pub fn register_fn<F>(&mut self, name: &str, factory: F) -> &mut Self
+    where
+        F: Fn(toml::Value) -> Result<Arc<dyn Bot>, BotConfigError> + Send + Sync + 'static,
+    {
+        if self.factories.insert(name.to_owned(), Box::new(factory)).is_some() {
+            tracing::warn!(bot = name, "bot registered twice; the last registration wins");
+        }
+        self
+    }
+
+    /// Builds the bot `name` from `config` (its TOML table; an empty table when the
+    /// configuration has none).
+    ///
+    /// # Errors
+    /// [`BotConfigError`] naming the bot, and the key when known, if no such bot
+    /// is registered or its configuration does not fit.
+    pub fn build(&self, name: &str, config: toml::Value) -> Result<Arc<dyn Bot>, BotConfigError> {
+        match self.factories.get(name) {
+            Some(factory) => factory(config),
+            None => Err(BotConfigError::new(
+                name,
+                None,
+                format!("no bot of this name (known: {})", self.names().collect::<Vec<_>>().join(", ")),
+            )),
+        }
+    }
+
+    /// The registered names, sorted.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.factories.keys().map(String::as_str)
+    }
+}
+
+impl fmt::Debug for BotRegistry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.names()).finish()
+    }
+}
+
+/// serde names the key in backticks (`missing field `greeting``); take it from there.
+fn config_error(bot: &str, error: &toml::de::Error) -> BotConfigError {
+    let message = error.message().trim().to_owned();
+    let key = message.split('`').nth(1).filter(|key| !key.is_empty());
+    BotConfigError::new(bot, key, message.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::Deserialize;
+
+    use super::*;
+    use crate::bot_fn;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct MenuConfig {
+        greeting: String,
+        #[serde(default)]
+        tries: u32,
+    }
+
+    fn menu(config: MenuConfig) -> impl Bot {
+        let greeting = config.greeting;
+        let _ = config.tries;
+        bot_fn(move |call| {
+            let greeting = greeting.clone();
+            async move {
+                call.play(greeting.as_str()).await?;
+                Ok(())
+            }
+        })
+    }
+
+    fn registry() -> BotRegistry {
+        let mut registry = BotRegistry::new();
+        registry.register("menu", menu);
+        registry
+    }
+
+    fn table(text: &str) -> toml::Value {
+        toml::Value::Table(toml::from_str(text).unwrap())
+    }
+
+    #[test]
+    fn builds_a_bot_from_its_typed_config() {
+        assert!(registry().build("menu", table("greeting = 'hi.wav'\ntries = 3")).is_ok());
+        assert_eq!(registry().names().collect::<Vec<_>>(), ["menu"]);
+    }
+
+    #[test]
+    fn a_missing_key_is_named() {
+        let error = registry().build("menu", table("tries = 3")).err().unwrap();
+        assert_eq!(error.bot, "menu");
+        assert_eq!(error.key.as_deref(), Some("greeting"));
+    }
+
+    #[test]
+    fn an_unknown_key_is_named() {
+        let error = registry()
+            .build("menu", table("greeting = 'a'\ngretting = 'b'"))
+            .err()
+            .unwrap();
+        assert_eq!(error.key.as_deref(), Some("gretting"));
+    }
+
+    #[test]
+    fn an_unknown_bot_is_an_error_naming_it() {
+        let error = registry().build("nope", table("")).err().unwrap();
+        assert_eq!(error.bot, "nope");
+        assert!(error.message.contains("menu"), "{}", error.message);
+    }
+
+    #[test]
+    fn raw_factories_can_check_config_themselves() {
+        let mut registry = BotRegistry::new();
+        registry.register_fn("strict", |value| match value.get("dn") {
+            Some(_) => Ok(Arc::new(bot_fn(|_call| async { Ok(()) })) as Arc<dyn Bot>),
+            None => Err(BotConfigError::new("strict", Some("dn"), "required")),
+        });
+        let error = registry.build("strict", table("")).err().unwrap();
+        assert_eq!(error.to_string(), "bot `strict`, key `dn`: required");
+    }
+}

@@ -1,0 +1,291 @@
+//! [`ClientBuilder`]: every knob of the client, with defaults that suit a real PBX.
+
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+use url::Url;
+
+use crate::auth::{ExpiresInUnit, Secret, TokenProvider};
+use crate::client::{Client, Core};
+use crate::error::BuildError;
+use crate::retry::RetryPolicy;
+
+/// Settings read by the running client.
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    pub(crate) request_timeout: Duration,
+    pub(crate) get_retry: RetryPolicy,
+    pub(crate) ping_interval: Duration,
+    pub(crate) dead_after_pings: u32,
+    pub(crate) reconnect_initial: Duration,
+    pub(crate) reconnect_max: Duration,
+    pub(crate) audio_open_timeout: Duration,
+    pub(crate) audio_open_initial: Duration,
+    pub(crate) audio_open_max: Duration,
+    pub(crate) audio_out_buffer: usize,
+    pub(crate) event_buffer: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            request_timeout: Duration::from_secs(10),
+            get_retry: RetryPolicy::default(),
+            ping_interval: Duration::from_secs(5),
+            dead_after_pings: 3,
+            reconnect_initial: Duration::from_millis(500),
+            reconnect_max: Duration::from_secs(30),
+            audio_open_timeout: Duration::from_secs(10),
+            audio_open_initial: Duration::from_millis(50),
+            audio_open_max: Duration::from_millis(500),
+            audio_out_buffer: 32,
+            event_buffer: 1024,
+        }
+    }
+}
+
+/// Builds a [`Client`]. Created by [`Client::builder`]; setters consume and return
+/// the builder.
+#[derive(Debug)]
+#[must_use]
+pub struct ClientBuilder {
+    base_url: String,
+    credentials: Option<(String, Secret)>,
+    expires_in_unit: ExpiresInUnit,
+    refresh_fraction: f64,
+    connect_timeout: Duration,
+    cancel: Option<CancellationToken>,
+    settings: Settings,
+}
+
+impl ClientBuilder {
+    pub(crate) fn new(base_url: impl Into<String>) -> Self {
+        Self {
+            base_url: base_url.into(),
+            credentials: None,
+            expires_in_unit: ExpiresInUnit::Auto,
+            refresh_fraction: 0.8,
+            connect_timeout: Duration::from_secs(5),
+            cancel: None,
+            settings: Settings::default(),
+        }
+    }
+
+    /// The API client's id (also its route point DN) and secret (the API key).
+    pub fn credentials(mut self, client_id: impl Into<String>, secret: impl Into<Secret>) -> Self {
+        self.credentials = Some((client_id.into(), secret.into()));
+        self
+    }
+
+    /// How to read the token's `expires_in` when it is not a JWT (default
+    /// [`ExpiresInUnit::Auto`]; see that type for the rule).
+    pub fn expires_in_unit(mut self, unit: ExpiresInUnit) -> Self {
+        self.expires_in_unit = unit;
+        self
+    }
+
+    /// Fraction of a token's lifetime after which it is refreshed (default 0.8).
+    pub fn token_refresh_fraction(mut self, fraction: f64) -> Self {
+        self.refresh_fraction = fraction;
+        self
+    }
+
+    /// Timeout of each REST request, including reading its body (default 10 s).
+    /// Audio streams are exempt after their response headers arrive.
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.settings.request_timeout = timeout;
+        self
+    }
+
+    /// TCP/TLS connect timeout (default 5 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Retry policy of GET requests (default: 3 attempts, 200 ms → 2 s).
+    pub fn get_retry(mut self, policy: RetryPolicy) -> Self {
+        self.settings.get_retry = policy;
+        self
+    }
+
+    /// Interval of WebSocket pings (default 5 s, as 3CX's own client).
+    pub fn ping_interval(mut self, interval: Duration) -> Self {
+        self.settings.ping_interval = interval;
+        self
+    }
+
+    /// A socket silent (no pong, no frame) for this many ping intervals is dead
+    /// (default 3).
+    pub fn dead_after_pings(mut self, intervals: u32) -> Self {
+        self.settings.dead_after_pings = intervals;
+        self
+    }
+
+    /// Reconnect delays of the event socket: doubling from `initial` to `max`,
+    /// jittered (default 0.5 s → 30 s).
+    pub fn reconnect_backoff(mut self, initial: Duration, max: Duration) -> Self {
+        self.settings.reconnect_initial = initial;
+        self.settings.reconnect_max = max;
+        self
+    }
+
+    /// How long [`Client::audio_from`] keeps retrying 404/424 while the leg connects
+    /// (default 10 s; delays 50 ms → 500 ms).
+    pub fn audio_open_timeout(mut self, timeout: Duration) -> Self {
+        self.settings.audio_open_timeout = timeout;
+        self
+    }
+
+    /// How many chunks [`crate::AudioOut::send`] may queue before it waits (default 32).
+    pub fn audio_out_buffer(mut self, chunks: usize) -> Self {
+        self.settings.audio_out_buffer = chunks;
+        self
+    }
+
+    /// How many events each [`crate::EventStream`] may hold unread before the event
+    /// task waits for it (default 1024). Events are never dropped.
+    pub fn event_buffer(mut self, events: usize) -> Self {
+        self.settings.event_buffer = events;
+        self
+    }
+
+    /// Stops the client's background tasks when `token` is cancelled (a child token
+    /// is used, so the client's own shutdown does not cancel the parent).
+    pub fn cancellation(mut self, token: CancellationToken) -> Self {
+        self.cancel = Some(token);
+        self
+    }
+
+    /// Builds the client. Installs rustls' ring provider as the process default if
+    /// none is installed yet, so every binary and test gets TLS without set-up.
+    ///
+    /// # Errors
+    /// [`BuildError`] for a bad base URL, missing credentials, a zero interval or
+    /// buffer, or an HTTP client that cannot be built.
+    pub fn build(self) -> Result<Client, BuildError> {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let base = parse_base(&self.base_url)?;
+        let (client_id, secret) = self.credentials.ok_or(BuildError::MissingCredentials)?;
+        let settings = self.settings;
+        for (name, zero) in [
+            ("ping_interval", settings.ping_interval.is_zero()),
+            ("request_timeout", settings.request_timeout.is_zero()),
+            ("dead_after_pings", settings.dead_after_pings == 0),
+            ("audio_out_buffer", settings.audio_out_buffer == 0),
+            ("event_buffer", settings.event_buffer == 0),
+            ("get_retry.max_attempts", settings.get_retry.max_attempts == 0),
+        ] {
+            if zero {
+                return Err(BuildError::Setting {
+                    name,
+                    reason: "must not be zero".to_owned(),
+                });
+            }
+        }
+        if !(0.1..=1.0).contains(&self.refresh_fraction) {
+            return Err(BuildError::Setting {
+                name: "token_refresh_fraction",
+                reason: format!("{} is not within 0.1..=1.0", self.refresh_fraction),
+            });
+        }
+        // No client-wide timeout: audio streams live as long as the call. REST
+        // requests set their own.
+        let http = reqwest::Client::builder()
+            .connect_timeout(self.connect_timeout)
+            .tcp_nodelay(true)
+            .user_agent(concat!("voicebot/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|error| BuildError::Http(error.to_string()))?;
+        let tokens = TokenProvider::new(http.clone(), &base, client_id.clone(), secret)
+            .map_err(|error| BuildError::BaseUrl {
+                url: self.base_url.clone(),
+                reason: error.to_string(),
+            })?
+            .with_expires_in_unit(self.expires_in_unit)
+            .with_refresh_fraction(self.refresh_fraction)
+            .with_timeout(settings.request_timeout);
+        let ws_url = websocket_url(&base);
+        let core = Core::new(http, base, ws_url, client_id, tokens, settings);
+        let cancel = match self.cancel {
+            Some(parent) => parent.child_token(),
+            None => CancellationToken::new(),
+        };
+        Ok(Client::from_core(core, cancel))
+    }
+}
+
+fn parse_base(text: &str) -> Result<Url, BuildError> {
+    let fail = |reason: &str| BuildError::BaseUrl {
+        url: text.to_owned(),
+        reason: reason.to_owned(),
+    };
+    let url = Url::parse(text.trim()).map_err(|error| fail(&error.to_string()))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(fail("scheme must be https or http"));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(fail("has no host"));
+    }
+    Ok(url)
+}
+
+/// `wss://host:port/callcontrol/ws` for an `https` base, `ws://…` for `http`.
+fn websocket_url(base: &Url) -> Url {
+    let mut url = base.clone();
+    let scheme = match base.scheme() {
+        "http" => "ws",
+        _ => "wss",
+    };
+    // Both schemes are "special" in the URL standard, so switching between them works.
+    let _ = url.set_scheme(scheme);
+    url.set_path("/callcontrol/ws");
+    url.set_query(None);
+    url.set_fragment(None);
+    url
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn websocket_scheme_follows_the_base() {
+        let https = parse_base("https://pbx.example.com:5001").unwrap();
+        assert_eq!(
+            websocket_url(&https).as_str(),
+            "wss://pbx.example.com:5001/callcontrol/ws"
+        );
+        let http = parse_base("http://127.0.0.1:8080/").unwrap();
+        assert_eq!(
+            websocket_url(&http).as_str(),
+            "ws://127.0.0.1:8080/callcontrol/ws"
+        );
+    }
+
+    #[test]
+    fn bad_bases_are_refused() {
+        assert!(parse_base("ftp://x").is_err());
+        assert!(parse_base("not a url").is_err());
+        assert!(parse_base("https://pbx.example.com").is_ok());
+    }
+
+    #[test]
+    fn missing_credentials_and_zero_settings_are_refused() {
+        assert!(matches!(
+            Client::builder("http://127.0.0.1:1").build(),
+            Err(BuildError::MissingCredentials)
+        ));
+        let zero = Client::builder("http://127.0.0.1:1")
+            .credentials("app", Secret::new("s"))
+            .ping_interval(Duration::ZERO)
+            .build();
+        assert!(matches!(
+            zero,
+            Err(BuildError::Setting {
+                name: "ping_interval",
+                ..
+            })
+        ));
+    }
+}

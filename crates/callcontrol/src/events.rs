@@ -1,0 +1,197 @@
+//! The event task and [`EventStream`].
+//!
+//! One task per client owns the event socket. For each connection it:
+//!
+//! 1. opens `/callcontrol/ws` and starts reading it (a reader task buffers events),
+//! 2. reads the snapshot (`GET /callcontrol`) and diffs it against the cache, emitting
+//!    `resync: true` removals and updates, so calls that started or ended while the
+//!    socket was down are reported; then emits [`PbxEvent::Connected`],
+//! 3. resolves buffered and live events in order (Upsert → GET, 404 → removal,
+//!    unchanged → nothing),
+//! 4. when the socket dies (closed, error, or silent for `dead_after_pings` ping
+//!    intervals), emits [`PbxEvent::Disconnected`] and reconnects after a capped,
+//!    jittered exponential delay, for as long as the client runs.
+//!
+//! Listening starts before the snapshot is read, as 3CX's own client does, so an
+//! event that happens during the read is not lost.
+
+mod cache;
+mod resolve;
+mod resync;
+mod socket;
+
+use std::fmt;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use futures::Stream;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use voicebot_model::PbxEvent;
+
+pub use cache::{DnState, StateCache};
+pub(crate) use cache::SharedState;
+
+use crate::client::{Client, Core};
+use crate::retry::Backoff;
+
+/// Resolved PBX events, in order. Ends when the client shuts down. Created by
+/// [`Client::events`].
+pub struct EventStream {
+    receiver: mpsc::Receiver<PbxEvent>,
+    // Keeps the event task alive while the stream is used without a client handle.
+    _client: Client,
+}
+
+impl EventStream {
+    pub(crate) fn new(receiver: mpsc::Receiver<PbxEvent>, client: Client) -> Self {
+        Self {
+            receiver,
+            _client: client,
+        }
+    }
+}
+
+impl fmt::Debug for EventStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStream")
+            .field("buffered", &self.receiver.len())
+            .finish()
+    }
+}
+
+impl Stream for EventStream {
+    type Item = PbxEvent;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<PbxEvent>> {
+        self.receiver.poll_recv(cx)
+    }
+}
+
+type Subscribers = Arc<Mutex<Vec<mpsc::Sender<PbxEvent>>>>;
+
+/// The running event task and its subscribers.
+pub(crate) struct EventsRuntime {
+    subscribers: Subscribers,
+    _task: JoinHandle<()>,
+}
+
+impl EventsRuntime {
+    pub(crate) fn start(core: Arc<Core>, state: Arc<SharedState>, cancel: CancellationToken) -> Self {
+        let subscribers = Subscribers::default();
+        let task = tokio::spawn(run(core, state, subscribers.clone(), cancel));
+        Self {
+            subscribers,
+            _task: task,
+        }
+    }
+
+    pub(crate) fn subscribe(&self, capacity: usize) -> mpsc::Receiver<PbxEvent> {
+        let (sender, receiver) = mpsc::channel(capacity);
+        lock(&self.subscribers).push(sender);
+        receiver
+    }
+}
+
+fn lock(subscribers: &Subscribers) -> std::sync::MutexGuard<'_, Vec<mpsc::Sender<PbxEvent>>> {
+    subscribers.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Hands `event` to every live subscriber, waiting for room (control events are never
+/// dropped); forgets subscribers whose stream was dropped.
+async fn emit(subscribers: &Subscribers, event: PbxEvent) {
+    let senders = lock(subscribers).clone();
+    let mut closed = false;
+    for sender in senders {
+        closed |= sender.send(event.clone()).await.is_err();
+    }
+    if closed {
+        lock(subscribers).retain(|sender| !sender.is_closed());
+    }
+}
+
+/// Aborts a spawned task when dropped, so no reader outlives its connection.
+struct AbortOnDrop<T>(JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// The event task: connect, resync, resolve, reconnect, until cancelled.
+async fn run(core: Arc<Core>, state: Arc<SharedState>, subscribers: Subscribers, cancel: CancellationToken) {
+    let settings = &core.settings;
+    let mut backoff = Backoff::new(settings.reconnect_initial, settings.reconnect_max);
+    let mut connections = 0u64;
+    let liveness = socket::Liveness {
+        ping_interval: settings.ping_interval,
+        dead_after_pings: settings.dead_after_pings,
+    };
+    let work = async {
+        loop {
+            let socket = match socket::connect(&core).await {
+                Ok(socket) => socket,
+                Err(error) => {
+                    tracing::warn!(%error, attempt = backoff.attempts() + 1, "event socket connect failed");
+                    pause(&mut backoff).await;
+                    continue;
+                }
+            };
+            let (sender, mut receiver) = mpsc::channel(settings.event_buffer);
+            let mut reader = AbortOnDrop(tokio::spawn(socket::read_loop(
+                socket,
+                sender,
+                liveness,
+                cancel.child_token(),
+            )));
+            let snapshot = match core.snapshot().await {
+                Ok(snapshot) => snapshot,
+                Err(error) => {
+                    tracing::warn!(%error, "snapshot after connect failed; reconnecting");
+                    drop(reader);
+                    pause(&mut backoff).await;
+                    continue;
+                }
+            };
+            let fresh = StateCache::from_snapshot(snapshot);
+            let changes = state.update(|cache| {
+                let changes = resync::diff(cache, &fresh, true);
+                *cache = fresh;
+                changes
+            });
+            connections += 1;
+            tracing::info!(connection = connections, resynced = changes.len(), "event socket connected");
+            for event in changes {
+                emit(&subscribers, event).await;
+            }
+            emit(&subscribers, PbxEvent::Connected { connection: connections }).await;
+            backoff.reset();
+            while let Some(envelope) = receiver.recv().await {
+                for event in resolve::resolve(&core, &state, envelope).await {
+                    emit(&subscribers, event).await;
+                }
+            }
+            let reason = match (&mut reader.0).await {
+                Ok(reason) => reason,
+                Err(error) => format!("reader task failed: {error}"),
+            };
+            tracing::warn!(%reason, "event socket lost; reconnecting");
+            metrics::counter!("voicebot_pbx_ws_reconnects_total").increment(1);
+            emit(&subscribers, PbxEvent::Disconnected { reason }).await;
+            pause(&mut backoff).await;
+        }
+    };
+    // Cancellation drops `work` wherever it waits: a connect, a GET, a full subscriber.
+    let _: Option<()> = cancel.run_until_cancelled(work).await;
+    tracing::debug!("event task stopped");
+}
+
+async fn pause(backoff: &mut Backoff) {
+    let delay: Duration = backoff.next_delay();
+    tracing::debug!(?delay, "event socket reconnect delay");
+    tokio::time::sleep(delay).await;
+}

@@ -1,0 +1,142 @@
+use std::time::Duration;
+
+use test_case::test_case;
+
+use super::*;
+
+const MS: Duration = Duration::from_millis(1);
+
+fn prompt_ms(ms: u32, value: i16) -> Prompt {
+    Prompt::from_samples(vec![value; ms as usize * 8]).expect("non-empty")
+}
+
+/// Polls every 20 ms from `from` to `to` (exclusive); returns the frames sent.
+fn tick(pacer: &mut Pacer, from: Duration, to: Duration) -> Vec<Frame> {
+    let mut out = Vec::new();
+    let mut now = from;
+    while now < to {
+        while let Some(frame) = pacer.poll(now) {
+            out.push(frame);
+        }
+        now += Frame::DURATION;
+    }
+    out
+}
+
+#[test_case(0, 1; "zero lead sends a frame at a time")]
+#[test_case(20, 1; "one frame")]
+#[test_case(100, 5; "default lead")]
+#[test_case(500, 25; "the 3CX sample's lead")]
+fn lead_bounds_audio_in_flight(lead_ms: u64, burst: usize) {
+    let mut pacer = Pacer::new(Duration::from_millis(lead_ms)).expect("valid lead");
+    pacer.enqueue(prompt_ms(2_000, 1));
+    assert_eq!(tick(&mut pacer, Duration::ZERO, MS), vec![Frame::from_samples([1; 160]); burst]);
+    // Then one frame per tick, and never more than the lead in flight.
+    for i in 1..50u32 {
+        let now = Frame::DURATION * i;
+        let sent = tick(&mut pacer, now, now + MS).len();
+        assert_eq!(sent, 1, "tick {i}");
+        assert!(pacer.in_flight(now) <= Duration::from_millis(lead_ms).max(Frame::DURATION));
+    }
+}
+
+#[test_case(500, 500, 500; "barge-in halfway")]
+#[test_case(0, 0, 1_000; "before anything played")]
+#[test_case(990, 990, 10; "just before the end")]
+fn flush_reports_heard_exactly(at_ms: u32, heard_ms: u64, discarded_ms: u64) {
+    let mut pacer = Pacer::new(Pacer::DEFAULT_LEAD).expect("valid");
+    pacer.enqueue(prompt_ms(1_000, 3));
+    tick(&mut pacer, Duration::ZERO, MS * at_ms + MS);
+    let flushed = pacer.flush(MS * at_ms);
+    assert_eq!(flushed.heard, Duration::from_millis(heard_ms));
+    assert_eq!(flushed.discarded, Duration::from_millis(discarded_ms));
+    assert!(pacer.is_idle());
+    assert!(!pacer.is_playing(MS * at_ms));
+    assert_eq!(pacer.poll(MS * at_ms), None);
+    assert_eq!(pacer.sent(), pacer.heard(MS * at_ms));
+}
+
+#[test]
+fn loops_are_gapless_and_padding_is_not_audio() {
+    let mut pacer = Pacer::new(Pacer::DEFAULT_LEAD).expect("valid");
+    pacer.enqueue_repeat(prompt_ms(30, 9), Repeat::Times(3));
+    let frames = tick(&mut pacer, Duration::ZERO, MS * 200);
+    assert_eq!(frames.len(), 5);
+    let samples: Vec<i16> = frames.iter().flat_map(|f| *f.as_samples()).collect();
+    assert!(samples[..720].iter().all(|&s| s == 9));
+    assert!(samples[720..].iter().all(|&s| s == 0));
+    assert_eq!(pacer.sent(), MS * 90);
+    assert_eq!(pacer.heard(MS * 500), MS * 90);
+}
+
+#[test]
+fn forever_loop_discards_only_the_current_pass() {
+    let mut pacer = Pacer::new(Pacer::DEFAULT_LEAD).expect("valid");
+    pacer.enqueue_repeat(prompt_ms(50, 1), Repeat::Forever);
+    pacer.enqueue(prompt_ms(1_000, 2));
+    tick(&mut pacer, Duration::ZERO, MS * 1_000);
+    assert!(!pacer.is_idle(), "still looping after a second");
+    let flushed = pacer.flush(MS * 990);
+    assert_eq!(flushed.heard, MS * 990);
+    // 100 ms in flight, plus 10 ms left of the pass, plus the whole 1 s prompt behind it.
+    assert_eq!(flushed.discarded, MS * 1_110);
+}
+
+#[test]
+fn marks_fire_when_heard() {
+    let mut pacer = Pacer::new(Pacer::DEFAULT_LEAD).expect("valid");
+    pacer.enqueue(prompt_ms(50, 1));
+    pacer.enqueue_mark(1);
+    pacer.enqueue(prompt_ms(50, 2));
+    pacer.enqueue_mark(2);
+    // All 100 ms go out at once (the lead); the marks fire as the caller hears them.
+    assert_eq!(tick(&mut pacer, Duration::ZERO, MS).len(), 5);
+    let fired = |pacer: &mut Pacer, ms: u32| std::iter::from_fn(|| pacer.poll_mark(MS * ms)).collect::<Vec<_>>();
+    assert_eq!(fired(&mut pacer, 49), Vec::<u64>::new());
+    assert_eq!(fired(&mut pacer, 50), [1]);
+    assert_eq!(fired(&mut pacer, 99), Vec::<u64>::new());
+    assert_eq!(fired(&mut pacer, 100), [2]);
+    // A mark on an idle pacer fires at once.
+    pacer.enqueue_mark(3);
+    assert_eq!(fired(&mut pacer, 300), [3]);
+}
+
+#[test]
+fn flush_drops_unheard_marks() {
+    let mut pacer = Pacer::new(Pacer::DEFAULT_LEAD).expect("valid");
+    pacer.enqueue(prompt_ms(40, 1));
+    pacer.enqueue_mark(7);
+    pacer.enqueue(prompt_ms(400, 1));
+    tick(&mut pacer, Duration::ZERO, MS * 30);
+    pacer.flush(MS * 30);
+    assert_eq!(pacer.poll_mark(MS * 1_000), None);
+}
+
+#[test]
+fn heard_counts_the_current_run_only() {
+    let mut pacer = Pacer::new(Pacer::DEFAULT_LEAD).expect("valid");
+    pacer.enqueue(prompt_ms(100, 1));
+    tick(&mut pacer, Duration::ZERO, MS * 500);
+    assert!(!pacer.is_playing(MS * 500));
+    // A second prompt, started later, then barged into after 300 ms.
+    pacer.enqueue(prompt_ms(1_000, 2));
+    tick(&mut pacer, MS * 500, MS * 801);
+    let flushed = pacer.flush(MS * 800);
+    assert_eq!(flushed.heard, MS * 300);
+    assert_eq!(pacer.heard(MS * 800), MS * 400);
+}
+
+#[test]
+fn streamed_samples_play_and_empty_is_ignored() {
+    let mut pacer = Pacer::new(Duration::ZERO).expect("valid");
+    pacer.enqueue_samples(Vec::<i16>::new());
+    assert!(pacer.is_idle());
+    pacer.enqueue_samples(vec![5i16; 160]);
+    assert_eq!(pacer.poll(Duration::ZERO), Some(Frame::from_samples([5; 160])));
+    assert_eq!(pacer.poll(Duration::ZERO), None);
+}
+
+#[test]
+fn too_much_lead_is_rejected() {
+    assert!(matches!(Pacer::new(Duration::from_secs(11)), Err(ConfigError::OutOfRange { setting: "lead", .. })));
+}

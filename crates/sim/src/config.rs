@@ -1,0 +1,284 @@
+//! [`SimConfig`]: what the simulated PBX looks like and how it behaves where the
+//! reference leaves the behaviour open (§11). Every uncertain behaviour is a setting.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use voicebot_model::{DeviceId, Dn};
+
+/// Settings of a simulated PBX. `SimConfig::default()` is a 20.0.9+ PBX with API
+/// client `800` (its route point is `800`), one monitored extension `101`, inbound
+/// route-point calls that arrive `Connected`, and far ends that answer after 1 s.
+#[derive(Debug, Clone)]
+pub struct SimConfig {
+    /// OAuth client id of the API client; also the route point's DN unless
+    /// [`SimConfig::route_point`] says otherwise.
+    pub client_id: String,
+    /// The API key (`client_secret`).
+    pub client_secret: String,
+    /// DN of the API client's route point; `None` means [`SimConfig::client_id`].
+    pub route_point: Option<Dn>,
+    /// Devices of the route point; empty means one, `sip:{route point}@127.0.0.1:5488`.
+    pub route_point_devices: Vec<DeviceId>,
+    /// Extensions of the PBX; those with `monitored` are visible to the client.
+    pub extensions: Vec<ExtensionSpec>,
+    /// Whether the client has "3CX Call Control API access" (else 403).
+    pub call_control_enabled: bool,
+    /// Whether the client has "3CX Configuration API access" (else 403 on `/xapi`).
+    pub xapi_enabled: bool,
+    /// How long an access token is valid.
+    pub token_lifetime: Duration,
+    /// Unit of `expires_in` in the token response.
+    pub expires_in_unit: ExpiresInUnit,
+    /// Whether issuing a token revokes the client's previous one (§2.4, §11.13).
+    pub revoke_previous_token: bool,
+    /// Whether revoking a token also closes the WebSockets and audio streams opened with it.
+    pub revoke_closes_streams: bool,
+    /// How inbound calls to the route point appear (§6.5, §11.1).
+    pub inbound: InboundMode,
+    /// Whether every Upsert event is sent twice (3CX "routinely" does).
+    pub duplicate_upserts: bool,
+    /// Whether outbound calls also emit Upserts for the far leg's participant id, on
+    /// which GET, actions and streams answer 403 (as PD-CODE observed).
+    pub far_leg_events: bool,
+    /// Whether DTMF arrives as one event per digit (`true`) or one event per
+    /// [`crate::Caller::press`] call carrying all its digits.
+    pub dtmf_per_digit: bool,
+    /// Whether the WebSocket `sequence` restarts at 1 for every connection (`false`:
+    /// one counter for the whole PBX, reset only by a restart).
+    pub sequence_per_connection: bool,
+    /// Whether `party_did` carries the DID dialled (real captures show it empty).
+    pub fill_party_did: bool,
+    /// DN reported as `party_dn` for external parties (the trunk).
+    pub trunk_dn: Dn,
+    /// Audio stream behaviour.
+    pub audio: AudioConfig,
+    /// What external destinations do when called (makecall, routeto, transferto, divert).
+    pub far_ends: FarEnds,
+    /// How long `routeto`/`transferto` wait for the destination when the request has no `timeout`.
+    pub route_timeout: Duration,
+    /// HTTP status of a `routeto`/`transferto` whose destination failed (the body is
+    /// a failed `CallControlResult` either way; §11.12).
+    pub route_failure_status: u16,
+    /// `X-3CX-Version` header value sent on every response.
+    pub version: String,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        Self {
+            client_id: "800".to_owned(),
+            client_secret: "sim-secret".to_owned(),
+            route_point: None,
+            route_point_devices: Vec::new(),
+            extensions: vec![ExtensionSpec::new("101")],
+            call_control_enabled: true,
+            xapi_enabled: true,
+            token_lifetime: Duration::from_secs(3600),
+            expires_in_unit: ExpiresInUnit::Seconds,
+            revoke_previous_token: false,
+            revoke_closes_streams: true,
+            inbound: InboundMode::Connected,
+            duplicate_upserts: false,
+            far_leg_events: false,
+            dtmf_per_digit: true,
+            sequence_per_connection: false,
+            fill_party_did: false,
+            trunk_dn: Dn::new("10000"),
+            audio: AudioConfig::default(),
+            far_ends: FarEnds::default(),
+            route_timeout: Duration::from_secs(30),
+            route_failure_status: 200,
+            version: "20.0.10.999".to_owned(),
+        }
+    }
+}
+
+impl SimConfig {
+    /// The route point's DN.
+    pub fn route_point_dn(&self) -> Dn {
+        self.route_point
+            .clone()
+            .unwrap_or_else(|| Dn::new(self.client_id.clone()))
+    }
+
+    /// The route point's devices, with the default one when none are configured.
+    pub fn route_point_device_ids(&self) -> Vec<DeviceId> {
+        match self.route_point_devices.is_empty() {
+            true => vec![DeviceId::new(format!(
+                "sip:{}@127.0.0.1:5488",
+                self.route_point_dn()
+            ))],
+            false => self.route_point_devices.clone(),
+        }
+    }
+}
+
+/// Unit of `expires_in` (§2.2): minutes up to 20.0.8, seconds from 20.0.9.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ExpiresInUnit {
+    /// OAuth seconds (3CX 20.0.9 and later).
+    #[default]
+    Seconds,
+    /// Minutes (3CX 20.0.8 and earlier).
+    Minutes,
+}
+
+/// How an inbound route-point call appears.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum InboundMode {
+    /// Already `Connected` when first seen (what 3CX's IVR sample relies on).
+    #[default]
+    Connected,
+    /// `Ringing` until the client sends `answer`.
+    Ringing,
+}
+
+/// An extension of the simulated PBX.
+#[derive(Debug, Clone)]
+pub struct ExtensionSpec {
+    /// Its number.
+    pub dn: Dn,
+    /// Registered devices; empty means one, `sip:{dn}@127.0.0.1:5062`.
+    pub devices: Vec<DeviceId>,
+    /// Whether its devices support remote control (`answer` works).
+    pub direct_control: bool,
+    /// Whether the API client monitors it (it is visible and controllable).
+    pub monitored: bool,
+    /// What the user does when it rings: by default nobody picks up for 30 s.
+    pub on_ring: FarEnd,
+}
+
+impl ExtensionSpec {
+    /// A monitored extension with one direct-control device whose user does not pick up.
+    pub fn new(dn: impl Into<Dn>) -> Self {
+        Self {
+            dn: dn.into(),
+            devices: Vec::new(),
+            direct_control: true,
+            monitored: true,
+            on_ring: FarEnd::NoAnswer {
+                after: Duration::from_secs(30),
+            },
+        }
+    }
+
+    /// The devices, with the default one when none are configured.
+    pub fn device_ids(&self) -> Vec<DeviceId> {
+        match self.devices.is_empty() {
+            true => vec![DeviceId::new(format!("sip:{}@127.0.0.1:5062", self.dn))],
+            false => self.devices.clone(),
+        }
+    }
+}
+
+/// How GET-stream audio is cut and timed (§5.2, §11.8).
+#[derive(Debug, Clone)]
+pub struct AudioConfig {
+    /// Bytes per chunk written to a GET stream (any size, odd ones included).
+    pub chunk_bytes: usize,
+    /// Each 20 ms frame is held back by a random delay up to this (order is kept).
+    pub jitter: Duration,
+    /// Periodic stalls followed by a burst.
+    pub bursts: Option<Bursts>,
+    /// What the GET stream carries.
+    pub get_stream: GetStreamContent,
+    /// Status of a GET/POST stream on a participant that is not connected yet.
+    pub not_connected_status: u16,
+    /// Whether extension (non route point) participants have audio streams (ISS3 says no: 424).
+    pub extension_streams: bool,
+}
+
+impl Default for AudioConfig {
+    fn default() -> Self {
+        Self {
+            chunk_bytes: 320,
+            jitter: Duration::ZERO,
+            bursts: None,
+            get_stream: GetStreamContent::CallerOnly,
+            not_connected_status: 424,
+            extension_streams: false,
+        }
+    }
+}
+
+/// Stall-then-burst delivery: audio captured during the first `hold` of every
+/// `every` is delivered at once when the hold ends.
+#[derive(Debug, Clone, Copy)]
+pub struct Bursts {
+    /// Period.
+    pub every: Duration,
+    /// Stall at the start of each period.
+    pub hold: Duration,
+}
+
+/// What the GET stream contains.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum GetStreamContent {
+    /// Only the caller's audio.
+    #[default]
+    CallerOnly,
+    /// The caller's audio mixed with what the PBX plays to the caller.
+    Mixed,
+}
+
+/// What a called destination does.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FarEnd {
+    /// Answers after `after`; then sends `audio` (a WAV file) if given.
+    Answer {
+        /// Ringing time.
+        after: Duration,
+        /// Audio the far end speaks once answered.
+        audio: Option<PathBuf>,
+    },
+    /// Busy: the attempt fails at once.
+    Busy,
+    /// Rings for `after`, then the attempt fails.
+    NoAnswer {
+        /// Ringing time.
+        after: Duration,
+    },
+    /// The number cannot be reached: the request fails immediately.
+    Unreachable,
+}
+
+impl FarEnd {
+    /// Answers after `after` and stays silent.
+    pub fn answer_after(after: Duration) -> Self {
+        Self::Answer { after, audio: None }
+    }
+}
+
+/// Far-end behaviour per destination, with a default.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FarEnds {
+    /// For destinations not listed.
+    pub default: FarEnd,
+    /// Per destination number.
+    pub by_destination: HashMap<String, FarEnd>,
+}
+
+impl Default for FarEnds {
+    fn default() -> Self {
+        Self {
+            default: FarEnd::answer_after(Duration::from_secs(1)),
+            by_destination: HashMap::new(),
+        }
+    }
+}
+
+impl FarEnds {
+    /// What `destination` does.
+    pub fn get(&self, destination: &str) -> &FarEnd {
+        self.by_destination.get(destination).unwrap_or(&self.default)
+    }
+
+    /// Sets what `destination` does.
+    #[must_use]
+    pub fn with(mut self, destination: impl Into<String>, far_end: FarEnd) -> Self {
+        self.by_destination.insert(destination.into(), far_end);
+        self
+    }
+}

@@ -1,0 +1,206 @@
+//! The journal: an ordered record of everything the simulated PBX saw and did.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use tokio::time::Instant;
+use voicebot_model::{Dn, ParticipantId, ParticipantStatus};
+
+use crate::CallEnd;
+
+/// One journal line: when (since the simulator started) and what.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JournalEntry {
+    /// Time since the simulator started (tokio clock).
+    pub at: Duration,
+    /// What happened.
+    pub kind: JournalKind,
+}
+
+/// Direction of an audio stream, seen from the client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StreamDirection {
+    /// `GET …/stream`: audio from the call to the client.
+    FromCall,
+    /// `POST …/stream`: audio from the client into the call.
+    IntoCall,
+}
+
+/// What happened.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum JournalKind {
+    /// `POST /connect/token` issued a token.
+    TokenIssued {
+        /// For this client.
+        client_id: String,
+    },
+    /// `POST /connect/token` refused.
+    TokenRefused {
+        /// The client id given, if any.
+        client_id: Option<String>,
+        /// HTTP status answered.
+        status: u16,
+        /// Why.
+        reason: String,
+    },
+    /// A token stopped being valid because a newer one was issued.
+    TokenRevoked,
+    /// An HTTP request and the status it got.
+    Http {
+        /// Method.
+        method: String,
+        /// Path as received (percent-encoded).
+        path: String,
+        /// Status answered.
+        status: u16,
+    },
+    /// A WebSocket was accepted.
+    WsConnected {
+        /// Connection number (1, 2, …).
+        connection: u64,
+    },
+    /// A WebSocket upgrade was refused.
+    WsRefused {
+        /// HTTP status answered.
+        status: u16,
+    },
+    /// A WebSocket closed.
+    WsClosed {
+        /// Connection number.
+        connection: u64,
+        /// Why.
+        reason: String,
+    },
+    /// An event was queued to the WebSockets.
+    EventSent {
+        /// Its sequence number (of the PBX-wide counter).
+        sequence: u64,
+        /// 0 upsert, 1 remove, 2 DTMF, 4 response.
+        event_type: i64,
+        /// Entity path.
+        entity: String,
+    },
+    /// A call started.
+    CallStarted {
+        /// Call id.
+        callid: i64,
+        /// Calling number.
+        from: String,
+        /// Called number.
+        to: String,
+    },
+    /// A call ended (from the simulated caller's point of view).
+    CallEnded {
+        /// Call id.
+        callid: i64,
+        /// How.
+        end: CallEnd,
+    },
+    /// A participant appeared or changed status.
+    ParticipantStatus {
+        /// Its DN.
+        dn: Dn,
+        /// Its id.
+        id: ParticipantId,
+        /// New status.
+        status: ParticipantStatus,
+    },
+    /// A participant was removed.
+    ParticipantRemoved {
+        /// Its DN.
+        dn: Dn,
+        /// Its id.
+        id: ParticipantId,
+    },
+    /// A `makecall`.
+    MakeCall {
+        /// From this DN.
+        dn: Dn,
+        /// Device named in the path, if any.
+        device: Option<String>,
+        /// Destination.
+        destination: String,
+        /// Status answered.
+        status: u16,
+    },
+    /// A participant action.
+    Action {
+        /// DN in the path.
+        dn: Dn,
+        /// Participant id in the path.
+        id: ParticipantId,
+        /// Action name.
+        action: String,
+        /// Destination, if given.
+        destination: Option<String>,
+        /// Status answered.
+        status: u16,
+    },
+    /// The caller pressed keys.
+    DtmfPressed {
+        /// Call id.
+        callid: i64,
+        /// Keys.
+        digits: String,
+    },
+    /// An audio stream opened.
+    StreamOpened {
+        /// DN.
+        dn: Dn,
+        /// Participant.
+        id: ParticipantId,
+        /// Direction.
+        direction: StreamDirection,
+    },
+    /// An audio stream closed.
+    StreamClosed {
+        /// DN.
+        dn: Dn,
+        /// Participant.
+        id: ParticipantId,
+        /// Direction.
+        direction: StreamDirection,
+        /// Bytes carried.
+        bytes: u64,
+        /// Why.
+        reason: String,
+    },
+    /// A fault was injected.
+    Fault {
+        /// Which.
+        description: String,
+    },
+    /// The PBX restarted and lost its state.
+    Restarted,
+}
+
+/// The journal store.
+#[derive(Debug)]
+pub(crate) struct Journal {
+    start: Instant,
+    entries: Mutex<Vec<JournalEntry>>,
+}
+
+impl Journal {
+    pub(crate) fn new(start: Instant) -> Self {
+        Self {
+            start,
+            entries: Mutex::new(Vec::new()),
+        }
+    }
+
+    pub(crate) fn record(&self, kind: JournalKind) {
+        tracing::debug!(?kind, "sim journal");
+        let at = self.start.elapsed();
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries.push(JournalEntry { at, kind });
+    }
+
+    pub(crate) fn entries(&self) -> Vec<JournalEntry> {
+        self.entries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+}

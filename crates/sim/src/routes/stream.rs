@@ -1,0 +1,212 @@
+//! Audio streams: `GET …/stream` serves the caller's audio at real time, `POST
+//! …/stream` feeds the PBX playout buffer.
+
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use futures::StreamExt;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use voicebot_model::{Dn, DnType, ParticipantId, ParticipantStatus};
+
+use super::{authorize, cc_error, participant_id, visible_dn};
+use crate::journal::{JournalKind, StreamDirection};
+use crate::state::{CallCore, Shared};
+
+/// Finds the call behind a stream request, applying 401/403/404/424.
+fn stream_target(
+    shared: &Shared,
+    headers: &axum::http::HeaderMap,
+    dn: &Dn,
+    id: &str,
+) -> Result<(Arc<CallCore>, Vec<CancellationToken>), Response> {
+    let authorized = authorize(shared, headers)?;
+    let id = participant_id(id)?;
+    let pbx = shared.pbx();
+    let state = visible_dn(&pbx, dn)?;
+    if state.foreign.contains_key(&id) {
+        return Err(cc_error(
+            StatusCode::FORBIDDEN,
+            "Forbidden",
+            "This leg is not controlled by this DN.",
+        ));
+    }
+    let Some(leg) = state.participants.get(&id) else {
+        return Err(cc_error(
+            StatusCode::NOT_FOUND,
+            "NotFound",
+            &format!("Participant {id} not found on DN {dn}."),
+        ));
+    };
+    let audio = &shared.config.audio;
+    let failed_dependency = |text: &str| {
+        cc_error(
+            StatusCode::FAILED_DEPENDENCY,
+            "FailedDependency",
+            text,
+        )
+    };
+    if state.dn_type != DnType::RoutePoint && !audio.extension_streams {
+        return Err(failed_dependency("Audio streams are available for the application's own calls only."));
+    }
+    if leg.participant.status != ParticipantStatus::Connected {
+        let status = StatusCode::from_u16(audio.not_connected_status)
+            .unwrap_or(StatusCode::FAILED_DEPENDENCY);
+        return Err(cc_error(status, "FailedDependency", "The participant is not connected."));
+    }
+    let core = pbx
+        .calls
+        .get(&leg.callid)
+        .map(|call| call.core.clone())
+        .filter(|core| core.dn == *dn && core.participant_id.0 == id);
+    let Some(core) = core else {
+        return Err(failed_dependency("No media for this participant."));
+    };
+    let tokens = vec![
+        shared.shutdown.clone(),
+        shared.faults.stream_cut(),
+        authorized.revoked,
+        core.media_ended.clone(),
+    ];
+    Ok((core, tokens))
+}
+
+/// Waits until any of `tokens` is cancelled.
+async fn any_cancelled(tokens: &[CancellationToken]) {
+    let futures = tokens.iter().map(|t| Box::pin(t.cancelled()));
+    futures::future::select_all(futures).await;
+}
+
+/// Journals the end of a stream when dropped (also when the client goes away).
+struct StreamGuard {
+    shared: Arc<Shared>,
+    dn: Dn,
+    id: ParticipantId,
+    direction: StreamDirection,
+    bytes: u64,
+    reason: String,
+}
+
+impl Drop for StreamGuard {
+    fn drop(&mut self) {
+        self.shared.record(JournalKind::StreamClosed {
+            dn: self.dn.clone(),
+            id: self.id,
+            direction: self.direction,
+            bytes: self.bytes,
+            reason: std::mem::take(&mut self.reason),
+        });
+    }
+}
+
+fn guard(shared: &Arc<Shared>, core: &CallCore, direction: StreamDirection) -> StreamGuard {
+    shared.record(JournalKind::StreamOpened {
+        dn: core.dn.clone(),
+        id: core.participant_id,
+        direction,
+    });
+    StreamGuard {
+        shared: shared.clone(),
+        dn: core.dn.clone(),
+        id: core.participant_id,
+        direction,
+        bytes: 0,
+        reason: "client went away".to_owned(),
+    }
+}
+
+/// `GET /callcontrol/{dn}/participants/{id}/stream`
+pub(crate) async fn get_stream(
+    State(shared): State<Arc<Shared>>,
+    Path((dn, id)): Path<(String, String)>,
+    request: Request,
+) -> Response {
+    let dn = Dn::new(dn);
+    let (core, tokens) = match stream_target(&shared, request.headers(), &dn, &id) {
+        Ok(target) => target,
+        Err(response) => return response,
+    };
+    let Some(rx) = core.media().listen() else {
+        return cc_error(StatusCode::NOT_FOUND, "NotFound", "The call has ended.");
+    };
+    let guard = guard(&shared, &core, StreamDirection::FromCall);
+    let body = futures::stream::unfold(
+        (rx, tokens, guard),
+        |(mut rx, tokens, mut guard): (mpsc::Receiver<Bytes>, Vec<CancellationToken>, StreamGuard)| async move {
+            tokio::select! {
+                chunk = rx.recv() => match chunk {
+                    Some(chunk) => {
+                        guard.bytes += chunk.len() as u64;
+                        Some((Ok::<_, std::io::Error>(chunk), (rx, tokens, guard)))
+                    }
+                    None => {
+                        guard.reason = "call media ended".to_owned();
+                        drop(guard);
+                        None
+                    }
+                },
+                _ = any_cancelled(&tokens) => {
+                    guard.reason = "stream cut".to_owned();
+                    drop(guard);
+                    None
+                }
+            }
+        },
+    );
+    let mut response = Body::from_stream(body).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/octet-stream"),
+    );
+    response
+}
+
+/// `POST /callcontrol/{dn}/participants/{id}/stream`
+pub(crate) async fn post_stream(
+    State(shared): State<Arc<Shared>>,
+    Path((dn, id)): Path<(String, String)>,
+    request: Request,
+) -> Response {
+    let dn = Dn::new(dn);
+    let (core, tokens) = match stream_target(&shared, request.headers(), &dn, &id) {
+        Ok(target) => target,
+        Err(response) => return response,
+    };
+    let mut guard = guard(&shared, &core, StreamDirection::IntoCall);
+    let mut body = request.into_body().into_data_stream();
+    loop {
+        tokio::select! {
+            _ = any_cancelled(&tokens) => {
+                guard.reason = "stream cut".to_owned();
+                break;
+            }
+            chunk = body.next() => match chunk {
+                Some(Ok(bytes)) => {
+                    guard.bytes += bytes.len() as u64;
+                    if !core.media().play(&bytes) {
+                        guard.reason = "call media ended".to_owned();
+                        break;
+                    }
+                }
+                Some(Err(error)) => {
+                    // A body that is not valid chunked framing: what arrived before the
+                    // bad frame was played; the rest is discarded.
+                    guard.reason = format!("invalid body: {error}");
+                    break;
+                }
+                None => {
+                    guard.reason = match guard.bytes {
+                        0 => "empty body".to_owned(),
+                        _ => "end of body".to_owned(),
+                    };
+                    break;
+                }
+            }
+        }
+    }
+    drop(guard);
+    StatusCode::OK.into_response()
+}

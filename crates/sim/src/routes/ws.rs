@@ -1,0 +1,178 @@
+//! `GET /callcontrol/ws`: Bearer-authenticated event socket. Sends events for the
+//! client's DNs, answers pings, and answers PascalCase requests with event type 4.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade, rejection::WebSocketUpgradeRejection};
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::Value;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use tower::ServiceExt;
+use voicebot_model::{
+    ActionRequest, EventType, MakeCallRequest, WsEnvelope, WsEvent, WsRequest, WsResponse,
+};
+
+use super::{authorize, cc_error};
+use crate::auth::bearer;
+use crate::journal::JournalKind;
+use crate::state::Shared;
+
+/// Events queued per socket before the socket is dropped as dead.
+const EVENT_QUEUE: usize = 1024;
+
+/// The upgrade: 503 while refusals are injected, 401 without a valid bearer.
+pub(super) async fn upgrade(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Response {
+    if shared.faults.take_ws_refusal() {
+        shared.record(JournalKind::WsRefused { status: 503 });
+        return cc_error(StatusCode::SERVICE_UNAVAILABLE, "Fault", "Injected refusal.");
+    }
+    let authorized = match authorize(&shared, &headers) {
+        Ok(authorized) => authorized,
+        Err(response) => {
+            shared.record(JournalKind::WsRefused {
+                status: response.status().as_u16(),
+            });
+            return response;
+        }
+    };
+    let upgrade = match upgrade {
+        Ok(upgrade) => upgrade,
+        Err(rejection) => return rejection.into_response(),
+    };
+    let token = bearer(&headers).unwrap_or_default().to_owned();
+    let revoked = authorized.revoked;
+    upgrade.on_upgrade(move |socket| run_socket(shared, socket, token, revoked))
+}
+
+async fn run_socket(shared: Arc<Shared>, mut socket: WebSocket, token: String, revoked: CancellationToken) {
+    let (tx, mut rx) = mpsc::channel::<WsEnvelope>(EVENT_QUEUE);
+    let connection = {
+        let mut pbx = shared.pbx();
+        pbx.next_connection += 1;
+        let connection = pbx.next_connection;
+        pbx.subscribe(connection, tx);
+        connection
+    };
+    shared.record(JournalKind::WsConnected { connection });
+    let cut = shared.faults.ws_cut();
+    let mut stalled = shared.faults.stalled();
+    let reason = loop {
+        if *stalled.borrow_and_update() {
+            // A dead socket: nothing is read (pings go unanswered), nothing is sent.
+            tokio::select! {
+                _ = shared.shutdown.cancelled() => break "shutdown",
+                _ = cut.cancelled() => break "dropped by fault",
+                _ = revoked.cancelled() => break "token revoked",
+                changed = stalled.changed() => if changed.is_err() { break "shutdown" },
+                event = rx.recv() => if event.is_none() { break "too slow" },
+            }
+            continue;
+        }
+        tokio::select! {
+            _ = shared.shutdown.cancelled() => break "shutdown",
+            _ = cut.cancelled() => break "dropped by fault",
+            _ = revoked.cancelled() => break "token revoked",
+            changed = stalled.changed() => if changed.is_err() { break "shutdown" },
+            event = rx.recv() => {
+                let Some(event) = event else { break "too slow" };
+                let text = serde_json::to_string(&event).unwrap_or_default();
+                if socket.send(Message::Text(text.into())).await.is_err() {
+                    break "send failed";
+                }
+            }
+            message = socket.recv() => match message {
+                None | Some(Err(_)) => break "client went away",
+                Some(Ok(Message::Close(_))) => break "closed by client",
+                Some(Ok(Message::Ping(payload))) => {
+                    if socket.send(Message::Pong(payload)).await.is_err() {
+                        break "send failed";
+                    }
+                }
+                Some(Ok(Message::Text(text))) => {
+                    let reply = answer_request(&shared, &token, text.as_str()).await;
+                    if let Some(reply) = reply {
+                        if socket.send(Message::Text(reply.into())).await.is_err() {
+                            break "send failed";
+                        }
+                    }
+                }
+                Some(Ok(_)) => {}
+            }
+        }
+    };
+    if !matches!(reason, "client went away" | "send failed") {
+        let _ = socket.send(Message::Close(None)).await;
+    }
+    shared.pbx().unsubscribe(connection);
+    shared.record(JournalKind::WsClosed {
+        connection,
+        reason: reason.to_owned(),
+    });
+}
+
+/// Carries out a request sent over the socket as the same HTTP request would be,
+/// and wraps the answer in an event of type 4.
+async fn answer_request(shared: &Arc<Shared>, token: &str, text: &str) -> Option<String> {
+    let request: WsRequest = serde_json::from_str(text).ok()?;
+    let last = request.path.rsplit('/').next().unwrap_or("");
+    let is_post = matches!(
+        last,
+        "makecall" | "drop" | "answer" | "divert" | "routeto" | "transferto"
+            | "attach_participant_data" | "attach_party_data"
+    );
+    let data = request.request_data.clone().unwrap_or_default();
+    let body = match (is_post, last) {
+        (false, _) => String::new(),
+        (true, "makecall") => serde_json::to_string(&MakeCallRequest {
+            destination: data.destination.unwrap_or_default(),
+            timeout: data.timeout,
+            attacheddata: data.attached_data,
+        })
+        .unwrap_or_default(),
+        (true, _) => serde_json::to_string(&ActionRequest {
+            reason: data.reason,
+            destination: data.destination,
+            timeout: data.timeout,
+            attacheddata: data.attached_data,
+        })
+        .unwrap_or_default(),
+    };
+    let http = Request::builder()
+        .method(match is_post {
+            true => Method::POST,
+            false => Method::GET,
+        })
+        .uri(request.path.as_str())
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(header::CONTENT_TYPE, "application/json; charset=utf-8")
+        .body(Body::from(body))
+        .ok()?;
+    let response = super::router(shared.clone()).oneshot(http).await.ok()?;
+    let status = response.status().as_u16();
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20).await.ok()?;
+    let value: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    let sequence = shared.pbx().reply_sequence();
+    let envelope = WsEnvelope {
+        sequence,
+        event: WsEvent {
+            event_type: EventType::Response,
+            entity: request.path.clone(),
+            attached_data: serde_json::to_value(WsResponse {
+                request_id: request.request_id,
+                path: request.path,
+                status_code: status,
+                response: value,
+            })
+            .ok(),
+        },
+    };
+    serde_json::to_string(&envelope).ok()
+}

@@ -1,0 +1,171 @@
+//! Scripts for callers: a list of steps, deserialisable from TOML scenario files.
+//!
+//! ```toml
+//! steps = [
+//!   { wait_connected = true },
+//!   { wait_heard = "1.5s" },
+//!   { press = "1" },
+//!   { send_wav = "samples/hello_8k.wav" },
+//!   { wait = "500ms" },
+//!   "hang_up",
+//! ]
+//! ```
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::{Caller, SimError};
+
+/// A caller's script.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Script {
+    /// Steps, run in order.
+    #[serde(default)]
+    pub steps: Vec<Step>,
+}
+
+impl Script {
+    /// Parses a TOML scenario (`steps = [...]`).
+    ///
+    /// # Errors
+    /// [`SimError::Script`] when the text is not a valid script.
+    pub fn from_toml(text: &str) -> Result<Self, SimError> {
+        toml::from_str(text).map_err(|e| SimError::Script(e.to_string()))
+    }
+}
+
+impl From<Vec<Step>> for Script {
+    fn from(steps: Vec<Step>) -> Self {
+        Self { steps }
+    }
+}
+
+impl FromIterator<Step> for Script {
+    fn from_iter<I: IntoIterator<Item = Step>>(iter: I) -> Self {
+        Self {
+            steps: iter.into_iter().collect(),
+        }
+    }
+}
+
+/// One step of a [`Script`]. Durations read as `"1.5s"`, `"200ms"`, `"2m"` or a
+/// number of seconds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Step {
+    /// Sleep.
+    Wait(#[serde(with = "duration_text")] Duration),
+    /// Wait until the call is connected (the value is ignored).
+    WaitConnected(bool),
+    /// Press DTMF keys.
+    Press(String),
+    /// Say a WAV file, and wait until it has been said.
+    SendWav(PathBuf),
+    /// Say these samples, and wait until they have been said.
+    SendPcm(Vec<i16>),
+    /// Stay silent for this long.
+    SendSilence(#[serde(with = "duration_text")] Duration),
+    /// Wait until this much audio has been heard in total.
+    WaitHeard(#[serde(with = "duration_text")] Duration),
+    /// Wait until something was heard and then this much silence.
+    WaitSilence(#[serde(with = "duration_text")] Duration),
+    /// Hang up.
+    HangUp,
+}
+
+impl Step {
+    pub(crate) async fn run(&self, caller: &Caller) -> Result<(), SimError> {
+        match self {
+            Self::Wait(duration) => tokio::time::sleep(*duration).await,
+            Self::WaitConnected(_) => caller.wait_connected().await?,
+            Self::Press(digits) => caller.press(digits).await?,
+            Self::SendWav(path) => {
+                caller.send_wav(path).await?;
+                caller.wait_sent().await;
+            }
+            Self::SendPcm(samples) => {
+                caller.send_pcm(samples).await;
+                caller.wait_sent().await;
+            }
+            Self::SendSilence(duration) => {
+                caller.send_silence(*duration).await;
+                caller.wait_sent().await;
+            }
+            Self::WaitHeard(duration) => caller.wait_heard(*duration).await?,
+            Self::WaitSilence(duration) => caller.wait_silence(*duration).await?,
+            Self::HangUp => caller.hang_up().await?,
+        }
+        Ok(())
+    }
+}
+
+/// Parses `"1.5s"`, `"200ms"`, `"2m"`, `"3"` (seconds).
+pub(crate) fn parse_duration(text: &str) -> Option<Duration> {
+    let text = text.trim();
+    let (number, scale) = if let Some(n) = text.strip_suffix("ms") {
+        (n, 0.001)
+    } else if let Some(n) = text.strip_suffix('s') {
+        (n, 1.0)
+    } else if let Some(n) = text.strip_suffix('m') {
+        (n, 60.0)
+    } else {
+        (text, 1.0)
+    };
+    let value: f64 = number.trim().parse().ok()?;
+    Duration::try_from_secs_f64(value * scale).ok()
+}
+
+mod duration_text {
+    use super::*;
+
+    pub(super) fn serialize<S: Serializer>(value: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format!("{}ms", value.as_millis()))
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Text {
+            Seconds(f64),
+            Text(String),
+        }
+        let invalid = || serde::de::Error::custom("expected a duration such as \"1.5s\" or \"200ms\"");
+        match Text::deserialize(d)? {
+            Text::Seconds(secs) => Duration::try_from_secs_f64(secs).map_err(|_| invalid()),
+            Text::Text(text) => parse_duration(&text).ok_or_else(invalid),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_a_toml_scenario() {
+        let script = Script::from_toml(
+            r#"steps = [ { wait = "1.5s" }, { press = "12#" }, { send_silence = 0.2 },
+                         { wait_heard = "300ms" }, "hang_up" ]"#,
+        )
+        .unwrap();
+        assert_eq!(
+            script.steps,
+            vec![
+                Step::Wait(Duration::from_millis(1500)),
+                Step::Press("12#".into()),
+                Step::SendSilence(Duration::from_millis(200)),
+                Step::WaitHeard(Duration::from_millis(300)),
+                Step::HangUp,
+            ]
+        );
+    }
+
+    #[test]
+    fn rejects_bad_durations() {
+        assert!(Script::from_toml(r#"steps = [ { wait = "soon" } ]"#).is_err());
+        assert_eq!(parse_duration("2m"), Some(Duration::from_secs(120)));
+    }
+}

@@ -1,0 +1,200 @@
+//! [`Sim`]: a running simulated PBX.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use voicebot_model::{DeviceId, Dn, DnInfo};
+
+use crate::journal::JournalEntry;
+use crate::state::Shared;
+use crate::{CallSpec, Caller, Faults, SimConfig, SimError, calls};
+
+/// A running simulator. Dropping it stops the server, its sockets and streams.
+#[derive(Debug)]
+pub struct Sim {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    faults: Faults,
+    server: Option<JoinHandle<()>>,
+}
+
+impl Sim {
+    /// Starts a simulator with [`SimConfig::default()`] on `127.0.0.1:0`.
+    ///
+    /// # Errors
+    /// When no port can be bound.
+    pub async fn start() -> Result<Self, SimError> {
+        Self::start_with(SimConfig::default()).await
+    }
+
+    /// Starts a simulator with `config` on `127.0.0.1:0`.
+    ///
+    /// # Errors
+    /// When no port can be bound.
+    pub async fn start_with(config: SimConfig) -> Result<Self, SimError> {
+        Self::bind(config, SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).await
+    }
+
+    /// Starts a simulator with `config` on `addr` (for `voicebot sim --listen`).
+    ///
+    /// # Errors
+    /// When `addr` cannot be bound.
+    pub async fn bind(config: SimConfig, addr: SocketAddr) -> Result<Self, SimError> {
+        let listener = TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(Shared::new(config));
+        let router = crate::routes::router(shared.clone());
+        tokio::spawn(crate::audio::run_media_clock(shared.clone()));
+        let shutdown = shared.shutdown.clone();
+        let server = tokio::spawn(async move {
+            let serve = axum::serve(listener, router)
+                .with_graceful_shutdown(async move { shutdown.cancelled().await });
+            if let Err(error) = serve.await {
+                tracing::warn!(%error, "sim server stopped");
+            }
+        });
+        tracing::info!(%addr, "sim listening");
+        Ok(Self {
+            faults: Faults::new(shared.clone()),
+            shared,
+            addr,
+            server: Some(server),
+        })
+    }
+
+    /// `http://127.0.0.1:PORT`, without a trailing slash.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The bound address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The API client's id.
+    pub fn client_id(&self) -> &str {
+        &self.shared.config.client_id
+    }
+
+    /// The API client's secret.
+    pub fn client_secret(&self) -> &str {
+        &self.shared.config.client_secret
+    }
+
+    /// The route point's DN.
+    pub fn route_point(&self) -> &Dn {
+        &self.shared.route_point
+    }
+
+    /// The route point's first device.
+    pub fn route_point_device(&self) -> DeviceId {
+        self.shared
+            .config
+            .route_point_device_ids()
+            .into_iter()
+            .next()
+            .unwrap_or_default()
+    }
+
+    /// The configuration it runs with.
+    pub fn config(&self) -> &SimConfig {
+        &self.shared.config
+    }
+
+    /// Everything the PBX saw and did, in order.
+    pub fn journal(&self) -> Vec<JournalEntry> {
+        self.shared.journal.entries()
+    }
+
+    /// Fault injection.
+    pub fn faults(&self) -> &Faults {
+        &self.faults
+    }
+
+    /// The DNs visible to the API client, as `GET /callcontrol` would return them.
+    pub fn snapshot(&self) -> Vec<DnInfo> {
+        self.shared.pbx().dn_infos()
+    }
+
+    /// Issues an access token without HTTP (as `POST /connect/token` would).
+    pub fn issue_token(&self) -> String {
+        crate::auth::issue(&self.shared).access_token
+    }
+
+    /// External caller `from` dials the route point.
+    ///
+    /// # Errors
+    /// Only if the route point is missing (it never is).
+    pub async fn call_in(&self, from: &str) -> Result<Caller, SimError> {
+        self.call(CallSpec::new(from)).await
+    }
+
+    /// A caller dials a DN of the PBX (the route point when `spec.to` is `None`).
+    ///
+    /// # Errors
+    /// [`SimError::UnknownDestination`] when the DN does not exist.
+    pub async fn call(&self, spec: CallSpec) -> Result<Caller, SimError> {
+        let core = calls::start_inbound(&self.shared, spec)?;
+        Ok(Caller::new(self.shared.clone(), core))
+    }
+
+    /// The far ends of every outbound call placed so far, oldest first.
+    pub fn outbound_calls(&self) -> Vec<Caller> {
+        self.shared
+            .pbx()
+            .outbound
+            .iter()
+            .map(|(_, core)| Caller::new(self.shared.clone(), core.clone()))
+            .collect()
+    }
+
+    /// Waits for an outbound call to `destination` (the latest one if several) and
+    /// returns its far end.
+    ///
+    /// # Errors
+    /// [`SimError::Stopped`] when the simulator stops first.
+    pub async fn wait_outbound(&self, destination: &str) -> Result<Caller, SimError> {
+        loop {
+            let placed = self.shared.outbound_placed.notified();
+            tokio::pin!(placed);
+            placed.as_mut().enable();
+            {
+                let pbx = self.shared.pbx();
+                let found = pbx
+                    .outbound
+                    .iter()
+                    .rev()
+                    .find(|(to, _)| to == destination)
+                    .map(|(_, core)| core.clone());
+                if let Some(core) = found {
+                    return Ok(Caller::new(self.shared.clone(), core));
+                }
+            }
+            tokio::select! {
+                _ = self.shared.shutdown.cancelled() => return Err(SimError::Stopped),
+                _ = placed => {}
+            }
+        }
+    }
+
+    /// Stops the server and waits (up to 5 s) for it to finish.
+    pub async fn shutdown(mut self) {
+        self.shared.shutdown.cancel();
+        if let Some(server) = self.server.take() {
+            let _ = tokio::time::timeout(Duration::from_secs(5), server).await;
+        }
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        self.shared.shutdown.cancel();
+        if let Some(server) = self.server.take() {
+            server.abort();
+        }
+    }
+}

@@ -1,0 +1,68 @@
+//! Configuration API (XAPI, `/xapi/v1`): users, departments (groups), shared parking
+//! and `Defs`, with the OData query subset 3CX supports evaluated for real.
+//!
+//! The store lives beside the call-control model (its own mutex, never held across an
+//! `.await`). The API client's own role is a department membership of its number
+//! (the route point): it starts as `system_owners`; a client demoted through
+//! `PATCH /Groups({id})` `Members` gets 403 on every write, as a real PBX does for a
+//! client without the system-owner role.
+
+mod error;
+mod odata;
+mod path;
+mod query;
+mod routes;
+mod schema;
+mod store;
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use axum::Router;
+use axum::http::HeaderMap;
+use axum::response::Response;
+use axum::routing::any;
+
+use crate::auth::{self, Api, Authorized};
+use crate::state::Shared;
+use store::Store;
+
+/// State of the XAPI routes.
+#[derive(Debug)]
+pub(crate) struct XapiState {
+    shared: Arc<Shared>,
+    store: Mutex<Store>,
+}
+
+impl XapiState {
+    fn store(&self) -> MutexGuard<'_, Store> {
+        // A poisoned lock only means a panic elsewhere; the data is still consistent
+        // because every store method validates before it mutates.
+        self.store.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Routes under `/xapi/v1`.
+pub(crate) fn router(shared: Arc<Shared>) -> Router<Arc<Shared>> {
+    let extensions: Vec<String> = shared
+        .config
+        .extensions
+        .iter()
+        .map(|e| e.dn.as_str().to_owned())
+        .collect();
+    let store = Store::new(&shared.config.client_id, &extensions);
+    let state = Arc::new(XapiState {
+        shared,
+        store: Mutex::new(store),
+    });
+    let inner = Router::new()
+        .route("/", any(routes::dispatch))
+        .route("/{*rest}", any(routes::dispatch))
+        .with_state(state);
+    Router::new().nest("/xapi/v1", inner)
+}
+
+/// The bearer check for XAPI routes: 401 without a valid token, 403 when the API
+/// client lacks "3CX Configuration API access".
+pub(crate) fn check_xapi_bearer(shared: &Shared, headers: &HeaderMap) -> Result<Authorized, Response> {
+    auth::check_bearer(shared, headers, Api::Xapi)
+}

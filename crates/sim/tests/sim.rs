@@ -1,0 +1,12 @@
+//! Tests of the simulator over real sockets, with plain HTTP and WebSocket clients.
+
+mod sim {
+    pub(crate) mod util;
+
+    mod audio;
+    mod auth;
+    mod calls;
+    mod events;
+    mod faults;
+    mod scripts;
+}

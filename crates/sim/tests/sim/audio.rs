@@ -1,0 +1,199 @@
+//! Audio streams both ways.
+
+use std::time::Duration;
+
+use futures::StreamExt;
+use voicebot_sim::{AudioConfig, Sim, SimConfig, StreamDirection, JournalKind, InboundMode};
+
+use super::util::{client, token, within};
+
+fn pattern(len: usize) -> Vec<i16> {
+    (0..len).map(|i| (i as i16 % 1000) + 1).collect()
+}
+
+/// Reads a GET stream until `want` non-silent samples arrived (sample-aligned).
+async fn read_audio(response: reqwest::Response, want: usize) -> (Vec<i16>, Vec<usize>) {
+    let mut stream = response.bytes_stream();
+    let mut bytes = Vec::new();
+    let mut sizes = Vec::new();
+    loop {
+        let chunk = stream.next().await.expect("stream open").expect("chunk");
+        sizes.push(chunk.len());
+        bytes.extend_from_slice(&chunk);
+        let samples: Vec<i16> = bytes
+            .chunks_exact(2)
+            .map(|p| i16::from_le_bytes([p[0], p[1]]))
+            .collect();
+        let audible: Vec<i16> = samples.iter().copied().skip_while(|s| *s == 0).collect();
+        if audible.len() >= want {
+            return (audible[..want].to_vec(), sizes);
+        }
+    }
+}
+
+#[tokio::test]
+async fn get_stream_delivers_exactly_what_the_caller_said() {
+    within(30, async {
+        let config = SimConfig {
+            audio: AudioConfig {
+                chunk_bytes: 333,
+                jitter: Duration::from_millis(30),
+                ..AudioConfig::default()
+            },
+            ..SimConfig::default()
+        };
+        let sim = Sim::start_with(config).await.unwrap();
+        let token = token(&sim).await;
+        let caller = sim.call_in("+15550200").await.unwrap();
+        let url = format!(
+            "{}/callcontrol/800/participants/{}/stream",
+            sim.base_url(),
+            caller.participant_id()
+        );
+        let response = client().get(&url).bearer_auth(&token).send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.headers()["content-type"], "application/octet-stream");
+        let said = pattern(4000); // 0.5 s
+        caller.send_pcm(&said).await;
+        let (heard, sizes) = read_audio(response, said.len()).await;
+        assert_eq!(heard, said);
+        assert!(sizes.iter().all(|s| *s == 333), "chunks of the configured size: {sizes:?}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn streams_before_connect_get_424() {
+    within(20, async {
+        let sim = Sim::start_with(SimConfig {
+            inbound: InboundMode::Ringing,
+            ..SimConfig::default()
+        })
+        .await
+        .unwrap();
+        let token = token(&sim).await;
+        let caller = sim.call_in("+15550201").await.unwrap();
+        let url = format!(
+            "{}/callcontrol/800/participants/{}/stream",
+            sim.base_url(),
+            caller.participant_id()
+        );
+        let response = client().get(&url).bearer_auth(&token).send().await.unwrap();
+        assert_eq!(response.status(), 424);
+        let response = client().post(&url).bearer_auth(&token).body(vec![0u8; 320]).send().await.unwrap();
+        assert_eq!(response.status(), 424);
+        let response = client()
+            .get(format!("{}/callcontrol/800/participants/77/stream", sim.base_url()))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 404);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn post_stream_is_heard_with_gaps_and_odd_chunks() {
+    within(30, async {
+        let sim = Sim::start().await.unwrap();
+        let token = token(&sim).await;
+        let caller = sim.call_in("+15550202").await.unwrap();
+        let url = format!(
+            "{}/callcontrol/800/participants/{}/stream",
+            sim.base_url(),
+            caller.participant_id()
+        );
+        let first = pattern(1600); // 200 ms
+        let second: Vec<i16> = pattern(800).iter().map(|s| -s).collect();
+        let bytes_of = |s: &[i16]| s.iter().flat_map(|v| v.to_le_bytes()).collect::<Vec<u8>>();
+        let (first_bytes, second_bytes) = (bytes_of(&first), bytes_of(&second));
+        let (tx, rx) = futures::channel::mpsc::unbounded::<Result<Vec<u8>, std::io::Error>>();
+        let body = reqwest::Body::wrap_stream(rx);
+        let request = tokio::spawn(client().post(&url).bearer_auth(&token).body(body).send());
+        // Odd chunk sizes that split samples.
+        for piece in first_bytes.chunks(333) {
+            tx.unbounded_send(Ok(piece.to_vec())).unwrap();
+        }
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        for piece in second_bytes.chunks(77) {
+            tx.unbounded_send(Ok(piece.to_vec())).unwrap();
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        drop(tx);
+        let response = request.await.unwrap().unwrap();
+        assert_eq!(response.status(), 200);
+        let heard = caller.heard();
+        assert_eq!(heard.audio(), [first.clone(), second.clone()].concat());
+        assert_eq!(heard.segments.len(), 2);
+        assert_eq!(heard.underruns.len(), 1);
+        let gap = heard.underruns[0];
+        assert_eq!(gap.at, heard.segments[0].start + Duration::from_millis(200));
+        assert!(gap.len >= Duration::from_millis(200), "{gap:?}");
+        assert!(heard.max_lead >= Duration::from_millis(100), "{:?}", heard.max_lead);
+        assert_eq!(heard.bytes_received, (first_bytes.len() + second_bytes.len()) as u64);
+        assert!(sim.journal().iter().any(|e| matches!(
+            &e.kind,
+            JournalKind::StreamClosed { direction: StreamDirection::IntoCall, reason, .. } if reason == "end of body"
+        )));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn content_length_zero_closes_the_post_stream() {
+    within(20, async {
+        let sim = Sim::start().await.unwrap();
+        let token = token(&sim).await;
+        let caller = sim.call_in("+15550203").await.unwrap();
+        let url = format!(
+            "{}/callcontrol/800/participants/{}/stream",
+            sim.base_url(),
+            caller.participant_id()
+        );
+        let response = client()
+            .post(&url)
+            .bearer_auth(&token)
+            .header("content-length", "0")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        assert!(sim.journal().iter().any(|e| matches!(
+            &e.kind,
+            JournalKind::StreamClosed { reason, .. } if reason == "empty body"
+        )));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn invalid_chunked_body_keeps_what_came_before() {
+    within(20, async {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let sim = Sim::start().await.unwrap();
+        let token = token(&sim).await;
+        let caller = sim.call_in("+15550204").await.unwrap();
+        let mut socket = tokio::net::TcpStream::connect(sim.local_addr()).await.unwrap();
+        let head = format!(
+            "POST /callcontrol/800/participants/{}/stream HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nContent-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\n\r\n",
+            caller.participant_id()
+        );
+        socket.write_all(head.as_bytes()).await.unwrap();
+        let good = vec![5u8; 320];
+        socket.write_all(format!("{:x}\r\n", good.len()).as_bytes()).await.unwrap();
+        socket.write_all(&good).await.unwrap();
+        socket.write_all(b"\r\n").await.unwrap();
+        // Raw bytes with no chunk header.
+        socket.write_all(b"zz not a chunk\r\n").await.unwrap();
+        let mut answer = Vec::new();
+        let _ = tokio::time::timeout(Duration::from_secs(5), socket.read_to_end(&mut answer)).await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert_eq!(caller.heard().bytes_received, 320);
+        assert!(sim.journal().iter().any(|e| matches!(
+            &e.kind,
+            JournalKind::StreamClosed { reason, .. } if reason.starts_with("invalid body")
+        )));
+    })
+    .await;
+}

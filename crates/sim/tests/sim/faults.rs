@@ -1,0 +1,141 @@
+//! Fault injection.
+
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use voicebot_sim::{CallEnd, JournalKind, Sim};
+
+use super::util::{client, connect_ws, get, next_event, token, within};
+
+#[tokio::test]
+async fn fail_next_answers_5xx_then_recovers() {
+    within(20, async {
+        let sim = Sim::start().await.unwrap();
+        let token = token(&sim).await;
+        sim.faults().fail_next("GET /callcontrol", 503, 2);
+        assert_eq!(get(&sim, &token, "/callcontrol").await.status(), 503);
+        assert_eq!(get(&sim, &token, "/callcontrol/800").await.status(), 503);
+        assert_eq!(get(&sim, &token, "/callcontrol").await.status(), 200);
+        sim.faults().fail_next("/connect/token", 500, 1);
+        let response = client()
+            .post(format!("{}/connect/token", sim.base_url()))
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 500);
+        let statuses: Vec<u16> = sim
+            .journal()
+            .iter()
+            .filter_map(|e| match &e.kind {
+                JournalKind::Http { status, .. } => Some(*status),
+                _ => None,
+            })
+            .collect();
+        assert!(statuses.contains(&503) && statuses.contains(&500));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn delayed_requests_take_longer() {
+    within(20, async {
+        let sim = Sim::start().await.unwrap();
+        let token = token(&sim).await;
+        sim.faults().delay_requests(Duration::from_millis(300));
+        let start = Instant::now();
+        assert_eq!(get(&sim, &token, "/callcontrol").await.status(), 200);
+        assert!(start.elapsed() >= Duration::from_millis(300));
+        sim.faults().delay_requests(Duration::ZERO);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn websockets_can_be_dropped_and_refused() {
+    within(20, async {
+        let sim = Sim::start().await.unwrap();
+        let token = token(&sim).await;
+        let mut ws = connect_ws(&sim, &token).await.unwrap();
+        sim.faults().drop_websockets();
+        let end = tokio::time::timeout(Duration::from_secs(5), async {
+            loop {
+                match ws.next().await {
+                    None | Some(Err(_)) => break,
+                    Some(Ok(message)) if message.is_close() => break,
+                    Some(Ok(_)) => {}
+                }
+            }
+        })
+        .await;
+        assert!(end.is_ok(), "socket closed");
+        sim.faults().refuse_websockets(1);
+        assert!(connect_ws(&sim, &token).await.is_err());
+        let mut ws = connect_ws(&sim, &token).await.unwrap();
+        sim.call_in("+1").await.unwrap();
+        next_event(&mut ws).await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn stalled_websockets_send_nothing() {
+    within(20, async {
+        let sim = Sim::start().await.unwrap();
+        let token = token(&sim).await;
+        let mut ws = connect_ws(&sim, &token).await.unwrap();
+        sim.faults().stall_websockets(true);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        sim.call_in("+1").await.unwrap();
+        let nothing = tokio::time::timeout(Duration::from_millis(500), ws.next()).await;
+        assert!(nothing.is_err(), "no frame from a dead socket");
+        sim.faults().stall_websockets(false);
+        let caller = sim.call_in("+2").await.unwrap();
+        let event = next_event(&mut ws).await;
+        assert_eq!(event.event.entity_path().unwrap().to_string(), format!("/callcontrol/800/participants/{}", caller.participant_id()));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn cut_audio_streams_ends_the_get_stream() {
+    within(20, async {
+        let sim = Sim::start().await.unwrap();
+        let token = token(&sim).await;
+        let caller = sim.call_in("+1").await.unwrap();
+        let url = format!("{}/callcontrol/800/participants/{}/stream", sim.base_url(), caller.participant_id());
+        let response = client().get(&url).bearer_auth(&token).send().await.unwrap();
+        let mut stream = response.bytes_stream();
+        stream.next().await.unwrap().unwrap();
+        sim.faults().cut_audio_streams();
+        let ended = tokio::time::timeout(Duration::from_secs(5), async {
+            while let Some(Ok(_)) = stream.next().await {}
+        })
+        .await;
+        assert!(ended.is_ok());
+        assert_eq!(caller.state(), voicebot_sim::CallerState::Connected);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn restart_loses_calls_tokens_and_sequence() {
+    within(20, async {
+        let sim = Sim::start().await.unwrap();
+        let token = token(&sim).await;
+        let mut ws = connect_ws(&sim, &token).await.unwrap();
+        let caller = sim.call_in("+1").await.unwrap();
+        let before = next_event(&mut ws).await;
+        sim.faults().restart().await;
+        assert_eq!(caller.wait_ended().await, CallEnd::Restarted);
+        assert_eq!(get(&sim, &token, "/callcontrol").await.status(), 401);
+        let token = super::util::token(&sim).await;
+        let mut ws = connect_ws(&sim, &token).await.unwrap();
+        sim.call_in("+2").await.unwrap();
+        let after = next_event(&mut ws).await;
+        assert_eq!(after.sequence, 1);
+        assert!(before.sequence >= 1);
+        assert!(sim.snapshot().iter().map(|d| d.participants.len()).sum::<usize>() == 1);
+    })
+    .await;
+}
