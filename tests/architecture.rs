@@ -14,14 +14,21 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("voicebot-media", &[][..]),
         ("voicebot-callcontrol", &["voicebot-model"][..]),
         ("voicebot-dispatch", &["voicebot-model"][..]),
-        ("voicebot-bot", &["voicebot-model", "voicebot-media"][..]),
+        ("voicebot-bot", &["voicebot-model", "voicebot-media", "voicebot-speech"][..]),
+        ("voicebot-speech", &["voicebot-model", "voicebot-media"][..]),
         ("voicebot-sim", &["voicebot-model", "voicebot-media"][..]),
         ("voicebot-xapi", &["voicebot-model", "voicebot-callcontrol"][..]),
         (
             "voicebot-engine",
-            &["voicebot-bot", "voicebot-callcontrol", "voicebot-dispatch", "voicebot-media", "voicebot-model"][..],
+            &[
+                "voicebot-bot",
+                "voicebot-callcontrol",
+                "voicebot-dispatch",
+                "voicebot-media",
+                "voicebot-model",
+                "voicebot-speech",
+            ][..],
         ),
-        ("voicebot-transcribe", &["voicebot-bot", "voicebot-media", "voicebot-model"][..]),
     ])
 }
 

@@ -61,6 +61,8 @@ impl Stream for AudioStream {
 }
 
 /// An item of outgoing audio, as the engine receives it from an [`AudioSink`].
+// Frames are the common item, every 20 ms: boxing them would allocate per frame.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum AudioOut {

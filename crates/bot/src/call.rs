@@ -191,7 +191,12 @@ impl Call {
 
     /// The caller's audio from now on, as 20 ms frames (lossy, bounded).
     pub fn audio(&self) -> AudioStream {
-        AudioStream::new(self.inner.audio_in.upgrade().map(|sender| sender.subscribe()))
+        AudioStream::new(
+            self.inner
+                .audio_in
+                .upgrade()
+                .map(|sender| sender.subscribe()),
+        )
     }
 
     /// A sink for audio to the caller (streaming and AI bots).
@@ -232,3 +237,6 @@ impl Call {
         self.inner.end.get().cloned().unwrap_or(CallError::Ended)
     }
 }
+
+#[cfg(test)]
+mod tests;

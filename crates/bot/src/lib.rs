@@ -67,7 +67,9 @@ mod testutil;
 pub use async_trait::async_trait;
 pub use tokio_stream::{Stream, StreamExt};
 pub use voicebot_media::{Frame, Prompt};
-pub use voicebot_model::{AttachedData, Digit, DiversionReason, Dn, ParticipantId, ParticipantStatus};
+pub use voicebot_model::{
+    AttachedData, Digit, DiversionReason, Dn, ParticipantId, ParticipantStatus,
+};
 
 pub use crate::audio::{AudioOut, AudioSink, AudioStream};
 pub use crate::bot::{Bot, BotFn, bot_fn};

@@ -67,8 +67,15 @@ impl BotRegistry {
     where
         F: Fn(toml::Value) -> Result<Arc<dyn Bot>, BotConfigError> + Send + Sync + 'static,
     {
-        if self.factories.insert(name.to_owned(), Box::new(factory)).is_some() {
-            tracing::warn!(bot = name, "bot registered twice; the last registration wins");
+        if self
+            .factories
+            .insert(name.to_owned(), Box::new(factory))
+            .is_some()
+        {
+            tracing::warn!(
+                bot = name,
+                "bot registered twice; the last registration wins"
+            );
         }
         self
     }
@@ -85,7 +92,10 @@ impl BotRegistry {
             None => Err(BotConfigError::new(
                 name,
                 None,
-                format!("no bot of this name (known: {})", self.names().collect::<Vec<_>>().join(", ")),
+                format!(
+                    "no bot of this name (known: {})",
+                    self.names().collect::<Vec<_>>().join(", ")
+                ),
             )),
         }
     }
@@ -148,7 +158,11 @@ mod tests {
 
     #[test]
     fn builds_a_bot_from_its_typed_config() {
-        assert!(registry().build("menu", table("greeting = 'hi.wav'\ntries = 3")).is_ok());
+        assert!(
+            registry()
+                .build("menu", table("greeting = 'hi.wav'\ntries = 3"))
+                .is_ok()
+        );
         assert_eq!(registry().names().collect::<Vec<_>>(), ["menu"]);
     }
 

@@ -172,7 +172,8 @@ impl AudioOut {
         match sender.send(Chunk::Data(audio)).await {
             Ok(()) => {
                 self.sent += len;
-                metrics::counter!("voicebot_pbx_audio_bytes_total", "direction" => "out").increment(len);
+                metrics::counter!("voicebot_pbx_audio_bytes_total", "direction" => "out")
+                    .increment(len);
                 Ok(())
             }
             Err(_) => Err(self.outcome().await.err().unwrap_or_else(|| self.closed())),
@@ -268,7 +269,12 @@ async fn upload(
         let token = core.tokens.token().await?;
         let body = reqwest::Body::wrap_stream(body_stream(receiver.clone()));
         let response = core
-            .send_once_with(&request, &token, Some(body), Some("application/octet-stream"))
+            .send_once_with(
+                &request,
+                &token,
+                Some(body),
+                Some("application/octet-stream"),
+            )
             .await?;
         let status = response.status();
         if status.as_u16() == 401 && !reauthenticated {
@@ -310,7 +316,9 @@ impl Client {
             match core.send(&request).await {
                 Ok(response) => return Ok(AudioIn::new(response, path)),
                 Err(error)
-                    if error.is_not_found() || error.is_failed_dependency() || error.is_transient() =>
+                    if error.is_not_found()
+                        || error.is_failed_dependency()
+                        || error.is_transient() =>
                 {
                     let delay = backoff.next_delay();
                     if Instant::now() + delay > give_up {
@@ -363,7 +371,11 @@ mod tests {
     use super::*;
 
     fn audio_in(chunks: Vec<&'static [u8]>) -> AudioIn {
-        let stream = futures::stream::iter(chunks.into_iter().map(|chunk| Ok(Bytes::from_static(chunk))));
+        let stream = futures::stream::iter(
+            chunks
+                .into_iter()
+                .map(|chunk| Ok(Bytes::from_static(chunk))),
+        );
         AudioIn {
             body: Box::pin(stream),
             path: "/test".into(),
@@ -380,7 +392,13 @@ mod tests {
             .map(|chunk| chunk.unwrap())
             .collect()
             .await;
-        assert_eq!(chunks, vec![Bytes::from_static(b"\x01\x02"), Bytes::from_static(b"\x03\x04\x05\x06")]);
+        assert_eq!(
+            chunks,
+            vec![
+                Bytes::from_static(b"\x01\x02"),
+                Bytes::from_static(b"\x03\x04\x05\x06")
+            ]
+        );
         assert!(chunks.iter().all(|chunk| chunk.len() % 2 == 0));
     }
 
@@ -388,14 +406,20 @@ mod tests {
     async fn body_ends_cleanly_on_finish_and_errors_when_dropped() {
         let (sender, receiver) = mpsc::channel(4);
         let receiver = Arc::new(Mutex::new(receiver));
-        sender.send(Chunk::Data(Bytes::from_static(b"ab"))).await.unwrap();
+        sender
+            .send(Chunk::Data(Bytes::from_static(b"ab")))
+            .await
+            .unwrap();
         sender.send(Chunk::Finish).await.unwrap();
         let items: Vec<_> = body_stream(receiver).collect().await;
         assert_eq!(items.len(), 1);
         assert!(items[0].is_ok());
 
         let (sender, receiver) = mpsc::channel(4);
-        sender.send(Chunk::Data(Bytes::from_static(b"ab"))).await.unwrap();
+        sender
+            .send(Chunk::Data(Bytes::from_static(b"ab")))
+            .await
+            .unwrap();
         drop(sender);
         let items: Vec<_> = body_stream(Arc::new(Mutex::new(receiver))).collect().await;
         assert_eq!(items.len(), 2);

@@ -20,8 +20,8 @@ use tokio::time::Instant;
 use url::Url;
 use voicebot_model::{TokenError, TokenResponse};
 
-pub use lifetime::{AUTO_MINUTES_THRESHOLD, ExpiresInUnit};
 pub(crate) use lifetime::PbxVersion;
+pub use lifetime::{AUTO_MINUTES_THRESHOLD, ExpiresInUnit};
 
 use crate::error::{CallControlError, Result, truncate_body};
 
@@ -155,12 +155,13 @@ impl TokenProvider {
         client_id: impl Into<String>,
         secret: Secret,
     ) -> Result<Self> {
-        let token_url = base_url
-            .join("/connect/token")
-            .map_err(|error| CallControlError::Decode {
-                what: "base URL".to_owned(),
-                body: error.to_string(),
-            })?;
+        let token_url =
+            base_url
+                .join("/connect/token")
+                .map_err(|error| CallControlError::Decode {
+                    what: "base URL".to_owned(),
+                    body: error.to_string(),
+                })?;
         Ok(Self {
             inner: Arc::new(ProviderInner {
                 http,
@@ -312,7 +313,12 @@ impl TokenProvider {
             lifetime::token_lifetime(&parsed.access_token, parsed.expires_in, inner.unit, version);
         let generation = inner.generation.fetch_add(1, Ordering::Relaxed) + 1;
         let now = Instant::now();
-        tracing::debug!(generation, ?lifetime, expires_in = parsed.expires_in, "token issued");
+        tracing::debug!(
+            generation,
+            ?lifetime,
+            expires_in = parsed.expires_in,
+            "token issued"
+        );
         Ok(AccessToken {
             value: Arc::from(parsed.access_token),
             generation,

@@ -174,7 +174,10 @@ impl ClientBuilder {
             ("dead_after_pings", settings.dead_after_pings == 0),
             ("audio_out_buffer", settings.audio_out_buffer == 0),
             ("event_buffer", settings.event_buffer == 0),
-            ("get_retry.max_attempts", settings.get_retry.max_attempts == 0),
+            (
+                "get_retry.max_attempts",
+                settings.get_retry.max_attempts == 0,
+            ),
         ] {
             if zero {
                 return Err(BuildError::Setting {

@@ -96,6 +96,11 @@ impl Client {
     /// from then on. The stream must be polled: when its buffer is full the event task
     /// waits rather than drop control events.
     pub fn events(&self) -> EventStream {
+        if self.inner.cancel.is_cancelled() {
+            // A stream of a stopped client ends at once.
+            let (_, receiver) = tokio::sync::mpsc::channel(1);
+            return EventStream::new(receiver, self.clone());
+        }
         let mut runtime = self
             .inner
             .events
@@ -119,8 +124,9 @@ impl Client {
         self.inner.state.snapshot()
     }
 
-    /// Stops the event task. Requests made after this still work; streams already
-    /// returned end.
+    /// Stops the event task: every [`EventStream`] ends, and later
+    /// [`Client::events`] calls return streams that end at once. REST requests and
+    /// audio streams keep working.
     pub fn shutdown(&self) {
         self.inner.cancel.cancel();
     }
@@ -281,7 +287,8 @@ impl Core {
             .json
             .as_ref()
             .map(|_| "application/json; charset=utf-8");
-        self.send_once_with(request, token, body, content_type).await
+        self.send_once_with(request, token, body, content_type)
+            .await
     }
 
     /// GET a JSON document, retrying 5xx, timeouts and transport errors per policy.

@@ -297,7 +297,10 @@ mod tests {
         ];
         for (status, name) in cases {
             let error = CallControlError::from_rejection(rejection(status, ""));
-            assert!(format!("{error:?}").starts_with(name), "{status}: {error:?}");
+            assert!(
+                format!("{error:?}").starts_with(name),
+                "{status}: {error:?}"
+            );
             assert_eq!(error.status(), Some(status));
         }
     }
@@ -317,12 +320,7 @@ mod tests {
     fn transient_is_only_server_timeout_transport() {
         assert!(CallControlError::from_rejection(rejection(502, "")).is_transient());
         assert!(!CallControlError::from_rejection(rejection(404, "")).is_transient());
-        assert!(
-            CallControlError::Timeout {
-                what: "x".into()
-            }
-            .is_transient()
-        );
+        assert!(CallControlError::Timeout { what: "x".into() }.is_transient());
     }
 
     #[test]

@@ -32,8 +32,8 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use voicebot_model::PbxEvent;
 
-pub use cache::{DnState, StateCache};
 pub(crate) use cache::SharedState;
+pub use cache::{DnState, StateCache};
 
 use crate::client::{Client, Core};
 use crate::retry::Backoff;
@@ -80,7 +80,11 @@ pub(crate) struct EventsRuntime {
 }
 
 impl EventsRuntime {
-    pub(crate) fn start(core: Arc<Core>, state: Arc<SharedState>, cancel: CancellationToken) -> Self {
+    pub(crate) fn start(
+        core: Arc<Core>,
+        state: Arc<SharedState>,
+        cancel: CancellationToken,
+    ) -> Self {
         let subscribers = Subscribers::default();
         let task = tokio::spawn(run(core, state, subscribers.clone(), cancel));
         Self {
@@ -123,7 +127,12 @@ impl<T> Drop for AbortOnDrop<T> {
 }
 
 /// The event task: connect, resync, resolve, reconnect, until cancelled.
-async fn run(core: Arc<Core>, state: Arc<SharedState>, subscribers: Subscribers, cancel: CancellationToken) {
+async fn run(
+    core: Arc<Core>,
+    state: Arc<SharedState>,
+    subscribers: Subscribers,
+    cancel: CancellationToken,
+) {
     let settings = &core.settings;
     let mut backoff = Backoff::new(settings.reconnect_initial, settings.reconnect_max);
     let mut connections = 0u64;
@@ -164,11 +173,21 @@ async fn run(core: Arc<Core>, state: Arc<SharedState>, subscribers: Subscribers,
                 changes
             });
             connections += 1;
-            tracing::info!(connection = connections, resynced = changes.len(), "event socket connected");
+            tracing::info!(
+                connection = connections,
+                resynced = changes.len(),
+                "event socket connected"
+            );
             for event in changes {
                 emit(&subscribers, event).await;
             }
-            emit(&subscribers, PbxEvent::Connected { connection: connections }).await;
+            emit(
+                &subscribers,
+                PbxEvent::Connected {
+                    connection: connections,
+                },
+            )
+            .await;
             backoff.reset();
             while let Some(envelope) = receiver.recv().await {
                 for event in resolve::resolve(&core, &state, envelope).await {
@@ -187,6 +206,8 @@ async fn run(core: Arc<Core>, state: Arc<SharedState>, subscribers: Subscribers,
     };
     // Cancellation drops `work` wherever it waits: a connect, a GET, a full subscriber.
     let _: Option<()> = cancel.run_until_cancelled(work).await;
+    // Dropping the senders ends every EventStream.
+    lock(&subscribers).clear();
     tracing::debug!("event task stopped");
 }
 

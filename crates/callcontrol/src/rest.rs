@@ -119,11 +119,7 @@ impl Client {
     /// # Errors
     /// The status variants (with the PBX's `reasontext`), `Transport`, `Timeout`,
     /// `Decode`.
-    pub async fn make_call(
-        &self,
-        dn: &Dn,
-        request: &MakeCallRequest,
-    ) -> Result<CallControlResult> {
+    pub async fn make_call(&self, dn: &Dn, request: &MakeCallRequest) -> Result<CallControlResult> {
         self.core()
             .post_json(format!("{}/makecall", dn_path(dn)), "makecall", request)
             .await

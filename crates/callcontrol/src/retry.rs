@@ -114,7 +114,10 @@ mod tests {
         for _ in 0..200 {
             let nominal = backoff.nominal();
             let delay = backoff.next_delay();
-            assert!(delay >= nominal / 2 && delay <= nominal, "{delay:?} vs {nominal:?}");
+            assert!(
+                delay >= nominal / 2 && delay <= nominal,
+                "{delay:?} vs {nominal:?}"
+            );
         }
     }
 
@@ -141,7 +144,12 @@ mod tests {
         }
         // Timers have millisecond resolution: each sleep may end up to 1 ms late.
         let elapsed = start.elapsed();
-        assert!(elapsed >= total && elapsed <= total + Duration::from_millis(8), "{elapsed:?} vs {total:?}");
-        assert!(total >= Duration::from_millis(250 + 500 + 1000 + 2000 + 4000 + 8000 + 15000 + 15000));
+        assert!(
+            elapsed >= total && elapsed <= total + Duration::from_millis(8),
+            "{elapsed:?} vs {total:?}"
+        );
+        assert!(
+            total >= Duration::from_millis(250 + 500 + 1000 + 2000 + 4000 + 8000 + 15000 + 15000)
+        );
     }
 }

@@ -19,10 +19,8 @@ async fn read_signal(audio: &mut AudioIn, want: usize) -> (Vec<u8>, Vec<usize>) 
         sizes.push(chunk.len());
         received.extend_from_slice(&chunk);
         let start = received.iter().position(|byte| *byte != 0);
-        if let Some(start) = start {
-            if received.len() - start >= want {
-                return (received[start..start + want].to_vec(), sizes);
-            }
+        if let Some(start) = start.filter(|start| received.len() - start >= want) {
+            return (received[start..start + want].to_vec(), sizes);
         }
     }
 }
@@ -43,12 +41,18 @@ async fn caller_audio_arrives_byte_exact_in_odd_chunks() {
         let (sim, client) = start(odd_chunks()).await;
         let caller = sim.call_in("+15551234").await.unwrap();
         caller.wait_connected().await.unwrap();
-        let mut audio = client.audio_from(sim.route_point(), caller.participant_id()).await.unwrap();
+        let mut audio = client
+            .audio_from(sim.route_point(), caller.participant_id())
+            .await
+            .unwrap();
         let samples = signal(4000);
         caller.send_pcm(&samples).await;
         let (received, sizes) = read_signal(&mut audio, samples.len() * 2).await;
         assert_eq!(received, pcm(&samples));
-        assert!(sizes.iter().any(|size| size % 2 == 1), "chunks split samples: {sizes:?}");
+        assert!(
+            sizes.iter().any(|size| size % 2 == 1),
+            "chunks split samples: {sizes:?}"
+        );
     })
     .await;
 }
@@ -79,7 +83,10 @@ async fn the_stream_ends_when_the_caller_hangs_up() {
         let (sim, client) = start(SimConfig::default()).await;
         let caller = sim.call_in("+15551234").await.unwrap();
         caller.wait_connected().await.unwrap();
-        let mut audio = client.audio_from(sim.route_point(), caller.participant_id()).await.unwrap();
+        let mut audio = client
+            .audio_from(sim.route_point(), caller.participant_id())
+            .await
+            .unwrap();
         audio.next().await.unwrap().unwrap();
         caller.hang_up().await.unwrap();
         while let Some(chunk) = audio.next().await {
@@ -109,11 +116,17 @@ async fn opening_waits_while_the_leg_connects() {
         client.answer(sim.route_point(), id).await.unwrap();
         let mut audio = opening.await.unwrap().unwrap();
         audio.next().await.unwrap().unwrap();
-        let statuses: Vec<u16> = crate::support::requests(&sim, &format!("/callcontrol/800/participants/{}/stream", id.0))
-            .iter()
-            .map(|r| r.2)
-            .collect();
-        assert!(statuses.len() >= 3 && statuses.contains(&424), "{statuses:?}");
+        let statuses: Vec<u16> = crate::support::requests(
+            &sim,
+            &format!("/callcontrol/800/participants/{}/stream", id.0),
+        )
+        .iter()
+        .map(|r| r.2)
+        .collect();
+        assert!(
+            statuses.len() >= 3 && statuses.contains(&424),
+            "{statuses:?}"
+        );
         assert_eq!(statuses.last(), Some(&200));
     })
     .await;
@@ -132,9 +145,15 @@ async fn opening_gives_up_after_the_open_timeout() {
             .build()
             .unwrap();
         let caller = sim.call_in("+15551234").await.unwrap();
-        let error = client.audio_from(sim.route_point(), caller.participant_id()).await.unwrap_err();
+        let error = client
+            .audio_from(sim.route_point(), caller.participant_id())
+            .await
+            .unwrap_err();
         assert!(error.is_failed_dependency(), "{error:?}");
-        let error = client.audio_from(sim.route_point(), ParticipantId(9999)).await.unwrap_err();
+        let error = client
+            .audio_from(sim.route_point(), ParticipantId(9999))
+            .await
+            .unwrap_err();
         assert!(error.is_not_found(), "{error:?}");
     })
     .await;
@@ -146,7 +165,10 @@ async fn audio_to_the_caller_is_byte_exact_with_chunks_split_mid_sample() {
         let (sim, client) = start(SimConfig::default()).await;
         let caller = sim.call_in("+15551234").await.unwrap();
         caller.wait_connected().await.unwrap();
-        let mut out = client.audio_to(sim.route_point(), caller.participant_id()).await.unwrap();
+        let mut out = client
+            .audio_to(sim.route_point(), caller.participant_id())
+            .await
+            .unwrap();
         let samples = signal(8000);
         let bytes = pcm(&samples);
         // 333-byte chunks: every other chunk ends in the middle of a sample. Pace
@@ -159,19 +181,24 @@ async fn audio_to_the_caller_is_byte_exact_with_chunks_split_mid_sample() {
         }
         assert_eq!(out.bytes_sent(), bytes.len() as u64);
         out.finish().await.unwrap();
-        within(5, caller.wait_heard(Duration::from_secs(1))).await.unwrap();
+        within(5, caller.wait_heard(Duration::from_secs(1)))
+            .await
+            .unwrap();
         let heard = caller.heard();
         assert_eq!(heard.audio(), samples);
         assert_eq!(heard.bytes_received, bytes.len() as u64);
-        let closed = sim.journal().into_iter().find_map(|entry| match entry.kind {
-            JournalKind::StreamClosed {
-                direction: StreamDirection::IntoCall,
-                bytes,
-                reason,
-                ..
-            } => Some((bytes, reason)),
-            _ => None,
-        });
+        let closed = sim
+            .journal()
+            .into_iter()
+            .find_map(|entry| match entry.kind {
+                JournalKind::StreamClosed {
+                    direction: StreamDirection::IntoCall,
+                    bytes,
+                    reason,
+                    ..
+                } => Some((bytes, reason)),
+                _ => None,
+            });
         assert_eq!(closed, Some((bytes.len() as u64, "end of body".to_owned())));
     })
     .await;
@@ -183,21 +210,27 @@ async fn dropping_audio_out_aborts_the_upload() {
         let (sim, client) = start(SimConfig::default()).await;
         let caller = sim.call_in("+15551234").await.unwrap();
         caller.wait_connected().await.unwrap();
-        let mut out = client.audio_to(sim.route_point(), caller.participant_id()).await.unwrap();
+        let mut out = client
+            .audio_to(sim.route_point(), caller.participant_id())
+            .await
+            .unwrap();
         out.send(Bytes::from(pcm(&signal(800)))).await.unwrap();
         tokio::time::sleep(Duration::from_millis(200)).await;
         drop(out);
         let mut reason = None;
         for _ in 0..50 {
             tokio::time::sleep(Duration::from_millis(20)).await;
-            reason = sim.journal().into_iter().find_map(|entry| match entry.kind {
-                JournalKind::StreamClosed {
-                    direction: StreamDirection::IntoCall,
-                    reason,
-                    ..
-                } => Some(reason),
-                _ => None,
-            });
+            reason = sim
+                .journal()
+                .into_iter()
+                .find_map(|entry| match entry.kind {
+                    JournalKind::StreamClosed {
+                        direction: StreamDirection::IntoCall,
+                        reason,
+                        ..
+                    } => Some(reason),
+                    _ => None,
+                });
             if reason.is_some() {
                 break;
             }
@@ -212,7 +245,10 @@ async fn dropping_audio_out_aborts_the_upload() {
 async fn audio_to_an_unknown_participant_reports_the_refusal() {
     within(10, async {
         let (sim, client) = start(SimConfig::default()).await;
-        let mut out = client.audio_to(sim.route_point(), ParticipantId(9999)).await.unwrap();
+        let mut out = client
+            .audio_to(sim.route_point(), ParticipantId(9999))
+            .await
+            .unwrap();
         let mut result = Ok(());
         for _ in 0..100 {
             result = out.send(Bytes::from_static(&[1, 2, 3, 4])).await;

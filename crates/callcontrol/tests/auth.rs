@@ -37,7 +37,11 @@ async fn concurrent_first_requests_share_one_token_request() {
             result.unwrap();
         }
         assert_eq!(tokens_issued(&sim), 1);
-        assert!(requests(&sim, "/callcontrol").iter().all(|(_, _, status)| *status == 200));
+        assert!(
+            requests(&sim, "/callcontrol")
+                .iter()
+                .all(|(_, _, status)| *status == 200)
+        );
     })
     .await;
 }
@@ -58,7 +62,9 @@ async fn token_is_refreshed_ahead_of_expiry() {
         client.snapshot().await.unwrap();
         assert_eq!(tokens_issued(&sim), 2);
         assert!(
-            requests(&sim, "/callcontrol").iter().all(|(_, _, status)| *status != 401),
+            requests(&sim, "/callcontrol")
+                .iter()
+                .all(|(_, _, status)| *status != 401),
             "the refresh must happen before the PBX refuses the token"
         );
     })
@@ -86,7 +92,10 @@ async fn a_second_401_is_returned_as_unauthorized() {
         let (sim, client) = start(SimConfig::default()).await;
         sim.faults().fail_next("GET /callcontrol", 401, 2);
         let error = client.snapshot().await.unwrap_err();
-        assert!(matches!(error, CallControlError::Unauthorized(_)), "{error:?}");
+        assert!(
+            matches!(error, CallControlError::Unauthorized(_)),
+            "{error:?}"
+        );
         assert_eq!(error.status(), Some(401));
         assert_eq!(requests(&sim, "/callcontrol").len(), 2);
         assert_eq!(tokens_issued(&sim), 2);
@@ -118,10 +127,11 @@ async fn wrong_credentials_are_an_auth_error_and_the_secret_never_shows() {
         assert!(error.is_auth());
         let debug = format!("{client:?} {:?} {error:?}", client.token_provider());
         assert!(!debug.contains("not-the-secret"), "{debug}");
-        assert!(sim.journal().iter().any(|entry| matches!(
-            entry.kind,
-            JournalKind::TokenRefused { status: 401, .. }
-        )));
+        assert!(
+            sim.journal()
+                .iter()
+                .any(|entry| matches!(entry.kind, JournalKind::TokenRefused { status: 401, .. }))
+        );
     })
     .await;
 }

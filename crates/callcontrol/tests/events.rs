@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use futures::StreamExt;
-use voicebot_model::{PbxEvent, ParticipantStatus};
+use voicebot_model::{ParticipantStatus, PbxEvent};
 use voicebot_sim::{InboundMode, JournalKind, Sim, SimConfig};
 
 use crate::support::{connected, start, until, within};
@@ -33,12 +33,18 @@ async fn follows_a_call_from_start_to_hang_up() {
         let mut events = client.events();
         let (connection, resync) = connected(&mut events).await;
         assert_eq!(connection, 1);
-        assert!(resync.iter().any(|event| matches!(event, PbxEvent::DnUpdated { .. })));
+        assert!(
+            resync
+                .iter()
+                .any(|event| matches!(event, PbxEvent::DnUpdated { .. }))
+        );
 
         let caller = sim.call_in("+15551234").await.unwrap();
         let id = caller.participant_id();
         let (event, _) = until(&mut events, |event| {
-            updated_id(event).is_some_and(|(pid, _, status)| pid == id.0 && status == ParticipantStatus::Connected)
+            updated_id(event).is_some_and(|(pid, _, status)| {
+                pid == id.0 && status == ParticipantStatus::Connected
+            })
         })
         .await;
         assert_eq!(updated_id(&event).map(|(_, resync, _)| resync), Some(false));
@@ -47,8 +53,14 @@ async fn follows_a_call_from_start_to_hang_up() {
         caller.press("12").await.unwrap();
         let mut digits = String::new();
         while digits.len() < 2 {
-            let (event, _) = until(&mut events, |event| matches!(event, PbxEvent::Dtmf { .. })).await;
-            if let PbxEvent::Dtmf { digits: pressed, id: pid, .. } = event {
+            let (event, _) =
+                until(&mut events, |event| matches!(event, PbxEvent::Dtmf { .. })).await;
+            if let PbxEvent::Dtmf {
+                digits: pressed,
+                id: pid,
+                ..
+            } = event
+            {
                 assert_eq!(pid, id);
                 digits.push_str(&pressed);
             }
@@ -56,7 +68,10 @@ async fn follows_a_call_from_start_to_hang_up() {
         assert_eq!(digits, "12");
 
         caller.hang_up().await.unwrap();
-        let (event, _) = until(&mut events, |event| matches!(event, PbxEvent::ParticipantRemoved { .. })).await;
+        let (event, _) = until(&mut events, |event| {
+            matches!(event, PbxEvent::ParticipantRemoved { .. })
+        })
+        .await;
         assert_eq!(
             event,
             PbxEvent::ParticipantRemoved {
@@ -83,14 +98,18 @@ async fn repeated_upserts_are_emitted_once() {
         connected(&mut events).await;
         let caller = sim.call_in("+15551234").await.unwrap();
         let id = caller.participant_id();
-        until(&mut events, |event| updated_id(event).is_some_and(|(pid, ..)| pid == id.0)).await;
+        let mine = |event: &PbxEvent| updated_id(event).filter(|(pid, ..)| *pid == id.0);
+        let (ringing, _) = until(&mut events, |event| mine(event).is_some()).await;
+        assert_eq!(mine(&ringing).unwrap().2, ParticipantStatus::Ringing);
         client.answer(sim.route_point(), id).await.unwrap();
-        caller.wait_connected().await.unwrap();
+        let (connected, before) = until(&mut events, |event| mine(event).is_some()).await;
+        assert_eq!(mine(&connected).unwrap().2, ParticipantStatus::Connected);
+        assert!(before.iter().all(|event| mine(event).is_none()), "{before:?}");
+        // Let the duplicate upserts arrive and be resolved before the call ends.
+        tokio::time::sleep(Duration::from_millis(300)).await;
         caller.hang_up().await.unwrap();
         let (_, before) = until(&mut events, |event| matches!(event, PbxEvent::ParticipantRemoved { .. })).await;
-        let updates: Vec<_> = before.iter().filter_map(updated_id).filter(|(pid, ..)| *pid == id.0).collect();
-        assert_eq!(updates.len(), 1, "Ringing, then one Connected: {before:?}");
-        assert_eq!(updates[0].2, ParticipantStatus::Connected);
+        assert!(before.iter().all(|event| mine(event).is_none()), "duplicates emitted: {before:?}");
         let upserts_sent = sim
             .journal()
             .iter()
@@ -113,12 +132,18 @@ async fn a_404_on_the_upsert_get_is_a_removal() {
         connected(&mut events).await;
         let caller = sim.call_in("+15551234").await.unwrap();
         let id = caller.participant_id();
-        until(&mut events, |event| updated_id(event).is_some_and(|(pid, ..)| pid == id.0)).await;
+        until(&mut events, |event| {
+            updated_id(event).is_some_and(|(pid, ..)| pid == id.0)
+        })
+        .await;
         // The next participant GET (after the Connected upsert) answers 404.
         let path = format!("GET /callcontrol/800/participants/{}", id.0);
         sim.faults().fail_next(path.as_str(), 404, 1);
         client.answer(sim.route_point(), id).await.unwrap();
-        let (event, _) = until(&mut events, |event| matches!(event, PbxEvent::ParticipantRemoved { .. })).await;
+        let (event, _) = until(&mut events, |event| {
+            matches!(event, PbxEvent::ParticipantRemoved { .. })
+        })
+        .await;
         assert_eq!(
             event,
             PbxEvent::ParticipantRemoved {
@@ -138,11 +163,17 @@ async fn calls_that_start_and_end_while_the_socket_is_down_are_resynced() {
         let mut events = client.events();
         connected(&mut events).await;
         let leaving = sim.call_in("+15550001").await.unwrap();
-        until(&mut events, |event| updated_id(event).is_some_and(|(pid, ..)| pid == leaving.participant_id().0)).await;
+        until(&mut events, |event| {
+            updated_id(event).is_some_and(|(pid, ..)| pid == leaving.participant_id().0)
+        })
+        .await;
 
         sim.faults().refuse_websockets(usize::MAX);
         sim.faults().drop_websockets();
-        until(&mut events, |event| matches!(event, PbxEvent::Disconnected { .. })).await;
+        until(&mut events, |event| {
+            matches!(event, PbxEvent::Disconnected { .. })
+        })
+        .await;
         let arriving = sim.call_in("+15550002").await.unwrap();
         leaving.hang_up().await.unwrap();
         // Let a few reconnect attempts be refused while the calls change.
@@ -151,26 +182,50 @@ async fn calls_that_start_and_end_while_the_socket_is_down_are_resynced() {
 
         let (connection, resync) = connected(&mut events).await;
         assert_eq!(connection, 2);
-        assert!(resync.contains(&PbxEvent::ParticipantRemoved {
-            dn: sim.route_point().clone(),
-            id: leaving.participant_id(),
-            resync: true
-        }), "{resync:?}");
         assert!(
-            resync.iter().filter_map(updated_id).any(|(pid, resync, _)| pid == arriving.participant_id().0 && resync),
+            resync.contains(&PbxEvent::ParticipantRemoved {
+                dn: sim.route_point().clone(),
+                id: leaving.participant_id(),
+                resync: true
+            }),
             "{resync:?}"
         );
-        let refused = sim.journal().iter().filter(|entry| matches!(entry.kind, JournalKind::WsRefused { .. })).count();
+        assert!(
+            resync
+                .iter()
+                .filter_map(updated_id)
+                .any(|(pid, resync, _)| pid == arriving.participant_id().0 && resync),
+            "{resync:?}"
+        );
+        let refused = sim
+            .journal()
+            .iter()
+            .filter(|entry| matches!(entry.kind, JournalKind::WsRefused { .. }))
+            .count();
         assert!(refused >= 1);
 
         let state = client.state();
-        assert!(state.participant(sim.route_point(), arriving.participant_id()).is_some());
-        assert!(state.participant(sim.route_point(), leaving.participant_id()).is_none());
+        assert!(
+            state
+                .participant(sim.route_point(), arriving.participant_id())
+                .is_some()
+        );
+        assert!(
+            state
+                .participant(sim.route_point(), leaving.participant_id())
+                .is_none()
+        );
 
         // Live events flow again on the new socket.
         arriving.hang_up().await.unwrap();
-        let (event, _) = until(&mut events, |event| matches!(event, PbxEvent::ParticipantRemoved { .. })).await;
-        assert!(matches!(event, PbxEvent::ParticipantRemoved { resync: false, .. }));
+        let (event, _) = until(&mut events, |event| {
+            matches!(event, PbxEvent::ParticipantRemoved { .. })
+        })
+        .await;
+        assert!(matches!(
+            event,
+            PbxEvent::ParticipantRemoved { resync: false, .. }
+        ));
     })
     .await;
 }
@@ -184,13 +239,22 @@ async fn a_silent_socket_is_detected_and_replaced() {
         sim.faults().stall_websockets(true);
         // Events sent while the socket is stalled are lost on the wire.
         let caller = sim.call_in("+15550003").await.unwrap();
-        let (event, _) = until(&mut events, |event| matches!(event, PbxEvent::Disconnected { .. })).await;
-        assert!(matches!(&event, PbxEvent::Disconnected { reason } if reason.contains("no pong")), "{event:?}");
+        let (event, _) = until(&mut events, |event| {
+            matches!(event, PbxEvent::Disconnected { .. })
+        })
+        .await;
+        assert!(
+            matches!(&event, PbxEvent::Disconnected { reason } if reason.contains("no pong")),
+            "{event:?}"
+        );
         sim.faults().stall_websockets(false);
         let (connection, resync) = connected(&mut events).await;
         assert!(connection >= 2);
         assert!(
-            resync.iter().filter_map(updated_id).any(|(pid, resync, _)| pid == caller.participant_id().0 && resync),
+            resync
+                .iter()
+                .filter_map(updated_id)
+                .any(|(pid, resync, _)| pid == caller.participant_id().0 && resync),
             "{resync:?}"
         );
     })
@@ -204,14 +268,20 @@ async fn reconnects_after_a_pbx_restart() {
         let mut events = client.events();
         connected(&mut events).await;
         let caller = sim.call_in("+15550004").await.unwrap();
-        until(&mut events, |event| updated_id(event).is_some_and(|(pid, ..)| pid == caller.participant_id().0)).await;
+        until(&mut events, |event| {
+            updated_id(event).is_some_and(|(pid, ..)| pid == caller.participant_id().0)
+        })
+        .await;
         sim.faults().restart().await;
         let (_, resync) = connected(&mut events).await;
-        assert!(resync.contains(&PbxEvent::ParticipantRemoved {
-            dn: sim.route_point().clone(),
-            id: caller.participant_id(),
-            resync: true
-        }), "{resync:?}");
+        assert!(
+            resync.contains(&PbxEvent::ParticipantRemoved {
+                dn: sim.route_point().clone(),
+                id: caller.participant_id(),
+                resync: true
+            }),
+            "{resync:?}"
+        );
     })
     .await;
 }
@@ -225,7 +295,11 @@ async fn shutdown_ends_the_stream_and_closes_the_socket() {
         client.shutdown();
         while events.next().await.is_some() {}
         tokio::time::sleep(Duration::from_millis(200)).await;
-        assert!(sim.journal().iter().any(|entry| matches!(entry.kind, JournalKind::WsClosed { .. })));
+        assert!(
+            sim.journal()
+                .iter()
+                .any(|entry| matches!(entry.kind, JournalKind::WsClosed { .. }))
+        );
     })
     .await;
 }
@@ -239,12 +313,19 @@ async fn dropping_the_client_and_stream_stops_the_task() {
         // The stream alone keeps the task running.
         drop(client);
         tokio::time::sleep(Duration::from_millis(300)).await;
-        assert!(!sim.journal().iter().any(|entry| matches!(entry.kind, JournalKind::WsClosed { .. })));
+        assert!(
+            !sim.journal()
+                .iter()
+                .any(|entry| matches!(entry.kind, JournalKind::WsClosed { .. }))
+        );
         drop(events);
         let mut closed = false;
         for _ in 0..50 {
             tokio::time::sleep(Duration::from_millis(20)).await;
-            closed = sim.journal().iter().any(|entry| matches!(entry.kind, JournalKind::WsClosed { .. }));
+            closed = sim
+                .journal()
+                .iter()
+                .any(|entry| matches!(entry.kind, JournalKind::WsClosed { .. }));
             if closed {
                 break;
             }

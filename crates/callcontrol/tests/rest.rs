@@ -5,8 +5,7 @@ use std::time::Duration;
 
 use voicebot_callcontrol::{CallControlError, RetryPolicy};
 use voicebot_model::{
-    Action, ActionRequest, DeviceId, Dn, DnType, MakeCallRequest, ParticipantId,
-    ParticipantStatus,
+    Action, ActionRequest, DeviceId, Dn, DnType, MakeCallRequest, ParticipantId, ParticipantStatus,
 };
 use voicebot_sim::{CallerState, SimConfig};
 
@@ -30,18 +29,27 @@ async fn reads_snapshot_dn_devices_and_participants() {
         assert_eq!(dn.dn, route_point);
         let devices = client.devices(&route_point).await.unwrap();
         assert_eq!(devices[0].device_id, sim.route_point_device());
-        let device = client.device(&route_point, &sim.route_point_device()).await.unwrap();
+        let device = client
+            .device(&route_point, &sim.route_point_device())
+            .await
+            .unwrap();
         assert_eq!(device, devices[0]);
         // The device id travels percent-encoded, as encodeURIComponent would write it.
         assert!(
-            requests(&sim, "/callcontrol/800/devices/sip%3A800%40127.0.0.1%3A5488")
-                .iter()
-                .any(|(_, _, status)| *status == 200)
+            requests(
+                &sim,
+                "/callcontrol/800/devices/sip%3A800%40127.0.0.1%3A5488"
+            )
+            .iter()
+            .any(|(_, _, status)| *status == 200)
         );
 
         let participants = client.participants(&route_point).await.unwrap();
         assert_eq!(participants[0].id, caller.participant_id());
-        let participant = client.participant(&route_point, caller.participant_id()).await.unwrap();
+        let participant = client
+            .participant(&route_point, caller.participant_id())
+            .await
+            .unwrap();
         assert_eq!(participant.status, ParticipantStatus::Connected);
         assert_eq!(participant.party_caller_id, "+15551234");
     })
@@ -69,13 +77,20 @@ async fn makes_calls_from_the_dn_and_from_a_device() {
             .unwrap();
         let second = result.result.unwrap().id;
         assert_ne!(first, second);
-        let paths: Vec<String> = requests(&sim, "/callcontrol").into_iter().map(|r| r.1).collect();
+        let paths: Vec<String> = requests(&sim, "/callcontrol")
+            .into_iter()
+            .map(|r| r.1)
+            .collect();
         assert!(paths.contains(&"/callcontrol/800/makecall".to_owned()));
         assert!(paths.contains(
             &"/callcontrol/800/devices/sip%3A800%40127.0.0.1%3A5488/makecall".to_owned()
         ));
         let error = client
-            .make_call_from_device(&route_point, &DeviceId::new("sip:nobody@x"), &MakeCallRequest::to("1"))
+            .make_call_from_device(
+                &route_point,
+                &DeviceId::new("sip:nobody@x"),
+                &MakeCallRequest::to("1"),
+            )
             .await
             .unwrap_err();
         assert!(error.is_not_found(), "{error:?}");
@@ -93,19 +108,35 @@ async fn participant_actions() {
         let id = caller.participant_id();
 
         let data = BTreeMap::from([("crm_id".to_owned(), "42".to_owned())]);
-        let attached = client.attach_participant_data(&route_point, id, data).await.unwrap();
+        let attached = client
+            .attach_participant_data(&route_point, id, data)
+            .await
+            .unwrap();
         assert!(attached.is_success(), "{attached:?}");
 
         // divert is only for ringing participants: the PBX refuses with 422 + reasontext.
         let error = client.divert(&route_point, id, "101").await.unwrap_err();
-        assert!(matches!(error, CallControlError::Unprocessable(_)), "{error:?}");
+        assert!(
+            matches!(error, CallControlError::Unprocessable(_)),
+            "{error:?}"
+        );
         assert!(error.reasontext().is_some_and(|text| !text.is_empty()));
 
         let error = client
-            .action(&route_point, id, &Action::Other("park".into()), &ActionRequest::default())
+            .action(
+                &route_point,
+                id,
+                &Action::Other("park".into()),
+                &ActionRequest::default(),
+            )
             .await
             .unwrap_err();
-        assert!(error.status().is_some_and(|status| (400..500).contains(&status)), "{error:?}");
+        assert!(
+            error
+                .status()
+                .is_some_and(|status| (400..500).contains(&status)),
+            "{error:?}"
+        );
 
         let dropped = client.drop_participant(&route_point, id).await.unwrap();
         assert!(dropped.is_success(), "{dropped:?}");
@@ -127,7 +158,10 @@ async fn answer_connects_a_ringing_participant() {
         .await;
         let caller = sim.call_in("+15551234").await.unwrap();
         assert_eq!(caller.state(), CallerState::Ringing);
-        client.answer(sim.route_point(), caller.participant_id()).await.unwrap();
+        client
+            .answer(sim.route_point(), caller.participant_id())
+            .await
+            .unwrap();
         within(3, caller.wait_connected()).await.unwrap();
     })
     .await;
@@ -143,9 +177,16 @@ async fn error_statuses_are_distinguishable() {
 
         let error = client.participant(&route_point, missing).await.unwrap_err();
         assert!(matches!(error, CallControlError::NotFound(_)), "{error:?}");
-        assert_eq!(error.rejection().unwrap().path, "/callcontrol/800/participants/9999");
+        assert_eq!(
+            error.rejection().unwrap().path,
+            "/callcontrol/800/participants/9999"
+        );
         for (status, check) in [
-            (400, (|e: &CallControlError| matches!(e, CallControlError::BadRequest(_))) as fn(&CallControlError) -> bool),
+            (
+                400,
+                (|e: &CallControlError| matches!(e, CallControlError::BadRequest(_)))
+                    as fn(&CallControlError) -> bool,
+            ),
             (403, |e| matches!(e, CallControlError::Forbidden(_))),
             (422, |e| matches!(e, CallControlError::Unprocessable(_))),
             (424, |e| matches!(e, CallControlError::FailedDependency(_))),
@@ -158,8 +199,10 @@ async fn error_statuses_are_distinguishable() {
             assert_eq!(error.reasontext(), Some("Injected failure."));
             assert!(error.body().is_some_and(|body| body.contains("reasontext")));
         }
+        // A DN this API client does not control.
         let error = client.dn(&Dn::new("nope")).await.unwrap_err();
-        assert!(error.is_not_found(), "{error:?}");
+        assert!(matches!(error, CallControlError::Forbidden(_)), "{error:?}");
+        assert!(error.reasontext().is_some_and(|text| text.contains("nope")));
     })
     .await;
 }
@@ -191,7 +234,11 @@ async fn gets_retry_server_errors_but_actions_do_not() {
         let error = client.snapshot().await.unwrap_err();
         assert!(matches!(error, CallControlError::Server(_)), "{error:?}");
         assert_eq!(error.status(), Some(502));
-        assert_eq!(requests(&sim, "/callcontrol").len(), 3 + 3, "three attempts per GET");
+        assert_eq!(
+            requests(&sim, "/callcontrol").len(),
+            3 + 3,
+            "three attempts per GET"
+        );
         sim.faults().fail_next("GET /callcontrol", 502, 0);
 
         let caller = sim.call_in("+15551234").await.unwrap();
@@ -203,7 +250,11 @@ async fn gets_retry_server_errors_but_actions_do_not() {
             .await
             .unwrap_err();
         assert!(error.is_transient());
-        assert_eq!(requests(&sim, "/callcontrol/800/participants").len(), 1, "no blind retry");
+        assert_eq!(
+            requests(&sim, "/callcontrol/800/participants").len(),
+            1,
+            "no blind retry"
+        );
         assert_eq!(caller.state(), CallerState::Connected);
     })
     .await;
@@ -221,7 +272,10 @@ async fn slow_answers_time_out() {
         client.snapshot().await.unwrap();
         sim.faults().delay_requests(Duration::from_secs(1));
         let error = client.snapshot().await.unwrap_err();
-        assert!(matches!(error, CallControlError::Timeout { .. }), "{error:?}");
+        assert!(
+            matches!(error, CallControlError::Timeout { .. }),
+            "{error:?}"
+        );
         assert!(error.is_transient());
         sim.faults().delay_requests(Duration::ZERO);
     })

@@ -5,7 +5,9 @@ use std::future::Future;
 use std::time::Duration;
 
 use futures::StreamExt;
-use voicebot_callcontrol::{Client, ClientBuilder, EventStream, ExpiresInUnit, RetryPolicy, Secret};
+use voicebot_callcontrol::{
+    Client, ClientBuilder, EventStream, ExpiresInUnit, RetryPolicy, Secret,
+};
 use voicebot_model::PbxEvent;
 use voicebot_sim::{JournalKind, Sim, SimConfig};
 
@@ -93,7 +95,10 @@ pub(crate) async fn connected(events: &mut EventStream) -> (u64, Vec<PbxEvent>) 
 
 /// PCM bytes (s16le) of `samples`.
 pub(crate) fn pcm(samples: &[i16]) -> Vec<u8> {
-    samples.iter().flat_map(|sample| sample.to_le_bytes()).collect()
+    samples
+        .iter()
+        .flat_map(|sample| sample.to_le_bytes())
+        .collect()
 }
 
 /// A test signal none of whose bytes is zero, so it stands out from the silence

@@ -100,7 +100,13 @@ impl DtmfGenerator {
     pub fn write_digit(&self, digit: char, out: &mut Vec<i16>) -> Result<(), DtmfError> {
         let (low, high) = digit_frequencies(digit).ok_or(DtmfError::InvalidDigit(digit))?;
         let n = duration_to_samples(self.on) as usize;
-        out.extend(tone_pair(low, high, db_to_amp(self.low_dbfs), db_to_amp(self.high_dbfs), n));
+        out.extend(tone_pair(
+            low,
+            high,
+            db_to_amp(self.low_dbfs),
+            db_to_amp(self.high_dbfs),
+            n,
+        ));
         out.resize(out.len() + duration_to_samples(self.off) as usize, 0);
         Ok(())
     }
@@ -123,7 +129,13 @@ fn db_to_amp(dbfs: f64) -> f64 {
 }
 
 /// Two summed sines (amplitudes relative to full scale), `n` samples at 8 kHz.
-pub(crate) fn tone_pair(low_hz: f64, high_hz: f64, low_amp: f64, high_amp: f64, n: usize) -> impl Iterator<Item = i16> {
+pub(crate) fn tone_pair(
+    low_hz: f64,
+    high_hz: f64,
+    low_amp: f64,
+    high_amp: f64,
+    n: usize,
+) -> impl Iterator<Item = i16> {
     let rate = f64::from(SAMPLE_RATE);
     (0..n).map(move |i| {
         let t = i as f64 / rate;

@@ -323,7 +323,9 @@ impl JitterBuffer {
         // Transit of the chunk's last sample sets the floor: it is the earliest this stream can
         // arrive. The chunk's first sample waited for the rest, so its lateness is the jitter.
         let transit_end = arrival_ns - end_ns;
-        let elapsed = self.last_arrival.map_or(0.0, |last| arrival.saturating_sub(last).as_nanos() as f64);
+        let elapsed = self
+            .last_arrival
+            .map_or(0.0, |last| arrival.saturating_sub(last).as_nanos() as f64);
         let floor = match self.floor_ns {
             Some(floor) => (floor + elapsed * FLOOR_CREEP).min(transit_end),
             None => transit_end,
@@ -335,7 +337,10 @@ impl JitterBuffer {
         // Peak hold: a burst raises the estimate at once; calm lets it decay.
         self.jitter_ns = match self.last_arrival {
             Some(_) => decayed.max(lateness),
-            None => lateness.max(self.config.initial_delay.as_nanos() as f64 - Frame::DURATION.as_nanos() as f64 / 2.0),
+            None => lateness.max(
+                self.config.initial_delay.as_nanos() as f64
+                    - Frame::DURATION.as_nanos() as f64 / 2.0,
+            ),
         };
         self.last_arrival = Some(arrival);
     }

@@ -37,7 +37,11 @@ pub struct Flushed {
 
 #[derive(Debug, Clone)]
 enum Item {
-    Audio { prompt: Prompt, pos: usize, left: Repeat },
+    Audio {
+        prompt: Prompt,
+        pos: usize,
+        left: Repeat,
+    },
     Mark(u64),
 }
 
@@ -93,7 +97,11 @@ impl Pacer {
     /// Queues a prompt to play `repeat` times.
     pub fn enqueue_repeat(&mut self, prompt: Prompt, repeat: Repeat) {
         if repeat != Repeat::Times(0) {
-            self.queue.push_back(Item::Audio { prompt, pos: 0, left: repeat });
+            self.queue.push_back(Item::Audio {
+                prompt,
+                pos: 0,
+                left: repeat,
+            });
         }
     }
 
@@ -118,7 +126,11 @@ impl Pacer {
     pub fn poll(&mut self, now: Duration) -> Option<Frame> {
         let heard = self.heard_pos(now);
         // Padding the caller has heard can be summed up; keeps the list short.
-        while let Some(&(_, len)) = self.pads.front().filter(|&&(start, len)| start + len <= heard) {
+        while let Some(&(_, len)) = self
+            .pads
+            .front()
+            .filter(|&&(start, len)| start + len <= heard)
+        {
             self.pads_before += len;
             self.pads.pop_front();
         }
@@ -176,7 +188,11 @@ impl Pacer {
             discarded: samples_to_duration(in_flight + queued),
         };
         self.reached_marks.retain(|&(pos, _)| pos <= heard_pos);
-        while self.pads.back().is_some_and(|&(start, _)| start >= heard_pos) {
+        while self
+            .pads
+            .back()
+            .is_some_and(|&(start, _)| start >= heard_pos)
+        {
             self.pads.pop_back();
         }
         if let Some(pad) = self.pads.back_mut() {
@@ -207,7 +223,10 @@ impl Pacer {
     /// Whether nothing is left to send (audio in flight may still be playing).
     #[must_use]
     pub fn is_idle(&self) -> bool {
-        !self.queue.iter().any(|item| matches!(item, Item::Audio { .. }))
+        !self
+            .queue
+            .iter()
+            .any(|item| matches!(item, Item::Audio { .. }))
     }
 
     /// Whether the caller is still hearing audio at `now`.
@@ -260,7 +279,8 @@ impl Pacer {
             };
             let samples = prompt.samples();
             let take = (Frame::SAMPLES - filled).min(samples.len() - *pos);
-            frame.as_samples_mut()[filled..filled + take].copy_from_slice(&samples[*pos..*pos + take]);
+            frame.as_samples_mut()[filled..filled + take]
+                .copy_from_slice(&samples[*pos..*pos + take]);
             filled += take;
             *pos += take;
             if *pos == samples.len() {
@@ -278,7 +298,10 @@ impl Pacer {
         }
         self.take_leading_marks(filled as u64);
         if filled < Frame::SAMPLES {
-            self.pads.push_back((self.sent_pos + filled as u64, (Frame::SAMPLES - filled) as u64));
+            self.pads.push_back((
+                self.sent_pos + filled as u64,
+                (Frame::SAMPLES - filled) as u64,
+            ));
         }
         self.sent_pos += Frame::SAMPLES as u64;
         frame

@@ -36,7 +36,8 @@ impl Prompt {
     /// [`PromptError`] naming `path`: unreadable, not a WAV, unsupported encoding, malformed or empty.
     pub fn load(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|e| PromptError::new(path, PromptErrorKind::Io(Arc::new(e))))?;
+        let bytes = std::fs::read(path)
+            .map_err(|e| PromptError::new(path, PromptErrorKind::Io(Arc::new(e))))?;
         let is_raw = path
             .extension()
             .and_then(|e| e.to_str())
@@ -98,13 +99,17 @@ impl Prompt {
 
     /// The prompt as frames; the last one is padded with silence.
     pub fn frames(&self) -> impl ExactSizeIterator<Item = Frame> + '_ {
-        self.samples.chunks(Frame::SAMPLES).map(Frame::from_slice_padded)
+        self.samples
+            .chunks(Frame::SAMPLES)
+            .map(Frame::from_slice_padded)
     }
 }
 
 impl std::fmt::Debug for Prompt {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Prompt").field("duration", &self.duration()).finish()
+        f.debug_struct("Prompt")
+            .field("duration", &self.duration())
+            .finish()
     }
 }
 
@@ -117,7 +122,9 @@ fn decode_wav(bytes: &[u8]) -> std::result::Result<Prompt, PromptErrorKind> {
     let spec = reader.spec();
     let channels = usize::from(spec.channels);
     if channels == 0 || spec.sample_rate == 0 {
-        return Err(PromptErrorKind::Malformed("zero channels or sample rate".to_owned()));
+        return Err(PromptErrorKind::Malformed(
+            "zero channels or sample rate".to_owned(),
+        ));
     }
     let interleaved = read_f32(reader)?;
     let mono: Vec<f32> = interleaved
@@ -127,13 +134,16 @@ fn decode_wav(bytes: &[u8]) -> std::result::Result<Prompt, PromptErrorKind> {
     if mono.is_empty() {
         return Err(PromptErrorKind::Empty);
     }
-    let samples = resample_to_8k(&mono, spec.sample_rate).map_err(|_| PromptErrorKind::Resample {
-        from_hz: spec.sample_rate,
-    })?;
+    let samples =
+        resample_to_8k(&mono, spec.sample_rate).map_err(|_| PromptErrorKind::Resample {
+            from_hz: spec.sample_rate,
+        })?;
     Prompt::from_samples(samples).map_err(|e| e.kind)
 }
 
-fn read_f32<R: std::io::Read>(mut reader: hound::WavReader<R>) -> std::result::Result<Vec<f32>, PromptErrorKind> {
+fn read_f32<R: std::io::Read>(
+    mut reader: hound::WavReader<R>,
+) -> std::result::Result<Vec<f32>, PromptErrorKind> {
     let spec = reader.spec();
     // A streaming header (espeak's --stdout) claims more data than there is, and a truncated file
     // ends early: keep what decodes and stop at the first error.
@@ -151,10 +161,16 @@ fn read_f32<R: std::io::Read>(mut reader: hound::WavReader<R>) -> std::result::R
             .collect(),
         (hound::SampleFormat::Int, bits @ (24 | 32)) => {
             let scale = 1.0 / (1i64 << (bits - 1)) as f32;
-            reader.samples::<i32>().map_while(|s| s.ok()).map(|s| s as f32 * scale).collect()
+            reader
+                .samples::<i32>()
+                .map_while(|s| s.ok())
+                .map(|s| s as f32 * scale)
+                .collect()
         }
         (format, bits) => {
-            return Err(PromptErrorKind::Unsupported(format!("{bits}-bit {format:?}")));
+            return Err(PromptErrorKind::Unsupported(format!(
+                "{bits}-bit {format:?}"
+            )));
         }
     };
     Ok(samples)
@@ -163,8 +179,12 @@ fn read_f32<R: std::io::Read>(mut reader: hound::WavReader<R>) -> std::result::R
 fn wav_error(e: hound::Error) -> PromptErrorKind {
     match e {
         hound::Error::IoError(io) => PromptErrorKind::Malformed(io.to_string()),
-        hound::Error::Unsupported => PromptErrorKind::Unsupported("encoding not PCM or IEEE float".to_owned()),
-        hound::Error::FormatError(msg) if msg.contains("RIFF") || msg.contains("WAVE") => PromptErrorKind::NotWav,
+        hound::Error::Unsupported => {
+            PromptErrorKind::Unsupported("encoding not PCM or IEEE float".to_owned())
+        }
+        hound::Error::FormatError(msg) if msg.contains("RIFF") || msg.contains("WAVE") => {
+            PromptErrorKind::NotWav
+        }
         other => PromptErrorKind::Malformed(other.to_string()),
     }
 }

@@ -196,7 +196,9 @@ impl Recorder {
         }
         let caller_samples = self.caller_pos - self.caller_gap_samples;
         if let Some(writer) = self.writer.take() {
-            writer.finalize().map_err(|e| RecorderError::new(&self.path, e.into()))?;
+            writer
+                .finalize()
+                .map_err(|e| RecorderError::new(&self.path, e.into()))?;
         }
         Ok(RecordingSummary {
             path: self.path.clone(),
@@ -210,10 +212,17 @@ impl Recorder {
 
     fn write_one(&mut self, caller: i16) -> Result<(), RecorderError> {
         let bot = match self.bot_start == self.caller_pos {
-            true => self.bot.pop_front().inspect(|_| self.bot_start += 1).unwrap_or(0),
+            true => self
+                .bot
+                .pop_front()
+                .inspect(|_| self.bot_start += 1)
+                .unwrap_or(0),
             false => 0,
         };
-        let writer = self.writer.as_mut().expect("writer is present until finish consumes self");
+        let writer = self
+            .writer
+            .as_mut()
+            .expect("writer is present until finish consumes self");
         let result = match self.channels {
             Channels::Caller => writer.write_sample(caller),
             Channels::Mixed => {
@@ -221,7 +230,9 @@ impl Recorder {
                 mix_into(&mut mixed, &[bot]);
                 writer.write_sample(mixed[0])
             }
-            Channels::Stereo => writer.write_sample(caller).and_then(|()| writer.write_sample(bot)),
+            Channels::Stereo => writer
+                .write_sample(caller)
+                .and_then(|()| writer.write_sample(bot)),
         };
         result.map_err(|e| RecorderError::new(&self.path, e.into()))?;
         self.caller_pos += 1;
@@ -237,8 +248,13 @@ impl Recorder {
             return Ok(());
         }
         self.since_flush = 0;
-        let writer = self.writer.as_mut().expect("writer is present until finish consumes self");
-        writer.flush().map_err(|e| RecorderError::new(&self.path, e.into()))
+        let writer = self
+            .writer
+            .as_mut()
+            .expect("writer is present until finish consumes self");
+        writer
+            .flush()
+            .map_err(|e| RecorderError::new(&self.path, e.into()))
     }
 }
 

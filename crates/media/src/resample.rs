@@ -41,15 +41,21 @@ pub fn resampler_kind(from_hz: u32, to_hz: u32) -> ResamplerKind {
     }
 }
 
-fn build(from_hz: u32, to_hz: u32, chunk: usize) -> Result<Box<dyn Resampler<f32> + Send>, ConfigError> {
+fn build(
+    from_hz: u32,
+    to_hz: u32,
+    chunk: usize,
+) -> Result<Box<dyn Resampler<f32> + Send>, ConfigError> {
     let unsupported = ConfigError::UnsupportedRate { from_hz, to_hz };
     if from_hz == 0 || to_hz == 0 || chunk == 0 {
         return Err(unsupported);
     }
     match resampler_kind(from_hz, to_hz) {
-        ResamplerKind::Fft => Fft::<f32>::new(from_hz as usize, to_hz as usize, chunk, 1, FixedSync::Both)
-            .map(|r| Box::new(r) as Box<dyn Resampler<f32> + Send>)
-            .map_err(|_| unsupported),
+        ResamplerKind::Fft => {
+            Fft::<f32>::new(from_hz as usize, to_hz as usize, chunk, 1, FixedSync::Both)
+                .map(|r| Box::new(r) as Box<dyn Resampler<f32> + Send>)
+                .map_err(|_| unsupported)
+        }
         ResamplerKind::Sinc => {
             let params = SincInterpolationParameters::new(256, WindowFunction::BlackmanHarris2)
                 .interpolation(SincInterpolationType::Cubic)
@@ -160,8 +166,10 @@ impl StreamResampler {
             *dst = src.to_sample::<f32>();
         }
         let cap = self.output.len();
-        let inp = InterleavedSlice::new(&self.input[..needed], 1, needed).map_err(|_| ResampleError::Internal)?;
-        let mut outp = InterleavedSlice::new_mut(&mut self.output, 1, cap).map_err(|_| ResampleError::Internal)?;
+        let inp = InterleavedSlice::new(&self.input[..needed], 1, needed)
+            .map_err(|_| ResampleError::Internal)?;
+        let mut outp = InterleavedSlice::new_mut(&mut self.output, 1, cap)
+            .map_err(|_| ResampleError::Internal)?;
         let (_, produced) = self
             .inner
             .process_into_buffer(&inp, &mut outp, None)
@@ -213,7 +221,11 @@ impl Upsampler8To16 {
     ///
     /// # Errors
     /// [`ResampleError::Internal`] if rubato fails (a broken invariant).
-    pub fn process(&mut self, frame: &Frame, out: &mut [i16; Self::OUTPUT_SAMPLES]) -> Result<(), ResampleError> {
+    pub fn process(
+        &mut self,
+        frame: &Frame,
+        out: &mut [i16; Self::OUTPUT_SAMPLES],
+    ) -> Result<(), ResampleError> {
         let written = self.inner.process_into(frame.as_samples(), out)?;
         match written == Self::OUTPUT_SAMPLES {
             true => Ok(()),

@@ -11,7 +11,10 @@ pub(crate) fn sine(hz: f64, amp: f64, rate: u32, n: usize) -> Vec<f32> {
 
 /// Like [`sine`], as `i16`.
 pub(crate) fn sine_i16(hz: f64, amp: f64, rate: u32, n: usize) -> Vec<i16> {
-    sine(hz, amp, rate, n).into_iter().map(crate::resample::f32_to_i16).collect()
+    sine(hz, amp, rate, n)
+        .into_iter()
+        .map(crate::resample::f32_to_i16)
+        .collect()
 }
 
 /// A deterministic xorshift generator of uniform and Gaussian noise.
@@ -47,7 +50,8 @@ impl Noise {
 
 /// RMS of `samples` in dB relative to full scale (a full-scale sine is −3 dB).
 pub(crate) fn rms_db(samples: &[i16]) -> f64 {
-    let power = samples.iter().map(|&s| f64::from(s).powi(2)).sum::<f64>() / samples.len().max(1) as f64;
+    let power =
+        samples.iter().map(|&s| f64::from(s).powi(2)).sum::<f64>() / samples.len().max(1) as f64;
     10.0 * (power / 32_768.0f64.powi(2)).max(1e-20).log10()
 }
 

@@ -16,12 +16,7 @@
 
 use std::time::Duration;
 
-use crate::{
-    error::ConfigError,
-    frame::Frame,
-    level::measure,
-    resample::Upsampler8To16,
-};
+use crate::{error::ConfigError, frame::Frame, level::measure, resample::Upsampler8To16};
 
 /// Which frame classifier a [`VoiceDetector`] uses.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -129,10 +124,18 @@ impl VoiceDetector {
     /// hangover.
     pub fn new(config: VadConfig) -> Result<Self, ConfigError> {
         let out = |setting, reason| Err(ConfigError::OutOfRange { setting, reason });
-        if config.model.threshold().is_some_and(|t| !(0.0..=1.0).contains(&t)) {
+        if config
+            .model
+            .threshold()
+            .is_some_and(|t| !(0.0..=1.0).contains(&t))
+        {
             return out("threshold", "must lie within 0..=1");
         }
-        if config.model.margin_db().is_some_and(|m| m.is_nan() || m < 0.0) {
+        if config
+            .model
+            .margin_db()
+            .is_some_and(|m| m.is_nan() || m < 0.0)
+        {
             return out("margin_db", "must not be negative");
         }
         let earshot = match config.model.threshold() {
@@ -216,7 +219,9 @@ impl VoiceDetector {
         let score = self.earshot_score(frame);
         let model = self.config.model;
         self.last_score = score.unwrap_or(over_floor);
-        let earshot_says = model.threshold().is_none_or(|t| score.is_some_and(|s| s >= t));
+        let earshot_says = model
+            .threshold()
+            .is_none_or(|t| score.is_some_and(|s| s >= t));
         let energy_says = model.margin_db().is_none_or(|m| over_floor >= m);
         loud_enough && earshot_says && energy_says
     }

@@ -3,7 +3,7 @@
 
 use std::{path::Path, process::Command, time::Duration};
 
-use voicebot_media::{Channels, Repair, RecorderBuilder, repair_wav};
+use voicebot_media::{Channels, RecorderBuilder, Repair, repair_wav};
 
 const CHILD_ENV: &str = "VOICEBOT_MEDIA_RECORD_CHILD";
 const FLUSHED: usize = 8_000; // one flush interval: 1 s
@@ -38,7 +38,11 @@ fn killed_recording_plays_to_last_flush_and_repairs() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("call.wav");
     let mut child = Command::new(std::env::current_exe().expect("test binary path"))
-        .args(["--exact", "killed_recording_plays_to_last_flush_and_repairs", "--nocapture"])
+        .args([
+            "--exact",
+            "killed_recording_plays_to_last_flush_and_repairs",
+            "--nocapture",
+        ])
         .env(CHILD_ENV, &path)
         .spawn()
         .expect("spawns child");
@@ -49,24 +53,40 @@ fn killed_recording_plays_to_last_flush_and_repairs() {
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    assert!(ready.exists(), "child never got to the middle of the recording");
+    assert!(
+        ready.exists(),
+        "child never got to the middle of the recording"
+    );
     child.kill().expect("SIGKILL"); // std's kill is SIGKILL on Unix
     child.wait().expect("reaps child");
 
     // Without repair: the header is as of the last flush, and those samples are intact.
     let mut reader = hound::WavReader::open(&path).expect("a killed recording still opens");
     assert_eq!(reader.len() as usize, FLUSHED);
-    let got: Vec<i16> = reader.samples::<i16>().collect::<Result<_, _>>().expect("reads");
+    let got: Vec<i16> = reader
+        .samples::<i16>()
+        .collect::<Result<_, _>>()
+        .expect("reads");
     assert!(got.iter().enumerate().all(|(i, &s)| s == sample(i)));
 
     // Repair recovers what the buffered writer had pushed to disk past the flush.
-    let Repair::Repaired { claimed_bytes, actual_bytes } = repair_wav(&path).expect("repairs") else {
+    let Repair::Repaired {
+        claimed_bytes,
+        actual_bytes,
+    } = repair_wav(&path).expect("repairs")
+    else {
         panic!("the header was stale");
     };
     assert_eq!(claimed_bytes as usize, FLUSHED * 2);
-    assert!(actual_bytes as usize > FLUSHED * 2, "nothing recovered past the flush");
+    assert!(
+        actual_bytes as usize > FLUSHED * 2,
+        "nothing recovered past the flush"
+    );
     let reader = hound::WavReader::open(&path).expect("opens repaired");
-    let got: Vec<i16> = reader.into_samples::<i16>().collect::<Result<_, _>>().expect("reads");
+    let got: Vec<i16> = reader
+        .into_samples::<i16>()
+        .collect::<Result<_, _>>()
+        .expect("reads");
     assert_eq!(got.len(), actual_bytes as usize / 2);
     assert!(got.len() <= WRITTEN);
     assert!(got.iter().enumerate().all(|(i, &s)| s == sample(i)));

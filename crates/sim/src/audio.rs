@@ -377,7 +377,13 @@ mod tests {
         media.tick(start + Duration::from_millis(100), &config);
         let heard = media.heard();
         assert_eq!(heard.segments.len(), 2);
-        assert_eq!(heard.underruns, vec![Gap { at: Duration::from_millis(40), len: Duration::from_millis(20) }]);
+        assert_eq!(
+            heard.underruns,
+            vec![Gap {
+                at: Duration::from_millis(40),
+                len: Duration::from_millis(20)
+            }]
+        );
         assert_eq!(heard.max_lead, Duration::from_millis(40));
         assert_eq!(heard.audio(), [vec![7; 320], vec![9; 160]].concat());
         assert_eq!(heard.samples.len(), 640);

@@ -52,14 +52,15 @@ pub(crate) fn check_bearer(
 ) -> Result<Authorized, Response> {
     let unauthorized = |text: &str| {
         let mut response = cc_error(StatusCode::UNAUTHORIZED, "Unauthorized", text);
-        response.headers_mut().insert(
-            header::WWW_AUTHENTICATE,
-            HeaderValue::from_static("Bearer"),
-        );
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         response
     };
     let Some(token) = bearer(headers) else {
-        return Err(unauthorized("The request requires valid user authentication."));
+        return Err(unauthorized(
+            "The request requires valid user authentication.",
+        ));
     };
     let pbx = shared.pbx();
     let Some(state) = pbx.tokens.get(token) else {
@@ -139,7 +140,10 @@ pub(crate) async fn token(State(shared): State<Arc<Shared>>, request: Request) -
     let mut response = Json(response).into_response();
     let headers = response.headers_mut();
     headers.insert("x-frame-options", HeaderValue::from_static("DENY"));
-    headers.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    headers.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
     headers.insert("x-xss-protection", HeaderValue::from_static("0"));
     response
 }

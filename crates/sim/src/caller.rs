@@ -257,7 +257,12 @@ impl Caller {
     /// [`SimError::CallEnded`] when the call ends first.
     pub async fn wait_silence(&self, duration: Duration) -> Result<(), SimError> {
         loop {
-            if self.core.media().silent_for().is_some_and(|s| s >= duration) {
+            if self
+                .core
+                .media()
+                .silent_for()
+                .is_some_and(|s| s >= duration)
+            {
                 return Ok(());
             }
             if let CallerState::Ended(end) = self.state() {

@@ -48,9 +48,15 @@ fn new_core(callid: i64, dn: Dn, id: i64, state: CallerState) -> Arc<CallCore> {
 }
 
 /// An external (or internal) caller dials a DN of the PBX.
-pub(crate) fn start_inbound(shared: &Arc<Shared>, spec: CallSpec) -> Result<Arc<CallCore>, SimError> {
+pub(crate) fn start_inbound(
+    shared: &Arc<Shared>,
+    spec: CallSpec,
+) -> Result<Arc<CallCore>, SimError> {
     let config = &shared.config;
-    let to = spec.to.clone().unwrap_or_else(|| shared.route_point.clone());
+    let to = spec
+        .to
+        .clone()
+        .unwrap_or_else(|| shared.route_point.clone());
     let mut pbx = shared.pbx();
     let Some(target) = pbx.dns.get(&to) else {
         return Err(SimError::UnknownDestination(to.to_string()));
@@ -146,7 +152,9 @@ fn ring(
                         if let (Some(path), Some(call)) = (audio, pbx.calls.get(&callid)) {
                             let core = call.core.clone();
                             match crate::wav::read_pcm(&path) {
-                                Ok(samples) => core.media().queue_uplink(&crate::wav::to_bytes(&samples)),
+                                Ok(samples) => {
+                                    core.media().queue_uplink(&crate::wav::to_bytes(&samples))
+                                }
                                 Err(error) => tracing::warn!(%error, "far-end audio"),
                             }
                         }
@@ -165,9 +173,10 @@ fn ring(
 
 fn after_end(shared: &Arc<Shared>, callid: i64, delay: Duration, end: CallEnd) {
     after(shared, delay, move |shared, pbx| {
-        let connected = pbx.calls.get(&callid).is_some_and(|call| {
-            matches!(*call.core.state.borrow(), CallerState::Connected)
-        });
+        let connected = pbx
+            .calls
+            .get(&callid)
+            .is_some_and(|call| matches!(*call.core.state.borrow(), CallerState::Connected));
         if !connected {
             pbx.end_call(shared, callid, end);
         }
@@ -191,11 +200,12 @@ pub(crate) fn connect(shared: &Shared, pbx: &mut Pbx, callid: i64, dn: &Dn, id: 
             None,
         );
     }
-    if let Some(call) = pbx.calls.get(&callid) {
-        if call.core.dn == *dn && call.core.participant_id.0 == id {
-            call.core.media().start(Instant::now());
-            call.core.state.send_replace(CallerState::Connected);
-        }
+    if let Some(call) = pbx.calls.get(&callid)
+        && call.core.dn == *dn
+        && call.core.participant_id.0 == id
+    {
+        call.core.media().start(Instant::now());
+        call.core.state.send_replace(CallerState::Connected);
     }
 }
 
@@ -215,9 +225,10 @@ pub(crate) fn make_call(
     timeout: Option<Duration>,
 ) -> Result<Participant, MakeCallRefused> {
     let mut pbx = shared.pbx();
-    let internal = pbx.dns.get(&Dn::new(destination)).map(|state| {
-        (state.dn_type.clone(), state.on_ring.clone())
-    });
+    let internal = pbx
+        .dns
+        .get(&Dn::new(destination))
+        .map(|state| (state.dn_type.clone(), state.on_ring.clone()));
     let (party_dn_type, far_end) = match internal {
         Some((dn_type, on_ring)) => (dn_type, on_ring),
         None => (
@@ -319,7 +330,9 @@ pub(crate) fn arrive_at(
     let Some(from) = pbx.calls.get(&callid).map(|call| call.core.clone()) else {
         return;
     };
-    let Some(source) = pbx.leg(&from.dn, from.participant_id.0).map(|leg| leg.participant.clone())
+    let Some(source) = pbx
+        .leg(&from.dn, from.participant_id.0)
+        .map(|leg| leg.participant.clone())
     else {
         return;
     };

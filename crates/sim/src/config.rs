@@ -272,7 +272,9 @@ impl Default for FarEnds {
 impl FarEnds {
     /// What `destination` does.
     pub fn get(&self, destination: &str) -> &FarEnd {
-        self.by_destination.get(destination).unwrap_or(&self.default)
+        self.by_destination
+            .get(destination)
+            .unwrap_or(&self.default)
     }
 
     /// Sets what `destination` does.

@@ -9,9 +9,9 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use crate::CallEnd;
 use crate::journal::JournalKind;
 use crate::state::{Pbx, Shared};
-use crate::CallEnd;
 
 /// Which requests a [`Faults::fail_next`] applies to: a method (any if `None`) and
 /// a path prefix. `"POST /callcontrol"` and `"/connect/token"` convert into one.

@@ -23,6 +23,22 @@ use crate::state::{DnState, Pbx, Shared};
 
 /// Builds the router of a simulated PBX.
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
+    call_control_routes()
+        .merge(crate::xapi::router(shared.clone()))
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(shared.clone(), observe))
+        .with_state(shared)
+}
+
+/// The Call Control routes alone, for requests that arrive over the WebSocket.
+pub(crate) fn call_control_router(shared: Arc<Shared>) -> Router {
+    call_control_routes()
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(shared.clone(), observe))
+        .with_state(shared)
+}
+
+fn call_control_routes() -> Router<Arc<Shared>> {
     Router::new()
         .route("/connect/token", post(auth::token))
         .route("/callcontrol", get(snapshot::list))
@@ -48,10 +64,6 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
             "/callcontrol/{dn}/participants/{id}/{action}",
             post(actions::action),
         )
-        .merge(crate::xapi::router(shared.clone()))
-        .fallback(not_found)
-        .layer(middleware::from_fn_with_state(shared.clone(), observe))
-        .with_state(shared)
 }
 
 async fn not_found() -> Response {

@@ -132,7 +132,8 @@ mod duration_text {
             Seconds(f64),
             Text(String),
         }
-        let invalid = || serde::de::Error::custom("expected a duration such as \"1.5s\" or \"200ms\"");
+        let invalid =
+            || serde::de::Error::custom("expected a duration such as \"1.5s\" or \"200ms\"");
         match Text::deserialize(d)? {
             Text::Seconds(secs) => Duration::try_from_secs_f64(secs).map_err(|_| invalid()),
             Text::Text(text) => parse_duration(&text).ok_or_else(invalid),

@@ -332,9 +332,13 @@ impl Pbx {
             status: participant.status.clone(),
         });
         if let Some(state) = self.dns.get_mut(&dn) {
-            state
-                .participants
-                .insert(id, Leg { participant, callid });
+            state.participants.insert(
+                id,
+                Leg {
+                    participant,
+                    callid,
+                },
+            );
         }
         if let Some(call) = self.calls.get_mut(&callid) {
             call.legs.push((dn.clone(), id));
@@ -380,7 +384,8 @@ impl Pbx {
             None,
         );
         if let Some(call) = self.calls.get_mut(&leg.callid) {
-            call.legs.retain(|(leg_dn, leg_id)| !(leg_dn == dn && *leg_id == id));
+            call.legs
+                .retain(|(leg_dn, leg_id)| !(leg_dn == dn && *leg_id == id));
             if call.core.dn == *dn && call.core.participant_id.0 == id {
                 call.core.media_ended.cancel();
                 call.core.media().stop();
@@ -427,10 +432,7 @@ impl Pbx {
         let core = call.core.clone();
         let (dn, id) = (core.dn.clone(), core.participant_id.0);
         self.remove_leg(shared, &dn, id);
-        let remaining = self
-            .calls
-            .get(&callid)
-            .map_or(0, |call| call.legs.len());
+        let remaining = self.calls.get(&callid).map_or(0, |call| call.legs.len());
         if remaining == 0 {
             self.calls.remove(&callid);
         }

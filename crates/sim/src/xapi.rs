@@ -18,11 +18,10 @@ mod store;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use axum::Router;
-use axum::http::HeaderMap;
-use axum::response::Response;
+use axum::http::{HeaderMap, StatusCode};
 use axum::routing::any;
 
-use crate::auth::{self, Api, Authorized};
+use crate::auth::{self, Api};
 use crate::state::Shared;
 use store::Store;
 
@@ -63,6 +62,11 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router<Arc<Shared>> {
 
 /// The bearer check for XAPI routes: 401 without a valid token, 403 when the API
 /// client lacks "3CX Configuration API access".
-pub(crate) fn check_xapi_bearer(shared: &Shared, headers: &HeaderMap) -> Result<Authorized, Response> {
+pub(crate) fn check_xapi_bearer(
+    shared: &Shared,
+    headers: &HeaderMap,
+) -> Result<(), StatusCode> {
     auth::check_bearer(shared, headers, Api::Xapi)
+        .map(drop)
+        .map_err(|refusal| refusal.status())
 }

@@ -83,7 +83,10 @@ impl<'a> Departments<'a> {
     /// [`Error::BadRequest`](crate::Error::BadRequest) for the default department.
     pub async fn delete(&self, id: GroupId) -> Result<()> {
         self.client
-            .post_void(&format!("{SET}/Pbx.DeleteCompanyById"), &json!({ "id": id }))
+            .post_void(
+                &format!("{SET}/Pbx.DeleteCompanyById"),
+                &json!({ "id": id }),
+            )
             .await
     }
 

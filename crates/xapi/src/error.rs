@@ -94,23 +94,23 @@ impl std::fmt::Display for ODataError {
 pub enum Error {
     /// 400: validation failed (duplicate number or e-mail, `Number` changed, bad body).
     #[error("XAPI rejected the request (400): {0}")]
-    BadRequest(ODataError),
+    BadRequest(Box<ODataError>),
     /// 401: the token was missing, expired or revoked (even after one fresh token).
     #[error("XAPI authentication failed (401): {0}")]
-    Unauthorized(ODataError),
+    Unauthorized(Box<ODataError>),
     /// 403: the API client's role is too weak (e.g. not system owner).
     #[error("XAPI permission denied (403): {0}")]
-    Forbidden(ODataError),
+    Forbidden(Box<ODataError>),
     /// 404: no such entity, or a malformed function parameter.
     #[error("XAPI entity not found (404): {0}")]
-    NotFound(ODataError),
+    NotFound(Box<ODataError>),
     /// Any other non-2xx status.
     #[error("XAPI returned HTTP {status}: {body}")]
     Status {
         /// The HTTP status code.
         status: u16,
         /// The error body.
-        body: ODataError,
+        body: Box<ODataError>,
     },
     /// Getting a bearer token failed.
     #[error("could not get an access token: {0}")]
@@ -127,7 +127,7 @@ impl Error {
     /// Builds the error for a non-2xx status and its body.
     #[must_use]
     pub fn from_status(status: u16, body: &str) -> Self {
-        let odata = ODataError::from_body(status, body);
+        let odata = Box::new(ODataError::from_body(status, body));
         match status {
             400 => Self::BadRequest(odata),
             401 => Self::Unauthorized(odata),
@@ -217,7 +217,15 @@ mod tests {
     fn non_odata_body_becomes_message() {
         let err = Error::from_status(502, "<html>bad gateway</html>");
         assert_eq!(err.status(), Some(502));
-        assert_eq!(err.odata().map(|o| o.message.as_str()), Some("<html>bad gateway</html>"));
-        assert_eq!(Error::from_status(401, "").odata().map(|o| o.message.as_str()), Some("HTTP 401"));
+        assert_eq!(
+            err.odata().map(|o| o.message.as_str()),
+            Some("<html>bad gateway</html>")
+        );
+        assert_eq!(
+            Error::from_status(401, "")
+                .odata()
+                .map(|o| o.message.as_str()),
+            Some("HTTP 401")
+        );
     }
 }

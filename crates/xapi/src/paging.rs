@@ -53,7 +53,11 @@ impl XapiClient {
     /// Every entity of `set` matching `query`, fetched page by page as the stream is
     /// polled. The query's own `$skip` is where paging starts and its `$top` caps the
     /// total. Without an `$orderby`, `Id` is used so pages do not overlap.
-    pub(crate) fn stream_all<T>(&self, set: &'static str, query: Query) -> BoxStream<'static, Result<T>>
+    pub(crate) fn stream_all<T>(
+        &self,
+        set: &'static str,
+        query: Query,
+    ) -> BoxStream<'static, Result<T>>
     where
         T: DeserializeOwned + Send + 'static,
     {

@@ -68,7 +68,10 @@ impl<'a> Parkings<'a> {
     pub async fn create(&self, groups: &[GroupId], number: Option<&str>) -> Result<Parking> {
         let fields = ParkingFields {
             number: number.map(str::to_owned),
-            groups: groups.iter().map(|&group_id| GroupRef { group_id }).collect(),
+            groups: groups
+                .iter()
+                .map(|&group_id| GroupRef { group_id })
+                .collect(),
         };
         self.client.post_json(SET, &NewEntity::new(&fields)).await
     }

@@ -45,7 +45,10 @@ impl Digits {
     /// of `text` that are not DTMF keys are dropped.
     pub fn new(text: &str, terminator: Option<Digit>, ended_by: GatherEnd, tries: u32) -> Self {
         Self {
-            text: text.chars().filter(|key| Digit::new(*key).is_ok()).collect(),
+            text: text
+                .chars()
+                .filter(|key| Digit::new(*key).is_ok())
+                .collect(),
             terminator,
             ended_by,
             tries,
@@ -259,7 +262,9 @@ impl GatherBuilder {
             )));
         }
         if request.tries == 0 {
-            return Err(CallError::InvalidRequest("gather needs tries >= 1".to_owned()));
+            return Err(CallError::InvalidRequest(
+                "gather needs tries >= 1".to_owned(),
+            ));
         }
         if request.terminator_required && request.terminators.is_empty() {
             return Err(CallError::InvalidRequest(

@@ -201,10 +201,12 @@ pub(crate) fn expand(template: &str, info: &CallInfo, unix: u64) -> String {
 fn safe(value: &str) -> String {
     let cleaned: String = value
         .chars()
-        .map(|c| match c.is_ascii_alphanumeric() || matches!(c, '+' | '_' | '-') {
-            true => c,
-            false => '_',
-        })
+        .map(
+            |c| match c.is_ascii_alphanumeric() || matches!(c, '+' | '_' | '-') {
+                true => c,
+                false => '_',
+            },
+        )
         .collect();
     match cleaned.is_empty() {
         true => "unknown".to_owned(),
@@ -231,7 +233,11 @@ mod tests {
         };
         let info = CallInfo::new(&participant, Direction::Inbound);
         assert_eq!(
-            expand("/rec/{dn}/{callid}-{legid}-{participant}-{caller}-{unix}.wav", &info, 99),
+            expand(
+                "/rec/{dn}/{callid}-{legid}-{participant}-{caller}-{unix}.wav",
+                &info,
+                99
+            ),
             "/rec/800/7-2-12-______etc_passwd-99.wav"
         );
         let anonymous = CallInfo::new(&Participant::default(), Direction::Inbound);

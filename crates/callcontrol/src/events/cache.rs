@@ -50,12 +50,17 @@ impl StateCache {
 
     /// Every participant of every DN.
     pub fn participants(&self) -> impl Iterator<Item = &Participant> {
-        self.dns.values().flat_map(|state| state.participants.values())
+        self.dns
+            .values()
+            .flat_map(|state| state.participants.values())
     }
 
     /// How many participants are known across all DNs.
     pub fn participant_count(&self) -> usize {
-        self.dns.values().map(|state| state.participants.len()).sum()
+        self.dns
+            .values()
+            .map(|state| state.participants.len())
+            .sum()
     }
 
     /// Whether nothing is known (no snapshot read yet).
@@ -108,11 +113,7 @@ impl StateCache {
         }
     }
 
-    pub(crate) fn remove_participant(
-        &mut self,
-        dn: &Dn,
-        id: ParticipantId,
-    ) -> Option<Participant> {
+    pub(crate) fn remove_participant(&mut self, dn: &Dn, id: ParticipantId) -> Option<Participant> {
         self.dns.get_mut(dn)?.participants.remove(&id)
     }
 
@@ -195,7 +196,11 @@ mod tests {
         let state = cache.dn(&Dn::new("800")).unwrap();
         assert_eq!(state.dn_type, DnType::RoutePoint);
         assert!(state.devices.contains_key(&DeviceId::new("dev-1")));
-        assert!(cache.participant(&Dn::new("800"), ParticipantId(4)).is_some());
+        assert!(
+            cache
+                .participant(&Dn::new("800"), ParticipantId(4))
+                .is_some()
+        );
         assert_eq!(cache.only(&Dn::new("nope")), StateCache::default());
     }
 }

@@ -1,7 +1,7 @@
 //! Turns one WebSocket event into resolved [`PbxEvent`]s: the Upsert → GET pattern,
 //! a 404 as a removal, duplicates dropped, the cache updated on the way.
 
-use voicebot_model::{Dn, EntityPath, EventType, PbxEvent, ParticipantId, WsEnvelope};
+use voicebot_model::{Dn, EntityPath, EventType, ParticipantId, PbxEvent, WsEnvelope};
 
 use crate::client::Core;
 use crate::error::CallControlError;
@@ -10,7 +10,11 @@ use crate::events::resync;
 
 /// Resolves `envelope` against the PBX and the cache. Never fails: what cannot be
 /// resolved is logged and yields no event (the next upsert or resync repairs it).
-pub(crate) async fn resolve(core: &Core, state: &SharedState, envelope: WsEnvelope) -> Vec<PbxEvent> {
+pub(crate) async fn resolve(
+    core: &Core,
+    state: &SharedState,
+    envelope: WsEnvelope,
+) -> Vec<PbxEvent> {
     let event = envelope.event;
     let label = match event.event_type {
         EventType::Upsert => "upsert",
@@ -67,7 +71,8 @@ async fn upsert(core: &Core, state: &SharedState, path: EntityPath) -> Vec<PbxEv
     match path {
         EntityPath::Participant { dn, id } => match core.participant(&dn, id).await {
             Ok(participant) => {
-                let changed = state.update(|cache| cache.upsert_participant(&dn, participant.clone()));
+                let changed =
+                    state.update(|cache| cache.upsert_participant(&dn, participant.clone()));
                 match changed {
                     true => vec![PbxEvent::ParticipantUpdated {
                         participant,
@@ -96,7 +101,11 @@ async fn upsert(core: &Core, state: &SharedState, path: EntityPath) -> Vec<PbxEv
                     cache.put_dn(info.clone());
                     resync::diff(&before, &cache.only(&dn), false)
                 });
-                if !events.is_empty() && !events.iter().any(|event| matches!(event, PbxEvent::DnUpdated { .. })) {
+                if !events.is_empty()
+                    && !events
+                        .iter()
+                        .any(|event| matches!(event, PbxEvent::DnUpdated { .. }))
+                {
                     events.push(PbxEvent::DnUpdated { info });
                 }
                 events

@@ -32,10 +32,11 @@ pub(crate) async fn connect(core: &Core) -> Result<Socket> {
             .as_str()
             .into_client_request()
             .map_err(|error| transport("building the WebSocket request", error))?;
-        let bearer = HeaderValue::from_str(&token.bearer()).map_err(|_| CallControlError::Decode {
-            what: "access token (not a valid header value)".to_owned(),
-            body: String::new(),
-        })?;
+        let bearer =
+            HeaderValue::from_str(&token.bearer()).map_err(|_| CallControlError::Decode {
+                what: "access token (not a valid header value)".to_owned(),
+                body: String::new(),
+            })?;
         request.headers_mut().insert(AUTHORIZATION, bearer);
         let started = Instant::now();
         let connecting = tokio_tungstenite::connect_async_with_config(request, None, true);
@@ -48,12 +49,24 @@ pub(crate) async fn connect(core: &Core) -> Result<Socket> {
                 });
             }
             Ok(Ok((socket, response))) => {
-                tracing::debug!(method = "GET", path = "/callcontrol/ws", status = response.status().as_u16(), latency_ms, "pbx request");
+                tracing::debug!(
+                    method = "GET",
+                    path = "/callcontrol/ws",
+                    status = response.status().as_u16(),
+                    latency_ms,
+                    "pbx request"
+                );
                 return Ok(socket);
             }
             Ok(Err(tungstenite::Error::Http(response))) => {
                 let status = response.status().as_u16();
-                tracing::debug!(method = "GET", path = "/callcontrol/ws", status, latency_ms, "pbx request");
+                tracing::debug!(
+                    method = "GET",
+                    path = "/callcontrol/ws",
+                    status,
+                    latency_ms,
+                    "pbx request"
+                );
                 if status == 401 && !reauthenticated {
                     core.tokens.invalidate(&token).await;
                     reauthenticated = true;

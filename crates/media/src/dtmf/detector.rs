@@ -88,7 +88,9 @@ impl DtmfDetector {
         let windowed = std::array::from_fn(|k| {
             std::array::from_fn(|n| (window[n] * omega(k, n).cos(), window[n] * omega(k, n).sin()))
         });
-        let plain = std::array::from_fn(|k| std::array::from_fn(|n| (omega(k, n).cos(), omega(k, n).sin())));
+        let plain = std::array::from_fn(|k| {
+            std::array::from_fn(|n| (omega(k, n).cos(), omega(k, n).sin()))
+        });
         // A tone of amplitude A gives |bin| = A·Σw/2 and windowed energy A²·Σw²/2, so this scale
         // turns |bin|² into the tone's share of the windowed energy.
         let power_scale = 2.0 * sum_squares / (sum * sum);
@@ -161,7 +163,9 @@ impl DtmfDetector {
         let previous = std::mem::replace(&mut self.previous, windowed);
         let power = windowed.map(|bin| bin.power() * self.power_scale);
         let best = |range: std::ops::Range<usize>| {
-            range.max_by(|&a, &b| power[a].total_cmp(&power[b])).expect("non-empty group")
+            range
+                .max_by(|&a, &b| power[a].total_cmp(&power[b]))
+                .expect("non-empty group")
         };
         let (low, high) = (best(0..4), best(4..8));
         let (p_low, p_high) = (power[low], power[high]);

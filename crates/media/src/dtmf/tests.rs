@@ -16,7 +16,13 @@ fn detect(samples: &[i16]) -> String {
 fn burst(low: f64, high: f64, low_db: f64, high_db: f64, on_ms: f64, lead: usize) -> Vec<i16> {
     let amp = |db: f64| 10f64.powf(db / 20.0);
     let mut out = vec![0i16; lead];
-    out.extend(tone_pair(low, high, amp(low_db), amp(high_db), (on_ms * 8.0).round() as usize));
+    out.extend(tone_pair(
+        low,
+        high,
+        amp(low_db),
+        amp(high_db),
+        (on_ms * 8.0).round() as usize,
+    ));
     out.resize(out.len() + 800, 0);
     out
 }
@@ -25,19 +31,28 @@ fn burst(low: f64, high: f64, low_db: f64, high_db: f64, on_ms: f64, lead: usize
 #[test_case(-10.0; "nominal")]
 #[test_case(-30.0; "quiet")]
 fn every_digit_once_at_level(dbfs: f64) {
-    let samples = DtmfGenerator::new().level(dbfs).generate(ALL).expect("valid digits");
+    let samples = DtmfGenerator::new()
+        .level(dbfs)
+        .generate(ALL)
+        .expect("valid digits");
     assert_eq!(detect(&samples), ALL);
 }
 
 #[test]
 fn too_quiet_is_ignored() {
-    let samples = DtmfGenerator::new().level(-45.0).generate("5").expect("valid");
+    let samples = DtmfGenerator::new()
+        .level(-45.0)
+        .generate("5")
+        .expect("valid");
     assert_eq!(detect(&samples), "");
 }
 
 #[test]
 fn long_tone_reported_once_despite_dropout() {
-    let mut samples = DtmfGenerator::new().on(Duration::from_secs(1)).generate("7").expect("valid");
+    let mut samples = DtmfGenerator::new()
+        .on(Duration::from_secs(1))
+        .generate("7")
+        .expect("valid");
     samples[4_000..4_080].fill(0); // a 10 ms dropout mid-tone
     assert_eq!(detect(&samples), "7");
 }
@@ -45,13 +60,21 @@ fn long_tone_reported_once_despite_dropout() {
 #[test_case(40; "minimum interdigit pause")]
 #[test_case(60; "normal pause")]
 fn fast_dialling_keeps_every_digit(pause_ms: u64) {
-    let generator = DtmfGenerator::new().on(Duration::from_millis(40)).off(Duration::from_millis(pause_ms));
-    assert_eq!(detect(&generator.generate("1155#").expect("valid")), "1155#");
+    let generator = DtmfGenerator::new()
+        .on(Duration::from_millis(40))
+        .off(Duration::from_millis(pause_ms));
+    assert_eq!(
+        detect(&generator.generate("1155#").expect("valid")),
+        "1155#"
+    );
 }
 
 #[test]
 fn invalid_digit_is_an_error() {
-    assert_eq!(DtmfGenerator::new().generate("12x"), Err(crate::DtmfError::InvalidDigit('x')));
+    assert_eq!(
+        DtmfGenerator::new().generate("12x"),
+        Err(crate::DtmfError::InvalidDigit('x'))
+    );
     assert_eq!(digit_frequencies('d'), Some((941.0, 1633.0)));
 }
 
@@ -59,7 +82,10 @@ fn invalid_digit_is_an_error() {
 #[test_matrix([0, 1, 2, 3, 4, 5, 6, 7], [-1.5, 1.5, -3.5, 3.5])]
 fn frequency_tolerance(tone: usize, offset_percent: f64) {
     let (row, col) = (tone.min(3), tone.saturating_sub(4));
-    let (mut low, mut high) = (LOW_GROUP_HZ[if tone < 4 { row } else { 1 }], HIGH_GROUP_HZ[if tone < 4 { 1 } else { col }]);
+    let (mut low, mut high) = (
+        LOW_GROUP_HZ[if tone < 4 { row } else { 1 }],
+        HIGH_GROUP_HZ[if tone < 4 { 1 } else { col }],
+    );
     match tone < 4 {
         true => low *= 1.0 + offset_percent / 100.0,
         false => high *= 1.0 + offset_percent / 100.0,
@@ -67,7 +93,11 @@ fn frequency_tolerance(tone: usize, offset_percent: f64) {
     let want = offset_percent.abs() <= 1.5;
     for lead in [0, 37, 71] {
         let got = detect(&burst(low, high, -10.0, -10.0, 60.0, lead));
-        assert_eq!(!got.is_empty(), want, "{low:.1}+{high:.1} Hz, lead {lead}: {got:?}");
+        assert_eq!(
+            !got.is_empty(),
+            want,
+            "{low:.1}+{high:.1} Hz, lead {lead}: {got:?}"
+        );
     }
 }
 
@@ -79,10 +109,17 @@ fn frequency_tolerance(tone: usize, offset_percent: f64) {
 #[test_case(20.0, false)]
 #[test_case(10.0, false)]
 fn duration_limits(on_ms: f64, detected: bool) {
-    for (digit, (low, high)) in ALL.chars().map(|d| (d, digit_frequencies(d).expect("valid"))) {
+    for (digit, (low, high)) in ALL
+        .chars()
+        .map(|d| (d, digit_frequencies(d).expect("valid")))
+    {
         for lead in (0..80).step_by(7) {
             let got = detect(&burst(low, high, -10.0, -10.0, on_ms, lead));
-            let want = if detected { digit.to_string() } else { String::new() };
+            let want = if detected {
+                digit.to_string()
+            } else {
+                String::new()
+            };
             assert_eq!(got, want, "{digit} for {on_ms} ms, lead {lead}");
         }
     }
@@ -93,7 +130,10 @@ fn duration_limits(on_ms: f64, detected: bool) {
 #[test_case(-4.0; "normal twist 4 dB")]
 #[test_case(4.0; "reverse twist 4 dB")]
 fn twist_accepted(high_minus_low: f64) {
-    let generator = DtmfGenerator::new().level(-8.0).twist(high_minus_low).on(Duration::from_millis(50));
+    let generator = DtmfGenerator::new()
+        .level(-8.0)
+        .twist(high_minus_low)
+        .on(Duration::from_millis(50));
     assert_eq!(detect(&generator.generate(ALL).expect("valid")), ALL);
 }
 
@@ -110,7 +150,10 @@ fn excessive_twist_rejected(high_minus_low: f64) {
 #[test_case(3)]
 #[test_case(4)]
 fn works_at_15_db_snr(seed: u64) {
-    let generator = DtmfGenerator::new().level(-16.0).on(Duration::from_millis(50)).off(Duration::from_millis(50));
+    let generator = DtmfGenerator::new()
+        .level(-16.0)
+        .on(Duration::from_millis(50))
+        .off(Duration::from_millis(50));
     let mut samples = generator.generate(ALL).expect("valid");
     let amp = 32_767.0 * 10f64.powf(-16.0 / 20.0);
     let tone_power = amp * amp; // two tones of amp²/2

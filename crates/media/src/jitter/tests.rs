@@ -55,7 +55,10 @@ impl Outcome {
             let last = u16::from_le_bytes([f[318], f[319]]);
             assert_eq!(last.wrapping_sub(first), 159, "a frame is contiguous");
         }
-        starts.windows(2).map(|w| u64::from(w[1].wrapping_sub(w[0]) / 160 - 1)).sum()
+        starts
+            .windows(2)
+            .map(|w| u64::from(w[1].wrapping_sub(w[0]) / 160 - 1))
+            .sum()
     }
 }
 
@@ -117,8 +120,16 @@ fn run(s: Scenario) -> Outcome {
 #[test_case(Scenario { chunk_ms: 180, ..STEADY }, 0, 1; "bursts of 180 ms")]
 fn regular_streams_play_losslessly(s: Scenario, max_underruns: u64, max_trims: u64) {
     let out = run(s);
-    assert!(out.stats.underruns <= max_underruns, "underruns {}", out.stats.underruns);
-    assert!(out.stats.trimmed_frames <= max_trims, "trims {}", out.stats.trimmed_frames);
+    assert!(
+        out.stats.underruns <= max_underruns,
+        "underruns {}",
+        out.stats.underruns
+    );
+    assert!(
+        out.stats.trimmed_frames <= max_trims,
+        "trims {}",
+        out.stats.trimmed_frames
+    );
     assert_eq!(out.stats.overrun_drops, 0);
     assert_eq!(out.skipped_frames(), out.stats.trimmed_frames);
     if out.stats.trimmed_frames == 0 {
@@ -160,9 +171,16 @@ fn stall_underruns_conceals_and_recovers(stall_ms: u64, overruns: bool) {
     assert_eq!(out.stats.mode, PlayoutMode::Playing);
     assert!(out.stats.trimmed_frames > 0);
     // Trimming follows the decaying target a second behind, so bound by the configured maximum.
-    assert!(out.stats.delay <= Duration::from_millis(200), "{:?}", out.stats);
+    assert!(
+        out.stats.delay <= Duration::from_millis(200),
+        "{:?}",
+        out.stats
+    );
     // Every frame not played was counted as trimmed or dropped.
-    assert_eq!(out.skipped_frames(), out.stats.trimmed_frames + out.stats.overrun_drops);
+    assert_eq!(
+        out.skipped_frames(),
+        out.stats.trimmed_frames + out.stats.overrun_drops
+    );
 }
 
 #[test_case(1.01, true; "sender 1% slow: underruns, never overruns")]
@@ -178,7 +196,11 @@ fn clock_drift_is_absorbed(drift: f64, slow: bool) {
         true => assert!(out.stats.underruns >= 1 && out.stats.trimmed_frames == 0),
         false => assert!(out.stats.trimmed_frames >= 5 && out.stats.underruns <= 1),
     }
-    assert!(out.max_delay <= Duration::from_millis(200), "max delay {:?}", out.max_delay);
+    assert!(
+        out.max_delay <= Duration::from_millis(200),
+        "max delay {:?}",
+        out.max_delay
+    );
     assert_eq!(out.skipped_frames(), out.stats.trimmed_frames);
 }
 
@@ -239,5 +261,3 @@ fn buffer_is_send_and_sync() {
     let jb = JitterBuffer::new(JitterConfig::default()).expect("valid");
     assert_send(&jb);
 }
-
-

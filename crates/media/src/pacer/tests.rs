@@ -30,7 +30,10 @@ fn tick(pacer: &mut Pacer, from: Duration, to: Duration) -> Vec<Frame> {
 fn lead_bounds_audio_in_flight(lead_ms: u64, burst: usize) {
     let mut pacer = Pacer::new(Duration::from_millis(lead_ms)).expect("valid lead");
     pacer.enqueue(prompt_ms(2_000, 1));
-    assert_eq!(tick(&mut pacer, Duration::ZERO, MS), vec![Frame::from_samples([1; 160]); burst]);
+    assert_eq!(
+        tick(&mut pacer, Duration::ZERO, MS),
+        vec![Frame::from_samples([1; 160]); burst]
+    );
     // Then one frame per tick, and never more than the lead in flight.
     for i in 1..50u32 {
         let now = Frame::DURATION * i;
@@ -91,7 +94,9 @@ fn marks_fire_when_heard() {
     pacer.enqueue_mark(2);
     // All 100 ms go out at once (the lead); the marks fire as the caller hears them.
     assert_eq!(tick(&mut pacer, Duration::ZERO, MS).len(), 5);
-    let fired = |pacer: &mut Pacer, ms: u32| std::iter::from_fn(|| pacer.poll_mark(MS * ms)).collect::<Vec<_>>();
+    let fired = |pacer: &mut Pacer, ms: u32| {
+        std::iter::from_fn(|| pacer.poll_mark(MS * ms)).collect::<Vec<_>>()
+    };
     assert_eq!(fired(&mut pacer, 49), Vec::<u64>::new());
     assert_eq!(fired(&mut pacer, 50), [1]);
     assert_eq!(fired(&mut pacer, 99), Vec::<u64>::new());
@@ -132,11 +137,20 @@ fn streamed_samples_play_and_empty_is_ignored() {
     pacer.enqueue_samples(Vec::<i16>::new());
     assert!(pacer.is_idle());
     pacer.enqueue_samples(vec![5i16; 160]);
-    assert_eq!(pacer.poll(Duration::ZERO), Some(Frame::from_samples([5; 160])));
+    assert_eq!(
+        pacer.poll(Duration::ZERO),
+        Some(Frame::from_samples([5; 160]))
+    );
     assert_eq!(pacer.poll(Duration::ZERO), None);
 }
 
 #[test]
 fn too_much_lead_is_rejected() {
-    assert!(matches!(Pacer::new(Duration::from_secs(11)), Err(ConfigError::OutOfRange { setting: "lead", .. })));
+    assert!(matches!(
+        Pacer::new(Duration::from_secs(11)),
+        Err(ConfigError::OutOfRange {
+            setting: "lead",
+            ..
+        })
+    ));
 }

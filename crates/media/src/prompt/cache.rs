@@ -59,6 +59,8 @@ impl PromptCache {
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<PathBuf, Prompt>> {
         // A panic while holding the lock cannot leave the map half-updated (single inserts), so
         // a poisoned lock is still safe to use.
-        self.prompts.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.prompts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }

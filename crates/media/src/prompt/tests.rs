@@ -6,7 +6,9 @@ use super::*;
 use crate::{error::PromptErrorKind, testutil::tone_amplitude};
 
 fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
 }
 
 /// Writes a 0.5 s 1 kHz tone at amplitude 0.5 in the given format; stereo puts it in both channels.
@@ -48,7 +50,11 @@ fn write_wav(dir: &Path, rate: u32, channels: u16, bits: u16, float: bool) -> Pa
 fn loads_any_wav_as_8k(rate: u32, channels: u16, bits: u16, float: bool) {
     let dir = tempfile::tempdir().expect("tempdir");
     let prompt = Prompt::load(write_wav(dir.path(), rate, channels, bits, float)).expect("loads");
-    assert!(prompt.len_samples().abs_diff(4_000) <= 2, "{} samples", prompt.len_samples());
+    assert!(
+        prompt.len_samples().abs_diff(4_000) <= 2,
+        "{} samples",
+        prompt.len_samples()
+    );
     let amp = tone_amplitude(&prompt.samples()[400..3_600], 1_000.0, 8_000);
     assert!((amp - 0.5).abs() < 0.01, "amplitude {amp}");
 }
@@ -58,7 +64,11 @@ fn loads_any_wav_as_8k(rate: u32, channels: u16, bits: u16, float: bool) {
 #[test_case("speech_8k.wav", 100_000; "speech")]
 fn loads_fixtures(name: &str, min_samples: usize) {
     let prompt = Prompt::load(fixture(name)).expect("loads");
-    assert!(prompt.len_samples() >= min_samples, "{} samples", prompt.len_samples());
+    assert!(
+        prompt.len_samples() >= min_samples,
+        "{} samples",
+        prompt.len_samples()
+    );
     assert!(prompt.samples().iter().any(|&s| s.unsigned_abs() > 1_000));
 }
 
@@ -74,7 +84,10 @@ fn raw_pcm_by_extension() {
 
 fn kind_of(result: Result<Prompt>) -> (PathBuf, PromptErrorKind) {
     let err = result.expect_err("must fail");
-    assert!(err.to_string().contains(&err.path.display().to_string()), "message names the file");
+    assert!(
+        err.to_string().contains(&err.path.display().to_string()),
+        "message names the file"
+    );
     (err.path, err.kind)
 }
 
@@ -105,8 +118,16 @@ fn alaw_is_unsupported() {
 #[test]
 fn header_only_wav_is_empty() {
     let mut bytes = Vec::new();
-    let spec = hound::WavSpec { channels: 1, sample_rate: 16_000, bits_per_sample: 16, sample_format: hound::SampleFormat::Int };
-    hound::WavWriter::new(Cursor::new(&mut bytes), spec).expect("writer").finalize().expect("finalize");
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 16_000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    hound::WavWriter::new(Cursor::new(&mut bytes), spec)
+        .expect("writer")
+        .finalize()
+        .expect("finalize");
     let (path, kind) = kind_of(Prompt::from_wav_bytes(&bytes));
     assert_eq!(path, PathBuf::from("<memory>"));
     assert!(matches!(kind, PromptErrorKind::Empty));

@@ -33,10 +33,15 @@ pub enum Repair {
 pub fn repair_wav(path: impl AsRef<Path>) -> Result<Repair, RecorderError> {
     let path = path.as_ref();
     let not_wav = |why| RecorderError::new(path, RecorderErrorKind::NotWav(why));
-    let mut file = OpenOptions::new().read(true).write(true).open(path).map_err(|e| io_error(path, e))?;
+    let mut file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)
+        .map_err(|e| io_error(path, e))?;
     let file_len = file.metadata().map_err(|e| io_error(path, e))?.len();
     let mut header = [0u8; 12];
-    file.read_exact(&mut header).map_err(|_| not_wav("shorter than a RIFF header"))?;
+    file.read_exact(&mut header)
+        .map_err(|_| not_wav("shorter than a RIFF header"))?;
     if &header[..4] != b"RIFF" || &header[8..] != b"WAVE" {
         return Err(not_wav("no RIFF/WAVE signature"));
     }
@@ -44,13 +49,16 @@ pub fn repair_wav(path: impl AsRef<Path>) -> Result<Repair, RecorderError> {
     let mut pos = 12u64;
     loop {
         let mut chunk = [0u8; 8];
-        file.seek(SeekFrom::Start(pos)).map_err(|e| io_error(path, e))?;
-        file.read_exact(&mut chunk).map_err(|_| not_wav("no data chunk"))?;
+        file.seek(SeekFrom::Start(pos))
+            .map_err(|e| io_error(path, e))?;
+        file.read_exact(&mut chunk)
+            .map_err(|_| not_wav("no data chunk"))?;
         let size = u64::from(u32::from_le_bytes([chunk[4], chunk[5], chunk[6], chunk[7]]));
         match &chunk[..4] {
             b"fmt " => {
                 let mut fmt = [0u8; 14];
-                file.read_exact(&mut fmt).map_err(|_| not_wav("truncated fmt chunk"))?;
+                file.read_exact(&mut fmt)
+                    .map_err(|_| not_wav("truncated fmt chunk"))?;
                 block_align = u64::from(u16::from_le_bytes([fmt[12], fmt[13]]));
             }
             b"data" => {
@@ -59,7 +67,8 @@ pub fn repair_wav(path: impl AsRef<Path>) -> Result<Repair, RecorderError> {
                 }
                 let data_start = pos + 8;
                 let present = file_len.saturating_sub(data_start);
-                let actual = (present - present % block_align).min(u64::from(u32::MAX) - data_start);
+                let actual =
+                    (present - present % block_align).min(u64::from(u32::MAX) - data_start);
                 if actual == size {
                     return Ok(Repair::AlreadyValid);
                 }

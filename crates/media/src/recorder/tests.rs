@@ -5,7 +5,10 @@ use super::*;
 fn read_all(path: &Path) -> (hound::WavSpec, Vec<i16>) {
     let mut reader = hound::WavReader::open(path).expect("opens");
     let spec = reader.spec();
-    let samples = reader.samples::<i16>().collect::<Result<_, _>>().expect("reads");
+    let samples = reader
+        .samples::<i16>()
+        .collect::<Result<_, _>>()
+        .expect("reads");
     (spec, samples)
 }
 
@@ -15,14 +18,20 @@ fn read_all(path: &Path) -> (hound::WavSpec, Vec<i16>) {
 fn bot_audio_lands_where_it_was_sent(channels: Channels, want: &[i16]) {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("r.wav");
-    let mut rec = RecorderBuilder::new(&path).channels(channels).create().expect("creates");
+    let mut rec = RecorderBuilder::new(&path)
+        .channels(channels)
+        .create()
+        .expect("creates");
     rec.write_caller(&[1, 2]).expect("writes");
     rec.write_bot(&[10, 10]).expect("writes"); // sent when the caller was at sample 2
     rec.write_caller(&[3, 4, 5, 6]).expect("writes");
     let summary = rec.finish().expect("finishes");
     assert_eq!(summary.caller_samples, 6);
     let (spec, samples) = read_all(&path);
-    assert_eq!(spec.channels, if channels == Channels::Stereo { 2 } else { 1 });
+    assert_eq!(
+        spec.channels,
+        if channels == Channels::Stereo { 2 } else { 1 }
+    );
     assert_eq!(samples, want);
 }
 
@@ -30,7 +39,10 @@ fn bot_audio_lands_where_it_was_sent(channels: Channels, want: &[i16]) {
 fn bot_ahead_of_caller_waits_then_continues() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("r.wav");
-    let mut rec = RecorderBuilder::new(&path).channels(Channels::Stereo).create().expect("creates");
+    let mut rec = RecorderBuilder::new(&path)
+        .channels(Channels::Stereo)
+        .create()
+        .expect("creates");
     // The pacer sends ahead: two bot chunks before any caller audio, then more after a gap.
     rec.write_bot(&[7, 7]).expect("writes");
     rec.write_bot(&[8]).expect("writes");
@@ -92,7 +104,12 @@ fn repair_rejects_non_wav(content: &[u8], why: &str) {
 fn repair_fixes_stale_headers(channels: u16, bits: u16) {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("x.wav");
-    let spec = hound::WavSpec { channels, sample_rate: 8_000, bits_per_sample: bits, sample_format: hound::SampleFormat::Int };
+    let spec = hound::WavSpec {
+        channels,
+        sample_rate: 8_000,
+        bits_per_sample: bits,
+        sample_format: hound::SampleFormat::Int,
+    };
     let mut w = hound::WavWriter::create(&path, spec).expect("creates");
     for i in 0..1_000 * i32::from(channels) {
         w.write_sample(i).expect("writes");
@@ -101,11 +118,23 @@ fn repair_fixes_stale_headers(channels: u16, bits: u16) {
     assert_eq!(repair_wav(&path).expect("valid"), Repair::AlreadyValid);
     // Simulate a kill: header says 0 data bytes, plus half a sample frame dangling at the end.
     let mut bytes = std::fs::read(&path).expect("reads");
-    let data_at = bytes.windows(4).position(|w| w == b"data").expect("data chunk");
+    let data_at = bytes
+        .windows(4)
+        .position(|w| w == b"data")
+        .expect("data chunk");
     bytes[data_at + 4..data_at + 8].copy_from_slice(&0u32.to_le_bytes());
     bytes.push(0x55);
     std::fs::write(&path, &bytes).expect("writes");
     let actual = 1_000 * u32::from(channels) * u32::from(bits / 8);
-    assert_eq!(repair_wav(&path).expect("repairs"), Repair::Repaired { claimed_bytes: 0, actual_bytes: actual });
-    assert_eq!(hound::WavReader::open(&path).expect("opens").duration(), 1_000);
+    assert_eq!(
+        repair_wav(&path).expect("repairs"),
+        Repair::Repaired {
+            claimed_bytes: 0,
+            actual_bytes: actual
+        }
+    );
+    assert_eq!(
+        hound::WavReader::open(&path).expect("opens").duration(),
+        1_000
+    );
 }

@@ -21,8 +21,14 @@ fn prompt_rates_pass_the_band_and_reject_aliases(rate: u32, kind: ResamplerKind)
     };
     let at_1k = tone_amplitude(&measure(1_000.0), 1_000.0, 8_000);
     let at_3k4 = tone_amplitude(&measure(3_400.0), 3_400.0, 8_000);
-    assert!((20.0 * (at_1k / 0.9).log10()).abs() < 0.1, "1 kHz gain {at_1k}");
-    assert!(20.0 * (at_3k4 / 0.9).log10() > -1.0, "3.4 kHz gain {at_3k4}");
+    assert!(
+        (20.0 * (at_1k / 0.9).log10()).abs() < 0.1,
+        "1 kHz gain {at_1k}"
+    );
+    assert!(
+        20.0 * (at_3k4 / 0.9).log10() > -1.0,
+        "3.4 kHz gain {at_3k4}"
+    );
     if rate >= 11_000 {
         // 5 kHz would fold to 3 kHz; it must vanish (0.9 amplitude ≈ −3.9 dB RMS in).
         let alias = rms_db(&measure(5_000.0));
@@ -41,7 +47,10 @@ fn eight_khz_passes_through() {
 #[test_case(0, 8_000; "zero input rate")]
 #[test_case(8_000, 0; "zero output rate")]
 fn zero_rates_are_rejected(from: u32, to: u32) {
-    assert!(matches!(StreamResampler::new(from, to, 160), Err(ConfigError::UnsupportedRate { .. })));
+    assert!(matches!(
+        StreamResampler::new(from, to, 160),
+        Err(ConfigError::UnsupportedRate { .. })
+    ));
 }
 
 #[test]
@@ -51,7 +60,8 @@ fn upsampler_doubles_rate_without_loss() {
     let mut wide = Vec::new();
     let mut out = [0i16; 320];
     for chunk in tone.chunks_exact(160) {
-        up.process(&Frame::from_slice_padded(chunk), &mut out).expect("processes");
+        up.process(&Frame::from_slice_padded(chunk), &mut out)
+            .expect("processes");
         wide.extend_from_slice(&out);
     }
     assert_eq!(wide.len(), 16_000);
@@ -67,9 +77,15 @@ fn stream_resampler_checks_lengths() {
     let mut out = vec![0i16; r.output_samples_max()];
     assert_eq!(
         r.process_into(&[0; 100], &mut out),
-        Err(ResampleError::InputLength { expected: 160, actual: 100 })
+        Err(ResampleError::InputLength {
+            expected: 160,
+            actual: 100
+        })
     );
-    assert!(matches!(r.process_into(&[0; 160], &mut [0; 10]), Err(ResampleError::OutputTooSmall { .. })));
+    assert!(matches!(
+        r.process_into(&[0; 160], &mut [0; 10]),
+        Err(ResampleError::OutputTooSmall { .. })
+    ));
     assert_eq!(r.process_into(&[0; 160], &mut out), Ok(320));
 }
 

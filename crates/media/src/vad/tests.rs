@@ -11,12 +11,18 @@ const BOTH: VadModel = VadModel::DEFAULT;
 
 fn speech() -> Vec<i16> {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/speech_8k.wav");
-    crate::Prompt::load(path).expect("fixture loads").samples().to_vec()
+    crate::Prompt::load(path)
+        .expect("fixture loads")
+        .samples()
+        .to_vec()
 }
 
 /// Fraction of frames a model classifies as speech, over frames selected by `select`.
 fn speech_fraction(model: VadModel, samples: &[i16], select: impl Fn(usize) -> bool) -> f64 {
-    let config = VadConfig { model, ..VadConfig::default() };
+    let config = VadConfig {
+        model,
+        ..VadConfig::default()
+    };
     let mut vad = VoiceDetector::new(config).expect("valid");
     let (mut hits, mut total) = (0, 0);
     for (i, chunk) in samples.chunks_exact(160).enumerate() {
@@ -55,7 +61,12 @@ fn labels(clean: &[i16]) -> Vec<Option<bool>> {
 #[test_case(BOTH, None, 0.95, 0.01; "both clean")]
 #[test_case(BOTH, Some(-50.0), 0.90, 0.02; "both noise -50 dBFS")]
 #[test_case(BOTH, Some(-35.0), 0.60, 0.05; "both noise -35 dBFS")]
-fn accuracy_on_speech_and_pauses(model: VadModel, noise_dbfs: Option<f64>, min_hit: f64, max_false: f64) {
+fn accuracy_on_speech_and_pauses(
+    model: VadModel,
+    noise_dbfs: Option<f64>,
+    min_hit: f64,
+    max_false: f64,
+) {
     let clean = speech();
     let labels = labels(&clean);
     let mut noisy = clean.clone();
@@ -64,7 +75,11 @@ fn accuracy_on_speech_and_pauses(model: VadModel, noise_dbfs: Option<f64>, min_h
     }
     let hit = speech_fraction(model, &noisy, |i| labels[i] == Some(true));
     let false_alarm = speech_fraction(model, &noisy, |i| labels[i] == Some(false));
-    println!("VAD {model:?} noise {noise_dbfs:?}: speech {:.1}%, false alarms {:.1}%", hit * 100.0, false_alarm * 100.0);
+    println!(
+        "VAD {model:?} noise {noise_dbfs:?}: speech {:.1}%, false alarms {:.1}%",
+        hit * 100.0,
+        false_alarm * 100.0
+    );
     assert!(hit >= min_hit, "speech detected {hit:.3}");
     assert!(false_alarm <= max_false, "false alarms {false_alarm:.3}");
 }
@@ -78,14 +93,18 @@ fn steady_noise(model: VadModel, noise_dbfs: f64, max_fraction: f64) {
     Noise::new(11).add_to(&mut noise, 32_768.0 * 10f64.powf(noise_dbfs / 20.0));
     // Let the energy model's floor settle for a second before counting.
     let fraction = speech_fraction(model, &noise, |i| i >= 50);
-    println!("VAD {model:?} on {noise_dbfs} dBFS white noise: {:.1}% speech", fraction * 100.0);
+    println!(
+        "VAD {model:?} on {noise_dbfs} dBFS white noise: {:.1}% speech",
+        fraction * 100.0
+    );
     assert!(fraction <= max_fraction, "{fraction}");
 }
 
 /// Onset and hangover as a table: per-frame speech flags in, events out.
-#[test_case("sss_______________________", &[]; "a 60 ms click is too short... just")]
-#[test_case("ssss______________________", &[(0, true), (4 + 20, false)]; "onset then hangover")]
-#[test_case("ssss_____ss_______________", &[(0, true), (11 + 20, false)]; "a pause shorter than hangover")]
+#[test_case("__sss_______________________", &[]; "60 ms is shorter than the onset")]
+#[test_case("__ssss______________________", &[(2, true), (6 + 20, false)]; "onset then hangover")]
+#[test_case("__ssss_____ss_______________", &[(2, true), (13 + 20, false)]; "a pause shorter than hangover")]
+#[test_case("__ss_ss_____________________", &[]; "onset needs consecutive speech")]
 fn onset_and_hangover(pattern: &str, events: &[(u32, bool)]) {
     let config = VadConfig {
         model: ENERGY,
@@ -94,9 +113,15 @@ fn onset_and_hangover(pattern: &str, events: &[(u32, bool)]) {
         ..VadConfig::default()
     };
     let mut vad = VoiceDetector::new(config).expect("valid");
-    let loud = Frame::from_samples(std::array::from_fn(|i| if i % 2 == 0 { 8_000 } else { -8_000 }));
+    let loud = Frame::from_samples(std::array::from_fn(
+        |i| if i % 2 == 0 { 8_000 } else { -8_000 },
+    ));
     let mut got = Vec::new();
-    for (i, c) in pattern.chars().chain(std::iter::repeat_n('_', 30)).enumerate() {
+    for (i, c) in pattern
+        .chars()
+        .chain(std::iter::repeat_n('_', 30))
+        .enumerate()
+    {
         // The energy model's floor needs a quiet frame now and then; silence is digital zero.
         let frame = if c == 's' { loud } else { Frame::silence() };
         if let Some(event) = vad.process(&frame, Frame::DURATION * i as u32) {
@@ -106,8 +131,12 @@ fn onset_and_hangover(pattern: &str, events: &[(u32, bool)]) {
     let want: Vec<VoiceEvent> = events
         .iter()
         .map(|&(frame, start)| match start {
-            true => VoiceEvent::SpeechStarted { at: Frame::DURATION * frame },
-            false => VoiceEvent::SpeechStopped { at: Frame::DURATION * frame - Duration::from_millis(400) },
+            true => VoiceEvent::SpeechStarted {
+                at: Frame::DURATION * frame,
+            },
+            false => VoiceEvent::SpeechStopped {
+                at: Frame::DURATION * frame - Duration::from_millis(400),
+            },
         })
         .collect();
     assert_eq!(got, want);
@@ -122,15 +151,36 @@ fn silence_for_counts_from_last_speech() {
     for (i, chunk) in clean.chunks_exact(160).take(150).enumerate() {
         vad.process(&Frame::from_slice_padded(chunk), Frame::DURATION * i as u32);
     }
-    let silence = vad.silence_for(Duration::from_secs(10)).expect("speech was heard");
-    assert!(silence > Duration::from_secs(6) && silence < Duration::from_secs(10), "{silence:?}");
+    let silence = vad
+        .silence_for(Duration::from_secs(10))
+        .expect("speech was heard");
+    assert!(
+        silence > Duration::from_secs(6) && silence < Duration::from_secs(10),
+        "{silence:?}"
+    );
 }
 
 #[test_case(VadModel::Earshot { threshold: 1.5 }, "threshold")]
 #[test_case(VadModel::Energy { margin_db: -1.0 }, "margin_db")]
 fn bad_config_rejected(model: VadModel, setting: &str) {
-    let err = VoiceDetector::new(VadConfig { model, ..VadConfig::default() }).expect_err("invalid");
-    assert_eq!(err, ConfigError::OutOfRange { setting: match setting { "threshold" => "threshold", _ => "margin_db" }, reason: match setting { "threshold" => "must lie within 0..=1", _ => "must not be negative" } });
+    let err = VoiceDetector::new(VadConfig {
+        model,
+        ..VadConfig::default()
+    })
+    .expect_err("invalid");
+    assert_eq!(
+        err,
+        ConfigError::OutOfRange {
+            setting: match setting {
+                "threshold" => "threshold",
+                _ => "margin_db",
+            },
+            reason: match setting {
+                "threshold" => "must lie within 0..=1",
+                _ => "must not be negative",
+            }
+        }
+    );
 }
 
 #[test]

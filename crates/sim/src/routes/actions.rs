@@ -36,7 +36,13 @@ pub(super) async fn make_call_from_device(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    place_call(&shared, Dn::new(dn), Some(DeviceId::new(device)), &headers, &body)
+    place_call(
+        &shared,
+        Dn::new(dn),
+        Some(DeviceId::new(device)),
+        &headers,
+        &body,
+    )
 }
 
 fn place_call(
@@ -63,15 +69,15 @@ fn place_call(
             Ok(state) => state,
             Err(response) => return response,
         };
-        if let Some(device) = &device {
-            if !state.devices.contains(device) {
-                journal("", StatusCode::NOT_FOUND);
-                return cc_error(
-                    StatusCode::NOT_FOUND,
-                    "NotFound",
-                    &format!("Device {device} not found on DN {dn}."),
-                );
-            }
+        if let Some(device) = &device
+            && !state.devices.contains(device)
+        {
+            journal("", StatusCode::NOT_FOUND);
+            return cc_error(
+                StatusCode::NOT_FOUND,
+                "NotFound",
+                &format!("Device {device} not found on DN {dn}."),
+            );
         }
     }
     let request: MakeCallRequest = match json_body(headers, body) {
@@ -95,7 +101,8 @@ fn place_call(
         Err(refused) => {
             let status = failure_status(shared);
             journal(&request.destination, status);
-            let body = CallControlResult::failure(FinalStatus::Failed, refused.reason, refused.text);
+            let body =
+                CallControlResult::failure(FinalStatus::Failed, refused.reason, refused.text);
             (status, Json(body)).into_response()
         }
     }
@@ -115,7 +122,16 @@ pub(super) async fn action(
     let dn = Dn::new(dn);
     let action = Action::from(action.as_str());
     let mut destination = None;
-    let response = run_action(&shared, &dn, &id, &action, &headers, &body, &mut destination).await;
+    let response = run_action(
+        &shared,
+        &dn,
+        &id,
+        &action,
+        &headers,
+        &body,
+        &mut destination,
+    )
+    .await;
     if let Ok(id) = id.parse() {
         shared.record(JournalKind::Action {
             dn,
@@ -186,18 +202,23 @@ async fn run_action(
     *destination_out = request.destination.clone();
     let status = leg.participant.status.clone();
     let callid = leg.callid;
-    let success = |participant: Participant| Json(CallControlResult::success(participant)).into_response();
+    let success =
+        |participant: Participant| Json(CallControlResult::success(participant)).into_response();
     match action {
         Action::Drop => {
             let mut pbx = shared.pbx();
-            let is_core = pbx.calls.get(&callid).is_some_and(|call| {
-                call.core.dn == *dn && call.core.participant_id.0 == id
-            });
+            let is_core = pbx
+                .calls
+                .get(&callid)
+                .is_some_and(|call| call.core.dn == *dn && call.core.participant_id.0 == id);
             match is_core {
                 true => pbx.end_call(shared, callid, CallEnd::Dropped),
                 false => {
                     pbx.remove_leg(shared, dn, id);
-                    let empty = pbx.calls.get(&callid).is_some_and(|call| call.legs.is_empty());
+                    let empty = pbx
+                        .calls
+                        .get(&callid)
+                        .is_some_and(|call| call.legs.is_empty());
                     if empty {
                         pbx.end_call(shared, callid, CallEnd::Dropped);
                     }
@@ -214,7 +235,9 @@ async fn run_action(
             }
             let mut pbx = shared.pbx();
             connect(shared, &mut pbx, callid, dn, id);
-            let participant = pbx.leg(dn, id).map_or(leg.participant, |l| l.participant.clone());
+            let participant = pbx
+                .leg(dn, id)
+                .map_or(leg.participant, |l| l.participant.clone());
             success(participant)
         }
         Action::Divert => {
@@ -234,7 +257,10 @@ async fn run_action(
         Action::RouteTo | Action::TransferTo => {
             let allowed = match action {
                 Action::TransferTo => status == ParticipantStatus::Connected,
-                _ => matches!(status, ParticipantStatus::Ringing | ParticipantStatus::Connected),
+                _ => matches!(
+                    status,
+                    ParticipantStatus::Ringing | ParticipantStatus::Connected
+                ),
             };
             if !allowed {
                 return unprocessable(&format!("Cannot {action} a participant that is {status}."));
@@ -245,8 +271,20 @@ async fn run_action(
             let timeout = request
                 .timeout
                 .filter(|secs| *secs > 0)
-                .map_or(shared.config.route_timeout, |secs| Duration::from_secs(secs.into()));
-            hand_over(shared, dn, id, callid, action, destination, timeout, leg.participant).await
+                .map_or(shared.config.route_timeout, |secs| {
+                    Duration::from_secs(secs.into())
+                });
+            hand_over(
+                shared,
+                dn,
+                id,
+                callid,
+                action,
+                destination,
+                timeout,
+                leg.participant,
+            )
+            .await
         }
         Action::AttachParticipantData | Action::AttachPartyData => success(leg.participant),
         Action::Other(_) => unprocessable("Unknown action."),
@@ -272,10 +310,22 @@ async fn hand_over(
     };
     let (wait, outcome) = match behaviour {
         FarEnd::Answer { after, .. } if after <= timeout => (after, Ok(())),
-        FarEnd::Answer { .. } => (timeout, Err(("NoAnswer", "The destination did not answer."))),
-        FarEnd::NoAnswer { after } => (after.min(timeout), Err(("NoAnswer", "The destination did not answer."))),
-        FarEnd::Busy => (Duration::from_millis(100), Err(("PhoneBusy", "The destination is busy."))),
-        FarEnd::Unreachable => (Duration::ZERO, Err(("Unreachable", "The destination cannot be reached."))),
+        FarEnd::Answer { .. } => (
+            timeout,
+            Err(("NoAnswer", "The destination did not answer.")),
+        ),
+        FarEnd::NoAnswer { after } => (
+            after.min(timeout),
+            Err(("NoAnswer", "The destination did not answer.")),
+        ),
+        FarEnd::Busy => (
+            Duration::from_millis(100),
+            Err(("PhoneBusy", "The destination is busy.")),
+        ),
+        FarEnd::Unreachable => (
+            Duration::ZERO,
+            Err(("Unreachable", "The destination cannot be reached.")),
+        ),
     };
     if !wait.is_zero() {
         tokio::select! {

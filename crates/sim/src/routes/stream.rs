@@ -42,20 +42,21 @@ fn stream_target(
         ));
     };
     let audio = &shared.config.audio;
-    let failed_dependency = |text: &str| {
-        cc_error(
-            StatusCode::FAILED_DEPENDENCY,
-            "FailedDependency",
-            text,
-        )
-    };
+    let failed_dependency =
+        |text: &str| cc_error(StatusCode::FAILED_DEPENDENCY, "FailedDependency", text);
     if state.dn_type != DnType::RoutePoint && !audio.extension_streams {
-        return Err(failed_dependency("Audio streams are available for the application's own calls only."));
+        return Err(failed_dependency(
+            "Audio streams are available for the application's own calls only.",
+        ));
     }
     if leg.participant.status != ParticipantStatus::Connected {
         let status = StatusCode::from_u16(audio.not_connected_status)
             .unwrap_or(StatusCode::FAILED_DEPENDENCY);
-        return Err(cc_error(status, "FailedDependency", "The participant is not connected."));
+        return Err(cc_error(
+            status,
+            "FailedDependency",
+            "The participant is not connected.",
+        ));
     }
     let core = pbx
         .calls
@@ -135,7 +136,11 @@ pub(crate) async fn get_stream(
     let guard = guard(&shared, &core, StreamDirection::FromCall);
     let body = futures::stream::unfold(
         (rx, tokens, guard),
-        |(mut rx, tokens, mut guard): (mpsc::Receiver<Bytes>, Vec<CancellationToken>, StreamGuard)| async move {
+        |(mut rx, tokens, mut guard): (
+            mpsc::Receiver<Bytes>,
+            Vec<CancellationToken>,
+            StreamGuard,
+        )| async move {
             tokio::select! {
                 chunk = rx.recv() => match chunk {
                     Some(chunk) => {

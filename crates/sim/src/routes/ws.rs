@@ -4,8 +4,10 @@
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade, rejection::WebSocketUpgradeRejection};
 use axum::extract::State;
+use axum::extract::ws::{
+    Message, WebSocket, WebSocketUpgrade, rejection::WebSocketUpgradeRejection,
+};
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
@@ -32,7 +34,11 @@ pub(super) async fn upgrade(
 ) -> Response {
     if shared.faults.take_ws_refusal() {
         shared.record(JournalKind::WsRefused { status: 503 });
-        return cc_error(StatusCode::SERVICE_UNAVAILABLE, "Fault", "Injected refusal.");
+        return cc_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Fault",
+            "Injected refusal.",
+        );
     }
     let authorized = match authorize(&shared, &headers) {
         Ok(authorized) => authorized,
@@ -52,7 +58,12 @@ pub(super) async fn upgrade(
     upgrade.on_upgrade(move |socket| run_socket(shared, socket, token, revoked))
 }
 
-async fn run_socket(shared: Arc<Shared>, mut socket: WebSocket, token: String, revoked: CancellationToken) {
+async fn run_socket(
+    shared: Arc<Shared>,
+    mut socket: WebSocket,
+    token: String,
+    revoked: CancellationToken,
+) {
     let (tx, mut rx) = mpsc::channel::<WsEnvelope>(EVENT_QUEUE);
     let connection = {
         let mut pbx = shared.pbx();
@@ -67,7 +78,9 @@ async fn run_socket(shared: Arc<Shared>, mut socket: WebSocket, token: String, r
     let reason = loop {
         if *stalled.borrow_and_update() {
             // A dead socket: nothing is read (pings go unanswered), nothing is sent.
+            // Biased: a wake-up must be seen before events queued after it.
             tokio::select! {
+                biased;
                 _ = shared.shutdown.cancelled() => break "shutdown",
                 _ = cut.cancelled() => break "dropped by fault",
                 _ = revoked.cancelled() => break "token revoked",
@@ -98,10 +111,10 @@ async fn run_socket(shared: Arc<Shared>, mut socket: WebSocket, token: String, r
                 }
                 Some(Ok(Message::Text(text))) => {
                     let reply = answer_request(&shared, &token, text.as_str()).await;
-                    if let Some(reply) = reply {
-                        if socket.send(Message::Text(reply.into())).await.is_err() {
-                            break "send failed";
-                        }
+                    if let Some(reply) = reply
+                        && socket.send(Message::Text(reply.into())).await.is_err()
+                    {
+                        break "send failed";
                     }
                 }
                 Some(Ok(_)) => {}
@@ -125,8 +138,14 @@ async fn answer_request(shared: &Arc<Shared>, token: &str, text: &str) -> Option
     let last = request.path.rsplit('/').next().unwrap_or("");
     let is_post = matches!(
         last,
-        "makecall" | "drop" | "answer" | "divert" | "routeto" | "transferto"
-            | "attach_participant_data" | "attach_party_data"
+        "makecall"
+            | "drop"
+            | "answer"
+            | "divert"
+            | "routeto"
+            | "transferto"
+            | "attach_participant_data"
+            | "attach_party_data"
     );
     let data = request.request_data.clone().unwrap_or_default();
     let body = match (is_post, last) {
@@ -155,9 +174,11 @@ async fn answer_request(shared: &Arc<Shared>, token: &str, text: &str) -> Option
         .header(header::CONTENT_TYPE, "application/json; charset=utf-8")
         .body(Body::from(body))
         .ok()?;
-    let response = super::router(shared.clone()).oneshot(http).await.ok()?;
+    let response = super::call_control_router(shared.clone()).oneshot(http).await.ok()?;
     let status = response.status().as_u16();
-    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20).await.ok()?;
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .ok()?;
     let value: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
     let sequence = shared.pbx().reply_sequence();
     let envelope = WsEnvelope {

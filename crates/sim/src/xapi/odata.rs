@@ -169,15 +169,13 @@ impl Parser {
                 "true" => Ok(Expr::Literal(serde_json::Value::Bool(true))),
                 "false" => Ok(Expr::Literal(serde_json::Value::Bool(false))),
                 "null" => Ok(Expr::Literal(serde_json::Value::Null)),
-                "eq" | "ne" | "gt" | "ge" | "lt" | "le" | "and" | "or" | "not" => Err(
-                    FilterError(format!("Syntax error: unexpected operator '{word}'")),
-                ),
+                "eq" | "ne" | "gt" | "ge" | "lt" | "le" | "and" | "or" | "not" => Err(FilterError(
+                    format!("Syntax error: unexpected operator '{word}'"),
+                )),
                 _ if self.peek() == Some(&Token::Open) => self.call(word),
                 _ => Ok(Expr::Property(word.split('/').map(str::to_owned).collect())),
             },
-            Some(token) => Err(FilterError(format!(
-                "Syntax error: unexpected '{token}'"
-            ))),
+            Some(token) => Err(FilterError(format!("Syntax error: unexpected '{token}'"))),
             None => Err(FilterError(
                 "Syntax error: expression ended unexpectedly".to_owned(),
             )),

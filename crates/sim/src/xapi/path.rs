@@ -141,7 +141,10 @@ mod tests {
         assert_eq!(key("Number='1''0'"), Some(Key::Number("1'0".to_owned())));
         assert_eq!(key("Number='1'0'"), None);
         assert_eq!(key("Name='x'"), None);
-        assert_eq!(function_arg("number='SP11'", "number"), Some("SP11".to_owned()));
+        assert_eq!(
+            function_arg("number='SP11'", "number"),
+            Some("SP11".to_owned())
+        );
         let segs = segments("/xapi/v1/Parkings/Pbx.GetByNumber(number='SP%2011')").expect("valid");
         assert_eq!(segs[1].name, "Pbx.GetByNumber");
         assert_eq!(segs[1].args.as_deref(), Some("number='SP 11'"));

@@ -29,7 +29,10 @@ pub(crate) struct Shape {
 }
 
 /// Parses the query pairs of a request on entities of type `ty`.
-pub(crate) fn parse_options(pairs: &[(String, String)], ty: &'static EntityType) -> XapiResult<Options> {
+pub(crate) fn parse_options(
+    pairs: &[(String, String)],
+    ty: &'static EntityType,
+) -> XapiResult<Options> {
     let mut options = Options::default();
     let mut seen: Vec<&str> = Vec::new();
     let mut select = None;
@@ -183,8 +186,14 @@ fn parse_shape(
         for item in split_top(expand, ',') {
             let item = item.trim();
             let (name, inner) = match item.find('(') {
-                Some(open) if item.ends_with(')') => (&item[..open], &item[open + 1..item.len() - 1]),
-                Some(_) => return Err(XapiError::bad_request(format!("Syntax error in $expand at '{item}'."))),
+                Some(open) if item.ends_with(')') => {
+                    (&item[..open], &item[open + 1..item.len() - 1])
+                }
+                Some(_) => {
+                    return Err(XapiError::bad_request(format!(
+                        "Syntax error in $expand at '{item}'."
+                    )));
+                }
                 None => (item, ""),
             };
             let target = match ty.property(name) {
@@ -198,7 +207,11 @@ fn parse_shape(
                 None => return Err(unknown(name, ty)),
             };
             let (mut nested_select, mut nested_expand, mut nested_filter) = (None, None, None);
-            for option in split_top(inner, ';').iter().map(|o| o.trim()).filter(|o| !o.is_empty()) {
+            for option in split_top(inner, ';')
+                .iter()
+                .map(|o| o.trim())
+                .filter(|o| !o.is_empty())
+            {
                 match option.split_once('=') {
                     Some(("$select", v)) => nested_select = Some(v.to_owned()),
                     Some(("$expand", v)) => nested_expand = Some(v.to_owned()),
@@ -214,8 +227,15 @@ fn parse_shape(
                     }
                 }
             }
-            let nested = parse_shape(nested_select.as_deref(), nested_expand.as_deref(), target, depth + 1)?;
-            shape.expand.push((name.to_owned(), target, nested, nested_filter));
+            let nested = parse_shape(
+                nested_select.as_deref(),
+                nested_expand.as_deref(),
+                target,
+                depth + 1,
+            )?;
+            shape
+                .expand
+                .push((name.to_owned(), target, nested, nested_filter));
         }
     }
     Ok(shape)
@@ -238,7 +258,11 @@ pub(crate) fn apply(options: &Options, entities: Vec<Value>) -> XapiResult<(Vec<
             for (key, descending) in &options.order_by {
                 let ordering = compare(a.get(key), b.get(key));
                 if ordering != Ordering::Equal {
-                    return if *descending { ordering.reverse() } else { ordering };
+                    return if *descending {
+                        ordering.reverse()
+                    } else {
+                        ordering
+                    };
                 }
             }
             Ordering::Equal

@@ -85,15 +85,21 @@ pub(crate) async fn dispatch(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Err(refusal) = check_xapi_bearer(&state.shared, &headers) {
-        let status = refusal.status();
+    if let Err(status) = check_xapi_bearer(&state.shared, &headers) {
         let message = match status {
             StatusCode::UNAUTHORIZED => "The request requires valid user authentication.",
             _ => "The API client has no access to the Configuration API.",
         };
-        let mut response = XapiError::new(status, status.canonical_reason().unwrap_or("Error"), message).into_response();
+        let mut response = XapiError::new(
+            status,
+            status.canonical_reason().unwrap_or("Error"),
+            message,
+        )
+        .into_response();
         if status == StatusCode::UNAUTHORIZED {
-            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         return response;
     }
@@ -131,8 +137,12 @@ impl Request {
     fn json_object(&self) -> XapiResult<Map<String, Value>> {
         match serde_json::from_slice::<Value>(&self.body) {
             Ok(Value::Object(map)) => Ok(map),
-            Ok(_) => Err(XapiError::bad_request("The request body must be a JSON object.")),
-            Err(e) => Err(XapiError::bad_request(format!("The request body is not valid JSON: {e}"))),
+            Ok(_) => Err(XapiError::bad_request(
+                "The request body must be a JSON object.",
+            )),
+            Err(e) => Err(XapiError::bad_request(format!(
+                "The request body is not valid JSON: {e}"
+            ))),
         }
     }
 
@@ -141,7 +151,12 @@ impl Request {
             Value::Object(map) => map,
             _ => Map::new(),
         };
-        let context = format!("{}/$metadata#{}{}/$entity", self.base, set.name(), context_select(&options.shape));
+        let context = format!(
+            "{}/$metadata#{}{}/$entity",
+            self.base,
+            set.name(),
+            context_select(&options.shape)
+        );
         body.insert("@odata.context".to_owned(), json!(context));
         Json(Value::Object(body)).into_response()
     }
@@ -157,7 +172,11 @@ fn not_found() -> XapiError {
 }
 
 fn method_not_allowed() -> XapiError {
-    XapiError::new(StatusCode::METHOD_NOT_ALLOWED, "MethodNotAllowed", "The HTTP method is not allowed on this resource.")
+    XapiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "MethodNotAllowed",
+        "The HTTP method is not allowed on this resource.",
+    )
 }
 
 fn require_owner(store: &Store) -> XapiResult<()> {
@@ -208,7 +227,9 @@ fn route(request: &Request, segments: &[Segment], store: &mut Store) -> XapiResu
         [seg, action] => {
             let set = Set::parse(&seg.name).ok_or_else(not_found)?;
             match (&seg.args, action.name.as_str(), &action.args) {
-                (None, "Pbx.GetByNumber", Some(args)) if set != Set::Groups && !request.number_keys => {
+                (None, "Pbx.GetByNumber", Some(args))
+                    if set != Set::Groups && !request.number_keys =>
+                {
                     if request.method != Method::GET {
                         return Err(method_not_allowed());
                     }
@@ -217,13 +238,17 @@ fn route(request: &Request, segments: &[Segment], store: &mut Store) -> XapiResu
                     let id = set.by_number(store, &number).ok_or_else(not_found)?;
                     entity(request, set, store, id)
                 }
-                (None, "Pbx.BatchDelete", None) if set == Set::Users && request.method == Method::POST => {
+                (None, "Pbx.BatchDelete", None)
+                    if set == Set::Users && request.method == Method::POST =>
+                {
                     let body = request.json_object()?;
                     let ids = body
                         .get("ids")
                         .or_else(|| body.get("Ids"))
                         .and_then(Value::as_array)
-                        .ok_or_else(|| XapiError::bad_request("The parameter 'ids' is required."))?;
+                        .ok_or_else(|| {
+                            XapiError::bad_request("The parameter 'ids' is required.")
+                        })?;
                     let ids: Vec<i64> = ids.iter().filter_map(Value::as_i64).collect();
                     let failures = store.batch_delete_users(&ids);
                     Ok(Json(json!({
@@ -232,7 +257,9 @@ fn route(request: &Request, segments: &[Segment], store: &mut Store) -> XapiResu
                     }))
                     .into_response())
                 }
-                (None, "Pbx.DeleteCompanyById", None) if set == Set::Groups && request.method == Method::POST => {
+                (None, "Pbx.DeleteCompanyById", None)
+                    if set == Set::Groups && request.method == Method::POST =>
+                {
                     let body = request.json_object()?;
                     let id = body
                         .get("id")
@@ -270,11 +297,19 @@ fn collection(request: &Request, set: Set, store: &mut Store) -> XapiResult<Resp
         Method::GET => {
             let options = parse_options(&request.pairs, set.ty())?;
             let (page, total) = query::apply(&options, set.views(store))?;
-            let value: Vec<Value> = page.iter().map(|e| query::project(e, set.ty(), &options.shape)).collect();
+            let value: Vec<Value> = page
+                .iter()
+                .map(|e| query::project(e, set.ty(), &options.shape))
+                .collect();
             let mut body = Map::new();
             body.insert(
                 "@odata.context".to_owned(),
-                json!(format!("{}/$metadata#{}{}", request.base, set.name(), context_select(&options.shape))),
+                json!(format!(
+                    "{}/$metadata#{}{}",
+                    request.base,
+                    set.name(),
+                    context_select(&options.shape)
+                )),
             );
             if options.count {
                 body.insert("@odata.count".to_owned(), json!(total));
@@ -292,7 +327,9 @@ fn collection(request: &Request, set: Set, store: &mut Store) -> XapiResult<Resp
             let view = set.view(store, id).unwrap_or(Value::Null);
             let mut response = request.entity(set, &view, &Options::default());
             *response.status_mut() = StatusCode::CREATED;
-            if let Ok(location) = HeaderValue::from_str(&format!("{}/{}({id})", request.base, set.name())) {
+            if let Ok(location) =
+                HeaderValue::from_str(&format!("{}/{}({id})", request.base, set.name()))
+            {
                 response.headers_mut().insert(header::LOCATION, location);
             }
             Ok(response)
@@ -331,18 +368,34 @@ fn entity(request: &Request, set: Set, store: &mut Store, id: i32) -> XapiResult
 }
 
 /// `Groups({id})/Members`, `Users({id})/Groups`, `Parkings({id})/Groups`.
-fn navigation(request: &Request, set: Set, store: &Store, id: i32, nav: &str) -> XapiResult<Response> {
-    let view = set
-        .view(store, id)
-        .ok_or_else(|| XapiError::not_found(format!("{} with Id {id} was not found.", set.name())))?;
-    let valid = matches!((set, nav), (Set::Groups, "Members") | (Set::Users, "Groups") | (Set::Parkings, "Groups"));
+fn navigation(
+    request: &Request,
+    set: Set,
+    store: &Store,
+    id: i32,
+    nav: &str,
+) -> XapiResult<Response> {
+    let view = set.view(store, id).ok_or_else(|| {
+        XapiError::not_found(format!("{} with Id {id} was not found.", set.name()))
+    })?;
+    let valid = matches!(
+        (set, nav),
+        (Set::Groups, "Members") | (Set::Users, "Groups") | (Set::Parkings, "Groups")
+    );
     if !valid {
         return Err(not_found());
     }
     let options = parse_options(&request.pairs, &USER_GROUP)?;
-    let items = view.get(nav).and_then(Value::as_array).cloned().unwrap_or_default();
+    let items = view
+        .get(nav)
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     let (page, total) = query::apply(&options, items)?;
-    let value: Vec<Value> = page.iter().map(|e| query::project(e, &USER_GROUP, &options.shape)).collect();
+    let value: Vec<Value> = page
+        .iter()
+        .map(|e| query::project(e, &USER_GROUP, &options.shape))
+        .collect();
     let mut body = json!({
         "@odata.context": format!("{}/$metadata#{}({id})/{nav}", request.base, set.name()),
         "value": value,

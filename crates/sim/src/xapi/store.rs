@@ -17,7 +17,6 @@ use serde_json::{Map, Value, json};
 use super::error::{XapiError, XapiResult};
 use super::schema::{EntityType, Kind};
 
-
 /// Role a client needs for writes.
 pub(crate) const OWNER_ROLE: &str = "system_owners";
 const ROLES: &[&str] = &[
@@ -83,7 +82,9 @@ impl Store {
         );
         store.add_member(id, Member::Principal, OWNER_ROLE);
         for number in extensions {
-            let body = json_object(json!({ "Number": number, "FirstName": "Extension", "LastName": number }));
+            let body = json_object(
+                json!({ "Number": number, "FirstName": "Extension", "LastName": number }),
+            );
             // Seed numbers come from the simulator config; a clash only skips one.
             let _ = store.create_user(body);
         }
@@ -120,13 +121,18 @@ impl Store {
             Member::Parking(id) => self.parkings.get(&id),
             Member::Principal => return Some(self.principal_number.clone()),
         }?;
-        entity.get("Number").and_then(Value::as_str).map(str::to_owned)
+        entity
+            .get("Number")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
     }
 
     /// Any DN with this number: users, parkings, departments and the API client.
     fn number_in_use(&self, number: &str) -> bool {
         let same = |m: &Map<String, Value>| {
-            m.get("Number").and_then(Value::as_str).is_some_and(|n| n.eq_ignore_ascii_case(number))
+            m.get("Number")
+                .and_then(Value::as_str)
+                .is_some_and(|n| n.eq_ignore_ascii_case(number))
         };
         number == self.principal_number
             || self.users.values().any(same)
@@ -157,8 +163,12 @@ impl Store {
                 let (kind, name) = match m.member {
                     Member::User(id) => {
                         let user = self.users.get(&id)?;
-                        let field = |k: &str| user.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
-                        ("Extension", format!("{}, {}", field("LastName"), field("FirstName")))
+                        let field =
+                            |k: &str| user.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
+                        (
+                            "Extension",
+                            format!("{}, {}", field("LastName"), field("FirstName")),
+                        )
                     }
                     Member::Parking(_) => ("Parking", number.clone()),
                     Member::Principal => ("ServicePrincipal", number.clone()),
@@ -176,9 +186,17 @@ impl Store {
 
     /// Reads `[{"GroupId": n, "Rights": {"RoleName": r}}]` (what a user or parking
     /// body carries) into `(group, role)` pairs, refusing unknown departments.
-    fn parse_group_refs(&self, value: &Value, default_role: &str) -> XapiResult<Vec<(i32, String)>> {
+    fn parse_group_refs(
+        &self,
+        value: &Value,
+        default_role: &str,
+    ) -> XapiResult<Vec<(i32, String)>> {
         let Value::Array(items) = value else {
-            return Err(XapiError::invalid("Groups", "INVALID_TYPE", "Groups must be an array."));
+            return Err(XapiError::invalid(
+                "Groups",
+                "INVALID_TYPE",
+                "Groups must be an array.",
+            ));
         };
         let mut refs = Vec::new();
         for item in items {

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use futures::StreamExt;
-use voicebot_sim::{AudioConfig, Sim, SimConfig, StreamDirection, JournalKind, InboundMode};
+use voicebot_sim::{AudioConfig, InboundMode, JournalKind, Sim, SimConfig, StreamDirection};
 
 use super::util::{client, token, within};
 
@@ -52,12 +52,18 @@ async fn get_stream_delivers_exactly_what_the_caller_said() {
         );
         let response = client().get(&url).bearer_auth(&token).send().await.unwrap();
         assert_eq!(response.status(), 200);
-        assert_eq!(response.headers()["content-type"], "application/octet-stream");
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/octet-stream"
+        );
         let said = pattern(4000); // 0.5 s
         caller.send_pcm(&said).await;
         let (heard, sizes) = read_audio(response, said.len()).await;
         assert_eq!(heard, said);
-        assert!(sizes.iter().all(|s| *s == 333), "chunks of the configured size: {sizes:?}");
+        assert!(
+            sizes.iter().all(|s| *s == 333),
+            "chunks of the configured size: {sizes:?}"
+        );
     })
     .await;
 }
@@ -80,10 +86,19 @@ async fn streams_before_connect_get_424() {
         );
         let response = client().get(&url).bearer_auth(&token).send().await.unwrap();
         assert_eq!(response.status(), 424);
-        let response = client().post(&url).bearer_auth(&token).body(vec![0u8; 320]).send().await.unwrap();
+        let response = client()
+            .post(&url)
+            .bearer_auth(&token)
+            .body(vec![0u8; 320])
+            .send()
+            .await
+            .unwrap();
         assert_eq!(response.status(), 424);
         let response = client()
-            .get(format!("{}/callcontrol/800/participants/77/stream", sim.base_url()))
+            .get(format!(
+                "{}/callcontrol/800/participants/77/stream",
+                sim.base_url()
+            ))
             .bearer_auth(&token)
             .send()
             .await

@@ -50,10 +50,11 @@ async fn wrong_secret_is_refused_with_401_unauthorized() {
         let body: TokenError = response.json().await.unwrap();
         assert_eq!(body.error, "unauthorized");
         assert!(body.error_description.is_some());
-        assert!(sim.journal().iter().any(|e| matches!(
-            &e.kind,
-            JournalKind::TokenRefused { status: 401, .. }
-        )));
+        assert!(
+            sim.journal()
+                .iter()
+                .any(|e| matches!(&e.kind, JournalKind::TokenRefused { status: 401, .. }))
+        );
     })
     .await;
 }
@@ -102,7 +103,10 @@ async fn snapshot_needs_a_valid_bearer() {
         let route_point = dns.iter().find(|d| d.dn.as_str() == "800").unwrap();
         assert_eq!(route_point.dn_type, DnType::RoutePoint);
         assert!(!route_point.devices.is_empty());
-        assert!(dns.iter().any(|d| d.dn.as_str() == "101" && d.dn_type == DnType::Extension));
+        assert!(
+            dns.iter()
+                .any(|d| d.dn.as_str() == "101" && d.dn_type == DnType::Extension)
+        );
     })
     .await;
 }

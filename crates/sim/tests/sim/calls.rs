@@ -25,11 +25,12 @@ async fn inbound_call_appears_connected_with_all_fields() {
         assert_eq!(p.party_caller_name, "Ada");
         assert_eq!(p.party_dn_type, DnType::ExternalLine);
         assert_eq!(p.callid, caller.callid());
-        let raw: serde_json::Value = get(&sim, &token, &format!("/callcontrol/800/participants/{id}"))
-            .await
-            .json()
-            .await
-            .unwrap();
+        let raw: serde_json::Value =
+            get(&sim, &token, &format!("/callcontrol/800/participants/{id}"))
+                .await
+                .json()
+                .await
+                .unwrap();
         assert_eq!(raw.as_object().unwrap().len(), 18);
         let list: Vec<Participant> = get(&sim, &token, "/callcontrol/800/participants")
             .await
@@ -51,16 +52,38 @@ async fn foreign_dns_are_403_and_unknown_ids_404() {
         let sim = Sim::start().await.unwrap();
         let token = token(&sim).await;
         assert_eq!(get(&sim, &token, "/callcontrol/999").await.status(), 403);
-        assert_eq!(get(&sim, &token, "/callcontrol/999/participants").await.status(), 403);
+        assert_eq!(
+            get(&sim, &token, "/callcontrol/999/participants")
+                .await
+                .status(),
+            403
+        );
         let response = get(&sim, &token, "/callcontrol/800/participants/4242").await;
         assert_eq!(response.status(), 404);
         let body: CallControlResult = response.json().await.unwrap();
         assert!(body.result.is_none());
         assert!(body.reasontext.is_some());
-        assert_eq!(get(&sim, &token, "/callcontrol/800/participants/abc").await.status(), 404);
-        let response = post_json(&sim, &token, "/callcontrol/800/participants/4242/drop", json!({})).await;
+        assert_eq!(
+            get(&sim, &token, "/callcontrol/800/participants/abc")
+                .await
+                .status(),
+            404
+        );
+        let response = post_json(
+            &sim,
+            &token,
+            "/callcontrol/800/participants/4242/drop",
+            json!({}),
+        )
+        .await;
         assert_eq!(response.status(), 404);
-        let response = post_json(&sim, &token, "/callcontrol/999/participants/1/drop", json!({})).await;
+        let response = post_json(
+            &sim,
+            &token,
+            "/callcontrol/999/participants/1/drop",
+            json!({}),
+        )
+        .await;
         assert_eq!(response.status(), 403);
     })
     .await;
@@ -73,7 +96,13 @@ async fn divert_needs_ringing_and_transferto_needs_connected() {
         let token = token(&sim).await;
         let caller = sim.call_in("+15550001").await.unwrap();
         let path = format!("/callcontrol/800/participants/{}", caller.participant_id());
-        let response = post_json(&sim, &token, &format!("{path}/divert"), json!({"destination": "101"})).await;
+        let response = post_json(
+            &sim,
+            &token,
+            &format!("{path}/divert"),
+            json!({"destination": "101"}),
+        )
+        .await;
         assert_eq!(response.status(), 422);
         let body: CallControlResult = response.json().await.unwrap();
         assert!(body.reasontext.unwrap().contains("Connected"));
@@ -89,8 +118,19 @@ async fn divert_needs_ringing_and_transferto_needs_connected() {
         let token = super::util::token(&ringing).await;
         let caller = ringing.call_in("+15550002").await.unwrap();
         let path = format!("/callcontrol/800/participants/{}", caller.participant_id());
-        assert_eq!(participant(&ringing, &token, "800", caller.participant_id().0).await.status, ParticipantStatus::Ringing);
-        let response = post_json(&ringing, &token, &format!("{path}/transferto"), json!({"destination": "+1555"})).await;
+        assert_eq!(
+            participant(&ringing, &token, "800", caller.participant_id().0)
+                .await
+                .status,
+            ParticipantStatus::Ringing
+        );
+        let response = post_json(
+            &ringing,
+            &token,
+            &format!("{path}/transferto"),
+            json!({"destination": "+1555"}),
+        )
+        .await;
         assert_eq!(response.status(), 422);
         let response = post_json(&ringing, &token, &format!("{path}/answer"), json!({})).await;
         assert_eq!(response.status(), 200);
@@ -104,9 +144,15 @@ async fn divert_a_ringing_extension_call() {
     within(20, async {
         let sim = Sim::start().await.unwrap();
         let token = token(&sim).await;
-        let caller = sim.call(CallSpec::new("+15550003").to("101")).await.unwrap();
+        let caller = sim
+            .call(CallSpec::new("+15550003").to("101"))
+            .await
+            .unwrap();
         let id = caller.participant_id().0;
-        assert_eq!(participant(&sim, &token, "101", id).await.status, ParticipantStatus::Ringing);
+        assert_eq!(
+            participant(&sim, &token, "101", id).await.status,
+            ParticipantStatus::Ringing
+        );
         let response = post_json(
             &sim,
             &token,
@@ -115,7 +161,10 @@ async fn divert_a_ringing_extension_call() {
         )
         .await;
         assert_eq!(response.status(), 200);
-        assert_eq!(caller.wait_ended().await, CallEnd::DivertedTo("+15559999".into()));
+        assert_eq!(
+            caller.wait_ended().await,
+            CallEnd::DivertedTo("+15559999".into())
+        );
     })
     .await;
 }
@@ -162,7 +211,12 @@ async fn action_bodies_need_json() {
             sim.base_url(),
             caller.participant_id()
         );
-        let response = client().post(&url).bearer_auth(&token).send().await.unwrap();
+        let response = client()
+            .post(&url)
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(response.status(), 415);
         let response = client()
             .post(&url)
@@ -182,14 +236,18 @@ async fn action_bodies_need_json() {
 async fn makecall_from_a_percent_encoded_device() {
     within(20, async {
         let config = SimConfig {
-            far_ends: FarEnds::default().with("+4930123", FarEnd::answer_after(Duration::from_millis(200))),
+            far_ends: FarEnds::default()
+                .with("+4930123", FarEnd::answer_after(Duration::from_millis(200))),
             far_leg_events: true,
             ..SimConfig::default()
         };
         let sim = Sim::start_with(config).await.unwrap();
         let token = token(&sim).await;
         let device = sim.route_point_device();
-        let path = format!("/callcontrol/800/devices/{}/makecall", device.path_segment());
+        let path = format!(
+            "/callcontrol/800/devices/{}/makecall",
+            device.path_segment()
+        );
         let response = post_json(&sim, &token, &path, json!({"destination": "+4930123"})).await;
         assert_eq!(response.status(), 200);
         let body: CallControlResult = response.json().await.unwrap();
@@ -199,17 +257,43 @@ async fn makecall_from_a_percent_encoded_device() {
         let far = sim.wait_outbound("+4930123").await.unwrap();
         assert_eq!(far.participant_id(), placed.id);
         far.wait_connected().await.unwrap();
-        assert_eq!(participant(&sim, &token, "800", placed.id.0).await.status, ParticipantStatus::Connected);
+        assert_eq!(
+            participant(&sim, &token, "800", placed.id.0).await.status,
+            ParticipantStatus::Connected
+        );
         // The far leg (PD-CODE): 403 on GET and drop.
         let far_id = placed.id.0 + 1;
-        assert_eq!(get(&sim, &token, &format!("/callcontrol/800/participants/{far_id}")).await.status(), 403);
-        let response = post_json(&sim, &token, &format!("/callcontrol/800/participants/{far_id}/drop"), json!({})).await;
+        assert_eq!(
+            get(
+                &sim,
+                &token,
+                &format!("/callcontrol/800/participants/{far_id}")
+            )
+            .await
+            .status(),
+            403
+        );
+        let response = post_json(
+            &sim,
+            &token,
+            &format!("/callcontrol/800/participants/{far_id}/drop"),
+            json!({}),
+        )
+        .await;
         assert_eq!(response.status(), 403);
 
-        let unknown = format!("/callcontrol/800/devices/{}/makecall", DeviceId::new("sip:nobody@x").path_segment());
+        let unknown = format!(
+            "/callcontrol/800/devices/{}/makecall",
+            DeviceId::new("sip:nobody@x").path_segment()
+        );
         let response = post_json(&sim, &token, &unknown, json!({"destination": "1"})).await;
         assert_eq!(response.status(), 404);
-        let response = get(&sim, &token, &format!("/callcontrol/800/devices/{}", device.path_segment())).await;
+        let response = get(
+            &sim,
+            &token,
+            &format!("/callcontrol/800/devices/{}", device.path_segment()),
+        )
+        .await;
         assert_eq!(response.status(), 200);
     })
     .await;
@@ -226,10 +310,22 @@ async fn makecall_to_busy_and_unreachable_numbers_fails() {
         };
         let sim = Sim::start_with(config).await.unwrap();
         let token = token(&sim).await;
-        let response = post_json(&sim, &token, "/callcontrol/800/makecall", json!({"destination": "222"})).await;
+        let response = post_json(
+            &sim,
+            &token,
+            "/callcontrol/800/makecall",
+            json!({"destination": "222"}),
+        )
+        .await;
         let body: CallControlResult = response.json().await.unwrap();
         assert!(body.result.is_none() && body.reasontext.is_some());
-        let response = post_json(&sim, &token, "/callcontrol/800/makecall", json!({"destination": "111"})).await;
+        let response = post_json(
+            &sim,
+            &token,
+            "/callcontrol/800/makecall",
+            json!({"destination": "111"}),
+        )
+        .await;
         let body: CallControlResult = response.json().await.unwrap();
         assert!(body.is_success());
         let far = sim.wait_outbound("111").await.unwrap();

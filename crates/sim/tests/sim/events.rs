@@ -24,7 +24,15 @@ async fn upsert_dtmf_remove_with_increasing_sequence() {
             events.push(next_event(&mut ws).await);
         }
         let types: Vec<EventType> = events.iter().map(|e| e.event.event_type).collect();
-        assert_eq!(types, [EventType::Upsert, EventType::Dtmf, EventType::Dtmf, EventType::Remove]);
+        assert_eq!(
+            types,
+            [
+                EventType::Upsert,
+                EventType::Dtmf,
+                EventType::Dtmf,
+                EventType::Remove
+            ]
+        );
         assert!(events.windows(2).all(|w| w[0].sequence < w[1].sequence));
         let expected = EntityPath::Participant {
             dn: "800".into(),

@@ -92,7 +92,10 @@ async fn stalled_websockets_send_nothing() {
         sim.faults().stall_websockets(false);
         let caller = sim.call_in("+2").await.unwrap();
         let event = next_event(&mut ws).await;
-        assert_eq!(event.event.entity_path().unwrap().to_string(), format!("/callcontrol/800/participants/{}", caller.participant_id()));
+        assert_eq!(
+            event.event.entity_path().unwrap().to_string(),
+            format!("/callcontrol/800/participants/{}", caller.participant_id())
+        );
     })
     .await;
 }
@@ -103,7 +106,11 @@ async fn cut_audio_streams_ends_the_get_stream() {
         let sim = Sim::start().await.unwrap();
         let token = token(&sim).await;
         let caller = sim.call_in("+1").await.unwrap();
-        let url = format!("{}/callcontrol/800/participants/{}/stream", sim.base_url(), caller.participant_id());
+        let url = format!(
+            "{}/callcontrol/800/participants/{}/stream",
+            sim.base_url(),
+            caller.participant_id()
+        );
         let response = client().get(&url).bearer_auth(&token).send().await.unwrap();
         let mut stream = response.bytes_stream();
         stream.next().await.unwrap().unwrap();
@@ -135,7 +142,13 @@ async fn restart_loses_calls_tokens_and_sequence() {
         let after = next_event(&mut ws).await;
         assert_eq!(after.sequence, 1);
         assert!(before.sequence >= 1);
-        assert!(sim.snapshot().iter().map(|d| d.participants.len()).sum::<usize>() == 1);
+        assert!(
+            sim.snapshot()
+                .iter()
+                .map(|d| d.participants.len())
+                .sum::<usize>()
+                == 1
+        );
     })
     .await;
 }

@@ -111,7 +111,9 @@ impl XapiClient {
         B: Serialize + ?Sized,
         T: DeserializeOwned,
     {
-        self.send(Method::POST, path, None, Some(body)).await?.json()
+        self.send(Method::POST, path, None, Some(body))
+            .await?
+            .json()
     }
 
     /// `POST` of an action that answers 204 (or any 2xx without a needed body).
@@ -119,7 +121,9 @@ impl XapiClient {
     where
         B: Serialize + ?Sized,
     {
-        self.send(Method::POST, path, None, Some(body)).await.map(drop)
+        self.send(Method::POST, path, None, Some(body))
+            .await
+            .map(drop)
     }
 
     /// `PATCH` with a partial entity; 3CX answers 204.

@@ -62,7 +62,11 @@ pub struct User {
     #[serde(default, rename = "VMEnabled", skip_serializing_if = "Option::is_none")]
     pub voicemail_enabled: Option<bool>,
     /// Voicemail e-mail behaviour.
-    #[serde(default, rename = "VMEmailOptions", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename = "VMEmailOptions",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub voicemail_email_options: Option<VoicemailEmailOptions>,
     /// Department memberships (with `$expand=Groups`).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -42,7 +42,12 @@ pub(crate) async fn start_with(config: SimConfig, page_size: u64) -> anyhow::Res
 pub(crate) fn client_for(sim: &Sim, page_size: u64) -> anyhow::Result<XapiClient> {
     let http = reqwest::Client::new();
     let base = url::Url::parse(&sim.base_url())?;
-    let provider = TokenProvider::new(http.clone(), &base, sim.client_id(), Secret::new(sim.client_secret()))?;
+    let provider = TokenProvider::new(
+        http.clone(),
+        &base,
+        sim.client_id(),
+        Secret::new(sim.client_secret()),
+    )?;
     Ok(XapiClient::builder(sim.base_url(), Arc::new(provider))
         .http_client(http)
         .page_size(page_size)

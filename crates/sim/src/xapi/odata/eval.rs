@@ -110,7 +110,9 @@ fn call(name: &str, args: Vec<Value>) -> Result<Value, FilterError> {
         ("toupper", [Value::String(s)]) => Ok(Value::String(s.to_uppercase())),
         ("trim", [Value::String(s)]) => Ok(Value::String(s.trim().to_owned())),
         ("length", [Value::String(s)]) => Ok(Value::from(s.chars().count() as i64)),
-        ("contains", [Value::String(a), Value::String(b)]) => Ok(Value::Bool(a.contains(b.as_str()))),
+        ("contains", [Value::String(a), Value::String(b)]) => {
+            Ok(Value::Bool(a.contains(b.as_str())))
+        }
         ("startswith", [Value::String(a), Value::String(b)]) => {
             Ok(Value::Bool(a.starts_with(b.as_str())))
         }

@@ -85,7 +85,11 @@ pub(super) fn tokenize(text: &str) -> Result<Vec<Token>, FilterError> {
                 let text: String = chars[start..i].iter().collect();
                 let number = match text.parse::<i64>() {
                     Ok(n) => serde_json::Value::from(n),
-                    Err(_) => match text.parse::<f64>().ok().and_then(serde_json::Number::from_f64) {
+                    Err(_) => match text
+                        .parse::<f64>()
+                        .ok()
+                        .and_then(serde_json::Number::from_f64)
+                    {
                         Some(n) => serde_json::Value::Number(n),
                         None => {
                             return Err(FilterError(format!(

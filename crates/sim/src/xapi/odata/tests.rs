@@ -15,8 +15,14 @@ fn comparisons_and_logic() {
     assert!(matches("Id eq 5 and not (Id eq 6)", user.clone()));
     assert!(matches("Id gt 10 or Name eq 'O''Brien'", user.clone()));
     assert!(matches("tolower(EmailAddress) eq 'a@b.c'", user.clone()));
-    assert!(matches("contains(Name,'Bri') and startswith(Name, 'O''') and endswith(Name,'en')", user.clone()));
-    assert!(matches("Missing eq null and EmailAddress ne null", user.clone()));
+    assert!(matches(
+        "contains(Name,'Bri') and startswith(Name, 'O''') and endswith(Name,'en')",
+        user.clone()
+    ));
+    assert!(matches(
+        "Missing eq null and EmailAddress ne null",
+        user.clone()
+    ));
     assert!(matches("Enabled eq true", user.clone()));
     assert!(!matches("Id le 4", user.clone()));
     assert!(!matches("tolower(Missing) eq 'x'", user));
@@ -33,7 +39,10 @@ fn precedence_and_binds_tighter_than_or() {
 fn an_injected_quote_stays_inside_the_literal() {
     let e = json!({"Name": "x' or 1 eq 1 or Name eq '"});
     assert!(matches("Name eq 'x'' or 1 eq 1 or Name eq '''", e));
-    assert!(!matches("Name eq 'x'' or 1 eq 1 or Name eq '''", json!({"Name": "other"})));
+    assert!(!matches(
+        "Name eq 'x'' or 1 eq 1 or Name eq '''",
+        json!({"Name": "other"})
+    ));
 }
 
 #[test]
@@ -59,7 +68,8 @@ fn errors() {
 
 #[test]
 fn lists_properties() {
-    let expr = parse_filter("tolower(EmailAddress) eq 'x' and Groups/GroupId eq 1").expect("parses");
+    let expr =
+        parse_filter("tolower(EmailAddress) eq 'x' and Groups/GroupId eq 1").expect("parses");
     let props: Vec<String> = properties(&expr).iter().map(|p| p.join("/")).collect();
     assert_eq!(props, vec!["EmailAddress", "Groups/GroupId"]);
 }

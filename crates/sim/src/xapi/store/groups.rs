@@ -25,18 +25,34 @@ impl Store {
     }
 
     pub(crate) fn group_views(&self) -> Vec<Value> {
-        self.groups.keys().filter_map(|id| self.group_view(*id)).collect()
+        self.groups
+            .keys()
+            .filter_map(|id| self.group_view(*id))
+            .collect()
     }
 
-    fn check_name(&self, body: &Map<String, Value>, except: Option<i32>, required: bool) -> XapiResult<()> {
+    fn check_name(
+        &self,
+        body: &Map<String, Value>,
+        except: Option<i32>,
+        required: bool,
+    ) -> XapiResult<()> {
         let name = match body.get("Name") {
             Some(Value::String(name)) if !name.trim().is_empty() => name,
             None if !required => return Ok(()),
-            _ => return Err(XapiError::invalid("Name", "REQUIRED", "The department name is required.")),
+            _ => {
+                return Err(XapiError::invalid(
+                    "Name",
+                    "REQUIRED",
+                    "The department name is required.",
+                ));
+            }
         };
         let taken = self.groups.iter().any(|(id, g)| {
             Some(*id) != except
-                && g.get("Name").and_then(Value::as_str).is_some_and(|n| n.eq_ignore_ascii_case(name))
+                && g.get("Name")
+                    .and_then(Value::as_str)
+                    .is_some_and(|n| n.eq_ignore_ascii_case(name))
         });
         match taken {
             true => Err(XapiError::invalid(
@@ -51,14 +67,22 @@ impl Store {
     /// Reads `[{"Number": n, "Rights": {..}}]` into members, refusing unknown numbers.
     fn parse_members(&self, value: &Value) -> XapiResult<Vec<(Member, String)>> {
         let Value::Array(items) = value else {
-            return Err(XapiError::invalid("Members", "INVALID_TYPE", "Members must be an array."));
+            return Err(XapiError::invalid(
+                "Members",
+                "INVALID_TYPE",
+                "Members must be an array.",
+            ));
         };
         items
             .iter()
             .map(|item| {
                 let number = item.get("Number").and_then(Value::as_str).unwrap_or("");
                 let member = self.find_member_by_number(number).ok_or_else(|| {
-                    XapiError::invalid("Members", "NUMBER_NOT_FOUND", format!("No DN has number '{number}'."))
+                    XapiError::invalid(
+                        "Members",
+                        "NUMBER_NOT_FOUND",
+                        format!("No DN has number '{number}'."),
+                    )
                 })?;
                 Ok((member, parse_role(item, "users")?))
             })
@@ -71,8 +95,13 @@ impl Store {
         check_new_id(&body)?;
         self.check_name(&body, None, true)?;
         check_props(body.get("Props"))?;
-        if body.contains_key("Number") || body.contains_key("IsDefault") || body.contains_key("HasMembers") {
-            return Err(XapiError::bad_request("Number, IsDefault and HasMembers are assigned by the PBX."));
+        if body.contains_key("Number")
+            || body.contains_key("IsDefault")
+            || body.contains_key("HasMembers")
+        {
+            return Err(XapiError::bad_request(
+                "Number, IsDefault and HasMembers are assigned by the PBX.",
+            ));
         }
         let members = match body.remove("Members") {
             Some(value) => self.parse_members(&value)?,
@@ -98,10 +127,9 @@ impl Store {
 
     /// `PATCH /Groups({id})`; `Members` replaces the department's member list.
     pub(crate) fn update_group(&mut self, id: i32, mut body: Map<String, Value>) -> XapiResult<()> {
-        let current = self
-            .groups
-            .get(&id)
-            .ok_or_else(|| XapiError::not_found(format!("Department with Id {id} was not found.")))?;
+        let current = self.groups.get(&id).ok_or_else(|| {
+            XapiError::not_found(format!("Department with Id {id} was not found."))
+        })?;
         check_body(&body, &GROUP)?;
         check_immutable(&body, current)?;
         self.check_name(&body, Some(id), false)?;
@@ -114,7 +142,9 @@ impl Store {
         body.remove("HasMembers");
         if let Some(group) = self.groups.get_mut(&id) {
             // Props is merged property by property, as a PATCH of a complex value.
-            if let (Some(Value::Object(new)), Some(Value::Object(old))) = (body.remove("Props"), group.get_mut("Props")) {
+            if let (Some(Value::Object(new)), Some(Value::Object(old))) =
+                (body.remove("Props"), group.get_mut("Props"))
+            {
                 old.extend(new);
             }
             group.extend(body);
@@ -130,12 +160,15 @@ impl Store {
 
     /// `DELETE /Groups({id})` and `Pbx.DeleteCompanyById`.
     pub(crate) fn delete_group(&mut self, id: i32) -> XapiResult<()> {
-        let group = self
-            .groups
-            .get(&id)
-            .ok_or_else(|| XapiError::not_found(format!("Department with Id {id} was not found.")))?;
+        let group = self.groups.get(&id).ok_or_else(|| {
+            XapiError::not_found(format!("Department with Id {id} was not found."))
+        })?;
         if group.get("IsDefault") == Some(&Value::Bool(true)) {
-            return Err(XapiError::invalid("Id", "DEFAULT_GROUP", "The default department cannot be deleted."));
+            return Err(XapiError::invalid(
+                "Id",
+                "DEFAULT_GROUP",
+                "The default department cannot be deleted.",
+            ));
         }
         self.groups.remove(&id);
         self.members.retain(|m| m.group_id != id);
@@ -161,7 +194,11 @@ fn check_props(props: Option<&Value>) -> XapiResult<()> {
             _ => false,
         };
         if !ok {
-            return Err(XapiError::invalid(name, "INVALID_VALUE", format!("Invalid value for '{name}'.")));
+            return Err(XapiError::invalid(
+                name,
+                "INVALID_VALUE",
+                format!("Invalid value for '{name}'."),
+            ));
         }
     }
     for (from, to) in RANGES {
@@ -179,7 +216,11 @@ fn check_props(props: Option<&Value>) -> XapiResult<()> {
                 }
             },
             _ => {
-                return Err(XapiError::invalid(from, "INCOMPLETE_RANGE", format!("{from} and {to} go together.")));
+                return Err(XapiError::invalid(
+                    from,
+                    "INCOMPLETE_RANGE",
+                    format!("{from} and {to} go together."),
+                ));
             }
         }
     }

@@ -11,13 +11,20 @@ impl Store {
     pub(crate) fn parking_view(&self, id: i32) -> Option<Value> {
         let parking = self.parkings.get(&id)?;
         let mut view = parking.clone();
-        let groups = self.render_memberships(self.members.iter().filter(|m| m.member == Member::Parking(id)));
+        let groups = self.render_memberships(
+            self.members
+                .iter()
+                .filter(|m| m.member == Member::Parking(id)),
+        );
         view.insert("Groups".to_owned(), groups);
         Some(Value::Object(view))
     }
 
     pub(crate) fn parking_views(&self) -> Vec<Value> {
-        self.parkings.keys().filter_map(|id| self.parking_view(*id)).collect()
+        self.parkings
+            .keys()
+            .filter_map(|id| self.parking_view(*id))
+            .collect()
     }
 
     pub(crate) fn parking_by_number(&self, number: &str) -> Option<i32> {
@@ -35,7 +42,11 @@ impl Store {
             Some(number) => {
                 let digits = number.strip_prefix("SP").unwrap_or("");
                 if digits.is_empty() || !digits.chars().all(|c| c.is_ascii_digit()) {
-                    return Err(XapiError::invalid("Number", "INVALID_NUMBER", "A parking number is SP followed by digits."));
+                    return Err(XapiError::invalid(
+                        "Number",
+                        "INVALID_NUMBER",
+                        "A parking number is SP followed by digits.",
+                    ));
                 }
                 if self.number_in_use(number) {
                     return Err(XapiError::invalid(
@@ -66,7 +77,11 @@ impl Store {
     }
 
     /// `PATCH /Parkings({id})`.
-    pub(crate) fn update_parking(&mut self, id: i32, mut body: Map<String, Value>) -> XapiResult<()> {
+    pub(crate) fn update_parking(
+        &mut self,
+        id: i32,
+        mut body: Map<String, Value>,
+    ) -> XapiResult<()> {
         let current = self
             .parkings
             .get(&id)
@@ -93,7 +108,9 @@ impl Store {
                 self.members.retain(|m| m.member != Member::Parking(id));
                 Ok(())
             }
-            None => Err(XapiError::not_found(format!("Parking with Id {id} was not found."))),
+            None => Err(XapiError::not_found(format!(
+                "Parking with Id {id} was not found."
+            ))),
         }
     }
 }

@@ -17,13 +17,17 @@ impl Store {
     pub(crate) fn user_view(&self, id: i32) -> Option<Value> {
         let user = self.users.get(&id)?;
         let mut view = user.clone();
-        let groups = self.render_memberships(self.members.iter().filter(|m| m.member == Member::User(id)));
+        let groups =
+            self.render_memberships(self.members.iter().filter(|m| m.member == Member::User(id)));
         view.insert("Groups".to_owned(), groups);
         Some(Value::Object(view))
     }
 
     pub(crate) fn user_views(&self) -> Vec<Value> {
-        self.users.keys().filter_map(|id| self.user_view(*id)).collect()
+        self.users
+            .keys()
+            .filter_map(|id| self.user_view(*id))
+            .collect()
     }
 
     pub(crate) fn user_by_number(&self, number: &str) -> Option<i32> {
@@ -41,7 +45,11 @@ impl Store {
             return Ok(());
         }
         if !email.contains('@') {
-            return Err(XapiError::invalid("EmailAddress", "INVALID_EMAIL", "The e-mail address is not valid."));
+            return Err(XapiError::invalid(
+                "EmailAddress",
+                "INVALID_EMAIL",
+                "The e-mail address is not valid.",
+            ));
         }
         let taken = self.users.iter().any(|(id, u)| {
             Some(*id) != except
@@ -73,10 +81,20 @@ impl Store {
         let number = match body.get("Number") {
             None | Some(Value::Null) => self.first_free_user_number(),
             Some(Value::String(n)) => n.clone(),
-            Some(_) => return Err(XapiError::invalid("Number", "INVALID_VALUE", "Number must be a string.")),
+            Some(_) => {
+                return Err(XapiError::invalid(
+                    "Number",
+                    "INVALID_VALUE",
+                    "Number must be a string.",
+                ));
+            }
         };
         if number.is_empty() || !number.chars().all(|c| c.is_ascii_digit()) {
-            return Err(XapiError::invalid("Number", "INVALID_NUMBER", "An extension number may contain digits only."));
+            return Err(XapiError::invalid(
+                "Number",
+                "INVALID_NUMBER",
+                "An extension number may contain digits only.",
+            ));
         }
         if self.number_in_use(&number) {
             return Err(XapiError::invalid(
@@ -90,8 +108,13 @@ impl Store {
             Some(value) => self.parse_group_refs(&value, "users")?,
             None => {
                 // Like the admin console: new users land in the default department.
-                let default = self.groups.iter().find(|(_, g)| g.get("IsDefault") == Some(&Value::Bool(true)));
-                default.map(|(id, _)| vec![(*id, "users".to_owned())]).unwrap_or_default()
+                let default = self
+                    .groups
+                    .iter()
+                    .find(|(_, g)| g.get("IsDefault") == Some(&Value::Bool(true)));
+                default
+                    .map(|(id, _)| vec![(*id, "users".to_owned())])
+                    .unwrap_or_default()
             }
         };
         for key in WRITE_ONLY {
@@ -144,7 +167,9 @@ impl Store {
                 self.members.retain(|m| m.member != Member::User(id));
                 Ok(())
             }
-            None => Err(XapiError::not_found(format!("User with Id {id} was not found."))),
+            None => Err(XapiError::not_found(format!(
+                "User with Id {id} was not found."
+            ))),
         }
     }
 
@@ -153,11 +178,19 @@ impl Store {
     pub(crate) fn batch_delete_users(&mut self, ids: &[i64]) -> Vec<DeleteFailure> {
         let mut failures = Vec::new();
         for &raw in ids {
-            let Some(id) = i32::try_from(raw).ok().filter(|id| self.users.contains_key(id)) else {
+            let Some(id) = i32::try_from(raw)
+                .ok()
+                .filter(|id| self.users.contains_key(id))
+            else {
                 failures.push(json!({"Error": format!("User with Id {raw} was not found."), "ExtensionNumber": null}));
                 continue;
             };
-            let number = self.users.get(&id).and_then(|u| u.get("Number")).cloned().unwrap_or(Value::Null);
+            let number = self
+                .users
+                .get(&id)
+                .and_then(|u| u.get("Number"))
+                .cloned()
+                .unwrap_or(Value::Null);
             let is_owner = self
                 .members
                 .iter()

@@ -1,0 +1,3 @@
+//! Subcommands of `voicebot`, one module each.
+
+pub(crate) mod sim;
