@@ -55,6 +55,8 @@
 mod audio;
 mod bot;
 mod call;
+mod context;
+mod dial;
 mod error;
 mod event;
 mod info;
@@ -77,6 +79,8 @@ pub use crate::call::{
     BargeIn, Call, Channels, Digits, GatherBuilder, GatherEnd, Interruption, PlayBuilder,
     PlayOutcome, RecordBuilder, RecordEnd, Recording, RouteToBuilder,
 };
+pub use crate::context::BotContext;
+pub use crate::dial::{DialOutcome, DialRequest, Dialer};
 pub use crate::error::{BotConfigError, BotError, CallError, CallResult, ErrorSource};
 pub use crate::event::{CallEvent, CallEvents};
 pub use crate::info::{CallInfo, Direction};

@@ -7,9 +7,11 @@ use std::sync::Arc;
 use serde::de::DeserializeOwned;
 
 use crate::bot::Bot;
+use crate::context::BotContext;
 use crate::error::BotConfigError;
 
-type Factory = Box<dyn Fn(toml::Value) -> Result<Arc<dyn Bot>, BotConfigError> + Send + Sync>;
+type Factory =
+    Box<dyn Fn(toml::Value, &BotContext) -> Result<Arc<dyn Bot>, BotConfigError> + Send + Sync>;
 
 /// Maps bot names (as used in the engine's TOML) to factories that build a bot
 /// from its own typed configuration.
@@ -56,9 +58,28 @@ impl BotRegistry {
         B: Bot,
     {
         let bot = name.to_owned();
-        self.register_fn(name, move |value| {
+        self.insert(name, move |value, _context| {
             let config = C::deserialize(value).map_err(|error| config_error(&bot, &error))?;
             Ok(Arc::new(factory(config)) as Arc<dyn Bot>)
+        })
+    }
+
+    /// Registers `name`, built by `factory` from its typed configuration and the
+    /// engine's [`BotContext`] (dialer, recordings folder, other bots). The factory
+    /// may reject a configuration that deserialised but makes no sense.
+    pub fn register_with<C, B>(
+        &mut self,
+        name: &str,
+        factory: fn(C, &BotContext) -> Result<B, BotConfigError>,
+    ) -> &mut Self
+    where
+        C: DeserializeOwned + 'static,
+        B: Bot,
+    {
+        let bot = name.to_owned();
+        self.insert(name, move |value, context| {
+            let config = C::deserialize(value).map_err(|error| config_error(&bot, &error))?;
+            Ok(Arc::new(factory(config, context)?) as Arc<dyn Bot>)
         })
     }
 
@@ -66,6 +87,16 @@ impl BotRegistry {
     pub fn register_fn<F>(&mut self, name: &str, factory: F) -> &mut Self
     where
         F: Fn(toml::Value) -> Result<Arc<dyn Bot>, BotConfigError> + Send + Sync + 'static,
+    {
+        self.insert(name, move |value, _context| factory(value))
+    }
+
+    fn insert<F>(&mut self, name: &str, factory: F) -> &mut Self
+    where
+        F: Fn(toml::Value, &BotContext) -> Result<Arc<dyn Bot>, BotConfigError>
+            + Send
+            + Sync
+            + 'static,
     {
         if self
             .factories
@@ -87,8 +118,21 @@ impl BotRegistry {
     /// [`BotConfigError`] naming the bot, and the key when known, if no such bot
     /// is registered or its configuration does not fit.
     pub fn build(&self, name: &str, config: toml::Value) -> Result<Arc<dyn Bot>, BotConfigError> {
+        self.build_with(name, config, &BotContext::default())
+    }
+
+    /// Builds the bot `name` from `config` with the engine's `context`.
+    ///
+    /// # Errors
+    /// As [`BotRegistry::build`].
+    pub fn build_with(
+        &self,
+        name: &str,
+        config: toml::Value,
+        context: &BotContext,
+    ) -> Result<Arc<dyn Bot>, BotConfigError> {
         match self.factories.get(name) {
-            Some(factory) => factory(config),
+            Some(factory) => factory(config, context),
             None => Err(BotConfigError::new(
                 name,
                 None,
@@ -187,6 +231,39 @@ mod tests {
         let error = registry().build("nope", table("")).err().unwrap();
         assert_eq!(error.bot, "nope");
         assert!(error.message.contains("menu"), "{}", error.message);
+    }
+
+    struct Quiet;
+
+    #[async_trait::async_trait]
+    impl Bot for Quiet {
+        async fn handle(&self, _call: crate::Call) -> Result<(), crate::BotError> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn context_factories_see_the_context_and_may_refuse() {
+        fn needs_dialer(
+            _config: toml::Value,
+            context: &BotContext,
+        ) -> Result<Quiet, BotConfigError> {
+            match context.dialer() {
+                Some(_) => Ok(Quiet),
+                None => Err(BotConfigError::new(
+                    "campaign",
+                    Some("mode"),
+                    "outbound mode needs a dialer",
+                )),
+            }
+        }
+        let mut registry = BotRegistry::new();
+        registry.register_with("campaign", needs_dialer);
+        let error = registry.build("campaign", table("")).err().unwrap();
+        assert_eq!(error.key.as_deref(), Some("mode"));
+        let registry = Arc::new(registry);
+        let context = BotContext::new().with_registry(Arc::clone(&registry));
+        assert!(context.build_bot("nope", table("")).is_err());
     }
 
     #[test]
