@@ -17,6 +17,12 @@ struct Cli {
 enum Command {
     /// Run a simulated 3CX PBX (Call Control API, WebSocket, audio) on a local port.
     Sim(commands::sim::SimArgs),
+    /// Users (extensions) through the Configuration API.
+    Users(commands::users::UsersArgs),
+    /// Departments through the Configuration API.
+    Departments(commands::departments::DepartmentsArgs),
+    /// Shared parking through the Configuration API.
+    Parking(commands::parking::ParkingArgs),
 }
 
 #[tokio::main]
@@ -31,5 +37,8 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Sim(args) => commands::sim::run(args).await,
+        Command::Users(args) => commands::users::run(args).await,
+        Command::Departments(args) => commands::departments::run(args).await,
+        Command::Parking(args) => commands::parking::run(args).await,
     }
 }

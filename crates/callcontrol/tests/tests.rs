@@ -7,3 +7,4 @@ mod auth;
 mod events;
 mod rest;
 mod support;
+mod wire;

@@ -81,3 +81,35 @@ pub use crate::{
     },
     vad::{VadConfig, VadModel, VoiceDetector, VoiceEvent},
 };
+
+#[cfg(test)]
+mod tests {
+    /// Every per-call component can move into the engine's media task.
+    #[test]
+    fn components_are_send() {
+        fn is_send<T: Send + 'static>() -> bool {
+            true
+        }
+        assert!(is_send::<crate::JitterBuffer>());
+        assert!(is_send::<crate::Pacer>());
+        assert!(is_send::<crate::Recorder>());
+        assert!(is_send::<crate::DtmfDetector>());
+        assert!(is_send::<crate::VoiceDetector>());
+        assert!(is_send::<crate::StreamResampler>());
+        assert!(is_send::<crate::PromptCache>());
+        assert!(is_send::<crate::Prompt>());
+    }
+
+    /// Errors can travel across tasks and into `anyhow`/`Box<dyn Error>`.
+    #[test]
+    fn errors_are_std_errors() {
+        fn is_error<T: std::error::Error + Send + Sync + 'static>() -> bool {
+            true
+        }
+        assert!(is_error::<crate::ConfigError>());
+        assert!(is_error::<crate::ResampleError>());
+        assert!(is_error::<crate::PromptError>());
+        assert!(is_error::<crate::RecorderError>());
+        assert!(is_error::<crate::DtmfError>());
+    }
+}

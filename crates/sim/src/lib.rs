@@ -12,7 +12,8 @@
 //! Design: one PBX model behind a std mutex (never held across `.await`), one
 //! media clock task ticking every 20 ms for all calls (no task or thread per call),
 //! and every timer on `tokio::time`, so tests may pause the clock. Where the
-//! reference is uncertain (its §11), [`SimConfig`] has a setting.
+//! reference is uncertain (its §11), [`SimConfig`] has a setting; [`fidelity`]
+//! lists what of the reference's simulator checklist is covered.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), voicebot_sim::SimError> {
@@ -47,6 +48,9 @@ mod sim;
 mod state;
 mod wav;
 mod xapi;
+
+#[doc = include_str!("../docs/fidelity.md")]
+pub mod fidelity {}
 
 pub use audio::{Gap, Heard, HeardSegment};
 pub use caller::{CallEnd, CallSpec, Caller, CallerState};

@@ -51,7 +51,10 @@ fn call_control_routes() -> Router<Arc<Shared>> {
             post(actions::make_call_from_device),
         )
         .route("/callcontrol/{dn}/makecall", post(actions::make_call))
-        .route("/callcontrol/{dn}/participants", get(snapshot::participants))
+        .route(
+            "/callcontrol/{dn}/participants",
+            get(snapshot::participants),
+        )
         .route(
             "/callcontrol/{dn}/participants/{id}",
             get(snapshot::participant),

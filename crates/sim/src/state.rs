@@ -423,20 +423,28 @@ impl Pbx {
         }
     }
 
-    /// The caller leaves the client's view (transfer, route, divert) but the call
-    /// itself goes on elsewhere: the caller's state ends, remaining legs stay.
-    pub(crate) fn hand_off(&mut self, shared: &Shared, callid: i64, end: CallEnd) {
-        let Some(call) = self.calls.get(&callid) else {
+    /// A participant hands the call over (transfer, route, divert): the leg goes,
+    /// the call goes on elsewhere. When it was the caller's own leg, the caller's
+    /// state ends with `end`; legs elsewhere on this PBX stay.
+    pub(crate) fn hand_off(
+        &mut self,
+        shared: &Shared,
+        callid: i64,
+        dn: &Dn,
+        id: i64,
+        end: CallEnd,
+    ) {
+        let Some(core) = self.calls.get(&callid).map(|call| call.core.clone()) else {
             return;
         };
-        let core = call.core.clone();
-        let (dn, id) = (core.dn.clone(), core.participant_id.0);
-        self.remove_leg(shared, &dn, id);
+        self.remove_leg(shared, dn, id);
         let remaining = self.calls.get(&callid).map_or(0, |call| call.legs.len());
         if remaining == 0 {
             self.calls.remove(&callid);
         }
-        finish_caller(shared, &core, end);
+        if core.dn == *dn && core.participant_id.0 == id {
+            finish_caller(shared, &core, end);
+        }
     }
 }
 

@@ -62,10 +62,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router<Arc<Shared>> {
 
 /// The bearer check for XAPI routes: 401 without a valid token, 403 when the API
 /// client lacks "3CX Configuration API access".
-pub(crate) fn check_xapi_bearer(
-    shared: &Shared,
-    headers: &HeaderMap,
-) -> Result<(), StatusCode> {
+pub(crate) fn check_xapi_bearer(shared: &Shared, headers: &HeaderMap) -> Result<(), StatusCode> {
     auth::check_bearer(shared, headers, Api::Xapi)
         .map(drop)
         .map_err(|refusal| refusal.status())

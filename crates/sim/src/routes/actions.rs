@@ -251,7 +251,7 @@ async fn run_action(
             if pbx.visible(&Dn::new(destination.as_str())).is_some() {
                 arrive_at(shared, &mut pbx, callid, &destination, dn);
             }
-            pbx.hand_off(shared, callid, CallEnd::DivertedTo(destination));
+            pbx.hand_off(shared, callid, dn, id, CallEnd::DivertedTo(destination));
             success(leg.participant)
         }
         Action::RouteTo | Action::TransferTo => {
@@ -351,6 +351,6 @@ async fn hand_over(
         Action::TransferTo => CallEnd::TransferredTo(destination),
         _ => CallEnd::RoutedTo(destination),
     };
-    pbx.hand_off(shared, callid, end);
+    pbx.hand_off(shared, callid, dn, id, end);
     Json(CallControlResult::success(participant)).into_response()
 }

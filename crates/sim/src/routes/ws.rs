@@ -174,7 +174,10 @@ async fn answer_request(shared: &Arc<Shared>, token: &str, text: &str) -> Option
         .header(header::CONTENT_TYPE, "application/json; charset=utf-8")
         .body(Body::from(body))
         .ok()?;
-    let response = super::call_control_router(shared.clone()).oneshot(http).await.ok()?;
+    let response = super::call_control_router(shared.clone())
+        .oneshot(http)
+        .await
+        .ok()?;
     let status = response.status().as_u16();
     let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
         .await

@@ -140,11 +140,15 @@ async fn post_stream_is_heard_with_gaps_and_odd_chunks() {
         assert_eq!(response.status(), 200);
         let heard = caller.heard();
         assert_eq!(heard.audio(), [first.clone(), second.clone()].concat());
-        assert_eq!(heard.segments.len(), 2);
-        assert_eq!(heard.underruns.len(), 1);
-        let gap = heard.underruns[0];
-        assert_eq!(gap.at, heard.segments[0].start + Duration::from_millis(200));
-        assert!(gap.len >= Duration::from_millis(200), "{gap:?}");
+        // A slow machine may split the bursts further; the long pause is always there.
+        assert!(heard.segments.len() >= 2, "{:?}", heard.segments);
+        let long: Vec<_> = heard
+            .underruns
+            .iter()
+            .filter(|gap| gap.len >= Duration::from_millis(200))
+            .collect();
+        assert_eq!(long.len(), 1, "{:?}", heard.underruns);
+        assert_eq!(heard.audio_duration(), Duration::from_millis(300));
         assert!(heard.max_lead >= Duration::from_millis(100), "{:?}", heard.max_lead);
         assert_eq!(heard.bytes_received, (first_bytes.len() + second_bytes.len()) as u64);
         assert!(sim.journal().iter().any(|e| matches!(
@@ -209,6 +213,84 @@ async fn invalid_chunked_body_keeps_what_came_before() {
             &e.kind,
             JournalKind::StreamClosed { reason, .. } if reason.starts_with("invalid body")
         )));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_new_token_revokes_the_old_one_and_its_streams() {
+    within(20, async {
+        let sim = Sim::start_with(SimConfig {
+            revoke_previous_token: true,
+            ..SimConfig::default()
+        })
+        .await
+        .unwrap();
+        let old = token(&sim).await;
+        let caller = sim.call_in("+15550205").await.unwrap();
+        let url = format!(
+            "{}/callcontrol/800/participants/{}/stream",
+            sim.base_url(),
+            caller.participant_id()
+        );
+        let response = client().get(&url).bearer_auth(&old).send().await.unwrap();
+        let mut stream = response.bytes_stream();
+        stream.next().await.unwrap().unwrap();
+        let _new = token(&sim).await;
+        let ended = tokio::time::timeout(Duration::from_secs(5), async {
+            while let Some(Ok(_)) = stream.next().await {}
+        })
+        .await;
+        assert!(ended.is_ok(), "the stream of the revoked token ended");
+        assert!(
+            sim.journal()
+                .iter()
+                .any(|e| matches!(e.kind, JournalKind::TokenRevoked))
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn mixed_get_stream_carries_the_playout_too() {
+    within(20, async {
+        let sim = Sim::start_with(SimConfig {
+            audio: AudioConfig {
+                get_stream: voicebot_sim::GetStreamContent::Mixed,
+                bursts: Some(voicebot_sim::Bursts {
+                    every: Duration::from_millis(500),
+                    hold: Duration::from_millis(200),
+                }),
+                ..AudioConfig::default()
+            },
+            ..SimConfig::default()
+        })
+        .await
+        .unwrap();
+        let token = token(&sim).await;
+        let caller = sim.call_in("+15550206").await.unwrap();
+        let url = format!(
+            "{}/callcontrol/800/participants/{}/stream",
+            sim.base_url(),
+            caller.participant_id()
+        );
+        let response = client().get(&url).bearer_auth(&token).send().await.unwrap();
+        let played: Vec<u8> = std::iter::repeat_n(7i16.to_le_bytes(), 800)
+            .flatten()
+            .collect();
+        let post = client()
+            .post(&url)
+            .bearer_auth(&token)
+            .body(played)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(post.status(), 200);
+        let (heard, _) = read_audio(response, 800).await;
+        assert!(
+            heard.iter().all(|s| *s == 7),
+            "the bot's own audio comes back mixed"
+        );
     })
     .await;
 }

@@ -334,3 +334,96 @@ async fn makecall_to_busy_and_unreachable_numbers_fails() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn extension_calls_ring_until_answered_and_transfers_arrive_there() {
+    within(20, async {
+        let mut config = SimConfig::default();
+        let mut plain = voicebot_sim::ExtensionSpec::new("102");
+        plain.direct_control = false;
+        plain.on_ring = FarEnd::answer_after(Duration::from_millis(100));
+        config.extensions.push(plain);
+        let sim = Sim::start_with(config).await.unwrap();
+        let token = token(&sim).await;
+
+        // 101 has a direct-control device: `answer` works.
+        let caller = sim.call(CallSpec::new("+1").to("101")).await.unwrap();
+        let path = format!("/callcontrol/101/participants/{}", caller.participant_id());
+        let response = post_json(&sim, &token, &format!("{path}/answer"), json!({})).await;
+        assert_eq!(response.status(), 200);
+        caller.wait_connected().await.unwrap();
+        // Extension calls have no audio streams (ISS3).
+        let stream = get(&sim, &token, &format!("{path}/stream")).await;
+        assert_eq!(stream.status(), 424);
+
+        // 102 has none: `answer` is refused, but its user picks up.
+        let caller = sim.call(CallSpec::new("+2").to("102")).await.unwrap();
+        let path = format!("/callcontrol/102/participants/{}", caller.participant_id());
+        let response = post_json(&sim, &token, &format!("{path}/answer"), json!({})).await;
+        assert_eq!(response.status(), 422);
+        caller.wait_connected().await.unwrap();
+
+        // A route-point call transferred to 102 shows up there, referred by 800.
+        let caller = sim.call_in("+3").await.unwrap();
+        let path = format!("/callcontrol/800/participants/{}", caller.participant_id());
+        let response = post_json(
+            &sim,
+            &token,
+            &format!("{path}/transferto"),
+            json!({"destination": "102"}),
+        )
+        .await;
+        assert_eq!(response.status(), 200);
+        assert_eq!(
+            caller.wait_ended().await,
+            CallEnd::TransferredTo("102".into())
+        );
+        let at_102: Vec<Participant> = get(&sim, &token, "/callcontrol/102/participants")
+            .await
+            .json()
+            .await
+            .unwrap();
+        let arrived = at_102.iter().find(|p| p.callid == caller.callid()).unwrap();
+        assert_eq!(
+            arrived.referred_by_dn.as_ref().map(|d| d.as_str()),
+            Some("800")
+        );
+        caller.hang_up().await.unwrap();
+        assert!(
+            sim.snapshot()
+                .iter()
+                .all(|d| d.participants.iter().all(|p| p.callid != caller.callid()))
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn actions_over_the_websocket_are_answered_with_type_4() {
+    within(20, async {
+        let sim = Sim::start().await.unwrap();
+        let token = token(&sim).await;
+        let mut ws = super::util::connect_ws(&sim, &token).await.unwrap();
+        let caller = sim.call_in("+15550009").await.unwrap();
+        let upsert = super::util::next_event(&mut ws).await;
+        assert_eq!(upsert.event.event_type, voicebot_model::EventType::Upsert);
+        let path = format!(
+            "/callcontrol/800/participants/{}/drop",
+            caller.participant_id()
+        );
+        let request = json!({"RequestID": "x", "Path": path, "RequestData": {}});
+        super::util::send_text(&mut ws, request.to_string()).await;
+        let mut reply = None;
+        for _ in 0..3 {
+            let event = super::util::next_event(&mut ws).await;
+            if event.event.event_type == voicebot_model::EventType::Response {
+                reply = Some(event);
+                break;
+            }
+        }
+        let reply = reply.expect("a type 4 reply");
+        assert_eq!(reply.event.attached_data.unwrap()["StatusCode"], 200);
+        assert_eq!(caller.wait_ended().await, CallEnd::Dropped);
+    })
+    .await;
+}
