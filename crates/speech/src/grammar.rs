@@ -6,7 +6,7 @@
 
 use crate::{
     error::ConfigError,
-    recognition::{DIGIT_WORDS, Recognition, normalize, words_to_digits},
+    recognition::{DIGIT_WORDS, Recognition, normalize},
 };
 
 /// The most digits a [`Grammar::digits`] may ask for.

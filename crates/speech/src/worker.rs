@@ -84,6 +84,7 @@ impl FrameReceiver {
     }
 
     /// The next frame, blocking the thread (for decoder threads only).
+    #[cfg_attr(not(feature = "pocketsphinx"), allow(dead_code))]
     pub(crate) fn blocking_recv(&mut self) -> Option<TimedFrame> {
         loop {
             let received = self.rx.blocking_recv();
@@ -132,6 +133,7 @@ impl ResultSender {
     }
 
     /// [`Self::send`] for decoder threads.
+    #[cfg_attr(not(feature = "pocketsphinx"), allow(dead_code))]
     pub(crate) fn blocking_send(&self, result: Recognition) -> bool {
         match result.is_final {
             true => self.tx.blocking_send(result).is_ok(),
@@ -196,6 +198,7 @@ impl WorkerSession {
     ///
     /// # Errors
     /// If the thread cannot be spawned.
+    #[cfg_attr(not(feature = "pocketsphinx"), allow(dead_code))]
     pub(crate) fn spawn_thread<W>(options: &SessionOptions, name: &str, work: W) -> Result<Self>
     where
         W: FnOnce(WorkerIo) -> Result<()> + Send + 'static,
