@@ -1,7 +1,15 @@
 //! Subcommands of `voicebot`, one module each.
 
+pub(crate) mod call;
+pub(crate) mod convert;
+pub(crate) mod demo;
 pub(crate) mod departments;
+pub(crate) mod doctor;
 pub(crate) mod parking;
+pub(crate) mod pbx;
+pub(crate) mod run;
 pub(crate) mod sim;
+pub(crate) mod state;
+pub(crate) mod token;
 pub(crate) mod users;
 pub(crate) mod xapi;

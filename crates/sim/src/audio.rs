@@ -233,9 +233,9 @@ impl CallMedia {
         while self.frames_done < due {
             let capture = started + FRAME * (self.frames_done as u32 + 1);
             let heard = self.play_frame();
-            let mut frame: Vec<u8> = (0..FRAME_BYTES)
-                .map(|_| self.uplink.pop_front().unwrap_or(0))
-                .collect();
+            let said = self.uplink.len().min(FRAME_BYTES);
+            let mut frame: Vec<u8> = self.uplink.drain(..said).collect();
+            frame.resize(FRAME_BYTES, 0);
             if audio.get_stream == GetStreamContent::Mixed {
                 mix(&mut frame, &heard);
             }

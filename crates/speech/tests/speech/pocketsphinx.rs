@@ -1,0 +1,138 @@
+//! The built-in PocketSphinx recogniser on espeak-ng speech (feature `pocketsphinx`).
+
+use std::time::Duration;
+
+use voicebot_speech::{ConfigError, Grammar, PocketSphinx, Recognizer, SessionOptions, SpeechError};
+
+use super::support::{Part, call, feed_all, limited, near, phrases};
+
+/// The menu grammar of the tests: menu words and names.
+pub(crate) fn menu_grammar() -> Grammar {
+    let menu: Vec<String> = phrases()
+        .into_iter()
+        .filter(|(_, kind, _)| kind != "digits")
+        .map(|(_, _, text)| text)
+        .collect();
+    Grammar::choices(menu).unwrap()
+}
+
+async fn recognise(grammar: Grammar, parts: &[Part<'_>]) -> Vec<voicebot_speech::Recognition> {
+    let recognizer = PocketSphinx::new().unwrap();
+    let options = SessionOptions::new().grammar(grammar).queue_frames(10_000);
+    let mut session = recognizer.start(options).await.unwrap();
+    let (frames, _) = call(parts);
+    feed_all(session.as_mut(), &frames);
+    session.finish().await.unwrap()
+}
+
+#[tokio::test]
+async fn grammar_mode_hears_every_menu_word_and_name() {
+    limited(async {
+        let grammar = menu_grammar();
+        for (name, _, text) in phrases().into_iter().filter(|(_, kind, _)| kind != "digits") {
+            let finals = recognise(
+                grammar.clone(),
+                &[Part::Silence(300), Part::Speech(&name), Part::Silence(600)],
+            )
+            .await;
+            assert_eq!(finals.len(), 1, "{name}: {finals:?}");
+            let choice = grammar.choice(&finals[0]).expect("a choice");
+            assert_eq!(choice.phrase, text, "{name}");
+            let confidence = choice.confidence.expect("PocketSphinx gives a confidence");
+            assert!((0.0..=1.0).contains(&confidence));
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn digits_grammar_hears_digit_strings() {
+    limited(async {
+        for (name, _, text) in phrases().into_iter().filter(|(_, kind, _)| kind == "digits") {
+            let finals = recognise(
+                Grammar::digits(1, 8).unwrap(),
+                &[Part::Silence(300), Part::Speech(&name), Part::Silence(600)],
+            )
+            .await;
+            let expected = voicebot_speech::words_to_digits(&text);
+            let heard: Vec<_> = finals.iter().filter_map(|r| r.digits()).collect();
+            assert_eq!(heard.concat(), expected.unwrap(), "{name}: {finals:?}");
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn one_call_several_utterances_in_order_with_call_times() {
+    limited(async {
+        let grammar = Grammar::jsgf(
+            "#JSGF V1.0; grammar call; public <any> = sales | support | <digit>+; \
+             <digit> = one | two | three | four | five | six | seven | eight | nine | zero | oh;",
+        )
+        .unwrap();
+        let recognizer = PocketSphinx::new().unwrap();
+        let offset = Duration::from_secs(60);
+        let options = SessionOptions::new().grammar(grammar).call_offset(offset).queue_frames(10_000);
+        let mut session = recognizer.start(options).await.unwrap();
+        let (frames, spans) = call(&[
+            Part::Silence(500),
+            Part::Speech("support"),
+            Part::Silence(1_200),
+            Part::Speech("digits_1234"),
+            Part::Silence(800),
+        ]);
+        feed_all(session.as_mut(), &frames);
+        let mut results = Vec::new();
+        while results.iter().filter(|r: &&voicebot_speech::Recognition| r.is_final).count() < 2 {
+            results.push(session.results().recv().await.expect("results"));
+        }
+        assert!(session.finish().await.unwrap().is_empty());
+        assert!(results.iter().any(|r| !r.is_final), "partials while speaking");
+        let finals: Vec<_> = results.into_iter().filter(|r| r.is_final).collect();
+        assert_eq!(finals[0].text, "support");
+        assert_eq!(finals[1].digits().as_deref(), Some("1234"));
+        for (result, (start, end)) in finals.iter().zip(&spans) {
+            let slack = Duration::from_millis(200);
+            assert!(near(result.start, offset + *start, slack), "{result:?} vs {start:?}");
+            assert!(near(result.end, offset + *end, slack), "{result:?} vs {end:?}");
+            assert!(!result.words.is_empty());
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn silence_gives_nothing_and_unknown_words_are_rejected() {
+    limited(async {
+        let finals = recognise(menu_grammar(), &[Part::Silence(3_000)]).await;
+        assert!(finals.is_empty(), "{finals:?}");
+        let recognizer = PocketSphinx::new().unwrap();
+        let options = SessionOptions::new().grammar(Grammar::choices(["xqzzyv"]).unwrap());
+        let error = recognizer.start(options).await.err().expect("unknown word");
+        assert!(
+            matches!(error, SpeechError::Config(ConfigError::GrammarRejected { .. })),
+            "{error:?}"
+        );
+        let missing = PocketSphinx::builder().model_dir("/nonexistent").build();
+        assert!(matches!(missing, Err(ConfigError::ModelNotFound { .. })));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_decoder_that_falls_behind_drops_frames_without_blocking_feed() {
+    limited(async {
+        let recognizer = PocketSphinx::new().unwrap();
+        let options = SessionOptions::new().grammar(menu_grammar()).queue_frames(20);
+        let mut session = recognizer.start(options).await.unwrap();
+        let parts: Vec<Part<'_>> = (0..10).flat_map(|_| [Part::Speech("agent"), Part::Silence(200)]).collect();
+        let (frames, _) = call(&parts);
+        let began = std::time::Instant::now();
+        feed_all(session.as_mut(), &frames);
+        assert!(began.elapsed() < Duration::from_millis(200), "feed blocked: {:?}", began.elapsed());
+        let stats = session.stats();
+        session.finish().await.unwrap();
+        assert!(stats.frames_dropped > 0, "{stats:?}");
+    })
+    .await;
+}

@@ -1,0 +1,90 @@
+use std::path::Path;
+
+use super::*;
+
+const GOOD: &str = r#"
+recordings = "rec"
+
+[pbx]
+url = "https://pbx.example.com:5001"
+client_id = "assistant"
+
+[limits]
+max_calls = 4
+max_call_duration = "10m"
+
+[route_points."800"]
+bot = "ivr-menu"
+
+[route_points."800".config]
+greeting = "hello.wav"
+"#;
+
+fn parse(text: &str) -> Result<Config, ConfigError> {
+    Config::parse(Path::new("voicebot.toml"), text)
+}
+
+#[test]
+fn a_good_file_parses_with_defaults() {
+    let config = parse(GOOD).unwrap();
+    assert_eq!(config.pbx.client_secret_env, DEFAULT_SECRET_ENV);
+    assert_eq!(*config.limits.max_calls.get_ref(), 4);
+    assert_eq!(config.limits.max_call_duration, Duration::from_secs(600));
+    assert_eq!(config.limits.hangup_grace, Duration::from_secs(2));
+    assert_eq!(config.route_points["800"].bot.get_ref(), "ivr-menu");
+    let table = config.route_points["800"].config.as_ref().unwrap();
+    assert_eq!(table.get_ref()["greeting"].as_str(), Some("hello.wav"));
+}
+
+#[test]
+fn a_type_error_names_the_file_line_and_key() {
+    let error = parse(&GOOD.replace("bot = \"ivr-menu\"", "bot = 5")).unwrap_err();
+    assert_eq!(error.key, "route_points.\"800\".bot");
+    assert_eq!(error.position.map(|p| p.0), Some(14));
+    let text = error.to_string();
+    assert!(text.starts_with("voicebot.toml:14:"), "{text}");
+}
+
+#[test]
+fn an_unknown_key_is_an_error_naming_it() {
+    let error = parse(&GOOD.replace("max_calls = 4", "max_cals = 4")).unwrap_err();
+    assert_eq!(error.key, "limits.max_cals");
+    assert!(error.message.contains("unknown field"), "{error}");
+    let error = parse(&format!("colour = 1\n{GOOD}")).unwrap_err();
+    assert_eq!(error.key, "colour");
+}
+
+#[test]
+fn a_bad_duration_is_named() {
+    let error = parse(&GOOD.replace("\"10m\"", "\"soon\"")).unwrap_err();
+    assert_eq!(error.key, "limits.max_call_duration");
+}
+
+#[test]
+fn a_secret_in_the_file_is_refused() {
+    let error = parse(&GOOD.replace(
+        "client_id = \"assistant\"",
+        "client_id = \"assistant\"\nclient_secret = \"x\"",
+    ))
+    .unwrap_err();
+    assert_eq!(error.key, "pbx.client_secret");
+    assert!(!error.to_string().contains("\"x\""), "{error}");
+}
+
+#[test]
+fn semantic_checks_name_their_key() {
+    let error = parse(&GOOD.replace("https://pbx.example.com:5001", "ftp://x")).unwrap_err();
+    assert_eq!(error.key, "pbx.url");
+    let error = parse(&GOOD.replace("max_calls = 4", "max_calls = 0")).unwrap_err();
+    assert_eq!(error.key, "limits.max_calls");
+    let error = parse("[pbx]\nurl = \"http://a\"\nclient_id = \"1\"\n[route_points]\n").unwrap_err();
+    assert_eq!(error.key, "route_points");
+    let error = parse("[pbx]\nurl = \"http://a\"\n").unwrap_err();
+    assert!(error.message.contains("client_id"), "{error}");
+}
+
+#[test]
+fn syntax_errors_have_a_position() {
+    let error = parse("[pbx\nurl = 1").unwrap_err();
+    assert_eq!(error.position.map(|p| p.0), Some(1));
+}
