@@ -13,7 +13,10 @@ use voicebot_media::{
 };
 
 fn speech() -> Vec<Frame> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/crates/media/tests/fixtures/speech_8k.wav");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/crates/media/tests/fixtures/speech_8k.wav"
+    );
     let prompt = Prompt::load(path).expect("speech fixture loads");
     prompt.frames().collect()
 }
@@ -67,7 +70,10 @@ fn receive_side(c: &mut Criterion) {
         ("vad (energy only)", VadModel::Energy { margin_db: 9.0 }),
     ] {
         g.bench_function(name, |b| {
-            let config = VadConfig { model, ..VadConfig::default() };
+            let config = VadConfig {
+                model,
+                ..VadConfig::default()
+            };
             let mut vad = VoiceDetector::new(config).expect("valid");
             let mut tick = 0u32;
             b.iter(|| {
@@ -103,7 +109,8 @@ fn receive_side(c: &mut Criterion) {
         let mut out = [0i16; 320];
         let mut i = 0;
         b.iter(|| {
-            up.process(black_box(&frames[i]), &mut out).expect("upsamples");
+            up.process(black_box(&frames[i]), &mut out)
+                .expect("upsamples");
             black_box(&out);
             i = (i + 1) % frames.len();
         });
@@ -116,8 +123,13 @@ fn send_side(c: &mut Criterion) {
     let mut g = c.benchmark_group("send");
 
     g.bench_function("pacer poll", |b| {
-        let prompt = Prompt::from_samples(frames.iter().flat_map(|f| *f.as_samples()).collect::<Vec<_>>())
-            .expect("non-empty");
+        let prompt = Prompt::from_samples(
+            frames
+                .iter()
+                .flat_map(|f| *f.as_samples())
+                .collect::<Vec<_>>(),
+        )
+        .expect("non-empty");
         let mut pacer = Pacer::new(Pacer::DEFAULT_LEAD).expect("valid");
         pacer.enqueue_repeat(prompt, Repeat::Forever);
         let mut tick = 0u32;
@@ -138,8 +150,10 @@ fn send_side(c: &mut Criterion) {
             .expect("creates");
         let mut i = 0;
         b.iter(|| {
-            rec.write_bot(black_box(frames[i].as_samples())).expect("writes");
-            rec.write_caller(black_box(frames[(i + 7) % frames.len()].as_samples())).expect("writes");
+            rec.write_bot(black_box(frames[i].as_samples()))
+                .expect("writes");
+            rec.write_caller(black_box(frames[(i + 7) % frames.len()].as_samples()))
+                .expect("writes");
             i = (i + 1) % frames.len();
         });
     });
@@ -152,9 +166,16 @@ fn prompt_resampling(c: &mut Criterion) {
         // One 20 ms chunk through a streaming resampler: the per-frame cost.
         g.bench_function(format!("{rate} Hz, one 20 ms chunk"), |b| {
             let mut r = StreamResampler::new(rate, 8_000, rate as usize / 50).expect("builds");
-            let input: Vec<i16> = (0..r.samples_needed()).map(|i| ((i * 977) % 20_000) as i16).collect();
+            let input: Vec<i16> = (0..r.samples_needed())
+                .map(|i| ((i * 977) % 20_000) as i16)
+                .collect();
             let mut out = vec![0i16; r.output_samples_max()];
-            b.iter(|| black_box(r.process_into(black_box(&input), &mut out).expect("resamples")));
+            b.iter(|| {
+                black_box(
+                    r.process_into(black_box(&input), &mut out)
+                        .expect("resamples"),
+                )
+            });
         });
         // A whole 1 s prompt, as Prompt::load does it (f32 in, including set-up).
         g.bench_function(format!("{rate} Hz, whole 1 s clip"), |b| {

@@ -6,8 +6,8 @@
 //! wrong ([`ConfigError`]). The client secret never appears in the file: the file
 //! names the environment variable that holds it.
 //!
-//! Relative paths (recordings, prompts in bot tables) are relative to the directory
-//! voicebot runs in.
+//! Relative paths (the recordings folder, prompts in bot tables) resolve against
+//! the folder holding the file, so a configuration works from any directory.
 
 mod bots;
 mod error;
@@ -36,12 +36,18 @@ pub(crate) struct Config {
     /// Folder for recordings (created when missing).
     #[serde(default = "default_recordings")]
     pub(crate) recordings: PathBuf,
+    /// Folder relative prompt paths resolve in (default: the file's own folder).
+    #[serde(default)]
+    pub(crate) prompts: Option<PathBuf>,
     /// Address of the Prometheus metrics endpoint; none when absent.
     #[serde(default)]
     pub(crate) metrics: Option<SocketAddr>,
     /// Engine limits.
     #[serde(default)]
     pub(crate) limits: Limits,
+    /// Audio settings.
+    #[serde(default)]
+    pub(crate) media: Media,
     /// Where calls go when their bot fails.
     #[serde(default)]
     pub(crate) fallback: Option<Fallback>,
@@ -75,39 +81,71 @@ pub(crate) struct Pbx {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub(crate) struct Limits {
-    /// Calls handled at once; more are sent to the fallback (or refused).
+    /// Calls handled at once; more get the `when_busy` treatment.
     pub(crate) max_calls: Spanned<usize>,
-    /// A call is ended after this long.
-    #[serde(with = "humantime_serde")]
-    pub(crate) max_call_duration: Duration,
+    /// What happens to a call beyond `max_calls` or during shutdown.
+    pub(crate) when_busy: Spanned<WhenBusy>,
     /// Time a bot gets to finish (e.g. save a recording) after the caller hangs up.
     #[serde(with = "humantime_serde")]
-    pub(crate) hangup_grace: Duration,
-    /// How long shutdown waits for calls in progress.
+    pub(crate) bot_grace: Duration,
+    /// How long shutdown waits for calls in progress before the fallback takes them.
     #[serde(with = "humantime_serde")]
     pub(crate) shutdown_timeout: Duration,
+    /// How long outbound calls ring when a bot names no timeout.
+    #[serde(with = "humantime_serde")]
+    pub(crate) ring_timeout: Duration,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Self {
             max_calls: Spanned::new(0..0, 100),
-            max_call_duration: Duration::from_secs(3600),
-            hangup_grace: Duration::from_secs(2),
+            when_busy: Spanned::new(0..0, WhenBusy::Drop),
+            bot_grace: Duration::from_secs(2),
             shutdown_timeout: Duration::from_secs(10),
+            ring_timeout: Duration::from_secs(30),
         }
     }
 }
 
-/// `[fallback]`: where a call goes when its bot fails or the engine is full.
+/// `limits.when_busy`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum WhenBusy {
+    /// Drop the call.
+    Drop,
+    /// Send it to `[fallback] destination`.
+    Fallback,
+}
+
+/// `[media]`: audio settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct Media {
+    /// Also detect DTMF tones in the caller's audio (for trunks that send no DTMF events).
+    pub(crate) inband_dtmf: bool,
+    /// Audio queued at the PBX ahead of the caller's ear (20 ms – 1 s); bounds what a
+    /// caller still hears after barging in.
+    #[serde(with = "humantime_serde")]
+    pub(crate) pacer_lead: Duration,
+}
+
+impl Default for Media {
+    fn default() -> Self {
+        Self {
+            inband_dtmf: false,
+            pacer_lead: Duration::from_millis(100),
+        }
+    }
+}
+
+/// `[fallback]`: where a call goes when its bot fails (or the engine is busy, with
+/// `limits.when_busy = "fallback"`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Fallback {
     /// DN or number to transfer to.
-    pub(crate) destination: String,
-    /// Prompt played before the transfer.
-    #[serde(default)]
-    pub(crate) prompt: Option<PathBuf>,
+    pub(crate) destination: Spanned<String>,
 }
 
 /// `[route_points."DN"]`: the bot answering one route point.
@@ -214,12 +252,32 @@ impl Config {
             ));
         }
         for (key, duration) in [
-            ("limits.max_call_duration", self.limits.max_call_duration),
             ("limits.shutdown_timeout", self.limits.shutdown_timeout),
+            ("limits.ring_timeout", self.limits.ring_timeout),
         ] {
             if duration.is_zero() {
                 return Err(self.error_at(None, key, "must be longer than zero"));
             }
+        }
+        let lead = self.media.pacer_lead;
+        if lead < Duration::from_millis(20) || lead > Duration::from_secs(1) {
+            return Err(self.error_at(None, "media.pacer_lead", "must be between 20ms and 1s"));
+        }
+        if *self.limits.when_busy.get_ref() == WhenBusy::Fallback && self.fallback.is_none() {
+            return Err(self.error_at(
+                Some(self.limits.when_busy.span()),
+                "limits.when_busy",
+                "\"fallback\" needs a [fallback] table with a destination",
+            ));
+        }
+        if let Some(fallback) = &self.fallback
+            && fallback.destination.get_ref().trim().is_empty()
+        {
+            return Err(self.error_at(
+                Some(fallback.destination.span()),
+                "fallback.destination",
+                "must not be empty",
+            ));
         }
         if self.route_points.is_empty() {
             return Err(self.error_at(
@@ -259,6 +317,35 @@ impl Config {
     /// The PBX base URL.
     pub(crate) fn url(&self) -> &str {
         self.pbx.url.get_ref()
+    }
+
+    /// The folder holding the file, against which relative paths resolve.
+    pub(crate) fn base_dir(&self) -> PathBuf {
+        match self.file.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent.to_owned(),
+            _ => PathBuf::from("."),
+        }
+    }
+
+    /// `path` resolved against the file's folder when relative.
+    pub(crate) fn resolve(&self, path: &Path) -> PathBuf {
+        match path.is_absolute() {
+            true => path.to_owned(),
+            false => self.base_dir().join(path),
+        }
+    }
+
+    /// The recordings folder, resolved.
+    pub(crate) fn recordings_dir(&self) -> PathBuf {
+        self.resolve(&self.recordings)
+    }
+
+    /// The prompts folder, resolved (the file's folder by default).
+    pub(crate) fn prompts_dir(&self) -> PathBuf {
+        match &self.prompts {
+            Some(dir) => self.resolve(dir),
+            None => self.base_dir(),
+        }
     }
 }
 

@@ -85,9 +85,7 @@ pub(crate) fn of_callcontrol(error: &CallControlError) -> Exit {
         CallControlError::Auth { .. }
         | CallControlError::Unauthorized(_)
         | CallControlError::Forbidden(_) => Exit::Auth,
-        CallControlError::Transport { .. } | CallControlError::Timeout { .. } => {
-            Exit::Unreachable
-        }
+        CallControlError::Transport { .. } | CallControlError::Timeout { .. } => Exit::Unreachable,
         _ => Exit::Runtime,
     }
 }

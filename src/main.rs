@@ -7,6 +7,7 @@
 mod commands;
 mod config;
 mod exit;
+mod launch;
 mod registry;
 
 use std::process::ExitCode;

@@ -14,10 +14,16 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("voicebot-media", &[][..]),
         ("voicebot-callcontrol", &["voicebot-model"][..]),
         ("voicebot-dispatch", &["voicebot-model"][..]),
-        ("voicebot-bot", &["voicebot-model", "voicebot-media", "voicebot-speech"][..]),
+        (
+            "voicebot-bot",
+            &["voicebot-model", "voicebot-media", "voicebot-speech"][..],
+        ),
         ("voicebot-speech", &["voicebot-model", "voicebot-media"][..]),
         ("voicebot-sim", &["voicebot-model", "voicebot-media"][..]),
-        ("voicebot-xapi", &["voicebot-model", "voicebot-callcontrol"][..]),
+        (
+            "voicebot-xapi",
+            &["voicebot-model", "voicebot-callcontrol"][..],
+        ),
         (
             "voicebot-engine",
             &[
@@ -39,7 +45,11 @@ fn workspace_dependencies_point_one_way() {
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("cargo metadata runs");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let metadata: Value = serde_json::from_slice(&output.stdout).expect("metadata is JSON");
     let packages = metadata["packages"].as_array().expect("packages array");
     let workspace: Vec<&str> = packages.iter().filter_map(|p| p["name"].as_str()).collect();
@@ -50,7 +60,10 @@ fn workspace_dependencies_point_one_way() {
         if name == "voicebot" {
             continue; // the binary is the composition root and may link everything
         }
-        let is_bot_plugin = package["manifest_path"].as_str().unwrap_or_default().contains("/bots/");
+        let is_bot_plugin = package["manifest_path"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("/bots/");
         for dependency in package["dependencies"].as_array().into_iter().flatten() {
             let dep = dependency["name"].as_str().unwrap_or_default();
             let kind = dependency["kind"].as_str(); // null = normal, "dev", "build"
@@ -67,5 +80,8 @@ fn workspace_dependencies_point_one_way() {
             }
         }
     }
-    assert!(violations.is_empty(), "forbidden workspace edges: {violations:?}");
+    assert!(
+        violations.is_empty(),
+        "forbidden workspace edges: {violations:?}"
+    );
 }

@@ -53,7 +53,8 @@ pub(crate) async fn run(args: TokenArgs) -> anyhow::Result<()> {
             };
             return Err(code.error(format!(
                 "token request to {} failed: {error} ({hint})",
-                base.join("/connect/token").map_or_else(|_| target.url.clone(), String::from)
+                base.join("/connect/token")
+                    .map_or_else(|_| target.url.clone(), String::from)
             )));
         }
     };

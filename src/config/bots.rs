@@ -71,13 +71,28 @@ fn bot_error(
     }
 }
 
-/// The span of the line that sets `key` (its last dotted segment) inside `within`.
+/// The span of the line that sets `key` (its last dotted segment) in the table that
+/// starts at `within`: a `[header]` table runs on through its sub-tables until the
+/// next unrelated header; an inline table is searched to the end of the file.
 fn find_key(text: &str, within: Range<usize>, key: &str) -> Option<Range<usize>> {
     let name = key.rsplit('.').next().unwrap_or(key);
-    let region = text.get(within.clone())?;
+    let region = text.get(within.start..)?;
+    let header = region
+        .lines()
+        .next()
+        .map(str::trim)
+        .filter(|line| line.starts_with('['))
+        .map(|line| line.trim_end_matches(']').to_owned());
     let mut offset = within.start;
-    for line in region.split_inclusive('\n') {
+    for (index, line) in region.split_inclusive('\n').enumerate() {
         let trimmed = line.trim_start();
+        if let Some(header) = &header
+            && index > 0
+            && trimmed.starts_with('[')
+            && !trimmed.starts_with(header.as_str())
+        {
+            return None;
+        }
         let indent = line.len() - trimmed.len();
         let rest = trimmed.strip_prefix(name).or_else(|| {
             trimmed
@@ -104,5 +119,8 @@ mod tests {
         let span = find_key(text, 0..text.len(), "greeting").unwrap();
         assert_eq!(&text[span], "greeting");
         assert!(find_key(text, 0..text.len(), "nothing").is_none());
+        let text = "[a.config]\n[a.config.x]\nkey = 1\n[b]\nother = 2\n";
+        assert!(find_key(text, 0..10, "key").is_some());
+        assert!(find_key(text, 0..10, "other").is_none());
     }
 }

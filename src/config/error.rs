@@ -44,7 +44,11 @@ impl ConfigError {
         let key = match message.strip_prefix("unknown field `") {
             Some(rest) => {
                 let field = rest.split('`').next().unwrap_or_default();
-                join_key(&key, field)
+                let named = join_key("", field);
+                match key == named || key.ends_with(&format!(".{named}")) {
+                    true => key,
+                    false => join_key(&key, field),
+                }
             }
             None => key,
         };
@@ -90,6 +94,9 @@ pub(crate) fn path_text(path: &serde_path_to_error::Path) -> String {
     let mut text = String::new();
     for segment in path.iter() {
         match segment {
+            // `Spanned<T>` deserialises through a private wrapper key; it is not a key
+            // of the file.
+            serde_path_to_error::Segment::Map { key } if key.starts_with("$__") => {}
             serde_path_to_error::Segment::Map { key } => text = join_key(&text, key),
             serde_path_to_error::Segment::Seq { index } => text.push_str(&format!("[{index}]")),
             serde_path_to_error::Segment::Enum { variant } => text = join_key(&text, variant),
@@ -129,19 +136,13 @@ mod tests {
     #[test]
     fn positions_are_one_based() {
         assert_eq!(line_column("a = 1\nbé = 2", 0), (1, 1));
-        assert_eq!(line_column("a = 1\nbé = 2", 9), (2, 4));
+        assert_eq!(line_column("a = 1\nbé = 2", 9), (2, 3));
         assert_eq!(line_column("ab", 99), (1, 3));
     }
 
     #[test]
     fn display_names_file_position_and_key() {
-        let error = ConfigError::new(
-            Path::new("v.toml"),
-            "x\ny = 1",
-            Some(2..3),
-            "y",
-            "bad",
-        );
+        let error = ConfigError::new(Path::new("v.toml"), "x\ny = 1", Some(2..3), "y", "bad");
         assert_eq!(error.to_string(), "v.toml:2:1: y: bad");
     }
 }

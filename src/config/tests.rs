@@ -11,7 +11,7 @@ client_id = "assistant"
 
 [limits]
 max_calls = 4
-max_call_duration = "10m"
+bot_grace = "10m"
 
 [route_points."800"]
 bot = "ivr-menu"
@@ -29,8 +29,8 @@ fn a_good_file_parses_with_defaults() {
     let config = parse(GOOD).unwrap();
     assert_eq!(config.pbx.client_secret_env, DEFAULT_SECRET_ENV);
     assert_eq!(*config.limits.max_calls.get_ref(), 4);
-    assert_eq!(config.limits.max_call_duration, Duration::from_secs(600));
-    assert_eq!(config.limits.hangup_grace, Duration::from_secs(2));
+    assert_eq!(config.limits.bot_grace, Duration::from_secs(600));
+    assert_eq!(config.limits.shutdown_timeout, Duration::from_secs(10));
     assert_eq!(config.route_points["800"].bot.get_ref(), "ivr-menu");
     let table = config.route_points["800"].config.as_ref().unwrap();
     assert_eq!(table.get_ref()["greeting"].as_str(), Some("hello.wav"));
@@ -40,9 +40,9 @@ fn a_good_file_parses_with_defaults() {
 fn a_type_error_names_the_file_line_and_key() {
     let error = parse(&GOOD.replace("bot = \"ivr-menu\"", "bot = 5")).unwrap_err();
     assert_eq!(error.key, "route_points.\"800\".bot");
-    assert_eq!(error.position.map(|p| p.0), Some(14));
+    assert_eq!(error.position.map(|p| p.0), Some(13));
     let text = error.to_string();
-    assert!(text.starts_with("voicebot.toml:14:"), "{text}");
+    assert!(text.starts_with("voicebot.toml:13:"), "{text}");
 }
 
 #[test]
@@ -57,7 +57,7 @@ fn an_unknown_key_is_an_error_naming_it() {
 #[test]
 fn a_bad_duration_is_named() {
     let error = parse(&GOOD.replace("\"10m\"", "\"soon\"")).unwrap_err();
-    assert_eq!(error.key, "limits.max_call_duration");
+    assert_eq!(error.key, "limits.bot_grace");
 }
 
 #[test]
@@ -77,7 +77,8 @@ fn semantic_checks_name_their_key() {
     assert_eq!(error.key, "pbx.url");
     let error = parse(&GOOD.replace("max_calls = 4", "max_calls = 0")).unwrap_err();
     assert_eq!(error.key, "limits.max_calls");
-    let error = parse("[pbx]\nurl = \"http://a\"\nclient_id = \"1\"\n[route_points]\n").unwrap_err();
+    let error =
+        parse("[pbx]\nurl = \"http://a\"\nclient_id = \"1\"\n[route_points]\n").unwrap_err();
     assert_eq!(error.key, "route_points");
     let error = parse("[pbx]\nurl = \"http://a\"\n").unwrap_err();
     assert!(error.message.contains("client_id"), "{error}");
@@ -87,4 +88,20 @@ fn semantic_checks_name_their_key() {
 fn syntax_errors_have_a_position() {
     let error = parse("[pbx\nurl = 1").unwrap_err();
     assert_eq!(error.position.map(|p| p.0), Some(1));
+}
+
+#[test]
+fn busy_fallback_needs_a_destination() {
+    let error = parse(&GOOD.replace("max_calls = 4", "max_calls = 4\nwhen_busy = \"fallback\""))
+        .unwrap_err();
+    assert_eq!(error.key, "limits.when_busy");
+    let error = parse(&GOOD.replace("max_calls = 4", "when_busy = \"panic\"")).unwrap_err();
+    assert_eq!(error.key, "limits.when_busy");
+}
+
+#[test]
+fn relative_paths_resolve_against_the_file() {
+    let config = Config::parse(Path::new("conf/voicebot.toml"), GOOD).unwrap();
+    assert_eq!(config.recordings_dir(), Path::new("conf/rec"));
+    assert_eq!(config.prompts_dir(), Path::new("conf"));
 }

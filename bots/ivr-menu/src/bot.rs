@@ -2,8 +2,8 @@
 
 use std::sync::Arc;
 
-use voicebot_bot::{Bot, BotConfigError, BotContext, BotError, Call, CallError, GatherEnd};
 use voicebot_bot::async_trait;
+use voicebot_bot::{Bot, BotConfigError, BotContext, BotError, Call, CallError, GatherEnd};
 
 use crate::config::Config;
 use crate::hours::{Clock, SystemClock};

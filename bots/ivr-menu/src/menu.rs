@@ -30,7 +30,8 @@ pub(crate) struct Menu {
 pub(crate) enum Start {
     Always(String),
     Hours {
-        hours: Hours,
+        // Boxed: a schedule is far larger than a node id, and built once.
+        hours: Box<Hours>,
         open: String,
         closed: String,
     },
@@ -100,7 +101,7 @@ impl Menu {
                 check_node(&config, &hours.open, "hours.open")?;
                 check_node(&config, &hours.closed, "hours.closed")?;
                 Start::Hours {
-                    hours: Hours::new(hours)?,
+                    hours: Box::new(Hours::new(hours)?),
                     open: hours.open.clone(),
                     closed: hours.closed.clone(),
                 }
@@ -164,11 +165,11 @@ fn build_node(
         if key.is_empty() || key.chars().any(|c| Digit::new(c).is_err()) {
             return Err(invalid(&path, "option keys are DTMF digits (0-9, *, #)"));
         }
-        if special.iter().any(|special| special.as_deref() == Some(key)) {
-            return Err(invalid(
-                &path,
-                "this key is already the repeat or back key",
-            ));
+        if special
+            .iter()
+            .any(|special| special.as_deref() == Some(key))
+        {
+            return Err(invalid(&path, "this key is already the repeat or back key"));
         }
         options.insert(key.clone(), choice(config, action, &path, context)?);
     }
@@ -211,10 +212,12 @@ fn choice(
     context: &BotContext,
 ) -> Result<Choice, BotConfigError> {
     let built = |name: &str, bot_config: &toml::Value| {
-        let bot = context.build_bot(name, bot_config.clone()).map_err(|error| {
-            // Name our key; the inner error names the other bot's key.
-            invalid(key, format!("cannot build bot `{name}`: {error}"))
-        })?;
+        let bot = context
+            .build_bot(name, bot_config.clone())
+            .map_err(|error| {
+                // Name our key; the inner error names the other bot's key.
+                invalid(key, format!("cannot build bot `{name}`: {error}"))
+            })?;
         Ok(Choice::Bot {
             name: name.to_owned(),
             bot,

@@ -11,7 +11,9 @@ use crate::menu::Menu;
 pub(crate) fn context() -> BotContext {
     let mut registry = BotRegistry::new();
     for name in ["echo", "recorder"] {
-        registry.register_fn(name, |_config| Ok(Arc::new(bot_fn(|_call| async { Ok(()) })) as Arc<dyn voicebot_bot::Bot>));
+        registry.register_fn(name, |_config| {
+            Ok(Arc::new(bot_fn(|_call| async { Ok(()) })) as Arc<dyn voicebot_bot::Bot>)
+        });
     }
     BotContext::new().with_registry(Arc::new(registry))
 }

@@ -4,16 +4,18 @@
 //! Both carry raw PCM s16le, 8 kHz, mono (16 bytes per millisecond).
 
 use std::fmt;
+use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use futures::Stream;
 use reqwest::Method;
 use tokio::sync::{Mutex, mpsc};
 use tokio::task::JoinHandle;
-use tokio::time::Instant;
+use tokio::time::{Instant, Sleep};
 use voicebot_model::{Dn, ParticipantId};
 
 use crate::client::{Client, Core, Deadline, Request, rejection};
@@ -23,7 +25,9 @@ use crate::retry::Backoff;
 
 /// The caller's audio as it arrives: a stream of byte chunks, which may split a sample
 /// unless [`AudioIn::whole_samples`] is set. Ends when the PBX ends the stream (the
-/// participant left); a broken connection yields one `Err` and then ends.
+/// participant left); a broken connection yields one `Err` and then ends. With an
+/// idle timeout ([`crate::ClientBuilder::audio_idle_timeout`]), a stream that delivers
+/// nothing for that long yields one `Timeout` error and then ends.
 pub struct AudioIn {
     body: Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>,
     path: String,
@@ -31,6 +35,13 @@ pub struct AudioIn {
     carry: Option<u8>,
     finished: bool,
     received: u64,
+    idle: Option<IdleTimer>,
+}
+
+/// Ends a stream that stays open but silent: a PBX may keep a dead stream open.
+struct IdleTimer {
+    limit: Duration,
+    sleep: Pin<Box<Sleep>>,
 }
 
 impl fmt::Debug for AudioIn {
@@ -44,7 +55,7 @@ impl fmt::Debug for AudioIn {
 }
 
 impl AudioIn {
-    fn new(response: reqwest::Response, path: String) -> Self {
+    fn new(response: reqwest::Response, path: String, idle_timeout: Option<Duration>) -> Self {
         Self {
             body: Box::pin(response.bytes_stream()),
             path,
@@ -52,6 +63,10 @@ impl AudioIn {
             carry: None,
             finished: false,
             received: 0,
+            idle: idle_timeout.map(|limit| IdleTimer {
+                limit,
+                sleep: Box::pin(tokio::time::sleep(limit)),
+            }),
         }
     }
 
@@ -99,7 +114,20 @@ impl Stream for AudioIn {
                 return Poll::Ready(None);
             }
             match self.body.as_mut().poll_next(cx) {
-                Poll::Pending => return Poll::Pending,
+                Poll::Pending => {
+                    let Some(idle) = self.idle.as_mut() else {
+                        return Poll::Pending;
+                    };
+                    if idle.sleep.as_mut().poll(cx).is_pending() {
+                        return Poll::Pending;
+                    }
+                    let limit = idle.limit;
+                    self.finished = true;
+                    tracing::warn!(path = %self.path, ?limit, "audio stream silent; giving up on it");
+                    return Poll::Ready(Some(Err(CallControlError::Timeout {
+                        what: format!("audio from {} (nothing for {limit:?})", self.path),
+                    })));
+                }
                 Poll::Ready(None) => {
                     self.finished = true;
                     if self.carry.take().is_some() {
@@ -113,6 +141,10 @@ impl Stream for AudioIn {
                     return Poll::Ready(Some(Err(CallControlError::from_reqwest(what, error))));
                 }
                 Poll::Ready(Some(Ok(chunk))) => {
+                    if let Some(idle) = self.idle.as_mut() {
+                        let deadline = Instant::now() + idle.limit;
+                        idle.sleep.as_mut().reset(deadline);
+                    }
                     self.received += chunk.len() as u64;
                     metrics::counter!("voicebot_pbx_audio_bytes_total", "direction" => "in")
                         .increment(chunk.len() as u64);
@@ -314,7 +346,9 @@ impl Client {
         let mut backoff = Backoff::new(settings.audio_open_initial, settings.audio_open_max);
         loop {
             match core.send(&request).await {
-                Ok(response) => return Ok(AudioIn::new(response, path)),
+                Ok(response) => {
+                    return Ok(AudioIn::new(response, path, settings.audio_idle_timeout));
+                }
                 Err(error)
                     if error.is_not_found()
                         || error.is_failed_dependency()
@@ -383,6 +417,7 @@ mod tests {
             carry: None,
             finished: false,
             received: 0,
+            idle: None,
         }
     }
 

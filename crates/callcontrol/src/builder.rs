@@ -23,6 +23,7 @@ pub(crate) struct Settings {
     pub(crate) audio_open_initial: Duration,
     pub(crate) audio_open_max: Duration,
     pub(crate) audio_out_buffer: usize,
+    pub(crate) audio_idle_timeout: Option<Duration>,
     pub(crate) event_buffer: usize,
 }
 
@@ -39,6 +40,7 @@ impl Default for Settings {
             audio_open_initial: Duration::from_millis(50),
             audio_open_max: Duration::from_millis(500),
             audio_out_buffer: 32,
+            audio_idle_timeout: None,
             event_buffer: 1024,
         }
     }
@@ -134,6 +136,14 @@ impl ClientBuilder {
     /// (default 10 s; delays 50 ms → 500 ms).
     pub fn audio_open_timeout(mut self, timeout: Duration) -> Self {
         self.settings.audio_open_timeout = timeout;
+        self
+    }
+
+    /// Ends an [`crate::AudioIn`] with a `Timeout` error when it delivers nothing for
+    /// `timeout`, since a PBX may keep a dead stream open (default: off). A live
+    /// stream carries audio, silence included, every 20 ms.
+    pub fn audio_idle_timeout(mut self, timeout: Duration) -> Self {
+        self.settings.audio_idle_timeout = Some(timeout).filter(|t| !t.is_zero());
         self
     }
 

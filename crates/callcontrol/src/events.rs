@@ -8,7 +8,10 @@
 //!    socket was down are reported; then emits [`PbxEvent::Connected`],
 //! 3. resolves buffered and live events in order (Upsert → GET, 404 → removal,
 //!    unchanged → nothing),
-//! 4. when the socket dies (closed, error, or silent for `dead_after_pings` ping
+//! 4. when the `sequence` numbers of one connection jump (the PBX lost events without
+//!    closing the socket), logs the gap and runs the same snapshot resync as after a
+//!    reconnect before resolving the event that revealed it,
+//! 5. when the socket dies (closed, error, or silent for `dead_after_pings` ping
 //!    intervals), emits [`PbxEvent::Disconnected`] and reconnects after a capped,
 //!    jittered exponential delay, for as long as the client runs.
 //!
@@ -18,6 +21,7 @@
 mod cache;
 mod resolve;
 mod resync;
+mod sequence;
 mod socket;
 
 use std::fmt;
@@ -36,6 +40,8 @@ pub(crate) use cache::SharedState;
 pub use cache::{DnState, StateCache};
 
 use crate::client::{Client, Core};
+use crate::error::Result;
+use crate::events::sequence::SequenceTracker;
 use crate::retry::Backoff;
 
 /// Resolved PBX events, in order. Ends when the client shuts down. Created by
@@ -157,8 +163,8 @@ async fn run(
                 liveness,
                 cancel.child_token(),
             )));
-            let snapshot = match core.snapshot().await {
-                Ok(snapshot) => snapshot,
+            let changes = match resync_from_snapshot(&core, &state).await {
+                Ok(changes) => changes,
                 Err(error) => {
                     tracing::warn!(%error, "snapshot after connect failed; reconnecting");
                     drop(reader);
@@ -166,12 +172,6 @@ async fn run(
                     continue;
                 }
             };
-            let fresh = StateCache::from_snapshot(snapshot);
-            let changes = state.update(|cache| {
-                let changes = resync::diff(cache, &fresh, true);
-                *cache = fresh;
-                changes
-            });
             connections += 1;
             tracing::info!(
                 connection = connections,
@@ -189,7 +189,15 @@ async fn run(
             )
             .await;
             backoff.reset();
+            let mut sequence = SequenceTracker::default();
             while let Some(envelope) = receiver.recv().await {
+                if let Some(missed) = sequence.observe(envelope.sequence) {
+                    // Resync before the revealing event, so that e.g. a DTMF of a
+                    // call whose start was lost comes after that call's update.
+                    for event in resync_after_gap(&core, &state, envelope.sequence, missed).await {
+                        emit(&subscribers, event).await;
+                    }
+                }
                 for event in resolve::resolve(&core, &state, envelope).await {
                     emit(&subscribers, event).await;
                 }
@@ -209,6 +217,43 @@ async fn run(
     // Dropping the senders ends every EventStream.
     lock(&subscribers).clear();
     tracing::debug!("event task stopped");
+}
+
+/// Reads the snapshot, replaces the cache with it and returns the difference as
+/// `resync: true` events.
+async fn resync_from_snapshot(core: &Core, state: &SharedState) -> Result<Vec<PbxEvent>> {
+    let fresh = StateCache::from_snapshot(core.snapshot().await?);
+    Ok(state.update(|cache| {
+        let changes = resync::diff(cache, &fresh, true);
+        *cache = fresh;
+        changes
+    }))
+}
+
+/// The resync after `missed` events were lost before `sequence`. A failed snapshot is
+/// only logged: the next gap or reconnect repairs the cache.
+async fn resync_after_gap(
+    core: &Core,
+    state: &SharedState,
+    sequence: u64,
+    missed: u64,
+) -> Vec<PbxEvent> {
+    tracing::warn!(
+        sequence,
+        missed,
+        "event sequence gap; resyncing from the snapshot"
+    );
+    metrics::counter!("voicebot_pbx_ws_sequence_gaps_total").increment(1);
+    match resync_from_snapshot(core, state).await {
+        Ok(changes) => {
+            tracing::info!(resynced = changes.len(), "resynced after a sequence gap");
+            changes
+        }
+        Err(error) => {
+            tracing::warn!(%error, "snapshot after a sequence gap failed; cache left as is");
+            Vec::new()
+        }
+    }
 }
 
 async fn pause(backoff: &mut Backoff) {

@@ -158,3 +158,80 @@ async fn minutes_from_an_old_pbx_are_read_from_the_jwt() {
     })
     .await;
 }
+
+/// A client with `ExpiresInUnit::Auto` against a simulator issuing opaque tokens.
+async fn opaque_token_from(
+    version: &str,
+    unit: voicebot_sim::ExpiresInUnit,
+    lifetime: Duration,
+) -> (voicebot_sim::Sim, Client) {
+    let (sim, _) = start(SimConfig {
+        token_lifetime: lifetime,
+        expires_in_unit: unit,
+        token_format: voicebot_sim::TokenFormat::Opaque,
+        version: version.to_owned(),
+        ..SimConfig::default()
+    })
+    .await;
+    let client = builder(&sim)
+        .expires_in_unit(voicebot_callcontrol::ExpiresInUnit::Auto)
+        .build()
+        .unwrap();
+    (sim, client)
+}
+
+#[tokio::test]
+async fn opaque_tokens_from_20_0_8_read_expires_in_as_minutes() {
+    within(10, async {
+        let (_sim, client) = opaque_token_from(
+            "20.0.8.100",
+            voicebot_sim::ExpiresInUnit::Minutes,
+            Duration::from_secs(120),
+        )
+        .await;
+        let before = tokio::time::Instant::now();
+        let token = client.token_provider().token().await.unwrap();
+        let after = tokio::time::Instant::now();
+        assert!(!token.expose().contains('.'), "the token is opaque");
+        // `expires_in` is 2 (minutes): 120 s, refreshed at 80% = 96 s.
+        assert_eq!(token.lifetime(), Duration::from_secs(120));
+        let refresh = Duration::from_secs(96);
+        assert!(token.refresh_at() >= before + refresh && token.refresh_at() <= after + refresh);
+        assert_eq!(
+            token.expires_at() - token.refresh_at(),
+            Duration::from_secs(24)
+        );
+        // The cached token is reused until then.
+        let again = client.token_provider().token().await.unwrap();
+        assert_eq!(again.generation(), 1);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn opaque_tokens_from_20_0_10_read_expires_in_as_seconds() {
+    within(10, async {
+        // `expires_in: 2` would be minutes without the version header (≤ 240).
+        let (sim, client) = opaque_token_from(
+            "20.0.10.500",
+            voicebot_sim::ExpiresInUnit::Seconds,
+            Duration::from_secs(2),
+        )
+        .await;
+        let token = client.token_provider().token().await.unwrap();
+        assert!(!token.expose().contains('.'), "the token is opaque");
+        assert_eq!(token.lifetime(), Duration::from_secs(2));
+        client.snapshot().await.unwrap();
+        // 80% of 2 s is 1.6 s: after 1.7 s the token is due and a new one is fetched
+        // before the PBX would refuse the old one.
+        tokio::time::sleep(Duration::from_millis(1700)).await;
+        client.snapshot().await.unwrap();
+        assert_eq!(tokens_issued(&sim), 2);
+        assert!(
+            requests(&sim, "/callcontrol")
+                .iter()
+                .all(|(_, _, status)| *status == 200)
+        );
+    })
+    .await;
+}

@@ -4,7 +4,11 @@
 
 mod audio;
 mod auth;
+mod devices;
 mod events;
+mod gaps;
+mod idle;
+mod repeats;
 mod rest;
 mod support;
 mod wire;

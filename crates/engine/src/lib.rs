@@ -1,1 +1,77 @@
-//! tmp
+//! The voicebot runtime: runs [`Bot`](voicebot_bot::Bot)s on the calls of a 3CX PBX.
+//!
+//! This crate owns what happens at run time: one task per call serving the bot's
+//! [`Call`](voicebot_bot::Call) (the protocol of `voicebot_bot::message`), the media
+//! loop (pacer → chunked POST; GET → jitter buffer → DTMF, voice activity and the
+//! bot's audio taps; a lossless tap for recordings), call limits with a busy
+//! treatment, the fallback for failing bots, graceful shutdown, outbound dialling
+//! ([`EngineHandle::dialer`]), and observability (`tracing` spans per call,
+//! Prometheus metrics and `/health`). It builds on `voicebot-callcontrol` (the PBX
+//! client), `voicebot-dispatch` (per-call event queues, gather), `voicebot-media`
+//! (DSP) and `voicebot-bot` (the bot API); it must not depend on the simulator or on
+//! any bot crate.
+//!
+//! # Design
+//!
+//! ```text
+//! callcontrol events ─▶ dispatcher ──bounded queue per call──▶ call task
+//!                                                               ├─ media task (20 ms tick)
+//!                                                               └─ bot task
+//! ```
+//!
+//! - **No thread per call, no per-frame allocation.** A call is three tasks; the media
+//!   task is woken by one 20 ms interval plus the arrival of audio, and its DSP works
+//!   in place (frames are `Copy`; outgoing audio is encoded into one reused buffer).
+//! - **Cancellation tree.** The engine's root token has a child per call (`over`)
+//!   that stops its media task and verbs; everything is spawned on one
+//!   `TaskTracker`, so a shutdown waits for it all.
+//! - **Never dead air.** A bot that returns leaves the call dropped; one that fails or
+//!   panics leaves it with the fallback destination (`transferto`), else dropped; a
+//!   shutdown hands live calls over the same way.
+//! - **Files off the async threads.** Prompts load on the blocking pool (once, through
+//!   a shared cache); recordings are written by one blocking writer task for all calls.
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use voicebot_bot::bot_fn;
+//! use voicebot_callcontrol::{Client, Secret};
+//! use voicebot_engine::Engine;
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let client = Client::builder("https://pbx.example.com:5001")
+//!     .credentials("800", Secret::new("api-key"))
+//!     .build()?;
+//! let hello = bot_fn(|call| async move {
+//!     call.play("prompts/welcome.wav").await?;
+//!     call.hangup().await?;
+//!     Ok(())
+//! });
+//! let engine = Engine::builder()
+//!     .client(client)
+//!     .route_point("800", Arc::new(hello))
+//!     .fallback(Some("100".to_owned()))
+//!     .build()?;
+//! engine.run(async { let _ = tokio::signal::ctrl_c().await; }).await?;
+//! # Ok(())
+//! # }
+//! ```
+
+mod builder;
+mod call;
+mod dial;
+mod engine;
+mod error;
+mod events;
+mod health;
+mod limits;
+mod metrics;
+mod prompts;
+mod stats;
+mod writer;
+
+pub use crate::builder::EngineBuilder;
+pub use crate::engine::{Engine, EngineHandle};
+pub use crate::error::{BuildError, EngineError, Result};
+pub use crate::events::{CallOutcome, EngineEvent};
+pub use crate::limits::BusyTreatment;
+pub use crate::stats::{EngineStats, Health};

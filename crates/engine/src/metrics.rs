@@ -55,7 +55,9 @@ impl MediaCounts {
         } = std::mem::take(self);
         counters.frames_in.fetch_add(frames_in, Ordering::Relaxed);
         counters.frames_out.fetch_add(frames_out, Ordering::Relaxed);
-        counters.jitter_underruns.fetch_add(underruns, Ordering::Relaxed);
+        counters
+            .jitter_underruns
+            .fetch_add(underruns, Ordering::Relaxed);
         counters.jitter_drops.fetch_add(drops, Ordering::Relaxed);
         metrics::counter!(FRAMES_IN).increment(frames_in);
         metrics::counter!(FRAMES_OUT).increment(frames_out);
@@ -76,7 +78,10 @@ pub(crate) fn describe() {
     metrics::describe_counter!(FRAMES_OUT, "Frames sent to the PBX (20 ms each)");
     metrics::describe_counter!(UNDERRUNS, "Times a caller's jitter buffer ran dry");
     metrics::describe_counter!(DROPS, "Caller frames dropped by jitter buffers");
-    metrics::describe_counter!(BARGE_INS, "Prompts stopped by the caller, by digit or speech");
+    metrics::describe_counter!(
+        BARGE_INS,
+        "Prompts stopped by the caller, by digit or speech"
+    );
     metrics::describe_counter!(DIGITS, "DTMF digits received, by source");
     metrics::describe_counter!(BOT_FAILURES, "Bots that failed, by kind (error, panic)");
     metrics::describe_counter!(REJECTED, "Calls turned away, by treatment");

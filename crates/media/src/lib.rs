@@ -84,32 +84,30 @@ pub use crate::{
 
 #[cfg(test)]
 mod tests {
+    // Compile-time checks: these fail to build, not to run, if a bound is lost.
+    fn assert_send<T: Send + 'static>() {}
+    fn assert_error<T: std::error::Error + Send + Sync + 'static>() {}
+
     /// Every per-call component can move into the engine's media task.
     #[test]
     fn components_are_send() {
-        fn is_send<T: Send + 'static>() -> bool {
-            true
-        }
-        assert!(is_send::<crate::JitterBuffer>());
-        assert!(is_send::<crate::Pacer>());
-        assert!(is_send::<crate::Recorder>());
-        assert!(is_send::<crate::DtmfDetector>());
-        assert!(is_send::<crate::VoiceDetector>());
-        assert!(is_send::<crate::StreamResampler>());
-        assert!(is_send::<crate::PromptCache>());
-        assert!(is_send::<crate::Prompt>());
+        assert_send::<crate::JitterBuffer>();
+        assert_send::<crate::Pacer>();
+        assert_send::<crate::Recorder>();
+        assert_send::<crate::DtmfDetector>();
+        assert_send::<crate::VoiceDetector>();
+        assert_send::<crate::StreamResampler>();
+        assert_send::<crate::PromptCache>();
+        assert_send::<crate::Prompt>();
     }
 
     /// Errors can travel across tasks and into `anyhow`/`Box<dyn Error>`.
     #[test]
     fn errors_are_std_errors() {
-        fn is_error<T: std::error::Error + Send + Sync + 'static>() -> bool {
-            true
-        }
-        assert!(is_error::<crate::ConfigError>());
-        assert!(is_error::<crate::ResampleError>());
-        assert!(is_error::<crate::PromptError>());
-        assert!(is_error::<crate::RecorderError>());
-        assert!(is_error::<crate::DtmfError>());
+        assert_error::<crate::ConfigError>();
+        assert_error::<crate::ResampleError>();
+        assert_error::<crate::PromptError>();
+        assert_error::<crate::RecorderError>();
+        assert_error::<crate::DtmfError>();
     }
 }

@@ -14,7 +14,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use voicebot_model::{TokenError, TokenResponse};
 
-use crate::config::ExpiresInUnit;
+use crate::config::{ExpiresInUnit, TokenFormat};
 use crate::journal::JournalKind;
 use crate::routes::cc_error;
 use crate::state::{Shared, TokenState};
@@ -193,7 +193,15 @@ fn refuse(
 pub(crate) fn issue(shared: &Shared) -> TokenResponse {
     let config = &shared.config;
     let lifetime = config.token_lifetime;
-    let access_token = make_jwt(&config.client_id, lifetime.as_secs());
+    let access_token = match config.token_format {
+        TokenFormat::Jwt => make_jwt(&config.client_id, lifetime.as_secs()),
+        // No dots, so nothing in it parses as a JWT.
+        TokenFormat::Opaque => format!(
+            "{:032x}{:032x}",
+            rand::random::<u128>(),
+            rand::random::<u128>()
+        ),
+    };
     {
         let mut pbx = shared.pbx();
         if config.revoke_previous_token {

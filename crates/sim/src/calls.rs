@@ -122,6 +122,19 @@ pub(crate) fn start_inbound(
     drop(pbx);
     if !is_route_point {
         ring(shared, callid, to, id, &on_ring, None);
+    } else if status == ParticipantStatus::Ringing
+        && let Some(timeout) = config.inbound_ring_timeout
+    {
+        // Nobody answered the route point: the caller gives up. Only while its leg
+        // still rings there; a call answered or routed on is left alone.
+        after(shared, timeout, move |shared, pbx| {
+            let ringing = pbx
+                .leg(&to, id)
+                .is_some_and(|leg| leg.participant.status == ParticipantStatus::Ringing);
+            if ringing {
+                pbx.end_call(shared, callid, CallEnd::NoAnswer);
+            }
+        });
     }
     Ok(core)
 }

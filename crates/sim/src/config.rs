@@ -31,14 +31,30 @@ pub struct SimConfig {
     pub token_lifetime: Duration,
     /// Unit of `expires_in` in the token response.
     pub expires_in_unit: ExpiresInUnit,
+    /// Whether access tokens are JWTs (clients may read `exp − iat`) or opaque strings
+    /// (clients must trust `expires_in`).
+    pub token_format: TokenFormat,
     /// Whether issuing a token revokes the client's previous one (§2.4, §11.13).
     pub revoke_previous_token: bool,
     /// Whether revoking a token also closes the WebSockets and audio streams opened with it.
     pub revoke_closes_streams: bool,
     /// How inbound calls to the route point appear (§6.5, §11.1).
     pub inbound: InboundMode,
+    /// How long a route-point call left `Ringing` (see [`InboundMode::Ringing`]) rings
+    /// before the caller gives up: the participant is removed and the call ends with
+    /// `CallEnd::NoAnswer`. `None` rings forever.
+    pub inbound_ring_timeout: Option<Duration>,
     /// Whether every Upsert event is sent twice (3CX "routinely" does).
     pub duplicate_upserts: bool,
+    /// When set, every participant's Upsert is sent again at this period although
+    /// nothing changed (PD-CODE saw repeats about every 750 ms, §4.2).
+    pub repeat_upserts_every: Option<Duration>,
+    /// Whether device (un)registrations emit `/callcontrol/{dn}/devices/{id}` Upsert and
+    /// Remove events (§4.2 calls them plausible; §11.11 unconfirmed).
+    pub device_events: bool,
+    /// Whether device (un)registrations also emit a DN-level Upsert (`/callcontrol/{dn}`),
+    /// as TC handles defensively (§4.2, §11.11).
+    pub dn_events: bool,
     /// Whether outbound calls also emit Upserts for the far leg's participant id, on
     /// which GET, actions and streams answer 403 (as PD-CODE observed).
     pub far_leg_events: bool,
@@ -77,10 +93,15 @@ impl Default for SimConfig {
             xapi_enabled: true,
             token_lifetime: Duration::from_secs(3600),
             expires_in_unit: ExpiresInUnit::Seconds,
+            token_format: TokenFormat::Jwt,
             revoke_previous_token: false,
             revoke_closes_streams: true,
             inbound: InboundMode::Connected,
+            inbound_ring_timeout: Some(Duration::from_secs(60)),
             duplicate_upserts: false,
+            repeat_upserts_every: None,
+            device_events: true,
+            dn_events: false,
             far_leg_events: false,
             dtmf_per_digit: true,
             sequence_per_connection: false,
@@ -123,6 +144,17 @@ pub enum ExpiresInUnit {
     Seconds,
     /// Minutes (3CX 20.0.8 and earlier).
     Minutes,
+}
+
+/// What an access token looks like (§2.2: real captures show JWTs; a client must not
+/// rely on that).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TokenFormat {
+    /// A JWT whose `exp − iat` is the lifetime.
+    #[default]
+    Jwt,
+    /// Random text with no structure: only `expires_in` tells the lifetime.
+    Opaque,
 }
 
 /// How an inbound route-point call appears.

@@ -1,6 +1,7 @@
 //! Fault injection: dead or dropped WebSockets, refused and delayed requests, 5xx
 //! answers, early token expiry, cut audio streams, and a restart that loses state.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -84,6 +85,10 @@ struct FaultInner {
 pub(crate) struct FaultState {
     inner: Mutex<FaultInner>,
     stalled: watch::Sender<bool>,
+    /// Events still to be lost on every socket ([`Faults::drop_next_events`]).
+    dropped_events: AtomicUsize,
+    /// Whether GET audio streams deliver nothing ([`Faults::stall_audio_streams`]).
+    audio_stalled: watch::Sender<bool>,
 }
 
 impl Default for FaultState {
@@ -97,6 +102,8 @@ impl Default for FaultState {
                 stream_cut: CancellationToken::new(),
             }),
             stalled: watch::Sender::new(false),
+            dropped_events: AtomicUsize::new(0),
+            audio_stalled: watch::Sender::new(false),
         }
     }
 }
@@ -146,6 +153,19 @@ impl FaultState {
 
     pub(crate) fn stalled(&self) -> watch::Receiver<bool> {
         self.stalled.subscribe()
+    }
+
+    /// Whether the event being sent must be lost (counts it off if so).
+    pub(crate) fn take_dropped_event(&self) -> bool {
+        self.dropped_events
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| {
+                left.checked_sub(1)
+            })
+            .is_ok()
+    }
+
+    pub(crate) fn audio_stalled(&self) -> watch::Receiver<bool> {
+        self.audio_stalled.subscribe()
     }
 
     fn cut_websockets(&self) {
@@ -224,6 +244,24 @@ impl Faults {
         }
     }
 
+    /// Loses the next `count` events on every WebSocket without closing any: each
+    /// still takes its `sequence` number, so clients see a gap (reference §4.2 says
+    /// gaps could reveal lost events).
+    pub fn drop_next_events(&self, count: usize) {
+        self.record(format!("drop next {count} events"));
+        self.shared
+            .faults
+            .dropped_events
+            .store(count, Ordering::SeqCst);
+    }
+
+    /// Makes every GET audio stream deliver nothing (`true`) while staying open, as a
+    /// PBX may keep a dead stream; the audio of that time is lost. `false` resumes.
+    pub fn stall_audio_streams(&self, stalled: bool) {
+        self.record(format!("stall audio streams: {stalled}"));
+        self.shared.faults.audio_stalled.send_replace(stalled);
+    }
+
     /// Ends every open audio stream, GET and POST; the calls go on.
     pub fn cut_audio_streams(&self) {
         self.record("cut audio streams".to_owned());
@@ -231,7 +269,8 @@ impl Faults {
     }
 
     /// Restarts the PBX: every call ends (`CallEnd::Restarted`) without events,
-    /// tokens, participants and the event sequence are lost, sockets and streams
+    /// tokens, participants, registered devices, the event sequence and everything
+    /// changed through the Configuration API (XAPI) are lost; sockets and streams
     /// close. The listening socket stays.
     pub async fn restart(&self) {
         self.record("restart".to_owned());

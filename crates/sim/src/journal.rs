@@ -4,7 +4,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use tokio::time::Instant;
-use voicebot_model::{Dn, ParticipantId, ParticipantStatus};
+use voicebot_model::{DeviceId, Dn, ParticipantId, ParticipantStatus};
 
 use crate::CallEnd;
 
@@ -173,6 +173,28 @@ pub enum JournalKind {
     },
     /// The PBX restarted and lost its state.
     Restarted,
+    /// A device registered on a DN, or changed its user agent.
+    DeviceRegistered {
+        /// Its DN.
+        dn: Dn,
+        /// The device.
+        device: DeviceId,
+    },
+    /// A device left a DN.
+    DeviceUnregistered {
+        /// Its DN.
+        dn: Dn,
+        /// The device.
+        device: DeviceId,
+    },
+    /// An event took a sequence number but was lost on every socket
+    /// ([`crate::Faults::drop_next_events`]).
+    EventDropped {
+        /// The sequence number it took (PBX-wide numbering).
+        sequence: u64,
+        /// Its entity path.
+        entity: String,
+    },
 }
 
 /// The journal store.

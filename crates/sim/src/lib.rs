@@ -39,9 +39,11 @@ mod auth;
 mod caller;
 mod calls;
 mod config;
+mod devices;
 mod error;
 mod faults;
 mod journal;
+mod repeats;
 mod routes;
 mod script;
 mod sim;
@@ -56,7 +58,7 @@ pub use audio::{Gap, Heard, HeardSegment};
 pub use caller::{CallEnd, CallSpec, Caller, CallerState};
 pub use config::{
     AudioConfig, Bursts, ExpiresInUnit, ExtensionSpec, FarEnd, FarEnds, GetStreamContent,
-    InboundMode, SimConfig,
+    InboundMode, SimConfig, TokenFormat,
 };
 pub use error::{Result, SimError};
 pub use faults::{Faults, RequestMatcher};

@@ -48,6 +48,9 @@ impl Sim {
         let shared = Arc::new(Shared::new(config));
         let router = crate::routes::router(shared.clone());
         tokio::spawn(crate::audio::run_media_clock(shared.clone()));
+        if let Some(every) = shared.config.repeat_upserts_every {
+            tokio::spawn(crate::repeats::run(shared.clone(), every));
+        }
         let shutdown = shared.shutdown.clone();
         let server = tokio::spawn(async move {
             let serve = axum::serve(listener, router)
@@ -120,6 +123,40 @@ impl Sim {
         self.shared.pbx().dn_infos()
     }
 
+    /// A device registers on `dn` (or re-registers with another user agent): the
+    /// snapshot lists it and, with [`SimConfig::device_events`], the client gets an
+    /// Upsert for `/callcontrol/{dn}/devices/{percent-encoded id}`.
+    ///
+    /// # Errors
+    /// [`SimError::UnknownDestination`] when `dn` is not a DN of the PBX.
+    pub fn register_device(
+        &self,
+        dn: impl Into<Dn>,
+        device_id: impl Into<DeviceId>,
+        user_agent: impl Into<String>,
+    ) -> Result<(), SimError> {
+        crate::devices::register(
+            &self.shared,
+            &dn.into(),
+            device_id.into(),
+            user_agent.into(),
+        )
+    }
+
+    /// A device leaves `dn`: the snapshot drops it, its GET answers 404 and, with
+    /// [`SimConfig::device_events`], the client gets a Remove. Unknown devices are
+    /// ignored.
+    ///
+    /// # Errors
+    /// [`SimError::UnknownDestination`] when `dn` is not a DN of the PBX.
+    pub fn unregister_device(
+        &self,
+        dn: impl Into<Dn>,
+        device_id: impl Into<DeviceId>,
+    ) -> Result<(), SimError> {
+        crate::devices::unregister(&self.shared, &dn.into(), &device_id.into())
+    }
+
     /// Issues an access token without HTTP (as `POST /connect/token` would).
     pub fn issue_token(&self) -> String {
         crate::auth::issue(&self.shared).access_token
@@ -140,6 +177,17 @@ impl Sim {
     pub async fn call(&self, spec: CallSpec) -> Result<Caller, SimError> {
         let core = calls::start_inbound(&self.shared, spec)?;
         Ok(Caller::new(self.shared.clone(), core))
+    }
+
+    /// Every call in progress ends as if its caller (or far end) hung up: the client
+    /// sees the participants removed. Returns how many calls ended.
+    pub fn hang_up_all(&self) -> usize {
+        let mut pbx = self.shared.pbx();
+        let callids: Vec<i64> = pbx.calls.keys().copied().collect();
+        for callid in &callids {
+            pbx.end_call(&self.shared, *callid, crate::CallEnd::HungUp);
+        }
+        callids.len()
     }
 
     /// The far ends of every outbound call placed so far, oldest first.

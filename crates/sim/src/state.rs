@@ -72,6 +72,8 @@ pub(crate) struct TokenState {
 pub(crate) struct DnState {
     pub(crate) dn_type: DnType,
     pub(crate) devices: Vec<DeviceId>,
+    /// User agents of devices registered through [`crate::Sim::register_device`].
+    pub(crate) user_agents: HashMap<DeviceId, String>,
     pub(crate) monitored: bool,
     pub(crate) direct_control: bool,
     pub(crate) on_ring: FarEnd,
@@ -158,6 +160,7 @@ impl Pbx {
             DnState {
                 dn_type: DnType::RoutePoint,
                 devices: config.route_point_device_ids(),
+                user_agents: HashMap::new(),
                 monitored: true,
                 direct_control: false,
                 on_ring: FarEnd::Busy,
@@ -170,6 +173,7 @@ impl Pbx {
             dns.entry(extension.dn.clone()).or_insert_with(|| DnState {
                 dn_type: DnType::Extension,
                 devices: extension.device_ids(),
+                user_agents: HashMap::new(),
                 monitored: extension.monitored,
                 direct_control: extension.direct_control,
                 on_ring: extension.on_ring.clone(),
@@ -234,7 +238,11 @@ impl Pbx {
                 .map(|device| voicebot_model::Device {
                     dn: dn.clone(),
                     device_id: device.clone(),
-                    user_agent: format!("voicebot-sim {}", state.dn_type),
+                    user_agent: state
+                        .user_agents
+                        .get(device)
+                        .cloned()
+                        .unwrap_or_else(|| format!("voicebot-sim {}", state.dn_type)),
                 })
                 .collect(),
             participants: state
@@ -265,6 +273,17 @@ impl Pbx {
         });
         let global = self.sequence;
         let per_connection = shared.config.sequence_per_connection;
+        if shared.faults.take_dropped_event() {
+            shared.record(JournalKind::EventDropped {
+                sequence: global,
+                entity,
+            });
+            // Lost on the way, not unsent: every socket's numbering moves on.
+            for subscriber in &mut self.subscribers {
+                subscriber.sequence += 1;
+            }
+            return;
+        }
         self.subscribers.retain_mut(|subscriber| {
             subscriber.sequence += 1;
             let envelope = WsEnvelope {

@@ -6,6 +6,10 @@
 //! (the route point): it starts as `system_owners`; a client demoted through
 //! `PATCH /Groups({id})` `Members` gets 403 on every write, as a real PBX does for a
 //! client without the system-owner role.
+//!
+//! A PBX restart ([`crate::Faults::restart`]) loses what was configured through the
+//! API: the store remembers the PBX epoch it was built in and is rebuilt from the
+//! configuration the first time it is used in a newer one.
 
 mod error;
 mod odata;
@@ -29,26 +33,52 @@ use store::Store;
 #[derive(Debug)]
 pub(crate) struct XapiState {
     shared: Arc<Shared>,
-    store: Mutex<Store>,
+    store: Mutex<EpochStore>,
+}
+
+/// The store and the PBX epoch (see [`crate::state::Pbx::epoch`]) it belongs to.
+#[derive(Debug)]
+pub(crate) struct EpochStore {
+    epoch: u64,
+    pub(crate) store: Store,
 }
 
 impl XapiState {
-    fn store(&self) -> MutexGuard<'_, Store> {
+    /// The store, rebuilt first if the PBX restarted since it was last used.
+    fn store(&self) -> MutexGuard<'_, EpochStore> {
+        // Read before taking the store lock: the PBX lock is never taken inside it.
+        let epoch = self.shared.pbx().epoch;
         // A poisoned lock only means a panic elsewhere; the data is still consistent
         // because every store method validates before it mutates.
-        self.store.lock().unwrap_or_else(|e| e.into_inner())
+        let mut guard = self.store.lock().unwrap_or_else(|e| e.into_inner());
+        if guard.epoch != epoch {
+            tracing::debug!(epoch, "XAPI store reset by a PBX restart");
+            *guard = EpochStore {
+                epoch,
+                store: initial_store(&self.shared),
+            };
+        }
+        guard
     }
 }
 
-/// Routes under `/xapi/v1`.
-pub(crate) fn router(shared: Arc<Shared>) -> Router<Arc<Shared>> {
+/// The store as the configuration describes it, before any API change.
+fn initial_store(shared: &Shared) -> Store {
     let extensions: Vec<String> = shared
         .config
         .extensions
         .iter()
         .map(|e| e.dn.as_str().to_owned())
         .collect();
-    let store = Store::new(&shared.config.client_id, &extensions);
+    Store::new(&shared.config.client_id, &extensions)
+}
+
+/// Routes under `/xapi/v1`.
+pub(crate) fn router(shared: Arc<Shared>) -> Router<Arc<Shared>> {
+    let store = EpochStore {
+        epoch: shared.pbx().epoch,
+        store: initial_store(&shared),
+    };
     let state = Arc::new(XapiState {
         shared,
         store: Mutex::new(store),

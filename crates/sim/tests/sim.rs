@@ -6,7 +6,9 @@ mod sim {
     mod audio;
     mod auth;
     mod calls;
+    mod devices;
     mod events;
     mod faults;
     mod scripts;
+    mod timeouts;
 }

@@ -112,7 +112,8 @@ impl Grammar {
         match &self.kind {
             Kind::Jsgf(source) => source.clone(),
             Kind::Choices(phrases) => {
-                let alternatives: Vec<String> = phrases.iter().map(|p| format!("( {p} )")).collect();
+                let alternatives: Vec<String> =
+                    phrases.iter().map(|p| format!("( {p} )")).collect();
                 format!(
                     "#JSGF V1.0;\ngrammar choices;\npublic <choice> = {};\n",
                     alternatives.join(" | ")

@@ -190,8 +190,9 @@ impl Recognizer for PocketSphinx {
         let (ready_tx, ready) = oneshot::channel();
         let settings = Arc::clone(&self.settings);
         let grammar = options.grammar.clone();
+        let partials = options.partial_results;
         let session = WorkerSession::spawn_thread(&options, "pocketsphinx", move |io| {
-            session::run(&settings, grammar.as_ref(), io, ready_tx)
+            session::run(&settings, grammar.as_ref(), partials, io, ready_tx)
         })?;
         // Loading the model takes a moment; errors in the grammar surface here, not later.
         ready.await.unwrap_or(Err(SpeechError::Closed))?;

@@ -74,7 +74,9 @@ fn micros(duration: Duration) -> u64 {
 impl Timeline {
     /// A new recogniser instance starts hearing at `origin`.
     pub(crate) fn restart_at(&self, origin: Duration) {
-        self.inner.origin_us.store(micros(origin), Ordering::Relaxed);
+        self.inner
+            .origin_us
+            .store(micros(origin), Ordering::Relaxed);
         self.inner
             .last_final_us
             .fetch_max(micros(origin), Ordering::Relaxed);

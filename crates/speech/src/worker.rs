@@ -69,7 +69,6 @@ pub(crate) struct FrameReceiver {
     // when full and tells the receiver how many (`Lagged`), and whose sender never waits.
     rx: broadcast::Receiver<(u64, Frame)>,
     offset: Duration,
-    counters: Arc<Counters>,
 }
 
 impl FrameReceiver {
@@ -102,10 +101,11 @@ impl FrameReceiver {
         match received {
             Ok((index, frame)) => Some(Some(TimedFrame {
                 frame,
-                start: self.offset + Frame::DURATION.saturating_mul(index.min(u32::MAX.into()) as u32),
+                start: self.offset
+                    + Frame::DURATION.saturating_mul(index.min(u32::MAX.into()) as u32),
             })),
             Err(broadcast::error::RecvError::Lagged(missed)) => {
-                self.counters.dropped.fetch_add(missed, Ordering::Relaxed);
+                // Already counted by the sender (`feed`), which saw the queue full.
                 tracing::debug!(missed, "recogniser fell behind; oldest frames dropped");
                 None
             }
@@ -171,6 +171,7 @@ pub(crate) struct WorkerIo {
 pub(crate) struct WorkerSession {
     frames: Option<broadcast::Sender<(u64, Frame)>>,
     next_index: u64,
+    queue_frames: usize,
     results: Results,
     counters: Arc<Counters>,
     done: oneshot::Receiver<Result<()>>,
@@ -221,7 +222,6 @@ impl WorkerSession {
             frames: FrameReceiver {
                 rx,
                 offset: options.call_offset,
-                counters: Arc::clone(&counters),
             },
             results: ResultSender {
                 tx: result_tx,
@@ -233,6 +233,7 @@ impl WorkerSession {
         let session = Self {
             frames: Some(frames),
             next_index: 0,
+            queue_frames: options.queue_frames.max(1),
             results: Results::new(result_rx),
             counters,
             done,
@@ -250,10 +251,17 @@ impl RecognitionSession for WorkerSession {
         let index = self.next_index;
         self.next_index += 1;
         match &self.frames {
-            Some(frames) => frames
-                .send((index, *frame))
-                .map(|_| ())
-                .map_err(|_| SpeechError::Closed),
+            Some(frames) => {
+                // A full queue means this send overwrites the oldest frame; counting here
+                // (not when the worker notices) keeps the stats current.
+                if frames.len() >= self.queue_frames {
+                    self.counters.dropped.fetch_add(1, Ordering::Relaxed);
+                }
+                frames
+                    .send((index, *frame))
+                    .map(|_| ())
+                    .map_err(|_| SpeechError::Closed)
+            }
             None => Err(SpeechError::Closed),
         }
     }

@@ -114,7 +114,10 @@ fn going_back_resets_the_tries_too() {
 fn nodes_inherit_prompts_and_digits_from_the_menu() {
     let menu = menu(TREE);
     let orders = menu.node("orders");
-    assert_eq!(orders.invalid_prompt.as_deref(), Some(Path::new("invalid.wav")));
+    assert_eq!(
+        orders.invalid_prompt.as_deref(),
+        Some(Path::new("invalid.wav"))
+    );
     assert_eq!(orders.tries, 2);
     assert_eq!(orders.max_digits, 1);
     let (navigator, _) = Navigator::start(&menu, "sales");

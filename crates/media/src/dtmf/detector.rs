@@ -1,22 +1,4 @@
 //! The Q.24 detector.
-//!
-//! Audio is cut into 10 ms blocks. For each block and each of the eight Q.23 frequencies we take
-//! a Hann-windowed DFT bin (sharp enough that the other group's tone leaks in at about −36 dB)
-//! and two plain half-block bins. A block votes for a digit when:
-//!
-//! * the strongest low and high tones are each above `MIN_TONE_DBFS`;
-//! * their ratio is within the twist limits (high weaker by up to 9 dB, low by up to 5 dB);
-//! * together they hold at least `MIN_PURITY` of the block's energy (speech and noise do not);
-//! * both tones are within ±2.5% of nominal: the frequency comes from the phase advance of the
-//!   windowed bin since the previous block (fine, ±50 Hz range), unwrapped with the phase step
-//!   between the two halves of this block (coarse, ±100 Hz range). Energy alone cannot separate
-//!   1.5% from 3.5% in 10 ms, phase can.
-//!
-//! A digit is reported once, on its third consecutive vote (30 ms). Purity makes a block that the
-//! tone only partly covers fail, so a tone of 40 ms or more always yields three votes and one of
-//! 23 ms or less at most two. It is released after three blocks without it: a 10 ms dropout
-//! inside a tone touches at most two blocks and does not repeat the digit, while a 40 ms pause
-//! always covers three.
 
 use std::f32::consts::TAU;
 
@@ -27,9 +9,9 @@ const BLOCK: usize = 80;
 const HALF: usize = BLOCK / 2;
 const TONES: usize = 8;
 const MIN_TONE_DBFS: f32 = -36.0;
-const NORMAL_TWIST_DB: f32 = 9.0;
-const REVERSE_TWIST_DB: f32 = 5.0;
-const MIN_PURITY: f32 = 0.8;
+const NORMAL_TWIST_DB: f32 = 10.0;
+const REVERSE_TWIST_DB: f32 = 6.0;
+const MIN_PURITY: f32 = 0.7;
 const TOLERANCE: f32 = 0.025;
 const VOTES_TO_REPORT: u32 = 3;
 const MISSES_TO_RELEASE: u32 = 3;
@@ -53,8 +35,26 @@ impl Bin {
     }
 }
 
-/// In-band DTMF detector for 8 kHz audio. See the [module docs](self) for the method.
-/// Allocation-free; about 10 KB of tables.
+/// In-band DTMF detector for 8 kHz audio meeting ITU-T Q.24. Allocation-free; about 10 KB of
+/// tables.
+///
+/// Audio is cut into 10 ms blocks. For each block and each of the eight Q.23 frequencies we take
+/// a Hann-windowed DFT bin (sharp enough that the other group's tone leaks in at about −36 dB)
+/// and two plain half-block bins. A block votes for a digit when:
+///
+/// * the strongest low and high tones each peak above −36 dBFS;
+/// * their ratio is within the twist limits (high weaker by up to 10 dB, low by up to 6 dB);
+/// * together they hold at least 70% of the block's energy (speech and noise do not);
+/// * both tones are within ±2.5% of nominal: the frequency comes from the phase advance of the
+///   windowed bin since the previous block (fine, ±50 Hz range), unwrapped with the phase step
+///   between the two halves of this block (coarse, ±100 Hz range). Energy alone cannot separate
+///   1.5% from 3.5% in 10 ms, phase can.
+///
+/// A digit is reported once, on its third consecutive vote (30 ms). Purity makes a block that the
+/// tone only partly covers fail, so a tone of 40 ms or more always yields three votes and one of
+/// 23 ms or less at most two. It is released after three blocks without it: a 10 ms dropout
+/// inside a tone touches at most two blocks and does not repeat the digit, while a 40 ms pause
+/// always covers three.
 #[derive(Clone)]
 pub struct DtmfDetector {
     // Per tone: Hann-windowed cos/sin, then plain cos/sin, for the 80 samples of a block.

@@ -8,7 +8,7 @@ use axum::extract::{Path, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 use voicebot_model::{Dn, DnType, ParticipantId, ParticipantStatus};
 
@@ -134,29 +134,38 @@ pub(crate) async fn get_stream(
         return cc_error(StatusCode::NOT_FOUND, "NotFound", "The call has ended.");
     };
     let guard = guard(&shared, &core, StreamDirection::FromCall);
+    let stalled = shared.faults.audio_stalled();
     let body = futures::stream::unfold(
-        (rx, tokens, guard),
-        |(mut rx, tokens, mut guard): (
+        (rx, tokens, guard, stalled),
+        |(mut rx, tokens, mut guard, stalled): (
             mpsc::Receiver<Bytes>,
             Vec<CancellationToken>,
             StreamGuard,
+            watch::Receiver<bool>,
         )| async move {
-            tokio::select! {
-                chunk = rx.recv() => match chunk {
-                    Some(chunk) => {
-                        guard.bytes += chunk.len() as u64;
-                        Some((Ok::<_, std::io::Error>(chunk), (rx, tokens, guard)))
-                    }
-                    None => {
-                        guard.reason = "call media ended".to_owned();
+            loop {
+                tokio::select! {
+                    chunk = rx.recv() => match chunk {
+                        // A stalled stream stays open but its audio is lost.
+                        Some(_) if *stalled.borrow() => continue,
+                        Some(chunk) => {
+                            guard.bytes += chunk.len() as u64;
+                            return Some((
+                                Ok::<_, std::io::Error>(chunk),
+                                (rx, tokens, guard, stalled),
+                            ));
+                        }
+                        None => {
+                            guard.reason = "call media ended".to_owned();
+                            drop(guard);
+                            return None;
+                        }
+                    },
+                    _ = any_cancelled(&tokens) => {
+                        guard.reason = "stream cut".to_owned();
                         drop(guard);
-                        None
+                        return None;
                     }
-                },
-                _ = any_cancelled(&tokens) => {
-                    guard.reason = "stream cut".to_owned();
-                    drop(guard);
-                    None
                 }
             }
         },

@@ -119,7 +119,7 @@ pub(crate) async fn dispatch(
         return not_found().into_response();
     };
     let mut store = state.store();
-    match route(&request, &segments, &mut store) {
+    match route(&request, &segments, &mut store.store) {
         Ok(response) => response,
         Err(error) => error.into_response(),
     }

@@ -167,3 +167,34 @@ async fn websocket_upgrade_needs_a_bearer() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn opaque_tokens_have_no_structure_and_still_work() {
+    within(20, async {
+        let sim = Sim::start_with(SimConfig {
+            token_format: voicebot_sim::TokenFormat::Opaque,
+            expires_in_unit: ExpiresInUnit::Minutes,
+            token_lifetime: Duration::from_secs(120),
+            ..SimConfig::default()
+        })
+        .await
+        .unwrap();
+        let response = client()
+            .post(format!("{}/connect/token", sim.base_url()))
+            .form(&[
+                ("client_id", sim.client_id()),
+                ("client_secret", sim.client_secret()),
+                ("grant_type", "client_credentials"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        let body: TokenResponse = response.json().await.unwrap();
+        assert_eq!(body.expires_in, 2, "two minutes");
+        assert!(!body.access_token.contains('.'), "not JWT-shaped");
+        assert!(body.access_token.len() >= 32);
+        let status = get(&sim, &body.access_token, "/callcontrol").await.status();
+        assert_eq!(status, 200);
+    })
+    .await;
+}

@@ -119,3 +119,34 @@ async fn pings_are_answered_and_requests_get_type_4_replies() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn upserts_repeat_while_nothing_changes() {
+    within(20, async {
+        let sim = Sim::start_with(SimConfig {
+            repeat_upserts_every: Some(Duration::from_millis(100)),
+            ..SimConfig::default()
+        })
+        .await
+        .unwrap();
+        let token = token(&sim).await;
+        let mut ws = connect_ws(&sim, &token).await.unwrap();
+        let caller = sim.call_in("+15550103").await.unwrap();
+        let entity = EntityPath::Participant {
+            dn: "800".into(),
+            id: caller.participant_id(),
+        };
+        let mut last = 0;
+        for _ in 0..4 {
+            let event = next_event(&mut ws).await;
+            assert_eq!(event.event.event_type, EventType::Upsert);
+            assert_eq!(event.event.entity_path().unwrap(), entity);
+            assert!(event.sequence > last);
+            last = event.sequence;
+        }
+        caller.hang_up().await.unwrap();
+        let remove = next_event(&mut ws).await;
+        assert_eq!(remove.event.event_type, EventType::Remove);
+    })
+    .await;
+}

@@ -152,3 +152,125 @@ async fn restart_loses_calls_tokens_and_sequence() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn dropped_events_leave_a_sequence_gap_on_an_open_socket() {
+    within(20, async {
+        for per_connection in [false, true] {
+            let sim = voicebot_sim::Sim::start_with(voicebot_sim::SimConfig {
+                sequence_per_connection: per_connection,
+                ..voicebot_sim::SimConfig::default()
+            })
+            .await
+            .unwrap();
+            let token = token(&sim).await;
+            let mut ws = connect_ws(&sim, &token).await.unwrap();
+            let first = sim.call_in("+15550001").await.unwrap();
+            let seen = next_event(&mut ws).await;
+            sim.faults().drop_next_events(2);
+            sim.call_in("+15550002").await.unwrap();
+            first.hang_up().await.unwrap();
+            let third = sim.call_in("+15550003").await.unwrap();
+            let next = next_event(&mut ws).await;
+            assert_eq!(
+                next.sequence,
+                seen.sequence + 3,
+                "per connection: {per_connection}"
+            );
+            assert!(
+                next.event
+                    .entity
+                    .ends_with(&format!("/{}", third.participant_id().0))
+            );
+            let dropped = sim
+                .journal()
+                .iter()
+                .filter(|e| matches!(e.kind, JournalKind::EventDropped { .. }))
+                .count();
+            assert_eq!(dropped, 2);
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn stalled_audio_streams_stay_open_and_send_nothing() {
+    within(20, async {
+        let sim = Sim::start().await.unwrap();
+        let token = token(&sim).await;
+        let caller = sim.call_in("+15550004").await.unwrap();
+        let path = format!(
+            "/callcontrol/800/participants/{}/stream",
+            caller.participant_id().0
+        );
+        let mut body = get(&sim, &token, &path).await.bytes_stream();
+        assert!(body.next().await.unwrap().is_ok());
+        sim.faults().stall_audio_streams(true);
+        // Let chunks queued before the stall drain.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        while tokio::time::timeout(Duration::from_millis(50), body.next())
+            .await
+            .is_ok()
+        {}
+        let silent = tokio::time::timeout(Duration::from_millis(300), body.next()).await;
+        assert!(silent.is_err(), "nothing arrives while stalled");
+        sim.faults().stall_audio_streams(false);
+        let resumed = tokio::time::timeout(Duration::from_secs(2), body.next()).await;
+        assert!(
+            matches!(resumed, Ok(Some(Ok(_)))),
+            "audio resumes on the same stream"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn restart_loses_xapi_changes_too() {
+    within(20, async {
+        let sim = Sim::start().await.unwrap();
+        let token = token(&sim).await;
+        let numbers = |sim: &Sim, token: String| {
+            let url = format!("{}/xapi/v1/Users", sim.base_url());
+            async move {
+                let body: serde_json::Value = client()
+                    .get(url)
+                    .bearer_auth(token)
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                body["value"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|user| user["Number"].as_str().unwrap_or("").to_owned())
+                    .collect::<Vec<String>>()
+            }
+        };
+        let created = client()
+            .post(format!("{}/xapi/v1/Users", sim.base_url()))
+            .bearer_auth(&token)
+            .json(&serde_json::json!({
+                "Id": 0, "Number": "211", "FirstName": "John",
+                "EmailAddress": "john@example.com"
+            }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(created.status(), 201);
+        let before = numbers(&sim, token.clone()).await;
+        assert!(before.contains(&"211".to_owned()), "{before:?}");
+
+        sim.faults().restart().await;
+        let token = super::util::token(&sim).await;
+        let after = numbers(&sim, token).await;
+        assert!(!after.contains(&"211".to_owned()), "{after:?}");
+        assert!(
+            after.contains(&"101".to_owned()),
+            "configured users come back: {after:?}"
+        );
+    })
+    .await;
+}

@@ -131,7 +131,8 @@ impl Decoder {
         // SAFETY: `argv` holds `argc` pointers to NUL-terminated strings that outlive the call
         // (cmd_ln copies what it keeps and does not write through argv); ps_args() is a static
         // table. A null `inout` asks for a new cmd_ln_t, which we own (freed in Drop).
-        let config = unsafe { cmd_ln_parse_r(std::ptr::null_mut(), ps_args(), argc, argv.as_mut_ptr(), 1) };
+        let config =
+            unsafe { cmd_ln_parse_r(std::ptr::null_mut(), ps_args(), argc, argv.as_mut_ptr(), 1) };
         let config = NonNull::new(config).ok_or(CallFailed("cmd_ln_parse_r"))?;
         // SAFETY: `config` is a valid cmd_ln_t; ps_init retains its own reference to it.
         let ps = unsafe { ps_init(config.as_ptr()) };
@@ -147,24 +148,39 @@ impl Decoder {
 
     /// Adds a JSGF grammar search called `name`.
     pub(crate) fn set_jsgf(&mut self, name: &str, jsgf: &str) -> Result<(), CallFailed> {
-        let (name, jsgf) = (c_string(name, "ps_set_jsgf_string")?, c_string(jsgf, "ps_set_jsgf_string")?);
+        let (name, jsgf) = (
+            c_string(name, "ps_set_jsgf_string")?,
+            c_string(jsgf, "ps_set_jsgf_string")?,
+        );
         // SAFETY: `self.ps` is valid; both strings are NUL-terminated and outlive the call
         // (PocketSphinx copies them).
-        check(unsafe { ps_set_jsgf_string(self.ps.as_ptr(), name.as_ptr(), jsgf.as_ptr()) }, "ps_set_jsgf_string")
+        check(
+            unsafe { ps_set_jsgf_string(self.ps.as_ptr(), name.as_ptr(), jsgf.as_ptr()) },
+            "ps_set_jsgf_string",
+        )
     }
 
     /// Adds a language-model search called `name` from an `.lm.bin` file.
     pub(crate) fn set_lm_file(&mut self, name: &str, path: &str) -> Result<(), CallFailed> {
-        let (name, path) = (c_string(name, "ps_set_lm_file")?, c_string(path, "ps_set_lm_file")?);
+        let (name, path) = (
+            c_string(name, "ps_set_lm_file")?,
+            c_string(path, "ps_set_lm_file")?,
+        );
         // SAFETY: as in `set_jsgf`.
-        check(unsafe { ps_set_lm_file(self.ps.as_ptr(), name.as_ptr(), path.as_ptr()) }, "ps_set_lm_file")
+        check(
+            unsafe { ps_set_lm_file(self.ps.as_ptr(), name.as_ptr(), path.as_ptr()) },
+            "ps_set_lm_file",
+        )
     }
 
     /// Makes the search called `name` the active one.
     pub(crate) fn set_search(&mut self, name: &str) -> Result<(), CallFailed> {
         let name = c_string(name, "ps_set_search")?;
         // SAFETY: `self.ps` is valid; `name` is NUL-terminated and outlives the call.
-        check(unsafe { ps_set_search(self.ps.as_ptr(), name.as_ptr()) }, "ps_set_search")
+        check(
+            unsafe { ps_set_search(self.ps.as_ptr(), name.as_ptr()) },
+            "ps_set_search",
+        )
     }
 
     /// Starts an utterance.
@@ -173,10 +189,23 @@ impl Decoder {
         check(unsafe { ps_start_utt(self.ps.as_ptr()) }, "ps_start_utt")
     }
 
-    /// Decodes 16 kHz samples of the current utterance.
-    pub(crate) fn process(&mut self, samples: &[i16]) -> Result<(), CallFailed> {
+    /// Decodes 16 kHz samples of the current utterance; `whole` says they are the entire
+    /// utterance (which lets PocketSphinx normalise the cepstra over it: batch CMN).
+    pub(crate) fn process(&mut self, samples: &[i16], whole: bool) -> Result<(), CallFailed> {
+        let full_utt = c_int::from(whole);
         // SAFETY: `samples` is a valid slice of `len` i16s, only read during the call.
-        check(unsafe { ps_process_raw(self.ps.as_ptr(), samples.as_ptr(), samples.len(), 0, 0) }, "ps_process_raw")
+        check(
+            unsafe {
+                ps_process_raw(
+                    self.ps.as_ptr(),
+                    samples.as_ptr(),
+                    samples.len(),
+                    0,
+                    full_utt,
+                )
+            },
+            "ps_process_raw",
+        )
     }
 
     /// Ends the current utterance.
@@ -192,13 +221,22 @@ impl Decoder {
         // until its next call, so it is copied at once.
         let text = unsafe { ps_get_hyp(self.ps.as_ptr(), &mut score) };
         // SAFETY: a non-null result is a NUL-terminated string (see above).
-        (!text.is_null()).then(|| unsafe { CStr::from_ptr(text) }.to_string_lossy().into_owned())
+        (!text.is_null()).then(|| {
+            unsafe { CStr::from_ptr(text) }
+                .to_string_lossy()
+                .into_owned()
+        })
     }
 
     /// The posterior probability of the last utterance's hypothesis, 0..=1.
     pub(crate) fn probability(&mut self) -> f64 {
         // SAFETY: `self.ps` is valid; the logmath object belongs to the decoder.
-        let value = unsafe { logmath_exp(ps_get_logmath(self.ps.as_ptr()), ps_get_prob(self.ps.as_ptr())) };
+        let value = unsafe {
+            logmath_exp(
+                ps_get_logmath(self.ps.as_ptr()),
+                ps_get_prob(self.ps.as_ptr()),
+            )
+        };
         match value.is_finite() {
             true => value.clamp(0.0, 1.0),
             false => 0.0,

@@ -30,6 +30,7 @@ impl From<CallFailed> for SpeechError {
 pub(super) fn run(
     settings: &Settings,
     grammar: Option<&Grammar>,
+    partials: bool,
     io: WorkerIo,
     ready: oneshot::Sender<Result<()>>,
 ) -> Result<()> {
@@ -43,7 +44,7 @@ pub(super) fn run(
             return Err(error);
         }
     };
-    let mut endpointer = Endpointer::new(settings, decoder)?;
+    let mut endpointer = Endpointer::new(settings, decoder, partials)?;
     let WorkerIo {
         mut frames,
         results,
@@ -65,9 +66,17 @@ pub(super) fn run(
 fn build(settings: &Settings, grammar: Option<&Grammar>) -> Result<Decoder> {
     let path = |p: &std::path::Path| p.to_string_lossy().into_owned();
     let (hmm, dict) = (path(&settings.acoustic_model), path(&settings.dictionary));
-    let mut decoder = Decoder::new(&[("-hmm", &hmm), ("-dict", &dict), ("-samprate", "16000")])?;
+    // Our voice detector does the endpointing, so PocketSphinx's own silence removal is off.
+    let mut decoder = Decoder::new(&[
+        ("-hmm", &hmm),
+        ("-dict", &dict),
+        ("-samprate", "16000"),
+        ("-remove_silence", "no"),
+    ])?;
     let search = match grammar {
-        Some(grammar) => decoder.set_jsgf("grammar", &grammar.to_jsgf()).map(|()| "grammar"),
+        Some(grammar) => decoder
+            .set_jsgf("grammar", &grammar.to_jsgf())
+            .map(|()| "grammar"),
         None => decoder
             .set_lm_file("lm", &path(&settings.language_model))
             .map(|()| "lm"),
@@ -86,6 +95,8 @@ fn build(settings: &Settings, grammar: Option<&Grammar>) -> Result<Decoder> {
 /// The utterance being decoded.
 #[derive(Debug)]
 struct Utterance {
+    /// Its 16 kHz audio so far, decoded again as a whole at the end.
+    audio: Vec<i16>,
     start: Duration,
     end: Duration,
     frames_since_partial: u32,
@@ -102,6 +113,7 @@ struct Endpointer {
     pre_roll: VecDeque<([i16; Upsampler8To16::OUTPUT_SAMPLES], Duration)>,
     pre_roll_frames: usize,
     partial_frames: u32,
+    partials: bool,
     max_utterance: Duration,
     utterance: Option<Utterance>,
 }
@@ -111,7 +123,7 @@ fn frames_in(duration: Duration) -> u32 {
 }
 
 impl Endpointer {
-    fn new(settings: &Settings, decoder: Decoder) -> Result<Self> {
+    fn new(settings: &Settings, decoder: Decoder, partials: bool) -> Result<Self> {
         let config = |_| SpeechError::Decoder {
             operation: "voice detector or upsampler setup",
         };
@@ -123,6 +135,7 @@ impl Endpointer {
             pre_roll: VecDeque::with_capacity(pre_roll_frames + 1),
             pre_roll_frames,
             partial_frames: frames_in(settings.partial_interval).max(1),
+            partials,
             max_utterance: settings.max_utterance,
             utterance: None,
         })
@@ -150,7 +163,10 @@ impl Endpointer {
                 }
             }
             Some(utterance) => {
-                self.decoder.process(&wide)?;
+                utterance.audio.extend_from_slice(&wide);
+                if self.partials {
+                    self.decoder.process(&wide, false)?;
+                }
                 utterance.end = end;
                 utterance.frames_since_partial += 1;
                 let too_long = end.saturating_sub(utterance.start) >= self.max_utterance;
@@ -167,12 +183,17 @@ impl Endpointer {
 
     /// Starts an utterance with the pre-roll (which holds the current frame).
     fn begin(&mut self, end: Duration) -> Result<()> {
-        self.decoder.start_utt()?;
         let start = self.pre_roll.front().map_or(end, |(_, at)| *at);
+        let mut audio = Vec::with_capacity(16_000 * 4);
         for (wide, _) in self.pre_roll.drain(..) {
-            self.decoder.process(&wide)?;
+            audio.extend_from_slice(&wide);
+        }
+        if self.partials {
+            self.decoder.start_utt()?;
+            self.decoder.process(&audio, false)?;
         }
         self.utterance = Some(Utterance {
+            audio,
             start,
             end,
             frames_since_partial: 0,
@@ -204,6 +225,15 @@ impl Endpointer {
         let Some(utterance) = self.utterance.take() else {
             return Ok(None);
         };
+        // Partials come from a streaming decode, whose cepstral mean is only an estimate (live
+        // CMN starts from the model's defaults, which made short first utterances come out
+        // wrong: "sales" heard as "billing"). The final decodes the whole utterance again,
+        // normalised over itself (batch CMN); it costs a second pass, but menu answers are short.
+        if self.partials {
+            self.decoder.end_utt()?;
+        }
+        self.decoder.start_utt()?;
+        self.decoder.process(&utterance.audio, true)?;
         self.decoder.end_utt()?;
         let text = normalize(&self.decoder.hypothesis().unwrap_or_default());
         if text.is_empty() {
@@ -224,10 +254,16 @@ impl Endpointer {
 /// Real words of a segmentation, timed in the call: fillers (`<s>`, `<sil>`, `[NOISE]`) go,
 /// and alternate pronunciation marks (`two(2)`) are stripped.
 fn words(segments: &[Segment], utterance_start: Duration) -> Vec<Word> {
-    let at = |frame: u32| utterance_start + DECODER_FRAME * frame;
+    // Frames count from the first segment, which opens the utterance: after a streaming pass
+    // and a whole-utterance pass in one decoder, PocketSphinx's frame numbers do not restart
+    // at zero.
+    let base = segments.first().map_or(0, |s| s.start_frame);
+    let at = |frame: u32| utterance_start + DECODER_FRAME * frame.saturating_sub(base);
     segments
         .iter()
-        .filter(|s| !(s.word.starts_with('<') || s.word.starts_with('[') || s.word.is_empty()))
+        .filter(|s| {
+            !(s.word.starts_with('<') || s.word.starts_with('[') || s.word.starts_with('('))
+        })
         .map(|s| Word {
             text: normalize(s.word.split('(').next().unwrap_or_default()),
             start: at(s.start_frame),

@@ -19,7 +19,9 @@ fn quick_restarts() -> RestartPolicy {
 #[tokio::test]
 async fn results_carry_call_times_partials_and_the_grammar() {
     limited(async {
-        let recognizer = CommandRecognizer::builder(energy_recognizer()).build().unwrap();
+        let recognizer = CommandRecognizer::builder(energy_recognizer())
+            .build()
+            .unwrap();
         let (frames, spans) = call(&[
             Part::Silence(500),
             Part::Speech("sales"),
@@ -48,8 +50,14 @@ async fn results_carry_call_times_partials_and_the_grammar() {
             // The program names the first phrase of the grammar it was given.
             assert_eq!(result.text, "sales");
             assert_eq!(result.confidence, Some(0.9));
-            assert!(near(result.start, offset + *start, slack), "{result:?} vs {start:?}");
-            assert!(near(result.end, offset + *end, slack), "{result:?} vs {end:?}");
+            assert!(
+                near(result.start, offset + *start, slack),
+                "{result:?} vs {start:?}"
+            );
+            assert!(
+                near(result.end, offset + *end, slack),
+                "{result:?} vs {end:?}"
+            );
         }
         let stats = session.stats();
         assert_eq!(stats.frames_fed, frames.len() as u64);
@@ -67,7 +75,11 @@ async fn vosk_style_lines_and_wideband_audio() {
             .audio_rate(AudioRate::Hz16000)
             .build()
             .unwrap();
-        let (frames, spans) = call(&[Part::Silence(300), Part::Speech("support"), Part::Silence(200)]);
+        let (frames, spans) = call(&[
+            Part::Silence(300),
+            Part::Speech("support"),
+            Part::Silence(200),
+        ]);
         let mut session = recognizer
             .start(SessionOptions::new().queue_frames(10_000))
             .await
@@ -110,7 +122,12 @@ async fn a_crashing_recogniser_is_restarted_and_the_call_goes_on() {
         assert_eq!(finals.len(), 2, "{finals:?}");
         // After the restart the times are still call times.
         let slack = Duration::from_millis(60);
-        assert!(near(finals[1].start, spans[1].0, slack), "{:?} vs {:?}", finals[1], spans[1]);
+        assert!(
+            near(finals[1].start, spans[1].0, slack),
+            "{:?} vs {:?}",
+            finals[1],
+            spans[1]
+        );
     })
     .await;
 }
@@ -159,8 +176,15 @@ async fn finish_gives_up_on_a_program_that_never_exits() {
         let began = std::time::Instant::now();
         let outcome = session.finish().await;
         // The program neither reads nor exits: `finish` stops waiting after its timeout.
-        assert!(began.elapsed() < Duration::from_secs(2), "{:?}", began.elapsed());
-        assert!(matches!(outcome, Err(SpeechError::Stalled { .. })), "{outcome:?}");
+        assert!(
+            began.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            began.elapsed()
+        );
+        assert!(
+            matches!(outcome, Err(SpeechError::Stalled { .. })),
+            "{outcome:?}"
+        );
     })
     .await;
 }
@@ -168,8 +192,14 @@ async fn finish_gives_up_on_a_program_that_never_exits() {
 #[tokio::test]
 async fn a_missing_program_fails_start() {
     limited(async {
-        let recognizer = CommandRecognizer::builder("/nonexistent/recogniser").build().unwrap();
-        let error = recognizer.start(SessionOptions::new()).await.err().expect("start fails");
+        let recognizer = CommandRecognizer::builder("/nonexistent/recogniser")
+            .build()
+            .unwrap();
+        let error = recognizer
+            .start(SessionOptions::new())
+            .await
+            .err()
+            .expect("start fails");
         assert!(matches!(error, SpeechError::Io(_)), "{error:?}");
         assert!(CommandRecognizer::builder("").build().is_err());
     })

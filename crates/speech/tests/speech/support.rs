@@ -33,7 +33,8 @@ pub(crate) fn fixture(name: &str) -> Vec<i16> {
     reader.samples::<i16>().map_while(Result::ok).collect()
 }
 
-/// `(name, kind, text)` of every spoken phrase.
+/// `(name, kind, text)` of every spoken phrase (used by the PocketSphinx tests).
+#[cfg_attr(not(feature = "pocketsphinx"), allow(dead_code))]
 pub(crate) fn phrases() -> Vec<(String, String, String)> {
     std::fs::read_to_string(fixtures().join("phrases.txt"))
         .expect("phrases.txt exists")
@@ -68,7 +69,10 @@ pub(crate) fn call(parts: &[Part<'_>]) -> (Vec<Frame>, Vec<(Duration, Duration)>
             }
         }
     }
-    let frames = samples.chunks(Frame::SAMPLES).map(Frame::from_slice_padded).collect();
+    let frames = samples
+        .chunks(Frame::SAMPLES)
+        .map(Frame::from_slice_padded)
+        .collect();
     (frames, spans)
 }
 
@@ -105,7 +109,8 @@ pub(crate) fn energy_recognizer() -> &'static Path {
     static PROGRAM: OnceLock<PathBuf> = OnceLock::new();
     PROGRAM.get_or_init(|| {
         let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("energy_recognizer");
-        let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/energy_recognizer.rs");
+        let source =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/energy_recognizer.rs");
         let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
         let status = Command::new(rustc)
             .args(["--edition", "2021", "-O", "-o"])

@@ -64,7 +64,11 @@ async fn reconnects_when_the_server_drops_the_connection() {
             ..RestartPolicy::default()
         };
         let recognizer = VoskRecognizer::with_policy(&server.url, policy).unwrap();
-        let (frames, spans) = call(&[Part::Silence(2_000), Part::Speech("sales"), Part::Silence(500)]);
+        let (frames, spans) = call(&[
+            Part::Silence(2_000),
+            Part::Speech("sales"),
+            Part::Silence(500),
+        ]);
         let mut session = recognizer.start(SessionOptions::new()).await.unwrap();
         let longest = feed_paced(session.as_mut(), &frames, Duration::from_millis(4)).await;
         let stats = session.stats();
@@ -73,9 +77,16 @@ async fn reconnects_when_the_server_drops_the_connection() {
         assert_eq!(stats.restarts, 1, "{stats:?}");
         assert_eq!(finals.len(), 1, "{finals:?}");
         assert_eq!(finals[0].text, "speech");
-        assert!(near(finals[0].start, spans[0].0, Duration::from_millis(60)), "{finals:?}");
+        assert!(
+            near(finals[0].start, spans[0].0, Duration::from_millis(60)),
+            "{finals:?}"
+        );
         let journal = server.journal.lock().unwrap();
-        assert_eq!(journal.configs.len(), 2, "a second connection with its own config");
+        assert_eq!(
+            journal.configs.len(),
+            2,
+            "a second connection with its own config"
+        );
         assert_eq!(journal.eofs, [false, true]);
     })
     .await;
@@ -90,9 +101,17 @@ async fn bad_urls_and_unreachable_servers_fail_early() {
         ));
         assert!(VoskRecognizer::new("not a url").is_err());
         // Bind then drop a listener to get a port nothing listens on.
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         let recognizer = VoskRecognizer::new(&format!("ws://127.0.0.1:{port}")).unwrap();
-        let error = recognizer.start(SessionOptions::new()).await.err().expect("no server");
+        let error = recognizer
+            .start(SessionOptions::new())
+            .await
+            .err()
+            .expect("no server");
         assert!(matches!(error, SpeechError::Connection(_)), "{error:?}");
     })
     .await;

@@ -49,12 +49,21 @@ impl VoskServer {
                 tokio::spawn(serve(tcp, Arc::clone(&shared), drop_after));
             }
         });
-        Self { url: format!("ws://{addr}"), journal }
+        Self {
+            url: format!("ws://{addr}"),
+            journal,
+        }
     }
 }
 
-async fn serve(tcp: tokio::net::TcpStream, journal: Arc<Mutex<Journal>>, drop_after: Option<usize>) {
-    let Ok(mut ws) = tokio_tungstenite::accept_async(tcp).await else { return };
+async fn serve(
+    tcp: tokio::net::TcpStream,
+    journal: Arc<Mutex<Journal>>,
+    drop_after: Option<usize>,
+) {
+    let Ok(mut ws) = tokio_tungstenite::accept_async(tcp).await else {
+        return;
+    };
     let connection = {
         let mut j = journal.lock().unwrap();
         j.configs.push(Value::Null);
@@ -104,7 +113,9 @@ async fn serve(tcp: tokio::net::TcpStream, journal: Arc<Mutex<Journal>>, drop_af
                 let mut reply = json!({"partial": ""});
                 for chunk in samples.chunks(160) {
                     match segmenter.push(chunk) {
-                        Some(event @ Event::Final { .. }) => reply = final_json(&label, Some(event)),
+                        Some(event @ Event::Final { .. }) => {
+                            reply = final_json(&label, Some(event))
+                        }
                         Some(Event::Partial) if reply.get("partial").is_some() => {
                             reply = json!({"partial": label});
                         }

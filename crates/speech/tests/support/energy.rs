@@ -38,7 +38,10 @@ impl Segmenter {
     pub fn push(&mut self, samples: &[i16]) -> Option<Event> {
         let begin = self.now_ms;
         self.now_ms += 20;
-        let energy = samples.iter().map(|s| u64::from(s.unsigned_abs())).sum::<u64>()
+        let energy = samples
+            .iter()
+            .map(|s| u64::from(s.unsigned_abs()))
+            .sum::<u64>()
             / samples.len().max(1) as u64;
         if energy > VOICED {
             self.start_ms.get_or_insert(begin);
@@ -47,7 +50,10 @@ impl Segmenter {
         let start_ms = self.start_ms?;
         if self.now_ms - self.last_voiced_ms >= HANGOVER_MS {
             self.start_ms = None;
-            return Some(Event::Final { start_ms, end_ms: self.last_voiced_ms });
+            return Some(Event::Final {
+                start_ms,
+                end_ms: self.last_voiced_ms,
+            });
         }
         self.since_partial_ms += 20;
         if self.since_partial_ms >= PARTIAL_MS {
@@ -60,6 +66,9 @@ impl Segmenter {
     /// End of audio: the open utterance, if any.
     pub fn end(&mut self) -> Option<Event> {
         let start_ms = self.start_ms.take()?;
-        Some(Event::Final { start_ms, end_ms: self.last_voiced_ms })
+        Some(Event::Final {
+            start_ms,
+            end_ms: self.last_voiced_ms,
+        })
     }
 }

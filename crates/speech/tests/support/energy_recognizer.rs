@@ -22,9 +22,17 @@ fn main() {
             .and_then(|i| args.get(i + 1))
             .and_then(|v| v.parse::<u64>().ok())
     };
-    let once = args.iter().position(|a| a == "--once").and_then(|i| args.get(i + 1)).cloned();
+    let once = args
+        .iter()
+        .position(|a| a == "--once")
+        .and_then(|i| args.get(i + 1))
+        .cloned();
     let fault_allowed = || match &once {
-        Some(path) => std::fs::OpenOptions::new().write(true).create_new(true).open(path).is_ok(),
+        Some(path) => std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(path)
+            .is_ok(),
         None => true,
     };
     let (crash_after, stall_after) = (opt("--crash-after-ms"), opt("--stall-after-ms"));
@@ -62,7 +70,10 @@ fn main() {
         let _ = out.flush();
     };
     while stdin.read_exact(&mut bytes).is_ok() {
-        let samples: Vec<i16> = bytes.chunks_exact(2).map(|p| i16::from_le_bytes([p[0], p[1]])).collect();
+        let samples: Vec<i16> = bytes
+            .chunks_exact(2)
+            .map(|p| i16::from_le_bytes([p[0], p[1]]))
+            .collect();
         if let Some(event) = segmenter.push(&samples) {
             print(event, &mut stdout);
         }

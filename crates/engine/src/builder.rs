@@ -1,0 +1,219 @@
+//! [`EngineBuilder`]: every engine knob, as consuming `#[must_use]` setters.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use voicebot_bot::{Bot, Dn};
+use voicebot_callcontrol::Client;
+use voicebot_media::Pacer;
+
+use crate::engine::Engine;
+use crate::error::BuildError;
+use crate::limits::BusyTreatment;
+
+/// The settings of an [`Engine`], fixed at build time.
+#[derive(Clone)]
+pub(crate) struct Settings {
+    pub(crate) route_points: Vec<(Dn, Arc<dyn Bot>)>,
+    pub(crate) max_calls: usize,
+    pub(crate) busy: BusyTreatment,
+    pub(crate) fallback: Option<String>,
+    pub(crate) recordings_dir: PathBuf,
+    pub(crate) prompt_dir: PathBuf,
+    pub(crate) pacer_lead: Duration,
+    pub(crate) inband_dtmf: bool,
+    pub(crate) bot_grace: Duration,
+    pub(crate) shutdown_timeout: Duration,
+    pub(crate) metrics_addr: Option<SocketAddr>,
+    pub(crate) ring_timeout: Duration,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let dns: Vec<&Dn> = self.route_points.iter().map(|(dn, _)| dn).collect();
+        f.debug_struct("Settings")
+            .field("route_points", &dns)
+            .field("max_calls", &self.max_calls)
+            .field("busy", &self.busy)
+            .field("fallback", &self.fallback)
+            .field("pacer_lead", &self.pacer_lead)
+            .field("inband_dtmf", &self.inband_dtmf)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds an [`Engine`]. Defaults: 1024 calls, busy calls dropped, no fallback,
+/// recordings and prompts relative to the current folder, 100 ms pacer lead, in-band
+/// DTMF off, 2 s bot grace, 10 s shutdown timeout, no metrics listener, 30 s ring
+/// timeout for outbound calls.
+///
+/// ```no_run
+/// # use std::sync::Arc;
+/// # use voicebot_bot::bot_fn;
+/// # use voicebot_callcontrol::{Client, Secret};
+/// # use voicebot_engine::{BusyTreatment, Engine};
+/// # fn build() -> Result<(), Box<dyn std::error::Error>> {
+/// let client = Client::builder("https://pbx.example.com").credentials("800", Secret::new("key")).build()?;
+/// let engine = Engine::builder()
+///     .client(client)
+///     .route_point("800", Arc::new(bot_fn(|call| async move { call.hangup().await?; Ok(()) })))
+///     .max_calls(64)
+///     .busy_treatment(BusyTreatment::Divert("100".into()))
+///     .fallback(Some("100".into()))
+///     .build()?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+#[must_use = "a builder does nothing until `build` is called"]
+pub struct EngineBuilder {
+    client: Option<Client>,
+    settings: Settings,
+}
+
+impl Default for EngineBuilder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl EngineBuilder {
+    /// A builder with the defaults.
+    pub fn new() -> Self {
+        Self {
+            client: None,
+            settings: Settings {
+                route_points: Vec::new(),
+                max_calls: 1024,
+                busy: BusyTreatment::Drop,
+                fallback: None,
+                recordings_dir: PathBuf::from("."),
+                prompt_dir: PathBuf::from("."),
+                pacer_lead: Pacer::DEFAULT_LEAD,
+                inband_dtmf: false,
+                bot_grace: Duration::from_secs(2),
+                shutdown_timeout: Duration::from_secs(10),
+                metrics_addr: None,
+                ring_timeout: Duration::from_secs(30),
+            },
+        }
+    }
+
+    /// The Call Control client (required).
+    pub fn client(mut self, client: Client) -> Self {
+        self.client = Some(client);
+        self
+    }
+
+    /// Runs `bot` on every call reaching `dn`. Call once per route point.
+    pub fn route_point(mut self, dn: impl Into<Dn>, bot: Arc<dyn Bot>) -> Self {
+        self.settings.route_points.push((dn.into(), bot));
+        self
+    }
+
+    /// The most calls running at once (at least 1); later calls get the busy treatment.
+    pub fn max_calls(mut self, max_calls: usize) -> Self {
+        self.settings.max_calls = max_calls;
+        self
+    }
+
+    /// What happens to calls beyond `max_calls` or during shutdown.
+    pub fn busy_treatment(mut self, treatment: BusyTreatment) -> Self {
+        self.settings.busy = treatment;
+        self
+    }
+
+    /// Where calls go when their bot fails or the engine shuts down (`None`: they are
+    /// dropped politely).
+    pub fn fallback(mut self, destination: Option<String>) -> Self {
+        self.settings.fallback = destination;
+        self
+    }
+
+    /// The folder relative recording paths resolve in.
+    pub fn recordings_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.settings.recordings_dir = dir.into();
+        self
+    }
+
+    /// The folder relative prompt paths resolve in.
+    pub fn prompt_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.settings.prompt_dir = dir.into();
+        self
+    }
+
+    /// How much audio may be queued at the PBX ahead of the caller's ear (default
+    /// 100 ms, at most 1 s). It bounds what a caller still hears after a barge-in.
+    pub fn pacer_lead(mut self, lead: Duration) -> Self {
+        self.settings.pacer_lead = lead;
+        self
+    }
+
+    /// Whether to detect DTMF tones in the caller's audio too (digits from both paths
+    /// are deduplicated).
+    pub fn inband_dtmf(mut self, enabled: bool) -> Self {
+        self.settings.inband_dtmf = enabled;
+        self
+    }
+
+    /// How long a bot may go on after its caller hung up before it is aborted.
+    pub fn bot_grace(mut self, grace: Duration) -> Self {
+        self.settings.bot_grace = grace;
+        self
+    }
+
+    /// How long a shutdown waits for running calls before handing them to the fallback.
+    pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
+        self.settings.shutdown_timeout = timeout;
+        self
+    }
+
+    /// Where to serve `/metrics` (Prometheus) and `/health`; `None` serves nothing.
+    pub fn metrics_addr(mut self, addr: Option<SocketAddr>) -> Self {
+        self.settings.metrics_addr = addr;
+        self
+    }
+
+    /// How long outbound calls ring when the request names no timeout.
+    pub fn ring_timeout(mut self, timeout: Duration) -> Self {
+        self.settings.ring_timeout = timeout;
+        self
+    }
+
+    /// Builds the engine.
+    ///
+    /// # Errors
+    /// [`BuildError`] when the client or route points are missing, a route point is
+    /// given twice, or a setting is out of range.
+    pub fn build(self) -> Result<Engine, BuildError> {
+        let client = self.client.ok_or(BuildError::MissingClient)?;
+        let settings = self.settings;
+        if settings.route_points.is_empty() {
+            return Err(BuildError::NoRoutePoint);
+        }
+        for (index, (dn, _)) in settings.route_points.iter().enumerate() {
+            if settings.route_points[..index]
+                .iter()
+                .any(|(seen, _)| seen == dn)
+            {
+                return Err(BuildError::DuplicateRoutePoint(dn.to_string()));
+            }
+        }
+        let out = |setting, reason: &str| {
+            Err(BuildError::OutOfRange {
+                setting,
+                reason: reason.to_owned(),
+            })
+        };
+        if settings.max_calls == 0 {
+            return out("max_calls", "must be at least 1");
+        }
+        if settings.pacer_lead < Duration::from_millis(20)
+            || settings.pacer_lead > Duration::from_secs(1)
+        {
+            return out("pacer_lead", "must be between 20 ms and 1 s");
+        }
+        Ok(Engine::new(client, settings))
+    }
+}

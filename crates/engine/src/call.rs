@@ -1,0 +1,102 @@
+//! One call: the call task that serves the bot's [`CallMessage`]s, its media task,
+//! and its bot task, under one cancellation token.
+//!
+//! ```text
+//! call task (task.rs) ── owns the endpoint, the digit sink, the PBX updates
+//!   ├─ verbs in flight (verbs.rs): futures polled by the call task itself, each
+//!   │    holding its reply; a closed reply stops the work
+//!   ├─ media task (media.rs): 20 ms tick; pacer → POST, GET → jitter → taps,
+//!   │    lossless tap → recording writer
+//!   └─ bot task: Bot::handle(call), caught if it panics
+//! ```
+//!
+//! [`CallMessage`]: voicebot_bot::message::CallMessage
+
+mod actions;
+mod gather;
+mod media;
+mod play;
+mod record;
+mod task;
+mod verbs;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use tokio::sync::{Mutex as AsyncMutex, OwnedSemaphorePermit, mpsc, oneshot, watch};
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+use voicebot_bot::Bot;
+use voicebot_dispatch::{DigitQueue, NewCall};
+use voicebot_model::{Dn, ParticipantId, ParticipantStatus};
+
+use crate::engine::Shared;
+
+pub(crate) use media::{MediaCommand, PlayEnd};
+
+/// Everything a call task starts from.
+pub(crate) struct CallSetup {
+    pub(crate) new_call: NewCall,
+    pub(crate) bot: Arc<dyn Bot>,
+    /// Released when the call ends; `None` for busy treatments.
+    pub(crate) permit: Option<OwnedSemaphorePermit>,
+    /// Set for calls placed by `dial`: told how the call went.
+    pub(crate) dial: Option<oneshot::Sender<DialReport>>,
+    /// A busy treatment rather than a bot call (not counted as a started call).
+    pub(crate) busy: bool,
+}
+
+/// How an outbound call went, for its `dial`.
+#[derive(Debug)]
+pub(crate) enum DialReport {
+    /// Answered; the bot ran and the call is over.
+    Answered {
+        call_id: i64,
+        talk_time: Duration,
+        bot_error: Option<String>,
+    },
+    /// The leg went away before it was answered.
+    NotAnswered,
+}
+
+/// What the verbs of one call share with its call task.
+#[derive(Debug)]
+pub(crate) struct CallCtx {
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) dn: Dn,
+    pub(crate) id: ParticipantId,
+    pub(crate) call_id: i64,
+    pub(crate) media: mpsc::Sender<MediaCommand>,
+    /// One reader at a time (a gather, a barge-in watch); type-ahead waits here.
+    pub(crate) digits: AsyncMutex<DigitQueue>,
+    pub(crate) status: watch::Receiver<ParticipantStatus>,
+    /// Set when our own `drop`/`transferto`/`routeto`/`divert` succeeded.
+    ended_by_us: AtomicBool,
+    /// Cancelled when the call is over for the bot (hang-up, our end, shutdown).
+    pub(crate) over: CancellationToken,
+}
+
+impl CallCtx {
+    pub(crate) fn mark_ended_by_us(&self) {
+        self.ended_by_us.store(true, Ordering::Release);
+    }
+
+    pub(crate) fn is_ended_by_us(&self) -> bool {
+        self.ended_by_us.load(Ordering::Acquire)
+    }
+}
+
+/// Spawns the call task on the engine's tracker, in a span carrying the call id.
+pub(crate) fn spawn(shared: Arc<Shared>, setup: CallSetup) {
+    let participant = &setup.new_call.participant;
+    let span = tracing::info_span!(
+        "call",
+        call_id = participant.callid,
+        dn = %participant.dn,
+        participant = participant.id.0,
+        caller = %participant.party_caller_id,
+    );
+    let tracker = shared.tracker.clone();
+    tracker.spawn(task::run(shared, setup).instrument(span));
+}

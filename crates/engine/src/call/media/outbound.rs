@@ -1,0 +1,288 @@
+//! The outbound half of the media task: plays and streamed audio through the pacer
+//! to the POST stream.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use bytes::BytesMut;
+use tokio::sync::{broadcast, mpsc, oneshot};
+use voicebot_bot::{AudioOut as BotAudioOut, CallEvent, Frame, Prompt};
+use voicebot_callcontrol::AudioOut;
+use voicebot_media::{Pacer, Repeat};
+
+use super::inbound::Inbound;
+use super::{MediaCommand, PlayEnd};
+use crate::metrics::MediaCounts;
+
+/// A play waiting for its turn.
+#[derive(Debug)]
+struct Queued {
+    id: u64,
+    prompt: Prompt,
+    repeat: Repeat,
+    stop_on_speech: bool,
+    done: oneshot::Sender<PlayEnd>,
+}
+
+/// The play the pacer is sending.
+#[derive(Debug)]
+struct Current {
+    id: u64,
+    stop_on_speech: bool,
+    done: oneshot::Sender<PlayEnd>,
+    /// Audio the pacer had sent before this play, to tell what of *it* was heard.
+    sent_before: Duration,
+}
+
+pub(super) struct Outbound {
+    pacer: Pacer,
+    lead_frames: usize,
+    stream: Option<AudioOut>,
+    streamed: mpsc::Receiver<BotAudioOut>,
+    events: broadcast::Sender<CallEvent>,
+    queue: VecDeque<Queued>,
+    current: Option<Current>,
+    /// Streamed audio gathered for the pacer (reused).
+    samples: Vec<i16>,
+    marks: VecDeque<(u64, String)>,
+    next_mark: u64,
+    drains: Vec<oneshot::Sender<()>>,
+}
+
+impl Outbound {
+    pub(super) fn new(
+        lead: Duration,
+        stream: Option<AudioOut>,
+        streamed: mpsc::Receiver<BotAudioOut>,
+        events: broadcast::Sender<CallEvent>,
+    ) -> Self {
+        let lead_frames = (lead.as_millis() / Frame::DURATION.as_millis()).max(1) as usize;
+        Self {
+            // The builder keeps the lead within the pacer's range.
+            pacer: Pacer::new(lead).expect("the builder checked the pacer lead"),
+            lead_frames,
+            stream,
+            streamed,
+            events,
+            queue: VecDeque::with_capacity(4),
+            current: None,
+            samples: Vec::with_capacity((lead_frames + 2) * Frame::SAMPLES),
+            marks: VecDeque::new(),
+            next_mark: 0,
+            drains: Vec::new(),
+        }
+    }
+
+    /// Handles the commands of the outbound side; returns the others.
+    pub(super) fn command(&mut self, command: MediaCommand, now: Duration) -> Option<MediaCommand> {
+        match command {
+            MediaCommand::Play {
+                id,
+                prompt,
+                repeat,
+                stop_on_speech,
+                done,
+            } => match self.stream.is_some() {
+                true => self.queue.push_back(Queued {
+                    id,
+                    prompt,
+                    repeat,
+                    stop_on_speech,
+                    done,
+                }),
+                false => {
+                    let _ = done.send(PlayEnd::Failed);
+                }
+            },
+            MediaCommand::Stop { id } => self.stop(id, now, false),
+            MediaCommand::ClearAudio { reply } => {
+                let mut count = 0;
+                while self.streamed.try_recv().is_ok() {
+                    count += 1;
+                }
+                if self.current.is_none() {
+                    let flushed = self.pacer.flush(now);
+                    count += (flushed.discarded.as_millis() / Frame::DURATION.as_millis()) as usize;
+                    self.marks.clear();
+                }
+                let _ = reply.send(count);
+            }
+            MediaCommand::Drain { reply } => self.drains.push(reply),
+            other => return Some(other),
+        }
+        None
+    }
+
+    /// Stops play `id` (the current one, or a queued one) and reports what was heard.
+    pub(super) fn stop(&mut self, id: u64, now: Duration, by_speech: bool) {
+        if self
+            .current
+            .as_ref()
+            .is_some_and(|current| current.id == id)
+        {
+            let current = self.current.take().expect("checked just above");
+            let heard = self.pacer.heard(now).saturating_sub(current.sent_before);
+            self.pacer.flush(now);
+            let end = match by_speech {
+                true => PlayEnd::Speech { heard },
+                false => PlayEnd::Stopped { heard },
+            };
+            let _ = current.done.send(end);
+            return;
+        }
+        if let Some(index) = self.queue.iter().position(|queued| queued.id == id) {
+            let queued = self.queue.remove(index).expect("the index was just found");
+            let _ = queued.done.send(PlayEnd::Stopped {
+                heard: Duration::ZERO,
+            });
+        }
+    }
+
+    /// The current play, if speech may interrupt it.
+    pub(super) fn speech_interruptible(&self) -> Option<u64> {
+        self.current
+            .as_ref()
+            .filter(|current| current.stop_on_speech)
+            .map(|current| current.id)
+    }
+
+    /// Sends what is due at `now` as one chunk.
+    pub(super) async fn tick(
+        &mut self,
+        now: Duration,
+        buffer: &mut BytesMut,
+        inbound: &mut Inbound,
+        counts: &mut MediaCounts,
+    ) {
+        if let Some(current) = &self.current
+            && current.done.is_closed()
+        {
+            // The verb was dropped (its future cancelled): stop the prompt.
+            let id = current.id;
+            self.stop(id, now, false);
+        }
+        loop {
+            while let Some(frame) = self.pacer.poll(now) {
+                buffer.extend_from_slice(&frame.to_bytes());
+                inbound.bot_frame(&frame).await;
+                counts.frames_out += 1;
+            }
+            if self.current.is_some() && self.pacer.is_idle() {
+                let current = self.current.take().expect("checked just above");
+                let _ = current.done.send(PlayEnd::Finished);
+            }
+            if self.current.is_none() && self.start_next() {
+                continue;
+            }
+            if self.current.is_none() && self.queue.is_empty() && self.pull_streamed() {
+                continue;
+            }
+            break;
+        }
+        while let Some(id) = self.pacer.poll_mark(now) {
+            while let Some((mark, name)) = self.marks.pop_front() {
+                if mark == id {
+                    let _ = self.events.send(CallEvent::Mark(name));
+                    break;
+                }
+            }
+        }
+        if !self.drains.is_empty() && self.is_quiet(now) {
+            for drain in self.drains.drain(..) {
+                let _ = drain.send(());
+            }
+        }
+        if buffer.is_empty() {
+            return;
+        }
+        // One allocation per chunk at most: `split` hands out the filled part of a
+        // reused buffer, which `reserve` reclaims once the HTTP layer has sent it.
+        let chunk = buffer.split().freeze();
+        buffer.reserve(16 * Frame::BYTES);
+        if let Some(stream) = &mut self.stream
+            && let Err(error) = stream.send(chunk).await
+        {
+            tracing::warn!(%error, "audio to the caller failed; prompts will fail");
+            self.stream = None;
+            self.fail_all();
+        }
+    }
+
+    /// Whether nothing is playing or waiting to play.
+    fn is_quiet(&self, now: Duration) -> bool {
+        self.current.is_none() && self.queue.is_empty() && !self.pacer.is_playing(now)
+    }
+
+    /// Starts the next queued play still wanted; whether one started.
+    fn start_next(&mut self) -> bool {
+        while let Some(queued) = self.queue.pop_front() {
+            if queued.done.is_closed() {
+                continue;
+            }
+            self.current = Some(Current {
+                id: queued.id,
+                stop_on_speech: queued.stop_on_speech,
+                done: queued.done,
+                sent_before: self.pacer.sent(),
+            });
+            self.pacer.enqueue_repeat(queued.prompt, queued.repeat);
+            return true;
+        }
+        false
+    }
+
+    /// Moves streamed audio (from the bot's `AudioSink`) into the pacer once it has sent
+    /// everything else: at most a lead's worth plus one frame, as one pacer item.
+    fn pull_streamed(&mut self) -> bool {
+        if !self.pacer.is_idle() {
+            return false;
+        }
+        let mut pulled = false;
+        self.samples.clear();
+        while self.samples.len() < (self.lead_frames + 1) * Frame::SAMPLES {
+            match self.streamed.try_recv() {
+                Ok(BotAudioOut::Frame(frame)) => self.samples.extend_from_slice(frame.as_samples()),
+                Ok(BotAudioOut::Mark(name)) => {
+                    self.flush_samples();
+                    let id = self.next_mark;
+                    self.next_mark += 1;
+                    self.pacer.enqueue_mark(id);
+                    self.marks.push_back((id, name));
+                    pulled = true;
+                }
+                Ok(_) => {}
+                Err(_) => break,
+            }
+        }
+        pulled | self.flush_samples()
+    }
+
+    fn flush_samples(&mut self) -> bool {
+        if self.samples.is_empty() {
+            return false;
+        }
+        // One allocation per pull (not per frame): the pacer takes shared sample slices.
+        self.pacer.enqueue_samples(self.samples.as_slice());
+        self.samples.clear();
+        true
+    }
+
+    fn fail_all(&mut self) {
+        if let Some(current) = self.current.take() {
+            let _ = current.done.send(PlayEnd::Failed);
+        }
+        for queued in self.queue.drain(..) {
+            let _ = queued.done.send(PlayEnd::Failed);
+        }
+    }
+
+    /// Ends the POST stream. Plays still waiting fail.
+    pub(super) fn close(&mut self) {
+        self.fail_all();
+        for drain in self.drains.drain(..) {
+            let _ = drain.send(());
+        }
+        // Dropping the upload aborts it; the call is over, nothing is left to hear.
+        self.stream = None;
+    }
+}

@@ -1,0 +1,165 @@
+//! `play`: a prompt through the media task, stopped by a digit (here) or by speech
+//! (in the media task, at the frame it is detected).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::oneshot;
+use voicebot_bot::message::{Loops, PlayRequest};
+use voicebot_bot::{BargeIn, CallError, Interruption, PlayOutcome, Prompt};
+use voicebot_media::Repeat;
+
+use super::{CallCtx, MediaCommand, PlayEnd};
+use crate::stats::Counters;
+
+/// Serves a `Play` message.
+pub(super) async fn serve(
+    ctx: &Arc<CallCtx>,
+    request: PlayRequest,
+) -> Result<PlayOutcome, CallError> {
+    let prompt = ctx.shared.prompts.resolve(&request.prompt).await?;
+    let repeat = match request.loops {
+        Loops::Count(count) => Repeat::Times(count.max(1)),
+        Loops::Forever => Repeat::Forever,
+    };
+    play(ctx, prompt, repeat, request.barge_in).await
+}
+
+/// Plays `prompt`; a digit (when allowed) stops it and stays queued (type-ahead).
+pub(super) async fn play(
+    ctx: &CallCtx,
+    prompt: Prompt,
+    repeat: Repeat,
+    barge_in: BargeIn,
+) -> Result<PlayOutcome, CallError> {
+    let mut playing = Playing::start(ctx, prompt, repeat, barge_in.speech).await?;
+    if !barge_in.digits {
+        return outcome(ctx, playing.end().await, None);
+    }
+    let mut digits = ctx.digits.lock().await;
+    tokio::select! {
+        end = playing.end() => outcome(ctx, end, None),
+        unread = digits.wait_unread() => match unread.then(|| digits.peek()).flatten() {
+            Some(digit) => {
+                let end = playing.stop().await;
+                outcome(ctx, end, Some(Interruption::Digit(digit)))
+            }
+            // The queue closed: the call ended.
+            None => outcome(ctx, playing.end().await, None),
+        },
+    }
+}
+
+fn outcome(
+    ctx: &CallCtx,
+    end: Option<PlayEnd>,
+    digit: Option<Interruption>,
+) -> Result<PlayOutcome, CallError> {
+    let (by, heard, label) = match end {
+        Some(PlayEnd::Finished) => return Ok(PlayOutcome::Finished),
+        Some(PlayEnd::Speech { heard }) => (Interruption::Speech, heard, "speech"),
+        Some(PlayEnd::Stopped { heard }) => match digit {
+            Some(by) => (by, heard, "digit"),
+            None => return Err(ctx.end_error()),
+        },
+        Some(PlayEnd::Failed) => {
+            return Err(CallError::media(std::io::Error::other(
+                "the audio stream to the caller failed",
+            )));
+        }
+        None => return Err(ctx.end_error()),
+    };
+    count_barge_in(ctx, label);
+    tracing::debug!(?by, ?heard, "barge-in");
+    Ok(PlayOutcome::Interrupted { by, heard })
+}
+
+pub(super) fn count_barge_in(ctx: &CallCtx, by: &'static str) {
+    Counters::add(&ctx.shared.counters.barge_ins, 1);
+    metrics::counter!(crate::metrics::BARGE_INS, "by" => by).increment(1);
+}
+
+/// A play handed to the media task. Dropping it before it ended stops the prompt at
+/// once (a `Stop` command), which is how a gather's digit barges in.
+pub(super) struct Playing<'a> {
+    ctx: &'a CallCtx,
+    id: u64,
+    done: Option<oneshot::Receiver<PlayEnd>>,
+}
+
+impl<'a> Playing<'a> {
+    pub(super) async fn start(
+        ctx: &'a CallCtx,
+        prompt: Prompt,
+        repeat: Repeat,
+        stop_on_speech: bool,
+    ) -> Result<Self, CallError> {
+        let id = ctx.shared.next_id();
+        let (done, receiver) = oneshot::channel();
+        let command = MediaCommand::Play {
+            id,
+            prompt,
+            repeat,
+            stop_on_speech,
+            done,
+        };
+        ctx.media.send(command).await.map_err(|_| ctx.end_error())?;
+        Ok(Self {
+            ctx,
+            id,
+            done: Some(receiver),
+        })
+    }
+
+    /// Waits for the play to end; `None` when the media task is gone.
+    pub(super) async fn end(&mut self) -> Option<PlayEnd> {
+        let done = self.done.as_mut()?;
+        let end = done.await.ok();
+        self.done = None;
+        end
+    }
+
+    /// Stops the play and returns how it ended (usually `Stopped` with what was heard).
+    pub(super) async fn stop(&mut self) -> Option<PlayEnd> {
+        let _ = self
+            .ctx
+            .media
+            .send(MediaCommand::Stop { id: self.id })
+            .await;
+        self.end().await
+    }
+}
+
+impl Drop for Playing<'_> {
+    fn drop(&mut self) {
+        if self.done.is_some() {
+            // If the queue is full, the media task still sees the closed receiver at
+            // its next tick.
+            let _ = self.ctx.media.try_send(MediaCommand::Stop { id: self.id });
+        }
+    }
+}
+
+/// Extra wait after the pacer says everything was heard.
+const PBX_PLAYOUT_SLACK: Duration = Duration::from_millis(40);
+
+/// How long a drain may take at most: the lead plus a little.
+pub(super) fn drain_limit(ctx: &CallCtx) -> Duration {
+    ctx.shared.settings.pacer_lead + Duration::from_millis(300)
+}
+
+/// Waits until the caller heard what was sent (before a drop or hand-off), bounded.
+pub(super) async fn drain(ctx: &CallCtx) {
+    let connected = ctx.status.borrow().clone() == voicebot_model::ParticipantStatus::Connected;
+    if !connected {
+        return;
+    }
+    let (reply, drained) = oneshot::channel();
+    if ctx.media.send(MediaCommand::Drain { reply }).await.is_ok()
+        && let Ok(Ok(())) = tokio::time::timeout(drain_limit(ctx), drained).await
+    {
+        // The PBX plays out on its own 20 ms clock, whose phase we do not know: allow
+        // two of its ticks for the last frame.
+        tokio::time::sleep(PBX_PLAYOUT_SLACK).await;
+    }
+}

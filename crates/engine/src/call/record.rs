@@ -1,0 +1,115 @@
+//! `record`: the caller's lossless audio into a WAV file through the recording writer.
+//!
+//! The media task counts the maximum length in samples and watches silence; this verb
+//! watches the terminator keys (keys pressed during a recording are consumed, not
+//! left as type-ahead). Whatever ends it — including a hang-up — the file is
+//! finalised by the writer before the reply.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::oneshot;
+use voicebot_bot::message::{RecordRequest, Reply};
+use voicebot_bot::{BargeIn, CallError, Channels, PromptSource, RecordEnd, Recording};
+use voicebot_media::Repeat;
+
+use super::CallCtx;
+use super::media::MediaCommand;
+use super::play::play;
+
+/// The beep before a recording.
+const BEEP: PromptSource = PromptSource::Tone {
+    hz: 1000,
+    second_hz: None,
+    duration: Duration::from_millis(250),
+};
+
+/// Serves a `Record` message. Replies itself: a hang-up still gets `Ok`.
+pub(super) async fn serve(
+    ctx: &Arc<CallCtx>,
+    mut request: RecordRequest,
+    mut reply: Reply<Recording>,
+) {
+    if request.path.is_relative() {
+        request.path = ctx.shared.settings.recordings_dir.join(&request.path);
+    }
+    if request.beep {
+        let beeped = tokio::select! {
+            () = reply.closed() => return,
+            () = ctx.over.cancelled() => return,
+            beeped = beep(ctx) => beeped,
+        };
+        if let Err(error) = beeped {
+            let _ = reply.send(Err(error));
+            return;
+        }
+    }
+    let id = ctx.shared.next_id();
+    let (done, mut finished) = oneshot::channel();
+    let command = MediaCommand::Record {
+        id,
+        path: request.path.clone(),
+        stereo: request.channels == Channels::Stereo,
+        max_length: request.max_length,
+        silence_timeout: request.silence_timeout,
+        done,
+    };
+    if ctx.media.send(command).await.is_err() {
+        let _ = reply.send(Err(ctx.end_error()));
+        return;
+    }
+    tracing::debug!(path = %request.path.display(), "recording");
+    let outcome = tokio::select! {
+        outcome = &mut finished => outcome,
+        () = reply.closed() => {
+            // The bot stopped waiting: close the file anyway.
+            let end = RecordEnd::MaxLength;
+            let _ = ctx.media.try_send(MediaCommand::StopRecording { id, end });
+            return;
+        }
+        key = terminator(ctx, &request) => {
+            if let Some(key) = key {
+                let end = RecordEnd::Terminator(key);
+                let _ = ctx.media.send(MediaCommand::StopRecording { id, end }).await;
+            }
+            finished.await
+        }
+    };
+    let recording = match outcome {
+        Ok(Ok((summary, ended_by))) => Ok(Recording {
+            path: summary.path,
+            duration: summary.duration,
+            ended_by,
+        }),
+        Ok(Err(error)) => Err(CallError::media(error)),
+        Err(_) => Err(CallError::Shutdown),
+    };
+    let _ = reply.send(recording);
+}
+
+async fn beep(ctx: &CallCtx) -> Result<(), CallError> {
+    let tone = ctx.shared.prompts.resolve(&BEEP).await?;
+    play(ctx, tone, Repeat::Times(1), BargeIn::NONE)
+        .await
+        .map(|_| ())
+}
+
+/// Waits for a terminator key; `None` when the call's digits end (hang-up), after
+/// which the media task finishes the recording itself.
+async fn terminator(ctx: &CallCtx, request: &RecordRequest) -> Option<voicebot_bot::Digit> {
+    if request.terminators.is_empty() {
+        ctx.over.cancelled().await;
+        return None;
+    }
+    let mut digits = ctx.digits.lock().await;
+    loop {
+        tokio::select! {
+            () = ctx.over.cancelled() => return None,
+            digit = digits.next() => match digit {
+                Some(digit) if request.terminators.contains(&digit) => return Some(digit),
+                Some(_) => {}
+                None => return None,
+            },
+        }
+    }
+}

@@ -1,0 +1,104 @@
+//! Turns a [`Config`] into a ready engine: builds every route point's bot through the
+//! registry (so bad bot settings fail at startup, naming the key), then the engine.
+//! Shared by `voicebot run` and `voicebot demo`.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, OnceLock};
+
+use anyhow::Context;
+use voicebot_bot::{Bot, BotContext, CallError, DialOutcome, DialRequest, Dialer, async_trait};
+use voicebot_callcontrol::Client;
+use voicebot_engine::{BusyTreatment, Engine};
+
+use crate::config::{Config, WhenBusy, build_bots};
+use crate::exit::Exit;
+use crate::registry;
+
+/// The bots of a configuration, built and waiting for their engine.
+pub(crate) struct Bots {
+    bots: BTreeMap<String, Arc<dyn Bot>>,
+    dialer: Arc<LateDialer>,
+}
+
+impl std::fmt::Debug for Bots {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Bots")
+            .field("route_points", &self.bots.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+/// Builds the bot of every route point. Needs no PBX, so configuration errors come
+/// before any network error.
+///
+/// # Errors
+/// A [`crate::config::ConfigError`] (exit 2) naming the route point and key.
+pub(crate) fn build(config: &Config) -> anyhow::Result<Bots> {
+    let registry = Arc::new(registry::bundled());
+    let dialer = Arc::new(LateDialer::default());
+    let context = BotContext::new()
+        .with_dialer(Arc::clone(&dialer) as Arc<dyn Dialer>)
+        .with_recordings_dir(config.recordings_dir())
+        .with_registry(Arc::clone(&registry));
+    let bots = build_bots(config, &registry, &context)?;
+    Ok(Bots { bots, dialer })
+}
+
+impl Bots {
+    /// The engine that runs these bots on `client`, with the configuration's limits.
+    ///
+    /// # Errors
+    /// Exit 2 for settings the engine refuses; exit 1 when the recordings folder
+    /// cannot be created.
+    pub(crate) fn engine(self, config: &Config, client: Client) -> anyhow::Result<Engine> {
+        let recordings = config.recordings_dir();
+        std::fs::create_dir_all(&recordings)
+            .with_context(|| format!("creating the recordings folder {}", recordings.display()))?;
+        let fallback = config
+            .fallback
+            .as_ref()
+            .map(|fallback| fallback.destination.get_ref().clone());
+        let busy = match (config.limits.when_busy.get_ref(), &fallback) {
+            (WhenBusy::Fallback, Some(destination)) => BusyTreatment::Divert(destination.clone()),
+            _ => BusyTreatment::Drop,
+        };
+        let mut builder = Engine::builder()
+            .client(client)
+            .max_calls(*config.limits.max_calls.get_ref())
+            .busy_treatment(busy)
+            .fallback(fallback)
+            .recordings_dir(recordings)
+            .prompt_dir(config.prompts_dir())
+            .pacer_lead(config.media.pacer_lead)
+            .inband_dtmf(config.media.inband_dtmf)
+            .bot_grace(config.limits.bot_grace)
+            .shutdown_timeout(config.limits.shutdown_timeout)
+            .ring_timeout(config.limits.ring_timeout)
+            .metrics_addr(config.metrics);
+        for (dn, bot) in self.bots {
+            builder = builder.route_point(dn, bot);
+        }
+        let engine = builder
+            .build()
+            .map_err(|error| Exit::Usage.error(format!("{}: {error}", config.file.display())))?;
+        // Bots were built before the engine existed; from here on they can dial.
+        let _ = self.dialer.engine.set(engine.dialer());
+        Ok(engine)
+    }
+}
+
+/// A dialer handed to bots at build time that forwards to the engine once it exists.
+#[derive(Default)]
+struct LateDialer {
+    engine: OnceLock<Arc<dyn Dialer>>,
+}
+
+#[async_trait]
+impl Dialer for LateDialer {
+    async fn dial(&self, request: DialRequest) -> Result<DialOutcome, CallError> {
+        match self.engine.get() {
+            Some(dialer) => dialer.dial(request).await,
+            None => Err(CallError::Shutdown),
+        }
+    }
+}

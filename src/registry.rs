@@ -1,0 +1,23 @@
+//! The bots this binary ships: every crate under `bots/` registers itself here.
+
+use voicebot_bot::BotRegistry;
+
+/// A registry with every bundled bot: `ivr-menu`, `recorder`, `announcement`, `echo`.
+pub(crate) fn bundled() -> BotRegistry {
+    let mut registry = BotRegistry::new();
+    voicebot_ivr_menu::register(&mut registry);
+    voicebot_recorder::register(&mut registry);
+    voicebot_announcement::register(&mut registry);
+    voicebot_echo::register(&mut registry);
+    registry
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_bundled_bot_is_registered() {
+        let registry = super::bundled();
+        let names: Vec<&str> = registry.names().collect();
+        assert_eq!(names, ["announcement", "echo", "ivr-menu", "recorder"]);
+    }
+}

@@ -1,0 +1,194 @@
+//! Inbound calls: prompts heard in full and without gaps, hang-ups, bot failures,
+//! limits and shutdown.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use voicebot_bot::{BotError, CallError, bot_fn};
+use voicebot_engine::BusyTreatment;
+use voicebot_sim::{CallEnd, FarEnd, FarEnds, SimConfig};
+
+use crate::support::{Harness, report, sawtooth, timeout};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_caller_hears_every_prompt_whole_and_without_gaps() {
+    timeout(async {
+        let (first, second) = (sawtooth(40), sawtooth(25));
+        let prompts = (first.clone(), second.clone());
+        let harness = Harness::start(bot_fn(move |call| {
+            let (first, second) = prompts.clone();
+            async move {
+                call.play(first).await?;
+                call.play(second).await?;
+                Ok(())
+            }
+        }))
+        .await;
+        let caller = harness.sim.call_in("+15550001").await.unwrap();
+        // The bot returned while the call was live: the engine drops it, politely.
+        assert_eq!(caller.wait_ended().await, CallEnd::Dropped);
+        let heard = caller.heard();
+        assert!(heard.underruns.is_empty(), "gaps: {:?}", heard.underruns);
+        let mut expected = first.samples().to_vec();
+        expected.extend_from_slice(second.samples());
+        assert!(
+            heard.audio() == expected,
+            "the caller heard both prompts, whole ({} samples of {})",
+            heard.audio().len(),
+            expected.len()
+        );
+        assert!(
+            heard.max_lead <= Duration::from_millis(140),
+            "lead {:?}",
+            heard.max_lead
+        );
+        assert!(
+            harness
+                .wait_actions(1)
+                .await
+                .iter()
+                .any(|(action, _)| action == "drop")
+        );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hangup_mid_prompt_ends_the_bots_verbs_with_hangup() {
+    timeout(async {
+        let (results, mut result) = report();
+        let harness = Harness::start(bot_fn(move |call| {
+            let results = results.clone();
+            async move {
+                let played = call.play(sawtooth(500)).forever().await;
+                let _ = results.send(played.map(|_| ()));
+                Ok(())
+            }
+        }))
+        .await;
+        let caller = harness.sim.call_in("+15550002").await.unwrap();
+        caller.wait_heard(Duration::from_millis(300)).await.unwrap();
+        caller.hang_up().await.unwrap();
+        let played = result.recv().await.unwrap();
+        assert!(matches!(played, Err(CallError::Hangup)), "{played:?}");
+        // No drop after the caller left: the leg was already gone.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert!(harness.actions().is_empty(), "{:?}", harness.actions());
+    })
+    .await;
+}
+
+fn fallback_config() -> SimConfig {
+    SimConfig {
+        far_ends: FarEnds::default().with("200", FarEnd::answer_after(Duration::from_millis(100))),
+        ..SimConfig::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panicking_bot_sends_the_caller_to_the_fallback() {
+    timeout(async {
+        let bot = Arc::new(bot_fn(|call| async move {
+            call.play(sawtooth(10)).await?;
+            if call.info().caller_number().starts_with('+') {
+                panic!("the bot has a bug");
+            }
+            Ok(())
+        }));
+        let harness =
+            Harness::start_with(fallback_config(), |b| b.fallback(Some("200".into())), bot).await;
+        let caller = harness.sim.call_in("+15550003").await.unwrap();
+        assert_eq!(
+            caller.wait_ended().await,
+            CallEnd::TransferredTo("200".into())
+        );
+        assert!(caller.heard().underruns.is_empty());
+        assert_eq!(
+            harness.wait_actions(1).await,
+            vec![("transferto".to_owned(), Some("200".to_owned()))]
+        );
+        // The engine carries on: the next caller is served.
+        let next = harness.sim.call_in("+15550004").await.unwrap();
+        assert_eq!(
+            next.wait_ended().await,
+            CallEnd::TransferredTo("200".into())
+        );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_bot_without_fallback_is_dropped() {
+    timeout(async {
+        let harness = Harness::start(bot_fn(|_call| async move {
+            Err(BotError::msg("no menu configured"))
+        }))
+        .await;
+        let caller = harness.sim.call_in("+15550005").await.unwrap();
+        assert_eq!(caller.wait_ended().await, CallEnd::Dropped);
+        assert_eq!(
+            harness.wait_actions(1).await,
+            vec![("drop".to_owned(), None)]
+        );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_beyond_the_limit_get_the_busy_treatment() {
+    timeout(async {
+        let bot = Arc::new(bot_fn(|call| async move {
+            call.play(sawtooth(50)).forever().await?;
+            Ok(())
+        }));
+        let harness = Harness::start_with(
+            SimConfig::default(),
+            |b| b.max_calls(1).busy_treatment(BusyTreatment::Drop),
+            bot,
+        )
+        .await;
+        let first = harness.sim.call_in("+15550006").await.unwrap();
+        first.wait_heard(Duration::from_millis(100)).await.unwrap();
+        let second = harness.sim.call_in("+15550007").await.unwrap();
+        assert_eq!(second.wait_ended().await, CallEnd::Dropped);
+        assert!(
+            second.heard().segments.is_empty(),
+            "the busy caller heard nothing"
+        );
+        first.hang_up().await.unwrap();
+        // Once the first call is over the engine takes calls again.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let third = harness.sim.call_in("+15550008").await.unwrap();
+        third.wait_heard(Duration::from_millis(100)).await.unwrap();
+        third.hang_up().await.unwrap();
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_hands_live_calls_to_the_fallback() {
+    timeout(async {
+        let bot = Arc::new(bot_fn(|call| async move {
+            call.play(sawtooth(50)).forever().await?;
+            Ok(())
+        }));
+        let mut harness = Harness::start_with(
+            fallback_config(),
+            |b| {
+                b.fallback(Some("200".into()))
+                    .shutdown_timeout(Duration::from_millis(200))
+            },
+            bot,
+        )
+        .await;
+        let caller = harness.sim.call_in("+15550009").await.unwrap();
+        caller.wait_heard(Duration::from_millis(200)).await.unwrap();
+        harness.stop().await.unwrap();
+        assert_eq!(
+            caller.wait_ended().await,
+            CallEnd::TransferredTo("200".into())
+        );
+        assert_eq!(harness.engine.health().status, "shutting_down");
+    })
+    .await;
+}

@@ -1,0 +1,126 @@
+//! Digits: gather with type-ahead, timeouts, tries and invalid input; barge-in.
+
+use std::time::Duration;
+
+use voicebot_bot::{Digit, GatherEnd, Interruption, PlayOutcome, bot_fn};
+
+use crate::support::{Harness, report, sawtooth, timeout};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gather_takes_type_ahead_and_stops_the_prompt() {
+    timeout(async {
+        let (results, mut result) = report();
+        let harness = Harness::start(bot_fn(move |call| {
+            let results = results.clone();
+            async move {
+                // Keys typed during this prompt stop it and wait for the gather.
+                let played = call.play(sawtooth(100)).await?;
+                let digits = call.gather().prompt(sawtooth(100)).max_digits(3).await?;
+                let _ = results.send((played, digits));
+                Ok(())
+            }
+        }))
+        .await;
+        let caller = harness.sim.call_in("+15550101").await.unwrap();
+        caller.wait_heard(Duration::from_millis(200)).await.unwrap();
+        caller.press("12").await.unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        caller.press("3").await.unwrap();
+        let (played, digits) = result.recv().await.unwrap();
+        assert!(matches!(
+            played,
+            PlayOutcome::Interrupted { by: Interruption::Digit(d), .. } if d == Digit::new('1').unwrap()
+        ), "{played:?}");
+        assert_eq!(digits.as_str(), "123");
+        assert_eq!(digits.ended_by(), GatherEnd::MaxDigits);
+        // Both 2 s prompts were cut short: the caller heard well under 4 s.
+        assert!(caller.heard().audio_duration() < Duration::from_secs(1));
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gather_retries_after_invalid_input_and_times_out_to_empty() {
+    timeout(async {
+        let (results, mut result) = report();
+        let harness = Harness::start(bot_fn(move |call| {
+            let results = results.clone();
+            async move {
+                let pin = call
+                    .gather()
+                    .prompt(sawtooth(10))
+                    .invalid_prompt(sawtooth(5))
+                    .digits(2)
+                    .timeout(Duration::from_millis(600))
+                    .inter_digit_timeout(Duration::from_millis(400))
+                    .tries(3)
+                    .validate(|digits| digits == "42")
+                    .await?;
+                let _ = results.send(pin);
+                let nothing = call
+                    .gather()
+                    .timeout(Duration::from_millis(300))
+                    .tries(2)
+                    .await?;
+                let _ = results.send(nothing);
+                Ok(())
+            }
+        }))
+        .await;
+        let caller = harness.sim.call_in("+15550102").await.unwrap();
+        caller.wait_heard(Duration::from_millis(200)).await.unwrap();
+        caller.press("99").await.unwrap();
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        caller.press("42").await.unwrap();
+        let pin = result.recv().await.unwrap();
+        assert_eq!(pin.as_str(), "42");
+        assert_eq!(pin.tries(), 2);
+        let nothing = result.recv().await.unwrap();
+        assert!(nothing.is_empty());
+        assert_eq!(nothing.ended_by(), GatherEnd::NoInput);
+        assert_eq!(nothing.tries(), 2);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_digit_stops_the_prompt_within_the_pacer_lead() {
+    timeout(async {
+        let lead = Duration::from_millis(100);
+        let (results, mut result) = report();
+        let bot = std::sync::Arc::new(bot_fn(move |call| {
+            let results = results.clone();
+            async move {
+                let played = call.play(sawtooth(150)).await?;
+                let _ = results.send(played);
+                call.play(sawtooth(5)).not_interruptible().await?;
+                Ok(())
+            }
+        }));
+        let harness = Harness::start_with(Default::default(), |b| b.pacer_lead(lead), bot).await;
+        let caller = harness.sim.call_in("+15550103").await.unwrap();
+        caller.wait_heard(Duration::from_millis(600)).await.unwrap();
+        let heard_at_press = caller.heard().audio_duration();
+        caller.press("5").await.unwrap();
+        let played = result.recv().await.unwrap();
+        let PlayOutcome::Interrupted { by, heard } = played else {
+            panic!("not interrupted: {played:?}");
+        };
+        assert_eq!(by, Interruption::Digit(Digit::new('5').unwrap()));
+        assert_eq!(caller.wait_ended().await, voicebot_sim::CallEnd::Dropped);
+        // What the caller heard of the first prompt: the total less the 100 ms second one.
+        let total = caller.heard().audio_duration();
+        let first = total - Duration::from_millis(100);
+        assert!(
+            first <= heard_at_press + lead + Duration::from_millis(60),
+            "heard {first:?} after a press at {heard_at_press:?}"
+        );
+        // The outcome says how much was heard, within a tick or two of the truth.
+        let error = first.abs_diff(heard);
+        assert!(
+            error <= Duration::from_millis(60),
+            "outcome {heard:?}, caller {first:?}"
+        );
+    })
+    .await;
+}
