@@ -1,6 +1,7 @@
 //! Subcommands of `voicebot`, one module each.
 
 pub(crate) mod call;
+pub(crate) mod campaign;
 pub(crate) mod convert;
 pub(crate) mod demo;
 pub(crate) mod departments;
@@ -11,5 +12,6 @@ pub(crate) mod run;
 pub(crate) mod sim;
 pub(crate) mod state;
 pub(crate) mod token;
+pub(crate) mod transcribe;
 pub(crate) mod users;
 pub(crate) mod xapi;

@@ -11,6 +11,7 @@
 
 mod bots;
 mod error;
+mod speech;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -23,6 +24,7 @@ use voicebot_callcontrol::Secret;
 
 pub(crate) use bots::build_bots;
 pub(crate) use error::ConfigError;
+pub(crate) use speech::RecognizerSpec;
 
 /// The default environment variable holding the API client's secret.
 pub(crate) const DEFAULT_SECRET_ENV: &str = "VOICEBOT_CLIENT_SECRET";
@@ -51,6 +53,9 @@ pub(crate) struct Config {
     /// Where calls go when their bot fails.
     #[serde(default)]
     pub(crate) fallback: Option<Fallback>,
+    /// The speech recogniser (`[speech]`).
+    #[serde(default)]
+    pub(crate) speech: speech::Speech,
     /// Route point DN → the bot that answers its calls.
     pub(crate) route_points: BTreeMap<String, RoutePoint>,
     /// The file it was read from, for error messages.

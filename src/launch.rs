@@ -9,6 +9,7 @@ use anyhow::Context;
 use voicebot_bot::{Bot, BotContext, CallError, DialOutcome, DialRequest, Dialer, async_trait};
 use voicebot_callcontrol::Client;
 use voicebot_engine::{BusyTreatment, Engine};
+use voicebot_speech::Recognizer;
 
 use crate::config::{Config, WhenBusy, build_bots};
 use crate::exit::Exit;
@@ -18,6 +19,7 @@ use crate::registry;
 pub(crate) struct Bots {
     bots: BTreeMap<String, Arc<dyn Bot>>,
     dialer: Arc<LateDialer>,
+    recognizer: Option<Arc<dyn Recognizer>>,
 }
 
 impl std::fmt::Debug for Bots {
@@ -36,12 +38,20 @@ impl std::fmt::Debug for Bots {
 pub(crate) fn build(config: &Config) -> anyhow::Result<Bots> {
     let registry = Arc::new(registry::bundled());
     let dialer = Arc::new(LateDialer::default());
-    let context = BotContext::new()
+    let mut context = BotContext::new()
         .with_dialer(Arc::clone(&dialer) as Arc<dyn Dialer>)
         .with_recordings_dir(config.recordings_dir())
         .with_registry(Arc::clone(&registry));
+    let recognizer = config.recognizer()?;
+    if let Some(recognizer) = &recognizer {
+        context = context.with_recognizer(Arc::clone(recognizer));
+    }
     let bots = build_bots(config, &registry, &context)?;
-    Ok(Bots { bots, dialer })
+    Ok(Bots {
+        bots,
+        dialer,
+        recognizer,
+    })
 }
 
 impl Bots {
@@ -75,6 +85,9 @@ impl Bots {
             .shutdown_timeout(config.limits.shutdown_timeout)
             .ring_timeout(config.limits.ring_timeout)
             .metrics_addr(config.metrics);
+        if let Some(recognizer) = self.recognizer {
+            builder = builder.recognizer(recognizer);
+        }
         for (dn, bot) in self.bots {
             builder = builder.route_point(dn, bot);
         }

@@ -48,10 +48,14 @@ enum Command {
     Demo(commands::demo::DemoArgs),
     /// Place a scripted test call: dial, send audio, press digits, save what was heard.
     Call(commands::call::CallArgs),
+    /// Run the announcement bot's outbound campaign for a route point and report.
+    Campaign(commands::campaign::CampaignArgs),
     /// Show the PBX's current DNs, devices and calls.
     State(commands::state::StateArgs),
     /// Check the credentials: fetch a token and show its lifetime.
     Token(commands::token::TokenArgs),
+    /// Transcribe a recording with a speech recogniser, as the transcriber bot does.
+    Transcribe(commands::transcribe::TranscribeArgs),
     /// Convert audio: any WAV to 8 kHz mono s16 WAV or raw PCM, and back.
     Convert(commands::convert::ConvertArgs),
     /// Walk the troubleshooting checklist and say which step fails.
@@ -74,9 +78,11 @@ async fn main() -> ExitCode {
         Command::Sim(args) => commands::sim::run(args).await,
         Command::Demo(args) => commands::demo::run(args).await,
         Command::Call(args) => commands::call::run(args).await,
+        Command::Campaign(args) => commands::campaign::run(args).await,
         Command::State(args) => commands::state::run(args).await,
         Command::Token(args) => commands::token::run(args).await,
         Command::Convert(args) => commands::convert::run(args),
+        Command::Transcribe(args) => commands::transcribe::run(args).await,
         Command::Doctor(args) => commands::doctor::run(args).await,
         Command::Users(args) => commands::users::run(args).await,
         Command::Departments(args) => commands::departments::run(args).await,
@@ -100,7 +106,9 @@ fn init_logging(command: &Command) {
         | Command::Token(_)
         | Command::Doctor(_)
         | Command::State(_)
-        | Command::Convert(_) => "warn",
+        | Command::Convert(_)
+        | Command::Transcribe(_)
+        | Command::Campaign(_) => "warn",
         _ => "info",
     };
     let default = [
@@ -116,6 +124,7 @@ fn init_logging(command: &Command) {
         "voicebot_announcement",
         "voicebot_recorder",
         "voicebot_echo",
+        "voicebot_transcriber",
     ]
     .iter()
     .fold("warn".to_owned(), |filter, krate| {

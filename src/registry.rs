@@ -2,13 +2,15 @@
 
 use voicebot_bot::BotRegistry;
 
-/// A registry with every bundled bot: `ivr-menu`, `recorder`, `announcement`, `echo`.
+/// A registry with every bundled bot: `ivr-menu`, `recorder`, `announcement`, `echo`,
+/// `transcriber`.
 pub(crate) fn bundled() -> BotRegistry {
     let mut registry = BotRegistry::new();
     voicebot_ivr_menu::register(&mut registry);
     voicebot_recorder::register(&mut registry);
     voicebot_announcement::register(&mut registry);
     voicebot_echo::register(&mut registry);
+    voicebot_transcriber::register(&mut registry);
     registry
 }
 
@@ -18,6 +20,15 @@ mod tests {
     fn every_bundled_bot_is_registered() {
         let registry = super::bundled();
         let names: Vec<&str> = registry.names().collect();
-        assert_eq!(names, ["announcement", "echo", "ivr-menu", "recorder"]);
+        assert_eq!(
+            names,
+            [
+                "announcement",
+                "echo",
+                "ivr-menu",
+                "recorder",
+                "transcriber"
+            ]
+        );
     }
 }

@@ -13,7 +13,7 @@ const PROCESS_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// Runs `voicebot ARGS` with `env` set (and `VOICEBOT_*` and `RUST_LOG` cleared, so
 /// the developer's environment cannot change the result).
-async fn voicebot(args: &[&str], env: &[(&str, &str)]) -> Output {
+pub(crate) async fn voicebot(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_voicebot"));
     command
         .args(args)
@@ -31,11 +31,19 @@ async fn voicebot(args: &[&str], env: &[(&str, &str)]) -> Output {
         .expect("voicebot could be started")
 }
 
-fn text(bytes: &[u8]) -> String {
+/// Runs a whole process-driven test under a timeout (a few processes, each with
+/// [`PROCESS_TIMEOUT`], plus a simulator).
+pub(crate) async fn within<F: std::future::Future>(body: F) -> F::Output {
+    tokio::time::timeout(Duration::from_secs(240), body)
+        .await
+        .expect("the test finished within its timeout")
+}
+
+pub(crate) fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-fn code(output: &Output) -> i32 {
+pub(crate) fn code(output: &Output) -> i32 {
     output.status.code().unwrap_or(-1)
 }
 
@@ -51,7 +59,7 @@ bot = "recorder"
 max_length = "30s"
 "#;
 
-fn write_config(dir: &Path, text: &str) -> String {
+pub(crate) fn write_config(dir: &Path, text: &str) -> String {
     let path = dir.join("voicebot.toml");
     std::fs::write(&path, text).unwrap();
     path.to_string_lossy().into_owned()

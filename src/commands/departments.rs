@@ -5,7 +5,7 @@ use futures::TryStreamExt;
 use voicebot_xapi::odata::Query;
 use voicebot_xapi::{Department, DepartmentFields, DepartmentProps, GroupId};
 
-use super::xapi::{Connection, cell, print, range};
+use super::xapi::{Connection, cell, deleted, print, range, with_exit_code};
 
 /// Manage departments.
 #[derive(Debug, Args)]
@@ -50,6 +50,10 @@ enum DepartmentsCommand {
 
 /// Runs `voicebot departments …`.
 pub(crate) async fn run(args: DepartmentsArgs) -> anyhow::Result<()> {
+    execute(args).await.map_err(with_exit_code)
+}
+
+async fn execute(args: DepartmentsArgs) -> anyhow::Result<()> {
     let client = args.connection.client()?;
     let json = args.connection.json;
     let departments = client.departments();
@@ -91,7 +95,11 @@ pub(crate) async fn run(args: DepartmentsArgs) -> anyhow::Result<()> {
             let created = departments.create(&fields).await?;
             show(json, std::slice::from_ref(&created))
         }
-        DepartmentsCommand::Delete { id } => Ok(departments.delete(GroupId(id)).await?),
+        DepartmentsCommand::Delete { id } => {
+            departments.delete(GroupId(id)).await?;
+            deleted(json, "department", id);
+            Ok(())
+        }
     }
 }
 

@@ -3,7 +3,7 @@
 use clap::{Args, Subcommand};
 use voicebot_xapi::{GroupId, NumberLookup, Parking, ParkingId};
 
-use super::xapi::{Connection, cell, print};
+use super::xapi::{Connection, cell, deleted, print, with_exit_code};
 
 /// Manage shared parking.
 #[derive(Debug, Args)]
@@ -42,6 +42,10 @@ enum ParkingCommand {
 
 /// Runs `voicebot parking …`.
 pub(crate) async fn run(args: ParkingArgs) -> anyhow::Result<()> {
+    execute(args).await.map_err(with_exit_code)
+}
+
+async fn execute(args: ParkingArgs) -> anyhow::Result<()> {
     let client = args.connection.client()?;
     let json = args.connection.json;
     let parkings = client.parkings();
@@ -65,7 +69,11 @@ pub(crate) async fn run(args: ParkingArgs) -> anyhow::Result<()> {
             let parking = parkings.create(&groups, number.as_deref()).await?;
             show(json, std::slice::from_ref(&parking))
         }
-        ParkingCommand::Delete { id } => Ok(parkings.delete(ParkingId(id)).await?),
+        ParkingCommand::Delete { id } => {
+            parkings.delete(ParkingId(id)).await?;
+            deleted(json, "parking", id);
+            Ok(())
+        }
     }
 }
 

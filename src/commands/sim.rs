@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
-use voicebot_sim::{ExpiresInUnit, ExtensionSpec, InboundMode, Script, Sim, SimConfig};
+use voicebot_sim::{ExpiresInUnit, ExtensionSpec, Faults, InboundMode, Script, Sim, SimConfig};
 
 /// Options of `voicebot sim`.
 #[derive(Debug, Args)]
@@ -29,11 +29,14 @@ pub(crate) struct SimArgs {
     /// How inbound route-point calls appear.
     #[arg(long, value_enum, default_value_t = Inbound::Connected)]
     inbound: Inbound,
-    /// Token lifetime in seconds.
-    #[arg(long, default_value_t = 3600)]
-    token_lifetime: u64,
-    /// Report `expires_in` in minutes, as 3CX up to 20.0.8 does.
-    #[arg(long)]
+    /// Token lifetime: seconds, or a duration such as "90s" or "5m".
+    #[arg(long, value_name = "DURATION", default_value = "3600", value_parser = lifetime)]
+    token_lifetime: Duration,
+    /// Unit of `expires_in` in token answers: `minutes` as 3CX up to 20.0.8 sends it.
+    #[arg(long, value_enum, default_value_t = Unit::Seconds)]
+    expires_in_unit: Unit,
+    /// Same as `--expires-in-unit minutes`.
+    #[arg(long, hide = true, conflicts_with = "expires_in_unit")]
     expires_in_minutes: bool,
     /// A new token revokes the previous one.
     #[arg(long)]
@@ -50,6 +53,74 @@ pub(crate) struct SimArgs {
     /// Seconds to wait before placing the `--call-in` call.
     #[arg(long, default_value_t = 5.0)]
     call_delay: f64,
+    /// Refuse event WebSocket upgrades with 503: the next COUNT, or all without one.
+    #[arg(long, value_name = "COUNT", num_args = 0..=1, default_missing_value = "all", value_parser = count)]
+    refuse_websockets: Option<usize>,
+    /// Answer requests whose path starts with PATH (optionally "METHOD PATH") with
+    /// STATUS, N times or always without `xN`, e.g. `/connect/token=401`,
+    /// `"POST /callcontrol=503x2"` (repeatable).
+    #[arg(long, value_name = "PATH=STATUS[xN]", value_parser = failure)]
+    fail: Vec<Failure>,
+}
+
+/// A `--fail` flag: which requests, the status, how many times.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Failure {
+    matcher: String,
+    status: u16,
+    count: usize,
+}
+
+/// Parses `PATH=STATUS[xN]`.
+fn failure(text: &str) -> Result<Failure, String> {
+    let usage = || format!("expected PATH=STATUS[xN], e.g. /callcontrol=503x2, got {text:?}");
+    let (matcher, rest) = text.rsplit_once('=').ok_or_else(usage)?;
+    let (status, count) = match rest.split_once(['x', 'X']) {
+        Some((status, count)) => (status, count.trim().parse().map_err(|_| usage())?),
+        None => (rest, usize::MAX),
+    };
+    let status: u16 = status.trim().parse().map_err(|_| usage())?;
+    let matcher = matcher.trim();
+    let path = matcher.rsplit(' ').next().unwrap_or_default();
+    if !(100..=599).contains(&status) || count == 0 || !path.starts_with('/') {
+        return Err(usage());
+    }
+    Ok(Failure {
+        matcher: matcher.to_owned(),
+        status,
+        count,
+    })
+}
+
+/// Parses a count, or `all`.
+fn count(text: &str) -> Result<usize, String> {
+    match text {
+        "all" => Ok(usize::MAX),
+        _ => text
+            .parse()
+            .map_err(|_| format!("expected a count or `all`, got {text:?}")),
+    }
+}
+
+/// Parses seconds (`90`) or a duration (`90s`, `5m`), above zero.
+fn lifetime(text: &str) -> Result<Duration, String> {
+    let duration = match text.trim().parse::<u64>() {
+        Ok(seconds) => Duration::from_secs(seconds),
+        Err(_) => humantime_serde::re::humantime::parse_duration(text.trim())
+            .map_err(|error| format!("{text:?}: {error}"))?,
+    };
+    match duration.is_zero() {
+        true => Err("must be longer than zero".to_owned()),
+        false => Ok(duration),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Unit {
+    /// OAuth seconds (3CX 20.0.9 and later).
+    Seconds,
+    /// Minutes (3CX 20.0.8 and earlier).
+    Minutes,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -75,15 +146,44 @@ impl SimArgs {
                 Inbound::Connected => InboundMode::Connected,
                 Inbound::Ringing => InboundMode::Ringing,
             },
-            token_lifetime: Duration::from_secs(self.token_lifetime),
-            expires_in_unit: match self.expires_in_minutes {
-                true => ExpiresInUnit::Minutes,
-                false => ExpiresInUnit::Seconds,
+            token_lifetime: self.token_lifetime,
+            expires_in_unit: match (self.expires_in_unit, self.expires_in_minutes) {
+                (Unit::Minutes, _) | (_, true) => ExpiresInUnit::Minutes,
+                (Unit::Seconds, false) => ExpiresInUnit::Seconds,
             },
             revoke_previous_token: self.revoke_previous_token,
             duplicate_upserts: self.duplicate_upserts,
             ..SimConfig::default()
         }
+    }
+}
+
+impl SimArgs {
+    /// Sets the fault flags on the running simulator; returns them in words.
+    fn apply_faults(&self, faults: &Faults) -> Vec<String> {
+        let times = |count: usize| match count {
+            usize::MAX => "always".to_owned(),
+            1 => "once".to_owned(),
+            n => format!("{n} times"),
+        };
+        let mut applied = Vec::new();
+        if let Some(count) = self.refuse_websockets {
+            faults.refuse_websockets(count);
+            applied.push(format!(
+                "WebSocket upgrades refused with 503 ({})",
+                times(count)
+            ));
+        }
+        for failure in &self.fail {
+            faults.fail_next(failure.matcher.as_str(), failure.status, failure.count);
+            applied.push(format!(
+                "{} answered with {} ({})",
+                failure.matcher,
+                failure.status,
+                times(failure.count)
+            ));
+        }
+        applied
     }
 }
 
@@ -105,6 +205,9 @@ pub(crate) async fn run(args: SimArgs) -> anyhow::Result<()> {
     println!("  client id:     {}", sim.client_id());
     println!("  client secret: {}", sim.client_secret());
     println!("  route point:   {}", sim.route_point());
+    for fault in args.apply_faults(sim.faults()) {
+        println!("  fault:         {fault}");
+    }
     println!("Ctrl-C stops it.");
     if let Some(from) = args.call_in.clone() {
         let caller_task = async {
@@ -139,4 +242,37 @@ pub(crate) async fn run(args: SimArgs) -> anyhow::Result<()> {
     println!("stopping");
     sim.shutdown().await;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fail_flags_parse_path_status_and_count() {
+        assert_eq!(
+            failure("/callcontrol=503x2").unwrap(),
+            Failure {
+                matcher: "/callcontrol".to_owned(),
+                status: 503,
+                count: 2
+            }
+        );
+        let always = failure("POST /callcontrol/800/makecall=403").unwrap();
+        assert_eq!(always.matcher, "POST /callcontrol/800/makecall");
+        assert_eq!((always.status, always.count), (403, usize::MAX));
+        for bad in ["/x", "/x=abc", "x=503", "/x=503x0", "/x=42", "/x=503xz"] {
+            assert!(failure(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn lifetimes_take_seconds_or_durations() {
+        assert_eq!(lifetime("90").unwrap(), Duration::from_secs(90));
+        assert_eq!(lifetime("5m").unwrap(), Duration::from_secs(300));
+        assert!(lifetime("0").is_err());
+        assert!(lifetime("soon").is_err());
+        assert_eq!(count("all").unwrap(), usize::MAX);
+        assert_eq!(count("3").unwrap(), 3);
+    }
 }

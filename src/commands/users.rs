@@ -5,7 +5,7 @@ use futures::TryStreamExt;
 use voicebot_xapi::odata::{Filter, Query};
 use voicebot_xapi::{GroupId, GroupMember, User, UserFields, UserId};
 
-use super::xapi::{Connection, cell, print};
+use super::xapi::{Connection, cell, deleted, print, with_exit_code};
 
 /// Manage users (extensions).
 #[derive(Debug, Args)]
@@ -69,6 +69,10 @@ enum UsersCommand {
 
 /// Runs `voicebot users …`.
 pub(crate) async fn run(args: UsersArgs) -> anyhow::Result<()> {
+    execute(args).await.map_err(with_exit_code)
+}
+
+async fn execute(args: UsersArgs) -> anyhow::Result<()> {
     let client = args.connection.client()?;
     let json = args.connection.json;
     let users = client.users();
@@ -116,11 +120,20 @@ pub(crate) async fn run(args: UsersArgs) -> anyhow::Result<()> {
             show(json, std::slice::from_ref(&user))
         }
         UsersCommand::Delete { ids } => {
-            let ids: Vec<UserId> = ids.into_iter().map(UserId).collect();
-            let failures = match ids.as_slice() {
-                [one] => users.delete(*one).await.map(|()| Vec::new())?,
-                many => users.batch_delete(many).await?,
-            };
+            if let [one] = ids.as_slice() {
+                users.delete(UserId(*one)).await?;
+                deleted(json, "user", *one);
+                return Ok(());
+            }
+            let user_ids: Vec<UserId> = ids.iter().copied().map(UserId).collect();
+            let failures = users.batch_delete(&user_ids).await?;
+            if failures.is_empty() {
+                match json {
+                    true => println!("[]"),
+                    false => println!("deleted {} users", ids.len()),
+                }
+                return Ok(());
+            }
             let rows = failures
                 .iter()
                 .map(|f| {
@@ -131,12 +144,11 @@ pub(crate) async fn run(args: UsersArgs) -> anyhow::Result<()> {
                 })
                 .collect();
             print(json, &failures, &["Extension", "Error"], rows)?;
-            match failures.is_empty() {
-                true => Ok(()),
-                false => {
-                    anyhow::bail!("{} of {} users were not deleted", failures.len(), ids.len())
-                }
-            }
+            anyhow::bail!(
+                "{} of {} users were not deleted (the others were)",
+                failures.len(),
+                ids.len()
+            )
         }
     }
 }

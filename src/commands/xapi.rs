@@ -2,13 +2,18 @@
 //! connection flags, building a client on the Call Control token provider, and output.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
 use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 use serde::Serialize;
+use voicebot_callcontrol::CallControlError;
 use voicebot_callcontrol::auth::{Secret, TokenProvider};
-use voicebot_xapi::XapiClient;
+use voicebot_xapi::{Error as XapiError, XapiClient};
+
+use crate::config::DEFAULT_SECRET_ENV;
+use crate::exit::{Exit, ExitError, of_callcontrol};
 
 /// Where the PBX is and which API client to use. The secret comes from the
 /// environment only (`VOICEBOT_CLIENT_SECRET`), so it never shows in `ps`.
@@ -27,17 +32,69 @@ pub(crate) struct Connection {
 
 impl Connection {
     /// A client sharing one token provider (and connection pool) for both APIs.
+    ///
+    /// # Errors
+    /// Exit code 2 when the secret variable is unset or the URL is not one.
     pub(crate) fn client(&self) -> anyhow::Result<XapiClient> {
-        let secret = std::env::var("VOICEBOT_CLIENT_SECRET")
-            .context("set VOICEBOT_CLIENT_SECRET to the API client's secret")?;
-        let http = reqwest::Client::new();
-        let base =
-            url::Url::parse(&self.url).with_context(|| format!("invalid --url {}", self.url))?;
+        let secret = match std::env::var(DEFAULT_SECRET_ENV) {
+            Ok(secret) if !secret.is_empty() => secret,
+            _ => {
+                return Err(Exit::Usage.error(format!(
+                    "the environment variable {DEFAULT_SECRET_ENV} is not set: put the API \
+                     client's secret (API key) in it"
+                )));
+            }
+        };
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(30))
+            .build()
+            .context("building the HTTP client")?;
+        let base = url::Url::parse(&self.url)
+            .map_err(|error| Exit::Usage.error(format!("invalid --url {:?}: {error}", self.url)))?;
         let provider =
-            TokenProvider::new(http.clone(), &base, &self.client_id, Secret::new(secret))?;
-        Ok(XapiClient::builder(&self.url, Arc::new(provider))
+            TokenProvider::new(http.clone(), &base, &self.client_id, Secret::new(secret))
+                .map_err(|error| Exit::Usage.error(format!("--url {:?}: {error}", self.url)))?;
+        XapiClient::builder(&self.url, Arc::new(provider))
             .http_client(http)
-            .build()?)
+            .build()
+            .map_err(|error| Exit::Usage.error(error.to_string()))
+    }
+}
+
+/// Gives an XAPI failure in `error`'s chain the CLI's exit code: 4 for refused
+/// credentials or a role too weak (401/403), 3 when the PBX cannot be reached;
+/// other errors keep theirs (1 by default).
+pub(crate) fn with_exit_code(error: anyhow::Error) -> anyhow::Error {
+    if error.chain().any(|cause| cause.is::<ExitError>()) {
+        return error;
+    }
+    let exit = error.chain().find_map(|cause| {
+        if let Some(pbx) = cause.downcast_ref::<CallControlError>() {
+            return Some(of_callcontrol(pbx));
+        }
+        match cause.downcast_ref::<voicebot_xapi::Error>()? {
+            XapiError::Unauthorized(_) | XapiError::Forbidden(_) => Some(Exit::Auth),
+            XapiError::Transport(_) => Some(Exit::Unreachable),
+            XapiError::Token(inner) => Some(
+                inner
+                    .downcast_ref::<CallControlError>()
+                    .map_or(Exit::Auth, of_callcontrol),
+            ),
+            _ => None,
+        }
+    });
+    match exit {
+        Some(exit) => exit.error(format!("{error:#}")),
+        None => error,
+    }
+}
+
+/// Says what a delete did (nothing with `--json`, where the exit code tells).
+pub(crate) fn deleted(json: bool, what: &str, id: i32) {
+    match json {
+        true => println!("{}", serde_json::json!({ "deleted": what, "id": id })),
+        false => println!("deleted {what} {id}"),
     }
 }
 

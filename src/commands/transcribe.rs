@@ -1,0 +1,76 @@
+//! `voicebot transcribe FILE.wav`: the transcriber bot's pipeline on a recording.
+//! The file goes through the prompt loader (any WAV → 8 kHz mono), its frames are fed
+//! at full speed (not real time) to the recogniser, and results are printed as the
+//! bot's sinks write them.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+use voicebot_media::Prompt;
+use voicebot_speech::{Grammar, SessionOptions};
+use voicebot_transcriber::{Sinks, StdoutFormat, transcribe};
+
+use crate::config::RecognizerSpec;
+use crate::exit::Exit;
+
+/// Options of `voicebot transcribe`.
+#[derive(Debug, Args)]
+pub(crate) struct TranscribeArgs {
+    /// The recording: a WAV file (any rate, channels averaged) or raw s16le 8 kHz.
+    file: PathBuf,
+    /// `pocketsphinx`, a Vosk server `ws://host:port`, or a recogniser program's
+    /// command line (it reads PCM on stdin and prints JSON lines).
+    #[arg(long, default_value = "pocketsphinx")]
+    recognizer: String,
+    /// The sample rate a recogniser program wants on stdin: 8000 or 16000.
+    #[arg(long)]
+    rate: Option<u32>,
+    /// Restrict recognition to these words or phrases (comma-separated), e.g.
+    /// `--grammar sales,support,operator`.
+    #[arg(long, value_delimiter = ',')]
+    grammar: Vec<String>,
+    /// Print JSON lines (as the transcriber's JSONL file) instead of text.
+    #[arg(long)]
+    json: bool,
+    /// Print partial results too.
+    #[arg(long)]
+    partials: bool,
+}
+
+/// Transcribes `args.file` and prints the results.
+pub(crate) async fn run(args: TranscribeArgs) -> anyhow::Result<()> {
+    let prompt = Prompt::load(&args.file).map_err(|error| Exit::Usage.error(error.to_string()))?;
+    let recognizer = RecognizerSpec::parse(&args.recognizer, args.rate)
+        .build()
+        .map_err(|error| Exit::Usage.error(format!("--recognizer: {error}")))?;
+    let frames: Vec<_> = prompt.frames().collect();
+    // Fed at full speed: the queue holds the whole file, so no frame is dropped, and
+    // the recogniser gets as long as real time (plus a margin) to finish.
+    let audio = Duration::from_millis(20 * frames.len() as u64);
+    let mut options = SessionOptions::new()
+        .partial_results(args.partials)
+        .queue_frames(frames.len() + 1)
+        .finish_timeout(audio + Duration::from_secs(10));
+    if !args.grammar.is_empty() {
+        let grammar = Grammar::choices(&args.grammar)
+            .map_err(|error| Exit::Usage.error(format!("--grammar: {error}")))?;
+        options = options.grammar(grammar);
+    }
+    let session = recognizer
+        .start(options)
+        .await
+        .map_err(|error| anyhow::anyhow!("the recogniser did not start: {error}"))?;
+    let format = match args.json {
+        true => StdoutFormat::Json,
+        false => StdoutFormat::Text,
+    };
+    let mut sinks = Sinks::new().stdout(format).partials(args.partials);
+    let stream = futures::stream::iter(frames);
+    let summary = transcribe(session, stream, 0, &mut sinks, std::future::pending()).await;
+    tracing::info!(finals = summary.finals, stats = ?summary.stats, "transcribed");
+    match summary.error {
+        Some(error) => Err(anyhow::anyhow!("the recogniser failed: {error}")),
+        None => Ok(()),
+    }
+}
