@@ -6,14 +6,27 @@
 //! audio is upsampled to the 16 kHz the en-us acoustic model was trained on with the media
 //! crate's [`Upsampler8To16`](voicebot_media::Upsampler8To16).
 //!
-//! **Modes.** With a [`Grammar`](crate::Grammar) the decoder searches only that JSGF grammar,
-//! which is accurate even on telephone audio; without one it uses the en-us language model
-//! (free-form, much less accurate on synthetic or narrowband speech).
+//! **Modes.** With a [`Grammar`](crate::Grammar) the decoder searches only that JSGF grammar;
+//! without one it uses the en-us language model (free-form: unusable on telephone audio).
+//!
+//! **Accuracy on 8 kHz calls** (espeak-ng phrases, `tests/speech/accuracy.rs`): grammar mode
+//! gets menu words and names right, digit strings only partly ("zero" is heard as "three oh",
+//! "six" and "seven" are lost or split). The cause is the model: en-us is a 16 kHz model and
+//! half of its 25 mel filters (130 to 6800 Hz) lie above the 4 kHz a call carries, where
+//! /s/ and /z/ live. Decoding at 8 kHz (`-samprate 8000 -nfft 256 -upperf 3500..4000`) is
+//! far worse (3 to 6% word accuracy: the filterbank no longer matches the one the model was
+//! trained with), and search, CMN, noise and grammar settings move accuracy only within a few
+//! words. PyPI's pocketsphinx 5.1.1 has the same model and does no better. The fix is an
+//! 8 kHz model (`cmusphinx-en-us-8khz`, not packaged by Debian), which this module would have
+//! to feed 8 kHz audio (it always decodes at 16 kHz today).
+//!
+//! **Confidence.** Free-form results carry PocketSphinx's lattice posterior. Grammar results
+//! carry none (`None`): its grammar search reports a posterior of 1.0 for any hypothesis.
 //!
 //! **Endpointing.** The media crate's [`VoiceDetector`](voicebot_media::VoiceDetector) splits
 //! the call into utterances. The decoder starts an utterance at speech onset (with a little
 //! audio from before it, since onset is reported late), emits partial results while the caller
-//! speaks, and a final result with word times and a posterior confidence once the detector
+//! speaks, and a final result with word times (and, free-form, a confidence) once the detector
 //! reports the end of speech, or at [`PocketSphinxBuilder::max_utterance`]. Utterances in which
 //! nothing was recognised produce no final result.
 

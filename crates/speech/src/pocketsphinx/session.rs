@@ -44,7 +44,8 @@ pub(super) fn run(
             return Err(error);
         }
     };
-    let mut endpointer = Endpointer::new(settings, decoder, partials)?;
+    let posteriors = grammar.is_none();
+    let mut endpointer = Endpointer::new(settings, decoder, partials, posteriors)?;
     let WorkerIo {
         mut frames,
         results,
@@ -114,6 +115,10 @@ struct Endpointer {
     pre_roll_frames: usize,
     partial_frames: u32,
     partials: bool,
+    /// Whether the search computes real posteriors. The language-model search does (from its
+    /// word lattice); the grammar (FSG) search of this PocketSphinx reports 1.0 for every
+    /// hypothesis and every word, right or wrong, so grammar results carry no confidence.
+    posteriors: bool,
     max_utterance: Duration,
     utterance: Option<Utterance>,
 }
@@ -123,7 +128,12 @@ fn frames_in(duration: Duration) -> u32 {
 }
 
 impl Endpointer {
-    fn new(settings: &Settings, decoder: Decoder, partials: bool) -> Result<Self> {
+    fn new(
+        settings: &Settings,
+        decoder: Decoder,
+        partials: bool,
+        posteriors: bool,
+    ) -> Result<Self> {
         let config = |_| SpeechError::Decoder {
             operation: "voice detector or upsampler setup",
         };
@@ -136,6 +146,7 @@ impl Endpointer {
             pre_roll_frames,
             partial_frames: frames_in(settings.partial_interval).max(1),
             partials,
+            posteriors,
             max_utterance: settings.max_utterance,
             utterance: None,
         })
@@ -239,13 +250,20 @@ impl Endpointer {
         if text.is_empty() {
             return Ok(None);
         }
-        let words = words(&self.decoder.segments(), utterance.start);
+        let mut words = words(&self.decoder.segments(), utterance.start);
+        let confidence = match self.posteriors {
+            true => Some(self.decoder.probability() as f32),
+            false => {
+                words.iter_mut().for_each(|w| w.confidence = None);
+                None
+            }
+        };
         Ok(Some(Recognition {
             text,
             is_final: true,
             start: words.first().map_or(utterance.start, |w| w.start),
             end: words.last().map_or(utterance.end, |w| w.end),
-            confidence: Some(self.decoder.probability() as f32),
+            confidence,
             words,
         }))
     }

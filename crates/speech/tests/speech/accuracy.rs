@@ -30,12 +30,12 @@ fn word_errors(expected: &str, heard: &str) -> usize {
     row[b.len()]
 }
 
-/// Decodes one phrase in its own session; returns the text and the decode time.
+/// Decodes one phrase in its own session; returns its finals and the decode time.
 async fn decode(
     recognizer: &PocketSphinx,
     grammar: Option<Grammar>,
     name: &str,
-) -> (String, Duration) {
+) -> (Vec<Recognition>, Duration) {
     let mut options = SessionOptions::new()
         .partial_results(false)
         .queue_frames(10_000);
@@ -47,9 +47,18 @@ async fn decode(
     let began = Instant::now();
     feed_all(session.as_mut(), &frames);
     let finals: Vec<Recognition> = session.finish().await.unwrap();
-    let text: Vec<String> = finals.into_iter().map(|r| r.text).collect();
-    (text.join(" "), began.elapsed())
+    (finals, began.elapsed())
 }
+
+fn text(finals: &[Recognition]) -> String {
+    let texts: Vec<&str> = finals.iter().map(|r| r.text.as_str()).collect();
+    texts.join(" / ")
+}
+
+/// Phrases grammar mode gets exactly right on the 8 kHz fixtures, as measured (the others are
+/// "sales" heard as "no", the three names, and every digit string:
+/// "zero" heard as "three oh", "six" and "seven" lost; see the module docs of `pocketsphinx`).
+const EXACT_IN_GRAMMAR_MODE: [&str; 6] = ["support", "billing", "operator", "agent", "yes", "no"];
 
 #[tokio::test]
 async fn accuracy_and_cpu_cost_per_call_second() {
@@ -58,23 +67,42 @@ async fn accuracy_and_cpu_cost_per_call_second() {
         let menu = menu_grammar();
         let digits = Grammar::digits(1, 8).unwrap();
         let (mut words, mut grammar_errors, mut free_errors) = (0, 0, 0);
-        let (mut audio, mut busy) = (Duration::ZERO, Duration::ZERO);
-        println!("| phrase | grammar mode | free-form |");
-        println!("|---|---|---|");
-        for (name, kind, text) in phrases() {
+        let (mut audio, mut grammar_busy, mut free_busy) =
+            (Duration::ZERO, Duration::ZERO, Duration::ZERO);
+        let mut exact = Vec::new();
+        println!("| phrase | grammar mode | errors | free-form | errors |");
+        println!("|---|---|---|---|---|");
+        for (name, kind, said) in phrases() {
             let grammar = match kind.as_str() {
                 "digits" => digits.clone(),
                 _ => menu.clone(),
             };
-            let (restricted, spent) = decode(&recognizer, Some(grammar), &name).await;
-            let (free, _) = decode(&recognizer, None, &name).await;
-            words += text.split_whitespace().count();
-            grammar_errors += word_errors(&text, &restricted);
-            free_errors += word_errors(&text, &free);
+            let (restricted, spent) = decode(&recognizer, Some(grammar.clone()), &name).await;
+            grammar_busy += spent;
+            let (free, spent) = decode(&recognizer, None, &name).await;
+            free_busy += spent;
+            // Grammar mode returns only what the grammar allows, without a made-up confidence;
+            // free-form results carry the lattice posterior.
+            for result in &restricted {
+                assert!(grammar.accepts(result), "{name}: {result:?}");
+                assert_eq!(result.confidence, None, "{name}: {result:?}");
+                assert!(result.words.iter().all(|w| w.confidence.is_none()));
+            }
+            for result in &free {
+                let confidence = result.confidence.expect("free-form confidence");
+                assert!((0.0..=1.0).contains(&confidence), "{result:?}");
+            }
+            let (restricted, free) = (text(&restricted), text(&free));
+            let (g, f) = (word_errors(&said, &restricted), word_errors(&said, &free));
+            words += said.split_whitespace().count();
+            grammar_errors += g;
+            free_errors += f;
+            if restricted == said {
+                exact.push(name.clone());
+            }
             let (frames, _) = call(&[Part::Silence(300), Part::Speech(&name), Part::Silence(600)]);
             audio += voicebot_media::Frame::DURATION * frames.len() as u32;
-            busy += spent;
-            println!("| {text} | {restricted} | {free} |");
+            println!("| {said} | {restricted} | {g} | {free} | {f} |");
         }
         let accuracy = |errors: usize| 1.0 - errors as f64 / words as f64;
         println!(
@@ -82,15 +110,28 @@ async fn accuracy_and_cpu_cost_per_call_second() {
             100.0 * accuracy(grammar_errors),
             100.0 * accuracy(free_errors)
         );
-        let cost = busy.as_secs_f64() / audio.as_secs_f64();
+        let cost = |busy: Duration| busy.as_secs_f64() / audio.as_secs_f64();
         println!(
-            "grammar mode: {cost:.3} CPU-seconds per call-second ({audio:?} of audio in {busy:?})"
+            "CPU-seconds per call-second ({audio:?} of audio, wall time of feed and finish): \
+             grammar {:.3}, free-form {:.3}",
+            cost(grammar_busy),
+            cost(free_busy)
         );
+        println!("exact in grammar mode: {exact:?}");
+        for must in EXACT_IN_GRAMMAR_MODE {
+            assert!(
+                exact.iter().any(|n| n == must),
+                "{must} no longer recognised exactly; exact: {exact:?}"
+            );
+        }
+        // Measured 57.1% (20 of 35 words); a regression of more than two words fails.
         assert!(
-            accuracy(grammar_errors) >= 0.5,
-            "grammar accuracy collapsed"
+            accuracy(grammar_errors) >= 0.51,
+            "grammar accuracy fell: {:.3}",
+            accuracy(grammar_errors)
         );
-        assert!(cost < 1.0, "slower than real time: {cost}");
+        assert!(cost(grammar_busy) < 0.5, "grammar mode too slow");
+        assert!(cost(free_busy) < 1.0, "free-form slower than real time");
     })
     .await;
 }
