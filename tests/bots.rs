@@ -134,7 +134,7 @@ async fn menu_handles_invalid_keys_silence_sub_menus_and_back_then_transfers() {
             prompts_heard(&caller),
             [1000, 3000, 1000, 4000, 1000, 2000, 1000]
         );
-        let actions = harness.actions();
+        let actions = harness.wait_action("transferto").await;
         assert!(
             actions.contains(&("transferto".to_owned(), Some("200".to_owned()))),
             "{actions:?}"
@@ -154,11 +154,12 @@ async fn outside_office_hours_the_closed_node_answers_and_silence_ends_the_call(
         assert_eq!(caller.wait_ended().await, CallEnd::Dropped);
         // The last failed try goes straight to `on_failure`: no timeout prompt.
         assert_eq!(prompts_heard(&caller), [6000, 5000]);
+        // Every action comes before the engine's final drop: once it is journaled,
+        // a transfer would be too.
+        let actions = harness.wait_action("drop").await;
         assert!(
-            !harness
-                .actions()
-                .iter()
-                .any(|(action, _)| action == "transferto")
+            !actions.iter().any(|(action, _)| action == "transferto"),
+            "{actions:?}"
         );
     })
     .await;

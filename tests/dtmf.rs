@@ -2,7 +2,8 @@
 
 use std::time::Duration;
 
-use voicebot_bot::{Digit, GatherEnd, Interruption, PlayOutcome, bot_fn};
+use voicebot_bot::{Digit, GatherEnd, Interruption, PlayOutcome, RecordEnd, bot_fn};
+use voicebot_media::DtmfGenerator;
 
 use crate::support::{Harness, report, sawtooth, timeout};
 
@@ -121,6 +122,85 @@ async fn a_digit_stops_the_prompt_within_the_pacer_lead() {
             error <= Duration::from_millis(60),
             "outcome {heard:?}, caller {first:?}"
         );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_pressed_while_recording_stay_queued_for_the_next_gather() {
+    timeout(async {
+        let (results, mut result) = report();
+        let harness = Harness::start(bot_fn(move |call| {
+            let results = results.clone();
+            async move {
+                let recording = call
+                    .record()
+                    .beep(false)
+                    .no_silence_timeout()
+                    .finish_on("#")
+                    .await?;
+                let digits = call
+                    .gather()
+                    .max_digits(4)
+                    .timeout(Duration::from_millis(500))
+                    .await?;
+                let _ = results.send((recording.ended_by, digits));
+                Ok(())
+            }
+        }))
+        .await;
+        let caller = harness.sim.call_in("+15550104").await.unwrap();
+        caller.wait_connected().await.unwrap();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        caller.press("12").await.unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        caller.press("#").await.unwrap();
+        let (ended_by, digits) = result.recv().await.unwrap();
+        assert_eq!(ended_by, RecordEnd::Terminator(Digit::new('#').unwrap()));
+        // The `#` ended the recording only: had it been queued, it would end this
+        // gather too.
+        assert_eq!(digits.as_str(), "12");
+        assert_eq!(digits.terminator(), None);
+        assert_eq!(digits.ended_by(), GatherEnd::Timeout);
+    })
+    .await;
+}
+
+/// In-band DTMF: tones in the caller's audio are digits; a press heard on both paths
+/// counts once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_band_tones_are_digits_and_a_press_on_both_paths_counts_once() {
+    timeout(async {
+        let (results, mut result) = report();
+        let bot = std::sync::Arc::new(bot_fn(move |call| {
+            let results = results.clone();
+            async move {
+                for _ in 0..2 {
+                    let digits = call
+                        .gather()
+                        .max_digits(3)
+                        .timeout(Duration::from_secs(3))
+                        .inter_digit_timeout(Duration::from_millis(800))
+                        .await?;
+                    let _ = results.send(digits);
+                }
+                Ok(())
+            }
+        }));
+        let harness = Harness::start_with(Default::default(), |b| b.inband_dtmf(true), bot).await;
+        let caller = harness.sim.call_in("+15550105").await.unwrap();
+        caller.wait_connected().await.unwrap();
+        let tones = DtmfGenerator::new().generate("123").unwrap();
+        caller.send_pcm(&tones).await;
+        let tones_only = result.recv().await.unwrap();
+        assert_eq!(tones_only.as_str(), "123");
+        // The same press by both paths, as a phone whose tones the PBX also reports.
+        let tone = DtmfGenerator::new().generate("4").unwrap();
+        caller.send_pcm(&tone).await;
+        caller.press("4").await.unwrap();
+        let both = result.recv().await.unwrap();
+        assert_eq!(both.as_str(), "4");
+        assert_eq!(both.ended_by(), GatherEnd::Timeout);
     })
     .await;
 }

@@ -85,3 +85,47 @@ async fn a_recording_stops_at_its_maximum_length_exactly() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trim_silence_cuts_the_quiet_around_what_was_said() {
+    timeout(async {
+        let (results, mut result) = report();
+        let harness = Harness::start(bot_fn(move |call| {
+            let results = results.clone();
+            async move {
+                let recording = call
+                    .record()
+                    .beep(false)
+                    .no_silence_timeout()
+                    .trim_silence(true)
+                    .max_length(Duration::from_secs(10))
+                    .await?;
+                let _ = results.send(recording);
+                Ok(())
+            }
+        }))
+        .await;
+        let caller = harness.sim.call_in("+15550203").await.unwrap();
+        caller.wait_connected().await.unwrap();
+        caller.send_silence(Duration::from_millis(1000)).await;
+        let said = sawtooth(40);
+        caller.send_pcm(said.samples()).await;
+        caller.send_silence(Duration::from_millis(1000)).await;
+        caller.wait_sent().await;
+        caller.press("#").await.unwrap();
+        let recording = result.recv().await.unwrap();
+        let samples = read_wav(&recording.path);
+        let start = find(&samples, said.samples()).expect("the audio is kept, sample for sample");
+        let after = samples.len() - start - said.samples().len();
+        // 100 ms of padding each side, plus up to one 20 ms frame of alignment; well
+        // under the ~1 s of silence the caller sent on either side.
+        for kept in [start, after] {
+            assert!(
+                (800..=1000).contains(&kept),
+                "{kept} samples of silence kept"
+            );
+        }
+        assert_eq!(recording.duration.as_micros() as usize, samples.len() * 125);
+    })
+    .await;
+}

@@ -114,6 +114,20 @@ impl Harness {
         self.actions()
     }
 
+    /// Waits (up to 2 s) until the simulator has journaled a participant action named
+    /// `action`, and returns every action so far. Use it rather than [`Self::actions`]
+    /// after `wait_ended`: the caller sees the call end before the line is written.
+    pub(crate) async fn wait_action(&self, action: &str) -> Vec<(String, Option<String>)> {
+        for _ in 0..200 {
+            let actions = self.actions();
+            if actions.iter().any(|(name, _)| name == action) {
+                return actions;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        self.actions()
+    }
+
     /// Participant actions the simulator saw, as `(action, destination)`.
     pub(crate) fn actions(&self) -> Vec<(String, Option<String>)> {
         self.sim

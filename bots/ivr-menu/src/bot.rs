@@ -83,14 +83,22 @@ async fn ask(call: &Call, node: &Node) -> Result<Option<String>, CallError> {
         true => "#",
         false => "",
     };
-    let digits = call
+    let mut gather = call
         .gather()
         .prompt(node.prompt.as_path())
         .max_digits(node.max_digits)
         .timeout(node.timeout)
         .finish_on(finish_on)
-        .tries(1)
-        .await?;
+        .tries(1);
+    if let Some((grammar, _)) = &node.say {
+        gather = gather.speech(grammar.clone());
+    }
+    let digits = gather.await?;
+    // A word said stands for the option key it is mapped to.
+    if let (Some(heard), Some((_, keys))) = (digits.heard(), &node.say) {
+        tracing::debug!(node = %node.id, word = %heard.phrase, confidence = ?heard.confidence, "said");
+        return Ok(keys.get(heard.index).cloned());
+    }
     Ok(match (digits.is_empty(), digits.ended_by()) {
         (true, GatherEnd::NoInput) => None,
         _ => Some(digits.as_str().to_owned()),

@@ -68,6 +68,11 @@ pub struct NodeConfig {
     /// Overrides the menu's `timeout_prompt` for this node.
     #[serde(default)]
     pub timeout_prompt: Option<PathBuf>,
+    /// Press or say: words a caller may say instead of pressing, each mapped to an
+    /// option key (`say = { "sales" = "1", "support" = "2" }`). Needs a speech
+    /// recogniser (`[speech]` in voicebot.toml).
+    #[serde(default)]
+    pub say: BTreeMap<String, String>,
 }
 
 /// What a menu option does, written `{ action = "...", ... }`.

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::Timestamp;
-use voicebot_bot::{Bot, BotConfigError, BotContext, Digit};
+use voicebot_bot::{Bot, BotConfigError, BotContext, Digit, Grammar};
 
 use crate::NAME;
 use crate::config::{Action, Config, NodeConfig};
@@ -49,6 +49,8 @@ pub(crate) struct Node {
     pub(crate) timeout_prompt: Option<PathBuf>,
     /// The longest key among options, repeat and back keys.
     pub(crate) max_digits: usize,
+    /// Press or say: the words' grammar and, by choice index, the option key each says.
+    pub(crate) say: Option<(Grammar, Vec<String>)>,
 }
 
 /// A checked [`Action`]; other bots are already built.
@@ -181,6 +183,7 @@ fn build_node(
         };
         return Err(invalid(&key, "at least one try is needed"));
     }
+    let say = say_grammar(id, node, &options, context)?;
     let max_digits = options
         .keys()
         .chain(special.into_iter().flatten())
@@ -190,6 +193,7 @@ fn build_node(
     Ok(Node {
         id: id.to_owned(),
         prompt: node.prompt.clone(),
+        say,
         options,
         timeout: node.timeout.unwrap_or(config.timeout),
         tries,
@@ -274,6 +278,34 @@ fn special_key(key: Option<char>, name: &str) -> Result<Option<String>, BotConfi
             Err(_) => Err(invalid(name, format!("`{key}` is not a DTMF key"))),
         },
     }
+}
+
+/// A node's `say` table as a grammar and the option key of each of its choices.
+fn say_grammar(
+    id: &str,
+    node: &NodeConfig,
+    options: &BTreeMap<String, Choice>,
+    context: &BotContext,
+) -> Result<Option<(Grammar, Vec<String>)>, BotConfigError> {
+    if node.say.is_empty() {
+        return Ok(None);
+    }
+    let path = format!("nodes.{id}.say");
+    if context.recognizer().is_none() {
+        return Err(invalid(
+            &path,
+            "saying options needs a speech recogniser: set `[speech] recognizer` in voicebot.toml",
+        ));
+    }
+    if let Some((word, key)) = node.say.iter().find(|(_, key)| !options.contains_key(*key)) {
+        return Err(invalid(
+            &format!("{path}.{word}"),
+            format!("{key:?} is not an option key of this node"),
+        ));
+    }
+    let grammar =
+        Grammar::choices(node.say.keys()).map_err(|error| invalid(&path, error.to_string()))?;
+    Ok(Some((grammar, node.say.values().cloned().collect())))
 }
 
 pub(crate) fn invalid(key: &str, message: impl Into<String>) -> BotConfigError {

@@ -72,7 +72,7 @@ fn top_level_mistakes_name_their_key(line: &str, key: &str) {
 #[test_case(r#""2" = { action = "bot", name = "nope" }"#, "nodes.main.options.2"; "another bot that does not exist")]
 #[test_case(r#""2" = { action = "transfer" }"#, "to"; "transfer without destination")]
 #[test_case(r#""2" = { action = "transfer", to = "1", prompt = "x" }"#, "prompt"; "unknown field in an action")]
-#[test_case(r#""2" = { action = "dance" }"#, "dance"; "unknown action")]
+#[test_case(r#""2" = { action = "dance" }"#, "nodes.main.options.2.action"; "unknown action")]
 fn option_mistakes_name_their_key(option: &str, key: &str) {
     let text = MAIN.replace("[nodes.sales]", &format!("{option}\n[nodes.sales]"));
     let error = build(&text).unwrap_err();

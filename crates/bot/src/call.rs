@@ -199,6 +199,16 @@ impl Call {
         )
     }
 
+    /// Fills a [`record`](Self::record) path template (`{callid}`, `{legid}`, `{dn}`,
+    /// `{participant}`, `{caller}`, `{unix}` with the current time) as `record` would,
+    /// so a bot can name files that go beside a recording before it starts.
+    pub fn expand_path(&self, template: &str) -> std::path::PathBuf {
+        let unix = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |since| since.as_secs());
+        std::path::PathBuf::from(record::expand(template, self.info(), unix))
+    }
+
     /// A sink for audio to the caller (streaming and AI bots).
     pub fn audio_sink(&self) -> AudioSink {
         AudioSink::new(self.inner.audio_out.clone(), self.clone())

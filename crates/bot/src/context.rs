@@ -4,19 +4,23 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use voicebot_speech::Recognizer;
+
 use crate::bot::Bot;
 use crate::dial::Dialer;
 use crate::error::BotConfigError;
 use crate::registry::BotRegistry;
 
 /// Services for bots, handed to factories registered with
-/// [`BotRegistry::register_with`]: outbound dialling, the recordings folder, and
-/// the registry itself, so a bot (an IVR menu, say) can hand calls to other bots.
+/// [`BotRegistry::register_with`]: outbound dialling, the recordings folder, the
+/// configured speech recogniser, and the registry itself, so a bot (an IVR menu,
+/// say) can hand calls to other bots.
 #[derive(Clone, Default)]
 pub struct BotContext {
     dialer: Option<Arc<dyn Dialer>>,
     recordings_dir: PathBuf,
     registry: Option<Arc<BotRegistry>>,
+    recognizer: Option<Arc<dyn Recognizer>>,
 }
 
 impl BotContext {
@@ -44,6 +48,20 @@ impl BotContext {
     pub fn with_registry(mut self, registry: Arc<BotRegistry>) -> Self {
         self.registry = Some(registry);
         self
+    }
+
+    /// Sets the speech recogniser bots use (the same one the engine uses for
+    /// speech gathers).
+    #[must_use]
+    pub fn with_recognizer(mut self, recognizer: Arc<dyn Recognizer>) -> Self {
+        self.recognizer = Some(recognizer);
+        self
+    }
+
+    /// The configured speech recogniser, if any. Bots whose configuration asks for
+    /// speech should fail to build (a [`BotConfigError`] naming the key) without one.
+    pub fn recognizer(&self) -> Option<&Arc<dyn Recognizer>> {
+        self.recognizer.as_ref()
     }
 
     /// The dialer, when the engine offers outbound calls.
@@ -83,6 +101,7 @@ impl fmt::Debug for BotContext {
             .field("dialer", &self.dialer.is_some())
             .field("recordings_dir", &self.recordings_dir)
             .field("registry", &self.registry)
+            .field("recognizer", &self.recognizer.is_some())
             .finish()
     }
 }

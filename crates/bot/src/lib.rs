@@ -8,9 +8,10 @@
 //! failures are [`CallError`]s; a hang-up is a normal end. [`BotRegistry`] lets
 //! bots plug in by name with their own typed configuration.
 //!
-//! This crate depends on `voicebot-model` and `voicebot-media` only, never on the
-//! PBX client or the engine, and re-exports what bots need, so bot crates depend on
-//! it alone.
+//! This crate depends on `voicebot-model`, `voicebot-media` and `voicebot-speech`
+//! only, never on the PBX client or the engine, and re-exports what bots need
+//! (including [`Recognizer`], [`Grammar`] and [`Recognition`] for speech), so bot
+//! crates depend on it alone.
 //!
 //! # Design
 //!
@@ -71,6 +72,11 @@ pub use tokio_stream::{Stream, StreamExt};
 pub use voicebot_media::{Frame, Prompt};
 pub use voicebot_model::{
     AttachedData, Digit, DiversionReason, Dn, ParticipantId, ParticipantStatus,
+};
+/// The speech recognition crate, for bots that build their own recognisers or sessions.
+pub use voicebot_speech as speech;
+pub use voicebot_speech::{
+    Choice, Grammar, Recognition, RecognitionSession, Recognizer, SessionOptions, SpeechError,
 };
 
 pub use crate::audio::{AudioOut, AudioSink, AudioStream};

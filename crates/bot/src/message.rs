@@ -26,6 +26,7 @@ use std::time::Duration;
 use tokio::sync::{broadcast, mpsc, oneshot};
 use voicebot_media::Frame;
 use voicebot_model::{Action, ActionRequest, Digit};
+use voicebot_speech::{Grammar, Recognizer};
 
 use crate::audio::AudioOut;
 use crate::call::{BargeIn, Channels, Digits, PlayOutcome, Recording};
@@ -146,6 +147,32 @@ pub struct GatherRequest {
     pub barge_in: BargeIn,
     /// Extra check on the digits.
     pub validator: Option<Validator>,
+    /// Also listen for speech against a grammar; `None` for digits only.
+    pub speech: Option<SpeechGather>,
+}
+
+/// The speech part of a [`GatherRequest`]: while the gather runs, the engine feeds the
+/// caller's frames to a recognition session and a final result the grammar accepts
+/// ends the gather, unless digits end it first.
+#[derive(Clone)]
+pub struct SpeechGather {
+    /// What the caller may say.
+    pub grammar: Grammar,
+    /// The recogniser to use; `None` for the engine's default.
+    pub recognizer: Option<Arc<dyn Recognizer>>,
+    /// How long, once the digit timeouts ran out, to wait for the recogniser's last
+    /// result (an utterance still being spoken or decoded).
+    pub timeout: Duration,
+}
+
+impl std::fmt::Debug for SpeechGather {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SpeechGather")
+            .field("grammar", &self.grammar)
+            .field("recognizer", &self.recognizer.is_some())
+            .field("timeout", &self.timeout)
+            .finish()
+    }
 }
 
 impl std::fmt::Debug for GatherRequest {
@@ -161,6 +188,7 @@ impl std::fmt::Debug for GatherRequest {
             .field("tries", &self.tries)
             .field("barge_in", &self.barge_in)
             .field("validator", &self.validator.is_some())
+            .field("speech", &self.speech)
             .finish_non_exhaustive()
     }
 }

@@ -59,7 +59,7 @@ impl BotRegistry {
     {
         let bot = name.to_owned();
         self.insert(name, move |value, _context| {
-            let config = C::deserialize(value).map_err(|error| config_error(&bot, &error))?;
+            let config = typed::<C>(&bot, value)?;
             Ok(Arc::new(factory(config)) as Arc<dyn Bot>)
         })
     }
@@ -78,7 +78,7 @@ impl BotRegistry {
     {
         let bot = name.to_owned();
         self.insert(name, move |value, context| {
-            let config = C::deserialize(value).map_err(|error| config_error(&bot, &error))?;
+            let config = typed::<C>(&bot, value)?;
             Ok(Arc::new(factory(config, context)?) as Arc<dyn Bot>)
         })
     }
@@ -156,16 +156,44 @@ impl fmt::Debug for BotRegistry {
     }
 }
 
-/// serde names the key in backticks (`missing field `greeting``); take it from there.
-fn config_error(bot: &str, error: &toml::de::Error) -> BotConfigError {
-    let message = error.message().trim().to_owned();
-    let key = message.split('`').nth(1).filter(|key| !key.is_empty());
-    BotConfigError::new(bot, key, message.clone())
+/// Deserialises a bot's configuration; an error names the full key path
+/// (`retry.delay`, `options[2].key`).
+fn typed<C>(bot: &str, value: toml::Value) -> Result<C, BotConfigError>
+where
+    C: DeserializeOwned,
+{
+    serde_path_to_error::deserialize(value).map_err(|error| {
+        let path = error.path().to_string();
+        let message = error.into_inner().message().trim().to_owned();
+        let key = key_path(&path, &message);
+        BotConfigError::new(bot, key.as_deref(), message)
+    })
+}
+
+/// The key at fault: the path serde_path_to_error tracked (`"."` is the root), plus
+/// the field a missing- or unknown-field error names in backticks, which sits one
+/// level below that path.
+fn key_path(path: &str, message: &str) -> Option<String> {
+    let field = match message.starts_with("missing field") || message.starts_with("unknown field") {
+        true => message.split('`').nth(1).filter(|field| !field.is_empty()),
+        false => None,
+    };
+    let path = (path != ".").then_some(path);
+    match (path, field) {
+        (None, None) => None,
+        (None, Some(field)) => Some(field.to_owned()),
+        (Some(path), None) => Some(path.to_owned()),
+        (Some(path), Some(field)) if path.ends_with(&format!(".{field}")) || path == field => {
+            Some(path.to_owned())
+        }
+        (Some(path), Some(field)) => Some(format!("{path}.{field}")),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use serde::Deserialize;
+    use test_case::test_case;
 
     use super::*;
     use crate::bot_fn;
@@ -176,11 +204,30 @@ mod tests {
         greeting: String,
         #[serde(default)]
         tries: u32,
+        #[serde(default)]
+        retry: Option<Retry>,
+        #[serde(default)]
+        options: Vec<MenuOption>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Retry {
+        count: u32,
+        #[serde(default)]
+        delay_ms: u64,
+    }
+
+    #[derive(Debug, Deserialize)]
+    struct MenuOption {
+        key: char,
     }
 
     fn menu(config: MenuConfig) -> impl Bot {
         let greeting = config.greeting;
-        let _ = config.tries;
+        let retry = config.retry.map(|retry| (retry.count, retry.delay_ms));
+        let keys: String = config.options.iter().map(|option| option.key).collect();
+        let _ = (config.tries, retry, keys);
         bot_fn(move |call| {
             let greeting = greeting.clone();
             async move {
@@ -210,20 +257,19 @@ mod tests {
         assert_eq!(registry().names().collect::<Vec<_>>(), ["menu"]);
     }
 
-    #[test]
-    fn a_missing_key_is_named() {
-        let error = registry().build("menu", table("tries = 3")).err().unwrap();
+    #[test_case("tries = 3", "greeting" ; "a missing key")]
+    #[test_case("greeting = 'a'\ngretting = 'b'", "gretting" ; "an unknown key")]
+    #[test_case("greeting = 'a'\ntries = 'soon'", "tries" ; "a bad value")]
+    #[test_case("greeting = 'a'\ntries = -1", "tries" ; "a value out of range")]
+    #[test_case("greeting = 'a'\nretry = { count = 'soon' }", "retry.count" ; "a bad nested value")]
+    #[test_case("greeting = 'a'\nretry = { delay_ms = 5 }", "retry.count" ; "a missing nested key")]
+    #[test_case("greeting = 'a'\nretry = { count = 1, cuont = 2 }", "retry.cuont" ; "an unknown nested key")]
+    #[test_case("greeting = 'a'\noptions = [{ key = '1' }, { key = 'xy' }]", "options[1].key" ; "a bad value in a list")]
+    #[test_case("greeting = 'a'\noptions = [{ }]", "options[0].key" ; "a missing key in a list")]
+    fn every_config_error_names_its_key_path(config: &str, key: &str) {
+        let error = registry().build("menu", table(config)).err().unwrap();
         assert_eq!(error.bot, "menu");
-        assert_eq!(error.key.as_deref(), Some("greeting"));
-    }
-
-    #[test]
-    fn an_unknown_key_is_named() {
-        let error = registry()
-            .build("menu", table("greeting = 'a'\ngretting = 'b'"))
-            .err()
-            .unwrap();
-        assert_eq!(error.key.as_deref(), Some("gretting"));
+        assert_eq!(error.key.as_deref(), Some(key), "{error}");
     }
 
     #[test]

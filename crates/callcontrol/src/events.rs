@@ -206,6 +206,11 @@ async fn run(
                 Ok(reason) => reason,
                 Err(error) => format!("reader task failed: {error}"),
             };
+            if cancel.is_cancelled() {
+                // A deliberate `Client::shutdown` closed it: nothing was lost.
+                tracing::debug!(%reason, "event socket closed");
+                return;
+            }
             tracing::warn!(%reason, "event socket lost; reconnecting");
             metrics::counter!("voicebot_pbx_ws_reconnects_total").increment(1);
             emit(&subscribers, PbxEvent::Disconnected { reason }).await;
@@ -260,4 +265,120 @@ async fn pause(backoff: &mut Backoff) {
     let delay: Duration = backoff.next_delay();
     tracing::debug!(?delay, "event socket reconnect delay");
     tokio::time::sleep(delay).await;
+}
+
+#[cfg(test)]
+mod tests {
+    //! Log levels of the event task, captured by a minimal subscriber (this crate has
+    //! no `tracing-subscriber`); the runtime is single-threaded so the thread-local
+    //! default subscriber sees the spawned tasks too.
+
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    use futures::StreamExt;
+    use tracing::field::{Field, Visit};
+    use tracing::span::{Attributes, Id, Record};
+    use tracing::{Event, Level, Metadata, Subscriber};
+    use voicebot_model::PbxEvent;
+
+    use crate::{Client, Secret};
+
+    type Lines = Arc<Mutex<Vec<(Level, String)>>>;
+
+    /// Keeps this crate's events as `(level, message)`.
+    struct Capture(Lines);
+
+    struct Message<'a>(&'a mut String);
+
+    impl Visit for Message<'_> {
+        fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+            if field.name() == "message" {
+                *self.0 = format!("{value:?}");
+            }
+        }
+    }
+
+    impl Subscriber for Capture {
+        fn enabled(&self, _: &Metadata<'_>) -> bool {
+            true
+        }
+        fn new_span(&self, _: &Attributes<'_>) -> Id {
+            Id::from_u64(1)
+        }
+        fn record(&self, _: &Id, _: &Record<'_>) {}
+        fn record_follows_from(&self, _: &Id, _: &Id) {}
+        fn event(&self, event: &Event<'_>) {
+            if !event
+                .metadata()
+                .target()
+                .starts_with("voicebot_callcontrol")
+            {
+                return;
+            }
+            let mut message = String::new();
+            event.record(&mut Message(&mut message));
+            let level = *event.metadata().level();
+            self.0.lock().unwrap().push((level, message));
+        }
+        fn enter(&self, _: &Id) {}
+        fn exit(&self, _: &Id) {}
+    }
+
+    fn warnings(lines: &Lines) -> Vec<String> {
+        let lines = lines.lock().unwrap();
+        lines
+            .iter()
+            .filter(|(level, _)| *level <= Level::WARN)
+            .map(|(_, message)| message.clone())
+            .collect()
+    }
+
+    async fn next_connected(events: &mut crate::EventStream) {
+        while let Some(event) = events.next().await {
+            if matches!(event, PbxEvent::Connected { .. }) {
+                return;
+            }
+        }
+        panic!("the event stream ended before connecting");
+    }
+
+    #[tokio::test]
+    async fn a_lost_socket_warns_but_a_deliberate_shutdown_does_not() {
+        let lines = Lines::default();
+        let _guard = tracing::subscriber::set_default(Capture(Arc::clone(&lines)));
+        let test = async {
+            let sim = voicebot_sim::Sim::start().await.unwrap();
+            let client = Client::builder(sim.base_url())
+                .credentials(sim.client_id(), Secret::new(sim.client_secret()))
+                .ping_interval(Duration::from_millis(100))
+                .reconnect_backoff(Duration::from_millis(20), Duration::from_millis(100))
+                .build()
+                .unwrap();
+            let mut events = client.events();
+            next_connected(&mut events).await;
+
+            sim.faults().drop_websockets();
+            next_connected(&mut events).await;
+            let lost = warnings(&lines);
+            assert!(
+                lost.iter().any(|line| line.contains("event socket lost")),
+                "{lost:?}"
+            );
+
+            lines.lock().unwrap().clear();
+            client.shutdown();
+            while events.next().await.is_some() {}
+            assert_eq!(warnings(&lines), Vec::<String>::new());
+            let all = lines.lock().unwrap().clone();
+            assert!(
+                all.iter()
+                    .any(|(_, line)| line.contains("event task stopped")),
+                "{all:?}"
+            );
+        };
+        tokio::time::timeout(Duration::from_secs(20), test)
+            .await
+            .expect("the test finished within its timeout");
+    }
 }

@@ -8,6 +8,7 @@ use std::time::Duration;
 use voicebot_bot::{Bot, Dn};
 use voicebot_callcontrol::Client;
 use voicebot_media::Pacer;
+use voicebot_speech::Recognizer;
 
 use crate::engine::Engine;
 use crate::error::BuildError;
@@ -28,6 +29,9 @@ pub(crate) struct Settings {
     pub(crate) shutdown_timeout: Duration,
     pub(crate) metrics_addr: Option<SocketAddr>,
     pub(crate) ring_timeout: Duration,
+    pub(crate) busy_within: Duration,
+    /// The default recogniser of speech gathers.
+    pub(crate) recognizer: Option<Arc<dyn Recognizer>>,
 }
 
 impl std::fmt::Debug for Settings {
@@ -40,6 +44,7 @@ impl std::fmt::Debug for Settings {
             .field("fallback", &self.fallback)
             .field("pacer_lead", &self.pacer_lead)
             .field("inband_dtmf", &self.inband_dtmf)
+            .field("recognizer", &self.recognizer.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -47,7 +52,7 @@ impl std::fmt::Debug for Settings {
 /// Builds an [`Engine`]. Defaults: 1024 calls, busy calls dropped, no fallback,
 /// recordings and prompts relative to the current folder, 100 ms pacer lead, in-band
 /// DTMF off, 2 s bot grace, 10 s shutdown timeout, no metrics listener, 30 s ring
-/// timeout for outbound calls.
+/// timeout for outbound calls, 2 s `busy_within`.
 ///
 /// ```no_run
 /// # use std::sync::Arc;
@@ -96,6 +101,8 @@ impl EngineBuilder {
                 shutdown_timeout: Duration::from_secs(10),
                 metrics_addr: None,
                 ring_timeout: Duration::from_secs(30),
+                busy_within: crate::dial::BUSY_WITHIN,
+                recognizer: None,
             },
         }
     }
@@ -170,6 +177,7 @@ impl EngineBuilder {
     }
 
     /// Where to serve `/metrics` (Prometheus) and `/health`; `None` serves nothing.
+    /// With port 0 the system picks one; `EngineHandle::metrics_addr` tells which.
     pub fn metrics_addr(mut self, addr: Option<SocketAddr>) -> Self {
         self.settings.metrics_addr = addr;
         self
@@ -178,6 +186,24 @@ impl EngineBuilder {
     /// How long outbound calls ring when the request names no timeout.
     pub fn ring_timeout(mut self, timeout: Duration) -> Self {
         self.settings.ring_timeout = timeout;
+        self
+    }
+
+    /// The recogniser for gathers that also listen for speech (`gather().speech(..)`)
+    /// and name no recogniser of their own. Without one such gathers fail with
+    /// `CallError::InvalidRequest`.
+    pub fn recognizer(mut self, recognizer: Arc<dyn Recognizer>) -> Self {
+        self.settings.recognizer = Some(recognizer);
+        self
+    }
+
+    /// How an outbound leg the PBX removes unanswered *without any reason* is
+    /// reported (default 2 s): removed within this after `makecall`, `Busy`; later,
+    /// `NoAnswer`. A reason from the PBX (a refused `makecall`'s `reason` or
+    /// `reasontext`) always wins over this guess; `Duration::ZERO` turns the guess off
+    /// (such legs read as `NoAnswer`). See the crate docs, "Outbound outcomes".
+    pub fn busy_within(mut self, within: Duration) -> Self {
+        self.settings.busy_within = within;
         self
     }
 

@@ -14,9 +14,11 @@
 
 mod actions;
 mod gather;
+mod keys;
 mod media;
 mod play;
 mod record;
+mod speech;
 mod task;
 mod verbs;
 
@@ -24,15 +26,16 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use tokio::sync::{Mutex as AsyncMutex, OwnedSemaphorePermit, mpsc, oneshot, watch};
+use tokio::sync::{Mutex as AsyncMutex, OwnedSemaphorePermit, broadcast, mpsc, oneshot, watch};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
-use voicebot_bot::Bot;
+use voicebot_bot::{Bot, Frame};
 use voicebot_dispatch::{DigitQueue, NewCall};
 use voicebot_model::{Dn, ParticipantId, ParticipantStatus};
 
 use crate::engine::Shared;
 
+pub(crate) use keys::KeySink;
 pub(crate) use media::{MediaCommand, PlayEnd};
 
 /// Everything a call task starts from.
@@ -70,7 +73,12 @@ pub(crate) struct CallCtx {
     pub(crate) media: mpsc::Sender<MediaCommand>,
     /// One reader at a time (a gather, a barge-in watch); type-ahead waits here.
     pub(crate) digits: AsyncMutex<DigitQueue>,
+    /// Recordings waiting for their terminator key (taken before it is queued).
+    pub(crate) terminators: Arc<keys::Terminators>,
     pub(crate) status: watch::Receiver<ParticipantStatus>,
+    /// The caller's frames, for speech gathers (weak: it must not keep the bot's
+    /// `audio()` streams open after the call).
+    pub(crate) audio_in: broadcast::WeakSender<Frame>,
     /// Set when our own `drop`/`transferto`/`routeto`/`divert` succeeded.
     ended_by_us: AtomicBool,
     /// Cancelled when the call is over for the bot (hang-up, our end, shutdown).

@@ -3,9 +3,17 @@
 //! `dial` places the call from the route point's first device (the DN form when it
 //! has none), announces the new leg to the dispatcher, and waits. When the far end
 //! answers, the leg's call task runs the request's bot, and `dial` resolves when that
-//! call ends. When the leg goes away unanswered the PBX says nothing about why (a
-//! removal carries no reason), so the outcome is inferred from timing: a leg removed
-//! within [`BUSY_WITHIN`] was refused (busy); one that rang longer was not answered.
+//! call ends.
+//!
+//! Busy or no answer, in order of trust:
+//! 1. a refused `makecall` (`finalstatus` not `Success`, or an HTTP error whose body is
+//!    a CallControlResult): its `reason` code (`PhoneBusy`, `NoAnswer`, as in the
+//!    diversion reasons), else its `reasontext`;
+//! 2. only when the PBX accepted the call and later just removed the leg (a removal
+//!    carries no reason): timing. A leg removed within the engine's `busy_within`
+//!    setting (default [`BUSY_WITHIN`]) is taken as busy, a later one as not answered.
+//!    This is a guess: a far end that rejects after ringing a while reads as no
+//!    answer, and one that fails fast for another reason reads as busy.
 
 use std::sync::{Arc, PoisonError};
 use std::time::Duration;
@@ -19,7 +27,8 @@ use voicebot_model::{CallControlResult, MakeCallRequest, Participant};
 use crate::call::DialReport;
 use crate::engine::{PendingDial, Shared, Slot};
 
-/// A leg removed sooner than this after `makecall` counts as busy.
+/// The default of `EngineBuilder::busy_within`: a leg removed sooner than this after
+/// `makecall` counts as busy.
 pub(crate) const BUSY_WITHIN: Duration = Duration::from_secs(2);
 
 /// Places outbound calls for bots (see the module docs).
@@ -81,11 +90,17 @@ impl Dialer for EngineDialer {
                 _ => return Ok(refused(&result.reason, result.reasontext.as_deref())),
             },
             Err(error) if error.status().is_some() => {
+                // Error bodies are CallControlResult-shaped: prefer their reason code.
+                let reason = error
+                    .body()
+                    .and_then(|body| serde_json::from_str::<serde_json::Value>(body).ok())
+                    .and_then(|body| body.get("reason")?.as_str().map(str::to_owned))
+                    .unwrap_or_default();
                 let text = error
                     .reasontext()
                     .map(str::to_owned)
                     .unwrap_or_else(|| error.to_string());
-                return Ok(refused(&text, Some(&text)));
+                return Ok(refused(&reason, Some(&text)));
             }
             Err(error) => return Err(CallError::connection(error)),
         };
@@ -116,7 +131,11 @@ impl Dialer for EngineDialer {
                 talk_time,
                 bot_error,
             }),
-            Ok(DialReport::NotAnswered) => Ok(unanswered(placed.elapsed(), ring)),
+            Ok(DialReport::NotAnswered) => Ok(unanswered(
+                placed.elapsed(),
+                ring,
+                shared.settings.busy_within,
+            )),
             Err(_) => Err(CallError::Shutdown),
         }
     }
@@ -140,22 +159,33 @@ fn register(shared: &Arc<Shared>, participant: &Participant, pending: PendingDia
     }
 }
 
-/// A `makecall` the PBX refused, by its reason.
+/// A `makecall` the PBX refused: by its reason code, else by the words of its text.
 fn refused(reason: &str, text: Option<&str>) -> DialOutcome {
-    let text = text.unwrap_or(reason).to_owned();
-    let lower = reason.to_ascii_lowercase();
+    let code = reason.to_ascii_lowercase();
+    let words = text.unwrap_or_default().to_ascii_lowercase();
+    let text = text
+        .filter(|text| !text.is_empty())
+        .unwrap_or(reason)
+        .to_owned();
+    let is_busy = |s: &str| s.contains("busy");
+    let is_no_answer = |s: &str| {
+        ["noanswer", "no answer", "not answered", "no_answer"]
+            .iter()
+            .any(|phrase| s.contains(phrase))
+    };
     match () {
-        () if lower.contains("busy") => DialOutcome::Busy { reason: text },
-        () if lower.contains("noanswer") || lower.contains("no answer") => {
-            DialOutcome::NoAnswer { reason: text }
-        }
+        () if is_busy(&code) => DialOutcome::Busy { reason: text },
+        () if is_no_answer(&code) => DialOutcome::NoAnswer { reason: text },
+        () if is_busy(&words) => DialOutcome::Busy { reason: text },
+        () if is_no_answer(&words) => DialOutcome::NoAnswer { reason: text },
         () => DialOutcome::Failed { reason: text },
     }
 }
 
-/// A leg removed before it was answered; see the module docs.
-fn unanswered(after: Duration, ring: Duration) -> DialOutcome {
-    match after < BUSY_WITHIN && after + Duration::from_millis(500) < ring {
+/// A leg the PBX removed before it was answered, without a reason: the last-resort
+/// timing guess of the module docs (`busy_within` zero turns it off).
+fn unanswered(after: Duration, ring: Duration, busy_within: Duration) -> DialOutcome {
+    match after < busy_within && after + Duration::from_millis(500) < ring {
         true => DialOutcome::Busy {
             reason: format!("the destination refused the call after {after:.1?} (busy)"),
         },
@@ -180,11 +210,26 @@ mod tests {
             refused("Unreachable", Some("cannot be reached")).kind(),
             "failed"
         );
-        let ring = Duration::from_secs(30);
-        assert_eq!(unanswered(Duration::from_millis(150), ring).kind(), "busy");
-        assert_eq!(unanswered(Duration::from_secs(5), ring).kind(), "no_answer");
+        // The code wins over the words; the words help when the code says nothing.
         assert_eq!(
-            unanswered(Duration::from_millis(900), Duration::from_secs(1)).kind(),
+            refused("NoAnswer", Some("Not answered: line busy")).kind(),
+            "no_answer"
+        );
+        assert_eq!(refused("None", Some("User busy")).kind(), "busy");
+        assert_eq!(
+            refused("", Some("The call was not answered")).kind(),
+            "no_answer"
+        );
+        let (ring, within) = (Duration::from_secs(30), BUSY_WITHIN);
+        let guess = |after, ring, within| unanswered(after, ring, within).kind();
+        assert_eq!(guess(Duration::from_millis(150), ring, within), "busy");
+        assert_eq!(guess(Duration::from_secs(5), ring, within), "no_answer");
+        assert_eq!(
+            guess(Duration::from_millis(900), Duration::from_secs(1), within),
+            "no_answer"
+        );
+        assert_eq!(
+            guess(Duration::from_millis(150), ring, Duration::ZERO),
             "no_answer"
         );
     }

@@ -2,8 +2,9 @@
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -70,6 +71,8 @@ pub(crate) struct Shared {
     pub(crate) dispatch: DispatchHandle,
     pub(crate) limits: Limits,
     pub(crate) outbound: Mutex<HashMap<(Dn, ParticipantId), Slot>>,
+    /// Where `/metrics` and `/health` are served, once bound.
+    pub(crate) metrics_bound: OnceLock<SocketAddr>,
     next_id: AtomicU64,
 }
 
@@ -154,6 +157,7 @@ impl Engine {
             handoff: root.child_token(),
             root,
             outbound: Mutex::default(),
+            metrics_bound: OnceLock::new(),
             next_id: AtomicU64::new(1),
         });
         Self {
@@ -266,6 +270,13 @@ impl EngineHandle {
     /// Engine events from now on.
     pub fn subscribe(&self) -> broadcast::Receiver<EngineEvent> {
         self.shared.events.subscribe()
+    }
+
+    /// Where `/metrics` and `/health` are served: the bound address (so a port 0 in
+    /// `metrics_addr` reads as the real port), `None` before `run` has bound it or
+    /// when no `metrics_addr` is set.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.shared.metrics_bound.get().copied()
     }
 
     /// The outbound dialler (works while the engine runs).

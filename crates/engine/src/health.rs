@@ -42,13 +42,15 @@ pub(crate) async fn serve(shared: &Arc<Shared>, addr: SocketAddr) -> Result<(), 
             addr,
             source: Arc::new(source),
         })?;
+    let bound = listener.local_addr().unwrap_or(addr);
+    let _ = shared.metrics_bound.set(bound);
     let handle = prometheus();
     let app = Router::new()
         .route("/health", get(health))
         .route("/metrics", get(move || render(handle)))
         .with_state(Arc::clone(shared));
     let stop = shared.root.clone();
-    tracing::info!(addr = %listener.local_addr().unwrap_or(addr), "serving /metrics and /health");
+    tracing::info!(addr = %bound, "serving /metrics and /health");
     shared.tracker.spawn(async move {
         let server = axum::serve(listener, app).with_graceful_shutdown(stop.cancelled_owned());
         if let Err(error) = server.await {

@@ -31,6 +31,17 @@
 //! - **Files off the async threads.** Prompts load on the blocking pool (once, through
 //!   a shared cache); recordings are written by one blocking writer task for all calls.
 //!
+//! # Outbound outcomes
+//!
+//! [`Dialer::dial`](voicebot_bot::Dialer::dial) reports `Busy` or `NoAnswer` from
+//! what the PBX says: a refused `makecall` carries a `reason` code (`PhoneBusy`,
+//! `NoAnswer`) and a `reasontext`, and these decide. A call the PBX accepts and later
+//! just removes carries no reason at all (3CX's Call Control API has no hang-up cause),
+//! so the engine can only guess from timing: removed within
+//! [`EngineBuilder::busy_within`] (default 2 s) reads as busy, later as not answered.
+//! Expect misreadings there: a far end that rejects after ringing reads as no answer,
+//! one that fails fast for another reason (unreachable, congestion) reads as busy.
+//!
 //! ```no_run
 //! use std::sync::Arc;
 //! use voicebot_bot::bot_fn;
@@ -67,6 +78,7 @@ mod limits;
 mod metrics;
 mod prompts;
 mod stats;
+mod trim;
 mod writer;
 
 pub use crate::builder::EngineBuilder;

@@ -8,11 +8,12 @@ use std::time::Duration;
 
 use regex::Regex;
 use voicebot_model::Digit;
+use voicebot_speech::{Choice, Grammar, Recognizer};
 
 use super::BargeIn;
 use crate::Call;
 use crate::error::{CallError, CallResult};
-use crate::message::{CallMessage, GatherRequest};
+use crate::message::{CallMessage, GatherRequest, SpeechGather};
 use crate::prompt::PromptSource;
 
 /// Why a gather ended.
@@ -29,16 +30,43 @@ pub enum GatherEnd {
     NoInput,
     /// Every try had invalid input.
     Invalid,
+    /// The caller said something the gather's grammar accepts (see [`Digits::heard`]).
+    Speech,
 }
 
-/// Digits a caller typed: valid input, or empty when every try failed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Digits a caller typed (or, in a speech gather, said as words), or the choice
+/// they said: valid input, or empty when every try failed.
+#[derive(Debug, Clone)]
 pub struct Digits {
     text: String,
     terminator: Option<Digit>,
     ended_by: GatherEnd,
     tries: u32,
+    heard: Option<Choice>,
 }
+
+impl PartialEq for Digits {
+    fn eq(&self, other: &Self) -> bool {
+        // Confidences compare by bits, so equality stays reflexive (and `Eq` holds) even
+        // for a NaN a recogniser might report.
+        let same_heard = match (&self.heard, &other.heard) {
+            (None, None) => true,
+            (Some(a), Some(b)) => {
+                a.index == b.index
+                    && a.phrase == b.phrase
+                    && a.confidence.map(f32::to_bits) == b.confidence.map(f32::to_bits)
+            }
+            _ => false,
+        };
+        self.text == other.text
+            && self.terminator == other.terminator
+            && self.ended_by == other.ended_by
+            && self.tries == other.tries
+            && same_heard
+    }
+}
+
+impl Eq for Digits {}
 
 impl Digits {
     /// The result of a gather (for the engine, and for tests of bots). Characters
@@ -52,7 +80,28 @@ impl Digits {
             terminator,
             ended_by,
             tries,
+            heard: None,
         }
+    }
+
+    /// The result of a speech gather in which the caller said `choice` (for the
+    /// engine, and for tests of bots). It has no digits and ends by
+    /// [`GatherEnd::Speech`].
+    pub fn spoken(choice: Choice, tries: u32) -> Self {
+        Self {
+            text: String::new(),
+            terminator: None,
+            ended_by: GatherEnd::Speech,
+            tries,
+            heard: Some(choice),
+        }
+    }
+
+    /// The choice of the grammar the caller said, in a gather with
+    /// [`GatherBuilder::speech`] that speech ended; `None` otherwise (digits typed, or
+    /// digits said as words: those are in [`as_str`](Self::as_str)).
+    pub fn heard(&self) -> Option<&Choice> {
+        self.heard.as_ref()
     }
 
     /// The digits as text, terminator excluded (e.g. `"1234"`).
@@ -60,9 +109,9 @@ impl Digits {
         &self.text
     }
 
-    /// Whether nothing valid was typed (timeout, or every try invalid).
+    /// Whether nothing valid was typed or said (timeout, or every try invalid).
     pub fn is_empty(&self) -> bool {
-        self.text.is_empty()
+        self.text.is_empty() && self.heard.is_none()
     }
 
     /// How many digits.
@@ -108,6 +157,9 @@ impl PartialEq<&str> for Digits {
         self.text == *other
     }
 }
+
+/// How long a speech gather waits for the recogniser's last result by default.
+const DEFAULT_SPEECH_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// A `gather` to `.await`: the full `play_and_get_digits`.
 ///
@@ -160,6 +212,7 @@ impl GatherBuilder {
                 tries: 1,
                 barge_in: BargeIn::DIGITS,
                 validator: None,
+                speech: None,
             },
             finish_on: "#".to_owned(),
         }
@@ -227,6 +280,53 @@ impl GatherBuilder {
     /// What may interrupt the prompts.
     pub fn barge_in(mut self, barge_in: BargeIn) -> Self {
         self.request.barge_in = barge_in;
+        self
+    }
+
+    /// Also listen for speech: a final result that names a choice of `grammar` (or,
+    /// for [`Grammar::digits`], a digit string of the right length) ends the gather,
+    /// unless digits end it first. Speech also stops the prompt (barge-in). Uses the
+    /// engine's recogniser unless [`recognizer`](Self::recognizer) names one; a
+    /// gather with speech and no recogniser fails with [`CallError::InvalidRequest`].
+    ///
+    /// ```no_run
+    /// # use voicebot_bot::{Call, Grammar};
+    /// # async fn example(call: Call) -> Result<(), Box<dyn std::error::Error>> {
+    /// let menu = Grammar::choices(["sales", "support"])?;
+    /// let answer = call.gather().prompt("prompts/press-or-say.wav").max_digits(1).speech(menu).await?;
+    /// match (answer.heard().map(|choice| choice.index), answer.as_str()) {
+    ///     (Some(0), _) | (None, "1") => call.transfer("200").await?,
+    ///     (Some(1), _) | (None, "2") => call.transfer("300").await?,
+    ///     _ => call.hangup().await?,
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn speech(mut self, grammar: Grammar) -> Self {
+        let speech = self.request.speech.get_or_insert_with(|| SpeechGather {
+            grammar: grammar.clone(),
+            recognizer: None,
+            timeout: DEFAULT_SPEECH_TIMEOUT,
+        });
+        speech.grammar = grammar;
+        self.request.barge_in.speech = true;
+        self
+    }
+
+    /// The recogniser for [`speech`](Self::speech) (default: the engine's). Has no
+    /// effect without `speech`.
+    pub fn recognizer(mut self, recognizer: Arc<dyn Recognizer>) -> Self {
+        if let Some(speech) = &mut self.request.speech {
+            speech.recognizer = Some(recognizer);
+        }
+        self
+    }
+
+    /// How long to wait, after the digit timeouts, for the recogniser's last result
+    /// (default 2 s). Has no effect without [`speech`](Self::speech).
+    pub fn speech_timeout(mut self, timeout: Duration) -> Self {
+        if let Some(speech) = &mut self.request.speech {
+            speech.timeout = timeout;
+        }
         self
     }
 

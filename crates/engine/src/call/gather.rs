@@ -12,8 +12,24 @@ use super::CallCtx;
 use super::media::PlayEnd;
 use super::play::{Playing, count_barge_in};
 
-/// Serves a `Gather` message.
-pub(super) async fn serve(ctx: &Arc<CallCtx>, request: GatherRequest) -> Result<Digits, CallError> {
+/// Serves a `Gather` message; one that also listens for speech goes to [`speech`].
+///
+/// [`speech`]: super::speech
+pub(super) async fn serve(
+    ctx: &Arc<CallCtx>,
+    mut request: GatherRequest,
+) -> Result<Digits, CallError> {
+    match request.speech.take() {
+        Some(speech) => super::speech::gather(ctx, request, speech).await,
+        None => gather_digits(ctx, request).await,
+    }
+}
+
+/// The digit part of a gather.
+pub(super) async fn gather_digits(
+    ctx: &Arc<CallCtx>,
+    request: GatherRequest,
+) -> Result<Digits, CallError> {
     let spec = GatherSpec {
         prompt: request.prompt,
         invalid_prompt: request.invalid_prompt,

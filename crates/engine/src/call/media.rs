@@ -33,10 +33,9 @@ use tokio::time::{Instant, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 use voicebot_bot::{AudioOut as BotAudioOut, CallEvent, Frame, Prompt, RecordEnd};
 use voicebot_callcontrol::{AudioIn, AudioOut};
-use voicebot_dispatch::DigitSink;
 use voicebot_media::Repeat;
 
-use crate::call::CallCtx;
+use crate::call::{CallCtx, KeySink};
 use crate::metrics::MediaCounts;
 use crate::writer::RecordingDone;
 
@@ -97,7 +96,7 @@ pub(crate) struct MediaSetup {
     pub(crate) audio_out: mpsc::Receiver<BotAudioOut>,
     pub(crate) audio_in: broadcast::Sender<Frame>,
     pub(crate) events: broadcast::Sender<CallEvent>,
-    pub(crate) digits: DigitSink,
+    pub(crate) digits: KeySink,
     pub(crate) stop: CancellationToken,
 }
 

@@ -1,9 +1,11 @@
 //! `record`: the caller's lossless audio into a WAV file through the recording writer.
 //!
 //! The media task counts the maximum length in samples and watches silence; this verb
-//! watches the terminator keys (keys pressed during a recording are consumed, not
-//! left as type-ahead). Whatever ends it — including a hang-up — the file is
-//! finalised by the writer before the reply.
+//! watches the terminator keys. Only the terminator that ends the recording is taken
+//! (before it reaches the digit queue); other keys pressed meanwhile stay queued as
+//! type-ahead for the next gather. Whatever ends it — including a hang-up — the file
+//! is finalised by the writer before the reply, and trimmed first if asked
+//! (`crate::trim`).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,6 +16,7 @@ use voicebot_bot::{BargeIn, CallError, Channels, PromptSource, RecordEnd, Record
 use voicebot_media::Repeat;
 
 use super::CallCtx;
+use super::keys::TerminatorWatch;
 use super::media::MediaCommand;
 use super::play::play;
 
@@ -59,6 +62,9 @@ pub(super) async fn serve(
         return;
     }
     tracing::debug!(path = %request.path.display(), "recording");
+    // Armed now, so a key pressed before the recording began ends nothing.
+    let terminator = (!request.terminators.is_empty())
+        .then(|| ctx.terminators.watch(id, request.terminators.clone()));
     let outcome = tokio::select! {
         outcome = &mut finished => outcome,
         () = reply.closed() => {
@@ -67,7 +73,7 @@ pub(super) async fn serve(
             let _ = ctx.media.try_send(MediaCommand::StopRecording { id, end });
             return;
         }
-        key = terminator(ctx, &request) => {
+        key = pressed(ctx, terminator) => {
             if let Some(key) = key {
                 let end = RecordEnd::Terminator(key);
                 let _ = ctx.media.send(MediaCommand::StopRecording { id, end }).await;
@@ -84,7 +90,25 @@ pub(super) async fn serve(
         Ok(Err(error)) => Err(CallError::media(error)),
         Err(_) => Err(CallError::Shutdown),
     };
+    let recording = match recording {
+        Ok(recording) if request.trim_silence => trim(recording).await,
+        other => other,
+    };
     let _ = reply.send(recording);
+}
+
+/// Cuts the silence around a finished recording, on the blocking pool.
+async fn trim(mut recording: Recording) -> Result<Recording, CallError> {
+    let path = recording.path.clone();
+    let trimmed = tokio::task::spawn_blocking(move || crate::trim::trim_file(&path)).await;
+    match trimmed {
+        Ok(Ok(duration)) => {
+            recording.duration = duration;
+            Ok(recording)
+        }
+        Ok(Err(error)) => Err(CallError::media(error)),
+        Err(error) => Err(CallError::media(std::io::Error::other(error))),
+    }
 }
 
 async fn beep(ctx: &CallCtx) -> Result<(), CallError> {
@@ -94,22 +118,15 @@ async fn beep(ctx: &CallCtx) -> Result<(), CallError> {
         .map(|_| ())
 }
 
-/// Waits for a terminator key; `None` when the call's digits end (hang-up), after
-/// which the media task finishes the recording itself.
-async fn terminator(ctx: &CallCtx, request: &RecordRequest) -> Option<voicebot_bot::Digit> {
-    if request.terminators.is_empty() {
+/// Waits for a terminator key; `None` when the call is over (the media task then
+/// finishes the recording itself) or the recording has no terminators.
+async fn pressed(ctx: &CallCtx, watch: Option<TerminatorWatch>) -> Option<voicebot_bot::Digit> {
+    let Some(mut watch) = watch else {
         ctx.over.cancelled().await;
         return None;
-    }
-    let mut digits = ctx.digits.lock().await;
-    loop {
-        tokio::select! {
-            () = ctx.over.cancelled() => return None,
-            digit = digits.next() => match digit {
-                Some(digit) if request.terminators.contains(&digit) => return Some(digit),
-                Some(_) => {}
-                None => return None,
-            },
-        }
+    };
+    tokio::select! {
+        () = ctx.over.cancelled() => None,
+        key = watch.pressed() => Some(key),
     }
 }

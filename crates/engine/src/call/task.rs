@@ -20,10 +20,11 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 use voicebot_bot::message::{CallMessage, ChannelCapacity, call_channel};
 use voicebot_bot::{BotError, CallError, CallEvent, CallInfo, Direction};
-use voicebot_dispatch::{CallUpdate, DigitSource, NewCall, Origin, digit_queue};
+use voicebot_dispatch::{CallUpdate, DigitSource, NewCall, Origin};
 use voicebot_model::Participant;
 
 use super::actions::{EngineEnd, end_call};
+use super::keys::{Terminators, key_queue};
 use super::media::{self, MediaSetup};
 use super::verbs::{self, Verb};
 use super::{CallCtx, CallSetup, DialReport};
@@ -76,7 +77,8 @@ pub(crate) async fn run(shared: Arc<Shared>, setup: CallSetup) {
         CallInfo::new(&participant, direction),
         ChannelCapacity::default(),
     );
-    let (sink, queue) = digit_queue();
+    let terminators = Arc::new(Terminators::default());
+    let (sink, queue) = key_queue(Arc::clone(&terminators));
     let (status_sender, status) = watch::channel(participant.status.clone());
     let (media_sender, media_commands) = mpsc::channel(32);
     let over = shared.root.child_token();
@@ -87,7 +89,9 @@ pub(crate) async fn run(shared: Arc<Shared>, setup: CallSetup) {
         call_id: participant.callid,
         media: media_sender,
         digits: AsyncMutex::new(queue),
+        terminators,
         status,
+        audio_in: endpoint.audio_in.downgrade(),
         ended_by_us: Default::default(),
         over: over.clone(),
     });

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use tokio::sync::{broadcast, mpsc};
 use voicebot_bot::{CallEvent, Digit, Frame, RecordEnd};
-use voicebot_dispatch::{DigitSink, DigitSource};
+use voicebot_dispatch::DigitSource;
 use voicebot_media::{
     Channels, DtmfDetector, FrameDecoder, JitterBuffer, JitterConfig, Lookup, VadConfig,
     VoiceDetector, VoiceEvent, duration_to_samples,
@@ -13,6 +13,7 @@ use voicebot_media::{
 
 use super::MediaCommand;
 use super::outbound::Outbound;
+use crate::call::KeySink;
 use crate::metrics::MediaCounts;
 use crate::writer::{RecordingDone, WriterCommand};
 
@@ -30,7 +31,7 @@ pub(super) struct Inbound {
     jitter: JitterBuffer,
     /// The lossless tap: the byte stream cut into frames for recordings.
     decoder: FrameDecoder,
-    dtmf: Option<(DtmfDetector, DigitSink)>,
+    dtmf: Option<(DtmfDetector, KeySink)>,
     vad: Option<VoiceDetector>,
     audio_in: broadcast::Sender<Frame>,
     events: broadcast::Sender<CallEvent>,
@@ -41,7 +42,7 @@ pub(super) struct Inbound {
 
 impl Inbound {
     pub(super) fn new(
-        digits: Option<DigitSink>,
+        digits: Option<KeySink>,
         audio_in: broadcast::Sender<Frame>,
         events: broadcast::Sender<CallEvent>,
         writer: mpsc::Sender<WriterCommand>,

@@ -1,0 +1,45 @@
+//! [`TranscriptLine`]: one result as the sinks write it.
+
+use serde::Serialize;
+use voicebot_bot::Recognition;
+
+/// One recognition result, as a JSON line:
+/// `{"call_id": 7, "start": 1.24, "end": 2.1, "text": "support", "confidence": 0.9, "final": true}`.
+/// Times are seconds from the start of the transcription (the start of the recording).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TranscriptLine {
+    /// The PBX's call id (0 for a file).
+    pub call_id: i64,
+    /// When the utterance started, in seconds.
+    pub start: f64,
+    /// When it ended, in seconds.
+    pub end: f64,
+    /// What was heard.
+    pub text: String,
+    /// The recogniser's confidence (0..=1), if it gave one.
+    pub confidence: Option<f32>,
+    /// Whether this is a final result (partials are only written when enabled).
+    #[serde(rename = "final")]
+    pub is_final: bool,
+}
+
+impl TranscriptLine {
+    /// The line for `result` in call `call_id`.
+    pub fn new(call_id: i64, result: &Recognition) -> Self {
+        Self {
+            call_id,
+            // Milliseconds are plenty, and keep the lines short.
+            start: (result.start.as_secs_f64() * 1000.0).round() / 1000.0,
+            end: (result.end.as_secs_f64() * 1000.0).round() / 1000.0,
+            text: result.text.clone(),
+            confidence: result.confidence,
+            is_final: result.is_final,
+        }
+    }
+
+    /// The line as one line of JSON (no newline).
+    pub fn to_json(&self) -> String {
+        // Serialising plain numbers and strings cannot fail.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}

@@ -1,0 +1,166 @@
+//! Speech in `gather`: the digit gather raced against a recognition session fed the
+//! caller's frames. Whichever ends first wins: digits by the usual rules, or a final
+//! result the grammar accepts (a choice, or digits said as words). Dropping the
+//! digit gather when speech wins stops its prompt, as a digit barge-in does.
+//!
+//! The recogniser never holds up the call: `feed` only queues, a session that fails
+//! to start or dies leaves a digits-only gather (logged), and the wait for its last
+//! result after the digit timeouts is bounded by the request's speech timeout.
+
+use std::sync::Arc;
+
+use tokio::sync::broadcast;
+use voicebot_bot::message::{GatherRequest, SpeechGather, Validator};
+use voicebot_bot::{CallError, Digits, Frame, GatherEnd, Grammar, Recognition, SessionOptions};
+
+use super::CallCtx;
+use super::gather::gather_digits;
+
+/// Serves a gather that also listens for speech.
+///
+/// # Errors
+/// [`CallError::InvalidRequest`] when neither the request nor the engine has a
+/// recogniser; otherwise as a digits-only gather.
+pub(super) async fn gather(
+    ctx: &Arc<CallCtx>,
+    request: GatherRequest,
+    speech: SpeechGather,
+) -> Result<Digits, CallError> {
+    let recognizer = speech
+        .recognizer
+        .clone()
+        .or_else(|| ctx.shared.settings.recognizer.clone())
+        .ok_or_else(|| {
+            CallError::InvalidRequest(
+                "gather with speech, but no speech recogniser is configured \
+                 (EngineBuilder::recognizer, or [speech] recognizer in voicebot.toml)"
+                    .to_owned(),
+            )
+        })?;
+    // Subscribe before the session starts so the first syllables are not lost.
+    let mut frames = ctx.audio_in.upgrade().map(|sender| sender.subscribe());
+    let options = SessionOptions::new()
+        .grammar(speech.grammar.clone())
+        .partial_results(false)
+        .finish_timeout(speech.timeout);
+    let mut session = match recognizer.start(options).await {
+        Ok(session) => session,
+        Err(error) => {
+            tracing::warn!(%error, "the recogniser did not start; this gather takes digits only");
+            return gather_digits(ctx, request).await;
+        }
+    };
+    let validator = request.validator.clone();
+    let digits = gather_digits(ctx, request);
+    tokio::pin!(digits);
+    let mut results_open = true;
+    loop {
+        tokio::select! {
+            gathered = &mut digits => {
+                let gathered = gathered?;
+                if !gathered.is_empty() {
+                    return Ok(gathered);
+                }
+                // Nothing typed: the caller may still be speaking, or the recogniser
+                // still decoding. Let it flush its last utterance, within the timeout.
+                let tries = gathered.tries();
+                return Ok(match session.finish().await {
+                    Ok(finals) => finals
+                        .iter()
+                        .find_map(|result| accepted(&speech.grammar, result, validator.as_ref(), tries))
+                        .unwrap_or(gathered),
+                    Err(error) => {
+                        tracing::debug!(%error, "the recogniser's last result was lost");
+                        gathered
+                    }
+                });
+            }
+            frame = next_frame(&mut frames) => match frame {
+                Some(frame) => {
+                    if session.feed(&frame).is_err() {
+                        tracing::warn!("the recogniser ended mid-gather; digits still work");
+                        frames = None;
+                    }
+                }
+                None => frames = None,
+            },
+            result = session.results().next_final(), if results_open => match result {
+                Some(result) => {
+                    tracing::debug!(text = %result.text, confidence = ?result.confidence, "speech in gather");
+                    if let Some(spoken) = accepted(&speech.grammar, &result, validator.as_ref(), 1) {
+                        return Ok(spoken);
+                    }
+                }
+                None => results_open = false,
+            },
+        }
+    }
+}
+
+/// The gather's outcome if `result` is something `grammar` accepts: a choice, or
+/// digits said as words that pass the validator.
+fn accepted(
+    grammar: &Grammar,
+    result: &Recognition,
+    validator: Option<&Validator>,
+    tries: u32,
+) -> Option<Digits> {
+    if let Some(choice) = grammar.choice(result) {
+        return Some(Digits::spoken(choice, tries));
+    }
+    let digits = result.digits().filter(|_| grammar.accepts(result))?;
+    match validator.is_none_or(|check| check(&digits)) {
+        true => Some(Digits::new(&digits, None, GatherEnd::Speech, tries)),
+        false => None,
+    }
+}
+
+/// The next caller frame; pending forever once the stream is gone. A lagging
+/// receiver skips what it missed (the recogniser keeps call time by its own count).
+async fn next_frame(frames: &mut Option<broadcast::Receiver<Frame>>) -> Option<Frame> {
+    let Some(receiver) = frames else {
+        return std::future::pending().await;
+    };
+    loop {
+        match receiver.recv().await {
+            Ok(frame) => return Some(frame),
+            Err(broadcast::error::RecvError::Lagged(_)) => {}
+            Err(broadcast::error::RecvError::Closed) => return None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn heard(text: &str) -> Recognition {
+        Recognition {
+            text: text.to_owned(),
+            is_final: true,
+            start: Duration::ZERO,
+            end: Duration::from_secs(1),
+            confidence: Some(0.8),
+            words: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn choices_and_spoken_digits_are_accepted() {
+        let menu = Grammar::choices(["sales", "support"]).unwrap();
+        let outcome = accepted(&menu, &heard("support please"), None, 1).unwrap();
+        assert_eq!(outcome.heard().map(|c| c.index), Some(1));
+        assert_eq!(outcome.ended_by(), GatherEnd::Speech);
+        assert!(accepted(&menu, &heard("billing"), None, 1).is_none());
+
+        let pin = Grammar::digits(3, 4).unwrap();
+        let outcome = accepted(&pin, &heard("one two three"), None, 1).unwrap();
+        assert_eq!(outcome.as_str(), "123");
+        assert!(outcome.heard().is_none());
+        assert!(accepted(&pin, &heard("one two"), None, 1).is_none());
+        let no_ones: Validator = Arc::new(|digits: &str| !digits.contains('1'));
+        assert!(accepted(&pin, &heard("one two three"), Some(&no_ones), 1).is_none());
+    }
+}
