@@ -15,6 +15,33 @@ use crate::config::{Config, WhenBusy, build_bots};
 use crate::exit::Exit;
 use crate::registry;
 
+/// Builds the PBX client of `config` and checks that it can work: a token, then
+/// `GET /callcontrol`. Failing here, with the right exit code, on a wrong address or
+/// refused credentials beats letting the event task retry forever.
+///
+/// # Errors
+/// Exit 2 for a bad URL or missing secret; the client's error (mapped to exit 3 or 4)
+/// when the PBX is unreachable or refuses the credentials or API access.
+pub(crate) async fn connect(config: &Config, path: &std::path::Path) -> anyhow::Result<Client> {
+    let secret = config.secret()?;
+    let client = Client::builder(config.url())
+        .credentials(&config.pbx.client_id, secret)
+        .build()
+        .map_err(|error| Exit::Usage.error(format!("{}: pbx.url: {error}", path.display())))?;
+    client.token_provider().token().await.with_context(|| {
+        format!(
+            "connecting to {} as API client {}",
+            config.url(),
+            config.pbx.client_id
+        )
+    })?;
+    client
+        .snapshot()
+        .await
+        .context("reading /callcontrol (does the API client have Call Control API access?)")?;
+    Ok(client)
+}
+
 /// The bots of a configuration, built and waiting for their engine.
 pub(crate) struct Bots {
     bots: BTreeMap<String, Arc<dyn Bot>>,

@@ -18,7 +18,6 @@ use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 use tokio_util::sync::CancellationToken;
 use voicebot_announcement::{Campaign, CampaignReport, Outcome};
 use voicebot_bot::{CallError, DialOutcome, DialRequest, Dialer, async_trait};
-use voicebot_callcontrol::Client;
 
 use crate::commands::run::shutdown_signal;
 use crate::config::Config;
@@ -62,24 +61,7 @@ pub(crate) async fn run(args: CampaignArgs) -> anyhow::Result<()> {
     let campaign_config = campaign_config(&config, &args)?;
     let route_point = args.route_point.as_str();
 
-    let secret = config.secret()?;
-    let client = Client::builder(config.url())
-        .credentials(&config.pbx.client_id, secret)
-        .build()
-        .map_err(|error| {
-            Exit::Usage.error(format!("{}: pbx.url: {error}", args.config.display()))
-        })?;
-    client.token_provider().token().await.with_context(|| {
-        format!(
-            "connecting to {} as API client {}",
-            config.url(),
-            config.pbx.client_id
-        )
-    })?;
-    client
-        .snapshot()
-        .await
-        .context("reading /callcontrol (does the API client have Call Control API access?)")?;
+    let client = launch::connect(&config, &args.config).await?;
     let engine = bots.engine(&config, client)?;
     let handle = engine.handle();
     let progress = Arc::new(Progress {

@@ -5,10 +5,8 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
-use voicebot_callcontrol::Client;
 
 use crate::config::Config;
-use crate::exit::Exit;
 use crate::launch;
 
 /// Options of `voicebot run`.
@@ -44,26 +42,7 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<()> {
         );
         return Ok(());
     }
-    let secret = config.secret()?;
-    let client = Client::builder(config.url())
-        .credentials(&config.pbx.client_id, secret)
-        .build()
-        .map_err(|error| {
-            Exit::Usage.error(format!("{}: pbx.url: {error}", args.config.display()))
-        })?;
-    // Fail fast, with the right exit code, on a wrong address or refused credentials,
-    // rather than letting the event task retry forever.
-    client.token_provider().token().await.with_context(|| {
-        format!(
-            "connecting to {} as API client {}",
-            config.url(),
-            config.pbx.client_id
-        )
-    })?;
-    client
-        .snapshot()
-        .await
-        .context("reading /callcontrol (does the API client have Call Control API access?)")?;
+    let client = launch::connect(&config, &args.config).await?;
     let engine = bots.engine(&config, client)?;
     println!("voicebot running against {}", config.url());
     println!("  route points: {}", route_points.join(", "));

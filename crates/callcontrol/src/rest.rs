@@ -1,25 +1,12 @@
 //! The REST endpoints of reference §3.3, typed.
 
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use voicebot_model::{
     Action, ActionRequest, AttachedData, CallControlResult, Device, DeviceId, Dn, DnInfo,
-    EntityPath, MakeCallRequest, Participant, ParticipantId,
+    EntityPath, MakeCallRequest, Participant, ParticipantId, encode_segment,
 };
 
 use crate::client::{Client, Core};
 use crate::error::Result;
-
-/// Characters `encodeURIComponent` leaves alone, as 3CX's client encodes path segments.
-const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'!')
-    .remove(b'~')
-    .remove(b'*')
-    .remove(b'\'')
-    .remove(b'(')
-    .remove(b')');
 
 pub(crate) fn dn_path(dn: &Dn) -> String {
     EntityPath::Dn(dn.clone()).to_string()
@@ -161,7 +148,7 @@ impl Client {
         let path = format!(
             "{}/{}",
             participant_path(dn, id),
-            utf8_percent_encode(action.as_str(), COMPONENT)
+            encode_segment(action.as_str())
         );
         self.core().post_json(path, "action", request).await
     }
@@ -263,7 +250,7 @@ mod tests {
             "/callcontrol/800/participants/12"
         );
         assert_eq!(
-            utf8_percent_encode("attach_participant_data", COMPONENT).to_string(),
+            encode_segment("attach_participant_data"),
             "attach_participant_data"
         );
     }

@@ -19,7 +19,9 @@ const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'(')
     .remove(b')');
 
-pub(crate) fn encode_segment(text: &str) -> String {
+/// Percent-encodes `text` as one path segment, leaving what `encodeURIComponent`
+/// leaves alone (3CX's own client encodes DNs, device ids and actions that way).
+pub fn encode_segment(text: &str) -> String {
     utf8_percent_encode(text, COMPONENT).to_string()
 }
 

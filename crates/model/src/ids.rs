@@ -72,7 +72,7 @@ impl DeviceId {
 
     /// The id percent-encoded for use as one path segment (as `encodeURIComponent` does).
     pub fn path_segment(&self) -> String {
-        crate::entity::encode_segment(&self.0)
+        crate::encode_segment(&self.0)
     }
 }
 

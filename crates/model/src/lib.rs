@@ -40,7 +40,7 @@ mod ws;
 pub use action::{Action, ActionRequest, AttachedData, MakeCallRequest};
 pub use digit::{Digit, DigitError, parse_digits};
 pub use dn::{Device, DnInfo};
-pub use entity::{EntityPath, EntityPathError, EntityPathErrorReason};
+pub use entity::{EntityPath, EntityPathError, EntityPathErrorReason, encode_segment};
 pub use enums::{DiversionReason, DnType, EventType, FinalStatus, ParticipantStatus};
 pub use event::PbxEvent;
 pub use ids::{DeviceId, Dn, ParticipantId};

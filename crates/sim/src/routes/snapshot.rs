@@ -6,7 +6,8 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use voicebot_model::{DeviceId, Dn};
+use serde::Serialize;
+use voicebot_model::{DeviceId, Dn, DnInfo};
 
 use super::{authorize, cc_error, participant_id, visible_dn};
 use crate::state::Shared;
@@ -19,21 +20,32 @@ pub(super) async fn list(State(shared): State<Arc<Shared>>, headers: HeaderMap) 
     Json(shared.pbx().dn_infos()).into_response()
 }
 
+/// Authorises the request and answers `view` of the DN's record, or the refusal
+/// (401 without a valid token, 403 for a DN the client may not see).
+fn dn_view<T: Serialize>(
+    shared: &Shared,
+    headers: &HeaderMap,
+    dn: String,
+    view: impl FnOnce(DnInfo) -> T,
+) -> Response {
+    if let Err(response) = authorize(shared, headers) {
+        return response;
+    }
+    let dn = Dn::new(dn);
+    let pbx = shared.pbx();
+    match visible_dn(&pbx, &dn) {
+        Ok(state) => Json(view(pbx.dn_info(&dn, state))).into_response(),
+        Err(response) => response,
+    }
+}
+
 /// `GET /callcontrol/{dn}`
 pub(super) async fn dn(
     State(shared): State<Arc<Shared>>,
     Path(dn): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(response) = authorize(&shared, &headers) {
-        return response;
-    }
-    let dn = Dn::new(dn);
-    let pbx = shared.pbx();
-    match visible_dn(&pbx, &dn) {
-        Ok(state) => Json(pbx.dn_info(&dn, state)).into_response(),
-        Err(response) => response,
-    }
+    dn_view(&shared, &headers, dn, |info| info)
 }
 
 /// `GET /callcontrol/{dn}/devices`
@@ -42,15 +54,7 @@ pub(super) async fn devices(
     Path(dn): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(response) = authorize(&shared, &headers) {
-        return response;
-    }
-    let dn = Dn::new(dn);
-    let pbx = shared.pbx();
-    match visible_dn(&pbx, &dn) {
-        Ok(state) => Json(pbx.dn_info(&dn, state).devices).into_response(),
-        Err(response) => response,
-    }
+    dn_view(&shared, &headers, dn, |info| info.devices)
 }
 
 /// `GET /callcontrol/{dn}/devices/{deviceid}` (the id arrives percent-decoded).
@@ -90,15 +94,7 @@ pub(super) async fn participants(
     Path(dn): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(response) = authorize(&shared, &headers) {
-        return response;
-    }
-    let dn = Dn::new(dn);
-    let pbx = shared.pbx();
-    match visible_dn(&pbx, &dn) {
-        Ok(state) => Json(pbx.dn_info(&dn, state).participants).into_response(),
-        Err(response) => response,
-    }
+    dn_view(&shared, &headers, dn, |info| info.participants)
 }
 
 /// `GET /callcontrol/{dn}/participants/{id}`
