@@ -16,7 +16,9 @@ use voicebot_bot::speech::{CommandRecognizer, RestartPolicy};
 use voicebot_bot::{BotContext, BotRegistry, CallError, GatherEnd, Grammar, Recognizer, bot_fn};
 use voicebot_sim::{Caller, SimConfig};
 
-use crate::support::{Harness, report, timeout};
+use crate::support::{Harness, report, sawtooth, timeout};
+
+mod webhook;
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/fixtures/speech/{name}.wav"))
@@ -121,6 +123,49 @@ async fn gather_returns_the_spoken_choice_and_still_takes_digits() {
         caller.press("2").await.unwrap();
         let typed = result.recv().await.expect("the second gather ends");
         assert_eq!((typed.as_str(), typed.heard()), ("2", None));
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spoken_choice_is_timed_from_the_start_of_the_call_not_of_the_gather() {
+    timeout(async {
+        let (played, mut prompt_over) = report();
+        let (results, mut result) = report();
+        let bot = bot_fn(move |call| {
+            let (played, results) = (played.clone(), results.clone());
+            async move {
+                // A second of prompt first: the gather, and its recognition session,
+                // start about 1 s into the call.
+                call.play(sawtooth(50)).await?;
+                let _ = played.send(());
+                let menu = Grammar::choices(["support", "sales"])?;
+                let answer = call
+                    .gather()
+                    .max_digits(1)
+                    .timeout(Duration::from_secs(6))
+                    .speech(menu)
+                    .await?;
+                let _ = results.send(answer);
+                Ok(())
+            }
+        });
+        let harness = Harness::start_with(
+            SimConfig::default(),
+            |builder| builder.recognizer(recognizer()),
+            Arc::new(bot),
+        )
+        .await;
+        let caller = harness.sim.call_in("+15550205").await.unwrap();
+        caller.wait_connected().await.unwrap();
+        prompt_over.recv().await.expect("the prompt plays");
+        say(&caller, &["support"]).await;
+        let spoken = result.recv().await.expect("the gather ends");
+        let heard = spoken.heard().expect("a spoken choice");
+        // The word starts about 0.4 s into the gather: relative to the gather that
+        // would be well under a second.
+        assert!(heard.start >= Duration::from_secs(1), "{heard:?}");
+        assert!(heard.end > heard.start, "{heard:?}");
     })
     .await;
 }

@@ -2,11 +2,15 @@
 //! [`Action`], [`HoursConfig`]. It is checked and turned into a menu when the bot is
 //! built, so nothing here is looked at twice during a call.
 
+mod option;
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::Deserialize;
+
+pub use self::option::OptionConfig;
 
 /// The `ivr-menu` bot's configuration. See the crate docs for an example.
 #[derive(Debug, Clone, Deserialize)]
@@ -53,9 +57,10 @@ pub struct Config {
 pub struct NodeConfig {
     /// The menu prompt, played at the start of each try.
     pub prompt: PathBuf,
-    /// Keys (one or more DTMF digits, e.g. `"1"` or `"42"`) to actions.
+    /// Keys (one or more DTMF digits, e.g. `"1"` or `"42"`) to actions, each with
+    /// the words that may say it (`say = [...]`).
     #[serde(default)]
-    pub options: BTreeMap<String, Action>,
+    pub options: BTreeMap<String, OptionConfig>,
     /// Overrides the menu's `timeout` for this node.
     #[serde(default, with = "humantime_serde")]
     pub timeout: Option<Duration>,
@@ -69,8 +74,9 @@ pub struct NodeConfig {
     #[serde(default)]
     pub timeout_prompt: Option<PathBuf>,
     /// Press or say: words a caller may say instead of pressing, each mapped to an
-    /// option key (`say = { "sales" = "1", "support" = "2" }`). Needs a speech
-    /// recogniser (`[speech]` in voicebot.toml).
+    /// option key (`say = { "sales" = "1", "support" = "2" }`); options may list
+    /// their words themselves instead (`say = ["sales"]`). Needs a speech recogniser
+    /// (`[speech]` in voicebot.toml).
     #[serde(default)]
     pub say: BTreeMap<String, String>,
 }

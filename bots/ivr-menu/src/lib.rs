@@ -8,7 +8,10 @@
 //! menu's `on_failure` action runs. The **repeat key** plays the node again and
 //! the **back key** returns to the node the caller came from; neither counts as a
 //! try. **Office hours** (a weekly schedule in a time zone, plus holidays) choose
-//! the node a call starts at, so one menu serves day and night.
+//! the node a call starts at, so one menu serves day and night. **Press or say:**
+//! with a speech recogniser configured, a caller may also say an option, by words
+//! the option lists (`say = ["billing", "accounts"]`) or the node maps to keys
+//! (`say = { "billing" = "1" }`); the two forms mix.
 //!
 //! Everything is checked when the bot is built: an option pointing at a node that
 //! does not exist, a key used both as an option and as the repeat key, a time zone
@@ -56,7 +59,7 @@ mod testutil;
 use voicebot_bot::BotRegistry;
 
 pub use crate::bot::IvrMenu;
-pub use crate::config::{Action, Config, HoursConfig, NodeConfig, WeekConfig};
+pub use crate::config::{Action, Config, HoursConfig, NodeConfig, OptionConfig, WeekConfig};
 pub use crate::hours::{Clock, FixedClock, SystemClock};
 
 /// The name this bot is registered under.

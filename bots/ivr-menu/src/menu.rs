@@ -162,7 +162,7 @@ fn build_node(
     context: &BotContext,
 ) -> Result<Node, BotConfigError> {
     let mut options = BTreeMap::new();
-    for (key, action) in &node.options {
+    for (key, option) in &node.options {
         let path = format!("nodes.{id}.options.{key}");
         if key.is_empty() || key.chars().any(|c| Digit::new(c).is_err()) {
             return Err(invalid(&path, "option keys are DTMF digits (0-9, *, #)"));
@@ -173,7 +173,7 @@ fn build_node(
         {
             return Err(invalid(&path, "this key is already the repeat or back key"));
         }
-        options.insert(key.clone(), choice(config, action, &path, context)?);
+        options.insert(key.clone(), choice(config, &option.action, &path, context)?);
     }
     let tries = node.tries.unwrap_or(config.tries);
     if tries == 0 {
@@ -280,32 +280,63 @@ fn special_key(key: Option<char>, name: &str) -> Result<Option<String>, BotConfi
     }
 }
 
-/// A node's `say` table as a grammar and the option key of each of its choices.
+/// A node's words, from its `say` map and its options' `say` lists, as a grammar and
+/// the option key of each of its choices.
 fn say_grammar(
     id: &str,
     node: &NodeConfig,
     options: &BTreeMap<String, Choice>,
     context: &BotContext,
 ) -> Result<Option<(Grammar, Vec<String>)>, BotConfigError> {
-    if node.say.is_empty() {
-        return Ok(None);
+    // (word, option key, the config key that wrote it), in the order written.
+    let mut said: Vec<(&str, &str, String)> = node
+        .say
+        .iter()
+        .map(|(word, key)| (word.as_str(), key.as_str(), format!("nodes.{id}.say")))
+        .collect();
+    for (key, option) in &node.options {
+        let path = format!("nodes.{id}.options.{key}.say");
+        said.extend(
+            option
+                .say
+                .iter()
+                .map(|word| (word.as_str(), key.as_str(), path.clone())),
+        );
     }
-    let path = format!("nodes.{id}.say");
+    let Some((_, _, first)) = said.first() else {
+        return Ok(None);
+    };
     if context.recognizer().is_none() {
         return Err(invalid(
-            &path,
+            first,
             "saying options needs a speech recogniser: set `[speech] recognizer` in voicebot.toml",
         ));
     }
-    if let Some((word, key)) = node.say.iter().find(|(_, key)| !options.contains_key(*key)) {
-        return Err(invalid(
-            &format!("{path}.{word}"),
-            format!("{key:?} is not an option key of this node"),
-        ));
+    let mut phrases: Vec<String> = Vec::with_capacity(said.len());
+    for (word, key, path) in &said {
+        if !options.contains_key(*key) {
+            return Err(invalid(
+                &format!("{path}.{word}"),
+                format!("{key:?} is not an option key of this node"),
+            ));
+        }
+        // Compared as the grammar will hear them: "Sales" and "sales" are one word.
+        let phrase = Grammar::choices([word])
+            .map_err(|error| invalid(path, format!("{word:?}: {error}")))?
+            .phrases()
+            .and_then(|mut phrases| phrases.pop())
+            .unwrap_or_default();
+        if let Some(index) = phrases.iter().position(|p| *p == phrase) {
+            return Err(invalid(
+                path,
+                format!("{word:?} is already said for option {:?}", said[index].1),
+            ));
+        }
+        phrases.push(phrase);
     }
-    let grammar =
-        Grammar::choices(node.say.keys()).map_err(|error| invalid(&path, error.to_string()))?;
-    Ok(Some((grammar, node.say.values().cloned().collect())))
+    let grammar = Grammar::choices(&phrases).map_err(|error| invalid(first, error.to_string()))?;
+    let keys = said.iter().map(|(_, key, _)| (*key).to_owned()).collect();
+    Ok(Some((grammar, keys)))
 }
 
 pub(crate) fn invalid(key: &str, message: impl Into<String>) -> BotConfigError {

@@ -143,3 +143,79 @@ fn office_hours_pick_the_start_node_from_the_injected_clock() {
         "saturday"
     );
 }
+
+/// `context()` with a recogniser (a program never started: building needs none).
+fn speech_context() -> BotContext {
+    let recognizer = voicebot_bot::speech::CommandRecognizer::builder("unused-asr")
+        .build()
+        .unwrap();
+    context().with_recognizer(Arc::new(recognizer))
+}
+
+const SAY: &str = r#"
+[nodes.main]
+prompt = "welcome.wav"
+[nodes.main.options]
+"1" = { action = "transfer", to = "201", say = ["billing", "Accounts"] }
+"2" = { action = "transfer", to = "202" }
+"#;
+
+fn say_menu(extra: &str, context: &BotContext) -> Result<menu::Menu, BotConfigError> {
+    let text = SAY.replace(
+        "[nodes.main.options]",
+        &format!("{extra}\n[nodes.main.options]"),
+    );
+    menu::Menu::new(toml::from_str(&text).unwrap(), context)
+}
+
+#[test]
+fn options_and_the_node_map_both_give_words() {
+    let menu = say_menu(r#"say = { "support" = "2" }"#, &speech_context()).unwrap();
+    let (grammar, keys) = menu.node("main").say.as_ref().unwrap();
+    assert_eq!(
+        grammar.phrases().unwrap(),
+        ["support", "billing", "accounts"]
+    );
+    assert_eq!(keys, &["2", "1", "1"]);
+}
+
+#[test_case("", None, "nodes.main.options.1.say"; "no recogniser")]
+#[test_case(r#"say = { "sales" = "7" }"#, Some(()), "nodes.main.say.sales"; "map to an unknown option")]
+#[test_case(r#"say = { "billing" = "2" }"#, Some(()), "nodes.main.options.1.say"; "word in both forms")]
+#[test_case(r#"say = { "ACCOUNTS" = "1" }"#, Some(()), "nodes.main.options.1.say"; "same word in another case")]
+fn say_mistakes_name_their_key(extra: &str, recognizer: Option<()>, key: &str) {
+    let context = match recognizer {
+        Some(()) => speech_context(),
+        None => context(),
+    };
+    let error = say_menu(extra, &context).unwrap_err();
+    assert_eq!(error.key.as_deref(), Some(key), "{error}");
+}
+
+#[test]
+fn a_word_twice_in_one_option_or_unsayable_is_refused() {
+    for words in [r#"["billing", "billing"]"#, r#"["bill!"]"#, r#"[""]"#] {
+        let text = SAY.replace(r#"["billing", "Accounts"]"#, words);
+        let error = menu::Menu::new(toml::from_str(&text).unwrap(), &speech_context()).unwrap_err();
+        assert_eq!(
+            error.key.as_deref(),
+            Some("nodes.main.options.1.say"),
+            "{error}"
+        );
+    }
+}
+
+#[test]
+fn the_commented_say_example_builds_with_a_recogniser() {
+    let example = include_str!("example.toml");
+    let plain = "\"0\" = { action = \"transfer\", to = \"100\" }          # blind transfer to the operator\n";
+    assert!(
+        example.contains(plain),
+        "the example's operator option moved"
+    );
+    let text = example.replace(plain, "").replace("#   \"0\"", "\"0\"");
+    let menu = menu::Menu::new(toml::from_str(&text).unwrap(), &speech_context()).unwrap();
+    let (grammar, keys) = menu.node("main").say.as_ref().unwrap();
+    assert_eq!(grammar.phrases().unwrap(), ["operator", "agent"]);
+    assert_eq!(keys, &["0", "0"]);
+}

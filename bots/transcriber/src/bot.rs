@@ -19,6 +19,12 @@ use crate::webhook::Webhook;
 /// the call until the engine lets go of it).
 const END_POLL: Duration = Duration::from_millis(100);
 
+/// Why the bot cannot be built without a recogniser, and how to give it one.
+const NO_RECOGNIZER: &str = "the transcriber needs a speech recogniser, and `speech.recognizer` \
+    is not set: add `[speech]` to voicebot.toml with `recognizer = \"pocketsphinx\"`, \
+    `recognizer = { command = [\"my-asr\"] }` or `recognizer = { vosk = \"ws://127.0.0.1:2700\" }` \
+    (embedding: `BotContext::with_recognizer`)";
+
 /// The `transcriber` bot: checked settings and the recogniser, shared by all calls.
 pub struct Transcriber {
     config: Config,
@@ -44,11 +50,10 @@ impl Transcriber {
     /// template or webhook URL is unusable.
     pub fn new(config: Config, context: &BotContext) -> Result<Self, BotConfigError> {
         let Some(recognizer) = context.recognizer().cloned() else {
-            return Err(BotConfigError::new(
-                NAME,
-                Some("sinks"),
-                "the transcriber needs a speech recogniser: set `[speech] recognizer` in voicebot.toml",
-            ));
+            // No key of the bot's own table is at fault (the binary would place it
+            // under the route point's `config`): what is missing is the engine's
+            // recogniser, named in the message.
+            return Err(BotConfigError::new(NAME, None, NO_RECOGNIZER));
         };
         let grammar =
             match &config.grammar {
@@ -212,6 +217,28 @@ async fn ended(call: &Call, mut events: voicebot_bot::CallEvents) {
             _ = poll.tick() => if call.is_ended() {
                 return;
             },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use voicebot_bot::BotContext;
+
+    use super::*;
+
+    #[test]
+    fn without_a_recogniser_the_error_names_the_engine_key_and_how_to_set_it() {
+        let config: Config = toml::from_str("").expect("the defaults parse");
+        let error = Transcriber::new(config, &BotContext::new()).unwrap_err();
+        assert_eq!(error.key, None, "no key of the bot's own table is at fault");
+        for needed in [
+            "speech.recognizer",
+            "[speech]",
+            "voicebot.toml",
+            "recognizer = ",
+        ] {
+            assert!(error.message.contains(needed), "{needed}: {error}");
         }
     }
 }

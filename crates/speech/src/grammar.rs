@@ -4,6 +4,8 @@
 //! A restricted vocabulary is far more accurate on telephone audio than free-form recognition:
 //! the recogniser only has to tell a handful of phrases apart.
 
+use std::time::Duration;
+
 use crate::{
     error::ConfigError,
     recognition::{DIGIT_WORDS, Recognition, normalize},
@@ -34,6 +36,11 @@ pub struct Choice {
     pub phrase: String,
     /// The recogniser's confidence in the result, if it gave one.
     pub confidence: Option<f32>,
+    /// When the result that named it started, relative to the call (its
+    /// [`Recognition::start`]).
+    pub start: Duration,
+    /// When that result ended, relative to the call.
+    pub end: Duration,
 }
 
 impl Grammar {
@@ -176,6 +183,8 @@ impl Grammar {
             index,
             phrase: phrases.get(index)?.clone(),
             confidence: result.confidence,
+            start: result.start,
+            end: result.end,
         })
     }
 

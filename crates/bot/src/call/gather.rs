@@ -54,6 +54,7 @@ impl PartialEq for Digits {
             (Some(a), Some(b)) => {
                 a.index == b.index
                     && a.phrase == b.phrase
+                    && (a.start, a.end) == (b.start, b.end)
                     && a.confidence.map(f32::to_bits) == b.confidence.map(f32::to_bits)
             }
             _ => false,

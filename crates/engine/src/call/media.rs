@@ -133,6 +133,7 @@ pub(crate) async fn run(setup: MediaSetup) {
     };
     let settings = &ctx.shared.settings;
     let start = Instant::now();
+    ctx.clock.start(start);
     let mut outbound = Outbound::new(settings.pacer_lead, stream_out, audio_out, events.clone());
     let mut inbound = Inbound::new(
         settings.inband_dtmf.then_some(digits),

@@ -39,7 +39,9 @@ pub(super) async fn gather(
         })?;
     // Subscribe before the session starts so the first syllables are not lost.
     let mut frames = ctx.audio_in.upgrade().map(|sender| sender.subscribe());
+    // Results are timed from the call's start, not the gather's.
     let options = SessionOptions::new()
+        .call_offset(ctx.clock.now())
         .grammar(speech.grammar.clone())
         .partial_results(false)
         .finish_timeout(speech.timeout);

@@ -87,3 +87,15 @@ fn hand_written_jsgf_passes_through() {
     assert!(!grammar.accepts(&heard(" ")));
     assert_eq!(Grammar::jsgf(" "), Err(ConfigError::EmptyGrammar));
 }
+
+#[test]
+fn a_choice_keeps_the_call_times_of_the_result_that_named_it() {
+    let menu = Grammar::choices(["sales", "support"]).unwrap();
+    let mut result = heard("support please");
+    (result.start, result.end) = (Duration::from_millis(1300), Duration::from_millis(1900));
+    let choice = menu.choice(&result).unwrap();
+    assert_eq!(
+        (choice.start, choice.end),
+        (Duration::from_millis(1300), Duration::from_millis(1900))
+    );
+}
