@@ -1,7 +1,7 @@
 //! `voicebot transcribe FILE.wav`: the transcriber bot's pipeline on a recording.
 //! The file goes through the prompt loader (any WAV → 8 kHz mono), its frames are fed
 //! at full speed (not real time) to the recogniser, and results are printed as the
-//! bot's sinks write them.
+//! bot's sinks write them, timed in seconds from the start of the file.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -48,7 +48,9 @@ pub(crate) async fn run(args: TranscribeArgs) -> anyhow::Result<()> {
     // Fed at full speed: the queue holds the whole file, so no frame is dropped, and
     // the recogniser gets as long as real time (plus a margin) to finish.
     let audio = Duration::from_millis(20 * frames.len() as u64);
+    // Times count from the start of the file (the bot's, from the start of the call).
     let mut options = SessionOptions::new()
+        .call_offset(Duration::ZERO)
         .partial_results(args.partials)
         .queue_frames(frames.len() + 1)
         .finish_timeout(audio + Duration::from_secs(10));

@@ -122,9 +122,15 @@ impl Bot for Transcriber {
         let base = self.recordings_dir.join(call.expand_path(template));
         // Subscribe before the recording starts, so both begin with the same frame.
         let audio = call.audio();
+        // The session counts from the first frame after this subscription: this is
+        // its call time, so results are timed from the call's start (a notice played
+        // first counts), not from the start of the transcription.
+        let call_time = call.elapsed();
         let events = call.events();
         let (mut sinks, worker) = self.sinks(&base).await?;
-        let mut options = SessionOptions::new().partial_results(self.config.partials);
+        let mut options = SessionOptions::new()
+            .call_offset(call_time)
+            .partial_results(self.config.partials);
         if let Some(grammar) = &self.grammar {
             options = options.grammar(grammar.clone());
         }

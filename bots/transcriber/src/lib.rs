@@ -12,7 +12,11 @@
 //!
 //! JSONL lines, in time order: `{"call_id": 7, "start": 1.24, "end": 2.1, "text":
 //! "support", "confidence": 0.9, "final": true}` with times in seconds from the start
-//! of the recording.
+//! of the call ([`Call::elapsed`](voicebot_bot::Call::elapsed): from when the call's
+//! audio started), not of the recording or the transcription: a notice played first
+//! counts. The recording starts with the transcription, after the notice. The same
+//! times go to stdout and the webhook; `voicebot transcribe FILE.wav` times from the
+//! start of the file.
 //!
 //! Depends on `voicebot-bot` only; the recogniser comes from the engine's
 //! [`BotContext`](voicebot_bot::BotContext) (`[speech] recognizer` in voicebot.toml).

@@ -5,14 +5,16 @@ use voicebot_bot::Recognition;
 
 /// One recognition result, as a JSON line:
 /// `{"call_id": 7, "start": 1.24, "end": 2.1, "text": "support", "confidence": 0.9, "final": true}`.
-/// Times are seconds from the start of the transcription (the start of the recording).
+/// Times are seconds from the start of the call (or of the file, for `voicebot
+/// transcribe`), as the recognition session's
+/// [`call_offset`](voicebot_bot::SessionOptions::call_offset) sets them.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TranscriptLine {
     /// The PBX's call id (0 for a file).
     pub call_id: i64,
-    /// When the utterance started, in seconds.
+    /// When the utterance started, in seconds from the start of the call.
     pub start: f64,
-    /// When it ended, in seconds.
+    /// When it ended, in seconds from the start of the call.
     pub end: f64,
     /// What was heard.
     pub text: String,

@@ -25,7 +25,9 @@ pub struct Summary {
 
 /// Feeds `frames` to `session` and writes its results to `sinks` as they come, until
 /// `frames` ends or `stop` resolves; then finishes the session (bounded by its finish
-/// timeout) and writes the last results.
+/// timeout) and writes the last results. Results keep the session's times: start it
+/// with [`SessionOptions::call_offset`](voicebot_bot::SessionOptions::call_offset) set
+/// to the call time of the first frame for call-relative times (zero for a file).
 ///
 /// # Cancellation
 /// Dropping the future drops the session (its recogniser is stopped); lines already

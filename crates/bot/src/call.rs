@@ -20,7 +20,7 @@ use crate::audio::{AudioOut, AudioSink, AudioStream};
 use crate::error::{CallError, CallResult};
 use crate::event::{CallEvent, CallEvents};
 use crate::info::CallInfo;
-use crate::message::{CallMessage, Reply};
+use crate::message::{CallClock, CallMessage, Reply};
 use crate::prompt::PromptSource;
 
 /// A live call. Cheap to clone; every clone drives the same call.
@@ -43,6 +43,7 @@ struct Inner {
     audio_in: broadcast::WeakSender<Frame>,
     audio_out: mpsc::Sender<AudioOut>,
     end: Arc<OnceLock<CallError>>,
+    clock: CallClock,
 }
 
 impl Call {
@@ -53,6 +54,7 @@ impl Call {
         audio_in: broadcast::WeakSender<Frame>,
         audio_out: mpsc::Sender<AudioOut>,
         end: Arc<OnceLock<CallError>>,
+        clock: CallClock,
     ) -> Self {
         Self {
             inner: Arc::new(Inner {
@@ -62,6 +64,7 @@ impl Call {
                 audio_in,
                 audio_out,
                 end,
+                clock,
             }),
         }
     }
@@ -69,6 +72,21 @@ impl Call {
     /// Who is calling whom.
     pub fn info(&self) -> &CallInfo {
         &self.inner.info
+    }
+
+    /// Call time: how long the call has been on, counted from when its audio started
+    /// (when the call was connected to the bot; route-point calls arrive connected),
+    /// and zero before that. Prompts, waits and a notice played first all count.
+    ///
+    /// Speech results of [`gather`](Self::gather) are timed on this clock. A bot
+    /// running a recognition session of its own on [`audio`](Self::audio) gets the
+    /// same times by reading `elapsed()` when it subscribes and passing it to
+    /// [`SessionOptions::call_offset`](crate::SessionOptions::call_offset): the
+    /// session's times count from its first frame.
+    ///
+    /// It runs on tokio's clock, so a paused test clock drives it.
+    pub fn elapsed(&self) -> std::time::Duration {
+        self.inner.clock.now()
     }
 
     /// Answers a ringing call. Route-point calls usually arrive already connected;

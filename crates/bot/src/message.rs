@@ -14,6 +14,8 @@
 //!   stop and finalise the recording. HTTP actions already sent may complete.
 //! - **Record why the call ended** with [`CallEndpoint::end`] before dropping the
 //!   endpoint, so verbs fail with `Hangup`, `Ended` or `Shutdown` rather than a guess.
+//! - **Start the clock** ([`CallEndpoint::clock`]) when the call's audio starts: it
+//!   is the zero of call time ([`Call::elapsed`]).
 //! - **Feed the streams:** send every [`CallEvent`] on `events` (digits once,
 //!   whichever path reported them), every caller frame on `audio_in`, and play
 //!   `audio_out` items between prompts. Sending to a broadcast channel without
@@ -24,6 +26,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::time::Instant;
 use voicebot_media::Frame;
 use voicebot_model::{Action, ActionRequest, Digit};
 use voicebot_speech::{Grammar, Recognizer};
@@ -223,6 +226,8 @@ pub struct CallEndpoint {
     pub audio_in: broadcast::Sender<Frame>,
     /// Audio the bot streams to the caller.
     pub audio_out: mpsc::Receiver<AudioOut>,
+    /// The call's clock, shared with the [`Call`]: start it when the audio starts.
+    pub clock: CallClock,
     end: Arc<OnceLock<CallError>>,
 }
 
@@ -231,6 +236,28 @@ impl CallEndpoint {
     /// is dropped, fail with this error. The first cause recorded wins.
     pub fn end(&self, cause: CallError) {
         let _ = self.end.set(cause);
+    }
+}
+
+/// The call's clock: call time, the zero of every time a bot is given (speech
+/// results, [`Call::elapsed`]). Shared by a [`Call`] and its [`CallEndpoint`]; the
+/// engine starts it when the call's audio starts. A wall clock (tokio's, so paused
+/// test clocks drive it) rather than a count of caller frames, so that it runs on
+/// while the caller's stream sends nothing.
+#[derive(Debug, Clone, Default)]
+pub struct CallClock {
+    started: Arc<OnceLock<Instant>>,
+}
+
+impl CallClock {
+    /// Starts the clock at `at`; later calls change nothing.
+    pub fn start(&self, at: Instant) {
+        let _ = self.started.set(at);
+    }
+
+    /// The call time now; zero before the clock started.
+    pub fn now(&self) -> Duration {
+        self.started.get().map_or(Duration::ZERO, Instant::elapsed)
     }
 }
 
@@ -265,6 +292,7 @@ pub fn call_channel(info: CallInfo, capacity: ChannelCapacity) -> (Call, CallEnd
     let (audio_in, _) = broadcast::channel(capacity.audio_in.max(1));
     let (audio_out, audio_out_receiver) = mpsc::channel(capacity.audio_out.max(1));
     let end = Arc::new(OnceLock::new());
+    let clock = CallClock::default();
     let call = Call::new(
         info,
         messages,
@@ -272,12 +300,14 @@ pub fn call_channel(info: CallInfo, capacity: ChannelCapacity) -> (Call, CallEnd
         audio_in.downgrade(),
         audio_out,
         Arc::clone(&end),
+        clock.clone(),
     );
     let endpoint = CallEndpoint {
         messages: message_receiver,
         events,
         audio_in,
         audio_out: audio_out_receiver,
+        clock,
         end,
     };
     (call, endpoint)

@@ -23,14 +23,13 @@ mod task;
 mod verbs;
 
 use std::sync::Arc;
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use tokio::sync::{Mutex as AsyncMutex, OwnedSemaphorePermit, broadcast, mpsc, oneshot, watch};
-use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
+use voicebot_bot::message::CallClock;
 use voicebot_bot::{Bot, Frame};
 use voicebot_dispatch::{DigitQueue, NewCall};
 use voicebot_model::{Dn, ParticipantId, ParticipantStatus};
@@ -81,32 +80,14 @@ pub(crate) struct CallCtx {
     /// The caller's frames, for speech gathers (weak: it must not keep the bot's
     /// `audio()` streams open after the call).
     pub(crate) audio_in: broadcast::WeakSender<Frame>,
-    /// Call time, so speech results are timed from the call's start.
+    /// Call time, so speech results are timed from the call's start: the clock the
+    /// bot's `Call::elapsed` reads, started by the media task when the audio starts
+    /// (the zero of every call time: recordings' starts, speech results).
     pub(crate) clock: CallClock,
     /// Set when our own `drop`/`transferto`/`routeto`/`divert` succeeded.
     ended_by_us: AtomicBool,
     /// Cancelled when the call is over for the bot (hang-up, our end, shutdown).
     pub(crate) over: CancellationToken,
-}
-
-/// The call's clock: time since its media task started, the zero of every call time
-/// (recordings' starts, speech results). A wall clock rather than a count of caller
-/// frames, so that it runs on while the caller's stream sends nothing.
-#[derive(Debug, Default)]
-pub(crate) struct CallClock {
-    started: OnceLock<Instant>,
-}
-
-impl CallClock {
-    /// Starts the clock at `at`; later calls change nothing.
-    pub(crate) fn start(&self, at: Instant) {
-        let _ = self.started.set(at);
-    }
-
-    /// The call time now; zero before the media started.
-    pub(crate) fn now(&self) -> Duration {
-        self.started.get().map_or(Duration::ZERO, Instant::elapsed)
-    }
 }
 
 impl CallCtx {

@@ -33,6 +33,24 @@ pub enum ConfigError {
         /// The missing path.
         path: PathBuf,
     },
+    /// The telephone adaptation was made for Debian's en-us acoustic model, and the configured
+    /// acoustic model is another one.
+    #[error(
+        "the telephone adaptation fits Debian's en-us model only, not the acoustic model at \
+         {model}; turn it off for other models"
+    )]
+    AdaptationMismatch {
+        /// The configured acoustic model directory.
+        model: PathBuf,
+    },
+    /// The embedded model files could not be written where PocketSphinx can read them.
+    #[error("cannot write the telephone adaptation to {path}: {reason}")]
+    ModelUnwritable {
+        /// The directory it was written to.
+        path: PathBuf,
+        /// The I/O error.
+        reason: String,
+    },
     /// The recogniser cannot use this grammar (e.g. the decoder rejected the JSGF, or a word is
     /// not in its dictionary).
     #[error("grammar rejected: {reason}")]

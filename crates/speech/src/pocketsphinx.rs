@@ -32,6 +32,7 @@
 
 mod ffi;
 mod session;
+mod telephone;
 
 use std::{
     path::{Path, PathBuf},
@@ -67,6 +68,9 @@ pub(crate) struct Settings {
     pub(crate) pre_roll: Duration,
     pub(crate) partial_interval: Duration,
     pub(crate) max_utterance: Duration,
+    /// Whether to load the telephone adaptation (checked and resolved by `build`).
+    pub(crate) telephone: bool,
+    pub(crate) adaptation: Option<telephone::Adaptation>,
 }
 
 /// Settings of a [`PocketSphinx`] recogniser.
@@ -97,6 +101,8 @@ impl PocketSphinx {
                 pre_roll: Duration::from_millis(300),
                 partial_interval: Duration::from_millis(200),
                 max_utterance: Duration::from_secs(20),
+                telephone: true,
+                adaptation: None,
             },
         }
         .model_dir(DEBIAN_MODEL_DIR)
@@ -114,9 +120,12 @@ impl PocketSphinxBuilder {
         self
     }
 
-    /// Sets the acoustic model directory (`-hmm`).
+    /// Sets the acoustic model directory (`-hmm`). This turns the telephone adaptation off,
+    /// since it fits Debian's en-us model only; [`telephone_adaptation`](Self::telephone_adaptation)
+    /// turns it back on.
     pub fn acoustic_model(mut self, path: impl Into<PathBuf>) -> Self {
         self.settings.acoustic_model = path.into();
+        self.settings.telephone = false;
         self
     }
 
@@ -129,6 +138,15 @@ impl PocketSphinxBuilder {
     /// Sets the language model for free-form sessions (`.lm.bin` or ARPA).
     pub fn language_model(mut self, path: impl Into<PathBuf>) -> Self {
         self.settings.language_model = path.into();
+        self
+    }
+
+    /// Whether to decode with the telephone adaptation of the en-us model (on by default): its
+    /// Gaussians MAP-adapted to speech in the 8 kHz telephone band, which roughly doubles
+    /// grammar-mode accuracy on calls (see the module docs). Off, the model is used as Debian
+    /// ships it.
+    pub fn telephone_adaptation(mut self, on: bool) -> Self {
+        self.settings.telephone = on;
         self
     }
 
@@ -161,9 +179,12 @@ impl PocketSphinxBuilder {
     /// # Errors
     /// [`ConfigError::ModelNotFound`] for a missing acoustic model or dictionary (the language
     /// model is checked when a free-form session starts); [`ConfigError::OutOfRange`] for a bad
-    /// voice detector setting or a zero partial interval or maximum utterance.
+    /// voice detector setting or a zero partial interval or maximum utterance;
+    /// [`ConfigError::AdaptationMismatch`] if the telephone adaptation is on and the acoustic
+    /// model is not Debian's en-us; [`ConfigError::ModelUnwritable`] if the adaptation's files
+    /// cannot be written to the temporary directory.
     pub fn build(self) -> Result<PocketSphinx, ConfigError> {
-        let settings = self.settings;
+        let mut settings = self.settings;
         for path in [&settings.acoustic_model, &settings.dictionary] {
             if !path.exists() {
                 return Err(ConfigError::ModelNotFound { path: path.clone() });
@@ -179,6 +200,10 @@ impl PocketSphinxBuilder {
                 reason: "must be positive",
             });
         }
+        settings.adaptation = match settings.telephone {
+            true => Some(telephone::Adaptation::for_model(&settings.acoustic_model)?),
+            false => None,
+        };
         Ok(PocketSphinx {
             settings: Arc::new(settings),
         })

@@ -92,7 +92,7 @@ pub(crate) async fn run(shared: Arc<Shared>, setup: CallSetup) {
         terminators,
         status,
         audio_in: endpoint.audio_in.downgrade(),
-        clock: Default::default(),
+        clock: endpoint.clock.clone(),
         ended_by_us: Default::default(),
         over: over.clone(),
     });

@@ -28,7 +28,7 @@ async fn recognise(grammar: Grammar, parts: &[Part<'_>]) -> Vec<voicebot_speech:
 }
 
 #[tokio::test]
-async fn grammar_mode_hears_every_menu_word_and_name() {
+async fn grammar_mode_hears_every_menu_word_and_most_names() {
     limited(async {
         let grammar = menu_grammar();
         let mut right = Vec::new();
@@ -42,7 +42,7 @@ async fn grammar_mode_hears_every_menu_word_and_name() {
             )
             .await;
             assert!(finals.len() <= 1, "{name}: {finals:?}");
-            // Whatever is heard is one of the grammar's choices, with a confidence.
+            // Whatever is heard is one of the grammar's choices.
             if let Some(result) = finals.first() {
                 let choice = grammar.choice(result).expect("a choice");
                 // The grammar search gives no posterior (it would say 1.0 for anything).
@@ -52,21 +52,42 @@ async fn grammar_mode_hears_every_menu_word_and_name() {
                 }
             }
         }
-        // Measured: 6 of 10 (8 kHz espeak speech through the 16 kHz en-us model; see accuracy).
-        for must in ["support", "billing", "operator", "agent", "yes", "no"] {
+        // Measured with the telephone adaptation: every menu word, and the names but
+        // "john smith" (heard as "operator"; see the accuracy test).
+        for must in ["sales", "support", "billing", "operator", "agent", "yes", "no"] {
             assert!(
                 right.iter().any(|n| n == must),
                 "{must} not heard; right: {right:?}"
             );
         }
+        let names = right.iter().filter(|n| n.starts_with("name_")).count();
+        assert!(names >= 2, "{names} of 3 names heard; right: {right:?}");
     })
     .await;
 }
 
+/// Edit distance between two digit strings, in digits.
+fn digit_errors(expected: &str, heard: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (expected.chars().collect(), heard.chars().collect());
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let next = (previous + usize::from(ca != cb))
+                .min(row[j] + 1)
+                .min(row[j + 1] + 1);
+            previous = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
+}
+
 #[tokio::test]
-async fn digits_grammar_hears_digit_strings() {
+async fn digits_grammar_returns_digit_strings() {
     limited(async {
-        let (mut said, mut right) = (0, 0);
+        let (mut said, mut errors, mut exact) = (0, 0, Vec::new());
         for (name, _, text) in phrases()
             .into_iter()
             .filter(|(_, kind, _)| kind == "digits")
@@ -81,10 +102,15 @@ async fn digits_grammar_hears_digit_strings() {
             assert_eq!(finals.len(), 1, "{name}: {finals:?}");
             let heard = finals[0].digits().expect("digits");
             said += expected.len();
-            right += expected.chars().filter(|c| heard.contains(*c)).count();
+            errors += digit_errors(&expected, &heard);
+            if heard == expected {
+                exact.push(name);
+            }
         }
-        // Measured: most digits right, "zero" often heard as "three oh" (see accuracy).
-        assert!(right * 2 >= said, "{right} of {said} digits heard");
+        // Measured: 1234, 55501 and 2024 exact; espeak's "seven" is heard as "oh one" and its
+        // "six" as "three eight" (4 digit errors of 19).
+        assert!(exact.len() >= 3, "exact: {exact:?}");
+        assert!(errors <= 5, "{errors} digit errors in {said}; exact: {exact:?}");
     })
     .await;
 }
