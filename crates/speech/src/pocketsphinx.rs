@@ -9,21 +9,27 @@
 //! **Modes.** With a [`Grammar`](crate::Grammar) the decoder searches only that JSGF grammar;
 //! without one it uses the en-us language model (free-form: unusable on telephone audio).
 //!
-//! **Accuracy on 8 kHz calls** (espeak-ng phrases, `tests/speech/accuracy.rs`): grammar mode
-//! gets menu words and names right, digit strings only partly ("zero" is heard as "three oh",
-//! "six" and "seven" are lost or split). The cause is the model: en-us is a 16 kHz model and
-//! half of its 25 mel filters (130 to 6800 Hz) lie above the 4 kHz a call carries, where
-//! /s/ and /z/ live. Decoding at 8 kHz (`-samprate 8000 -nfft 256 -upperf 3500..4000`) is
-//! far worse (3 to 6% word accuracy: the filterbank no longer matches the one the model was
-//! trained with), and search, CMN, noise and grammar settings move accuracy only within a few
-//! words. PyPI's pocketsphinx 5.1.1 has the same model and does no better. The fix is an
-//! 8 kHz model (`cmusphinx-en-us-8khz`, not packaged by Debian), which this module would have
-//! to feed 8 kHz audio (it always decodes at 16 kHz today).
+//! **Telephone adaptation.** en-us is a 16 kHz model: a fifth of its 25 mel filters (130 to
+//! 6800 Hz) lie above the 4 kHz a call carries, where /s/ and /z/ live, and on call audio it
+//! hears "zero" as "three oh" and "sales" as "no". Decoding at 8 kHz with a narrower filterbank
+//! is worse still (3 to 6% word accuracy), and no 8 kHz en-us model is packaged. By default
+//! this module loads the model's parameters MAP-adapted to speech that went through the
+//! telephone band (`model/telephone`: the files, the script that makes them from Festival
+//! voices and what was measured), embedded in the binary. Grammar-mode word accuracy on the
+//! espeak-ng test phrases (`tests/speech/accuracy.rs`) goes from 42.9% to 82.9%: every menu
+//! word, and three of five digit strings exactly. What is still lost: espeak's "six" and
+//! "seven", and "john smith". [`PocketSphinxBuilder::telephone_adaptation`] turns it off;
+//! another acoustic model turns it off too, since it fits Debian's en-us model only.
+//!
+//! **Decoder settings.** Dither (with a fixed seed) keeps the digital silence of calls from
+//! giving infinite log energies. Grammar searches use a word insertion penalty of 1e-3, which
+//! stops digit grammars from inserting words into pauses. Free-form decoding (the language
+//! model) stays unusable on calls.
 //!
 //! **Confidence.** Free-form results carry PocketSphinx's lattice posterior. Grammar results
 //! carry none (`None`): its grammar search reports a posterior of 1.0 for any hypothesis.
 //!
-//! **Endpointing.** The media crate's [`VoiceDetector`](voicebot_media::VoiceDetector) splits
+//! **Endpointing.** The media crate's [`voicebot_media::VoiceDetector`] splits
 //! the call into utterances. The decoder starts an utterance at speech onset (with a little
 //! audio from before it, since onset is reported late), emits partial results while the caller
 //! speaks, and a final result with word times (and, free-form, a confidence) once the detector

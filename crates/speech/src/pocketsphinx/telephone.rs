@@ -18,7 +18,10 @@ use crate::error::ConfigError;
 /// The adapted parameter files, by the names PocketSphinx's model directories use.
 const FILES: [(&str, &[u8]); 4] = [
     ("means", include_bytes!("../../model/telephone/means")),
-    ("variances", include_bytes!("../../model/telephone/variances")),
+    (
+        "variances",
+        include_bytes!("../../model/telephone/variances"),
+    ),
     ("sendump", include_bytes!("../../model/telephone/sendump")),
     (
         "transition_matrices",
@@ -138,11 +141,16 @@ mod tests {
 
     #[test]
     fn files_are_written_once_and_a_damaged_copy_is_not_used() {
-        let parent = std::env::temp_dir().join(format!("voicebot-adapt-test-{}", std::process::id()));
+        let parent =
+            std::env::temp_dir().join(format!("voicebot-adapt-test-{}", std::process::id()));
         fs::create_dir_all(&parent).unwrap();
         let first = materialize(&parent).unwrap();
         assert!(intact(&first));
-        assert_eq!(materialize(&parent).unwrap(), first, "an intact copy is reused");
+        assert_eq!(
+            materialize(&parent).unwrap(),
+            first,
+            "an intact copy is reused"
+        );
         // A damaged copy (truncated means) is neither used nor trusted.
         fs::write(first.join("means"), b"s3\n").unwrap();
         let second = materialize(&parent).unwrap();
@@ -153,7 +161,8 @@ mod tests {
 
     #[test]
     fn a_model_other_than_debians_en_us_is_refused() {
-        let model = std::env::temp_dir().join(format!("voicebot-other-model-{}", std::process::id()));
+        let model =
+            std::env::temp_dir().join(format!("voicebot-other-model-{}", std::process::id()));
         fs::create_dir_all(&model).unwrap();
         assert!(matches!(
             Adaptation::for_model(&model),

@@ -54,7 +54,9 @@ async fn grammar_mode_hears_every_menu_word_and_most_names() {
         }
         // Measured with the telephone adaptation: every menu word, and the names but
         // "john smith" (heard as "operator"; see the accuracy test).
-        for must in ["sales", "support", "billing", "operator", "agent", "yes", "no"] {
+        for must in [
+            "sales", "support", "billing", "operator", "agent", "yes", "no",
+        ] {
             assert!(
                 right.iter().any(|n| n == must),
                 "{must} not heard; right: {right:?}"
@@ -110,7 +112,10 @@ async fn digits_grammar_returns_digit_strings() {
         // Measured: 1234, 55501 and 2024 exact; espeak's "seven" is heard as "oh one" and its
         // "six" as "three eight" (4 digit errors of 19).
         assert!(exact.len() >= 3, "exact: {exact:?}");
-        assert!(errors <= 5, "{errors} digit errors in {said}; exact: {exact:?}");
+        assert!(
+            errors <= 5,
+            "{errors} digit errors in {said}; exact: {exact:?}"
+        );
     })
     .await;
 }
