@@ -215,19 +215,24 @@ const PRESS_OR_SAY: &str = r#"
     say = { "billing" = "1", "support" = "2" }
 "#;
 
-fn menu_config(dir: &Path) -> toml::Value {
-    let prompt = dir.join("menu.wav");
+/// Writes a prompt of `length` (a flat, non-silent 8 kHz signal) to `path`.
+fn write_prompt(path: &Path, length: Duration) {
     let spec = hound::WavSpec {
         channels: 1,
         sample_rate: 8_000,
         bits_per_sample: 16,
         sample_format: hound::SampleFormat::Int,
     };
-    let mut writer = hound::WavWriter::create(&prompt, spec).unwrap();
-    for _ in 0..1_600 {
+    let mut writer = hound::WavWriter::create(path, spec).unwrap();
+    for _ in 0..length.as_millis() * 8 {
         writer.write_sample(500i16).unwrap();
     }
     writer.finalize().unwrap();
+}
+
+fn menu_config(dir: &Path) -> toml::Value {
+    let prompt = dir.join("menu.wav");
+    write_prompt(&prompt, Duration::from_millis(200));
     let text = PRESS_OR_SAY.replace("none.wav", &prompt.to_string_lossy());
     toml::from_str(&text).unwrap()
 }
@@ -358,7 +363,8 @@ async fn transcriber_writes_final_results_in_time_order_beside_the_recording() {
             );
             last_end = end;
         }
-        // The first word starts about 400 ms in.
+        // The first word starts about 400 ms into the call (without a notice, the
+        // transcription starts with the call).
         assert!(
             (lines[0]["start"].as_f64().unwrap() - 0.4).abs() < 0.3,
             "{text}"
@@ -368,6 +374,74 @@ async fn transcriber_writes_final_results_in_time_order_beside_the_recording() {
             (lines[0]["text"].as_str(), lines[1]["text"].as_str()),
             (Some("support"), Some("operator"))
         );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transcriber_times_results_from_the_start_of_the_call_not_of_the_transcription() {
+    timeout(async {
+        let dir = tempfile::tempdir().unwrap();
+        // The notice plays before transcription (and recording) start, so the
+        // recognition session begins about 1.5 s into the call.
+        let notice_length = Duration::from_millis(1500);
+        let notice = dir.path().join("notice.wav");
+        write_prompt(&notice, notice_length);
+        let mut config = toml::Table::new();
+        config.insert("notice".into(), notice.to_string_lossy().as_ref().into());
+        config.insert(
+            "grammar".into(),
+            toml::Value::Array(vec!["support".into(), "billing".into()]),
+        );
+        let bot = context(dir.path(), Some(recognizer()))
+            .build_bot("transcriber", toml::Value::Table(config))
+            .expect("the transcriber builds");
+        let recordings = dir.path().to_owned();
+        let harness = Harness::start_with(
+            SimConfig::default(),
+            |b| {
+                b.recordings_dir(&recordings)
+                    .bot_grace(Duration::from_secs(5))
+            },
+            bot,
+        )
+        .await;
+        let caller = harness.sim.call_in("+15550206").await.unwrap();
+        caller.wait_connected().await.unwrap();
+        // The engine's call clock starts when it opens the call's audio, after this.
+        let connected = tokio::time::Instant::now();
+        caller.wait_heard(notice_length).await.unwrap();
+        // Nothing was queued before, so the word starts 400 ms of silence after this.
+        let speaking = connected.elapsed();
+        say(&caller, &["support"]).await;
+        caller.wait_sent().await;
+        caller.hang_up().await.unwrap();
+        // The bot has written its last line once the engine has let go of the call.
+        while harness.engine.stats().active_calls > 0 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let transcript = one(files(dir.path(), "jsonl"));
+        let text = std::fs::read_to_string(&transcript).unwrap();
+        let lines: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), 1, "{text}");
+        let (start, end) = (
+            lines[0]["start"].as_f64().unwrap(),
+            lines[0]["end"].as_f64().unwrap(),
+        );
+        // Timed from the start of the transcription, the word would start about
+        // 0.4 s in; from the start of the call, after the whole notice.
+        assert!(start >= notice_length.as_secs_f64(), "{text}");
+        let word_at = speaking.as_secs_f64() + 0.4;
+        assert!(
+            start <= word_at + 0.6,
+            "{text}: the word started at {word_at:.2}"
+        );
+        assert!(end > start, "{text}");
+        #[cfg(feature = "pocketsphinx")]
+        assert_eq!(lines[0]["text"], "support");
     })
     .await;
 }
@@ -392,7 +466,20 @@ async fn a_crashing_or_stalling_recogniser_loses_neither_the_call_nor_the_record
 }
 
 #[test]
-fn voicebot_transcribe_prints_results_of_a_file() {
+fn voicebot_transcribe_prints_results_of_a_file_timed_from_its_start() {
+    // The word one second into the file.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("padded.wav");
+    let mut reader = hound::WavReader::open(fixture("support")).unwrap();
+    let mut writer = hound::WavWriter::create(&file, reader.spec()).unwrap();
+    let lead = reader.spec().sample_rate * u32::from(reader.spec().channels);
+    for _ in 0..lead {
+        writer.write_sample(0i16).unwrap();
+    }
+    for sample in reader.samples::<i16>() {
+        writer.write_sample(sample.unwrap()).unwrap();
+    }
+    writer.finalize().unwrap();
     let spec = match cfg!(feature = "pocketsphinx") {
         true => "pocketsphinx".to_owned(),
         false => energy_program().to_string_lossy().into_owned(),
@@ -406,7 +493,7 @@ fn voicebot_transcribe_prints_results_of_a_file() {
             "--recognizer",
         ])
         .arg(&spec)
-        .arg(fixture("support"))
+        .arg(&file)
         .output()
         .expect("voicebot runs");
     assert!(
@@ -421,5 +508,11 @@ fn voicebot_transcribe_prints_results_of_a_file() {
         .collect();
     assert_eq!(lines.len(), 1, "{stdout}");
     assert_eq!(lines[0]["text"], "support");
-    assert!(lines[0]["end"].as_f64().unwrap() > 0.3, "{stdout}");
+    // Seconds from the start of the file: no call offset.
+    let (start, end) = (
+        lines[0]["start"].as_f64().unwrap(),
+        lines[0]["end"].as_f64().unwrap(),
+    );
+    assert!((start - 1.0).abs() < 0.3, "{stdout}");
+    assert!(end > start + 0.3, "{stdout}");
 }

@@ -262,3 +262,29 @@ async fn audio_sink_queues_frames_and_clear_discards_them() {
     sink.mark("said").await.unwrap();
     assert_eq!(fake.call.audio_sink().clear().await.unwrap(), 4);
 }
+
+#[tokio::test(start_paused = true)]
+async fn elapsed_is_call_time_from_when_the_engine_starts_the_clock() {
+    let participant = voicebot_model::Participant {
+        id: voicebot_model::ParticipantId(12),
+        dn: "800".into(),
+        callid: 7,
+        ..voicebot_model::Participant::default()
+    };
+    let (call, endpoint) = crate::message::call_channel(
+        crate::CallInfo::new(&participant, crate::Direction::Inbound),
+        crate::message::ChannelCapacity::default(),
+    );
+    // Ringing: no audio yet, so no call time.
+    sleep(secs(5)).await;
+    assert_eq!(call.elapsed(), Duration::ZERO);
+    let audio_started = Instant::now();
+    endpoint.clock.start(audio_started);
+    sleep(secs(3)).await;
+    // Every clone reads the one clock; starting it again changes nothing.
+    endpoint.clock.start(Instant::now());
+    let clone = call.clone();
+    sleep(Duration::from_millis(250)).await;
+    assert_eq!(call.elapsed(), Duration::from_millis(3_250));
+    assert_eq!(clone.elapsed(), audio_started.elapsed());
+}
