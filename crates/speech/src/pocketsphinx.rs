@@ -74,8 +74,7 @@ pub(crate) struct Settings {
     pub(crate) pre_roll: Duration,
     pub(crate) partial_interval: Duration,
     pub(crate) max_utterance: Duration,
-    /// Whether to load the telephone adaptation (checked and resolved by `build`).
-    pub(crate) telephone: bool,
+    /// The telephone adaptation's files, when it is on.
     pub(crate) adaptation: Option<telephone::Adaptation>,
 }
 
@@ -84,6 +83,8 @@ pub(crate) struct Settings {
 #[must_use]
 pub struct PocketSphinxBuilder {
     settings: Settings,
+    /// Whether `build` resolves the telephone adaptation into `settings.adaptation`.
+    telephone: bool,
 }
 
 impl PocketSphinx {
@@ -107,9 +108,9 @@ impl PocketSphinx {
                 pre_roll: Duration::from_millis(300),
                 partial_interval: Duration::from_millis(200),
                 max_utterance: Duration::from_secs(20),
-                telephone: true,
                 adaptation: None,
             },
+            telephone: true,
         }
         .model_dir(DEBIAN_MODEL_DIR)
     }
@@ -131,7 +132,7 @@ impl PocketSphinxBuilder {
     /// turns it back on.
     pub fn acoustic_model(mut self, path: impl Into<PathBuf>) -> Self {
         self.settings.acoustic_model = path.into();
-        self.settings.telephone = false;
+        self.telephone = false;
         self
     }
 
@@ -152,7 +153,7 @@ impl PocketSphinxBuilder {
     /// grammar-mode accuracy on calls (see the module docs). Off, the model is used as Debian
     /// ships it.
     pub fn telephone_adaptation(mut self, on: bool) -> Self {
-        self.settings.telephone = on;
+        self.telephone = on;
         self
     }
 
@@ -206,7 +207,7 @@ impl PocketSphinxBuilder {
                 reason: "must be positive",
             });
         }
-        settings.adaptation = match settings.telephone {
+        settings.adaptation = match self.telephone {
             true => Some(telephone::Adaptation::for_model(&settings.acoustic_model)?),
             false => None,
         };

@@ -7,27 +7,17 @@ use voicebot_speech::{Grammar, PocketSphinx, Recognition, Recognizer, SessionOpt
 
 use super::{
     pocketsphinx::menu_grammar,
-    support::{Part, call, feed_all, limited, phrases},
+    support::{Part, call, edit_distance, feed_all, limited, phrases},
 };
 
-/// Word-level edit distance.
+/// Word errors of `heard` against `expected`.
 fn word_errors(expected: &str, heard: &str) -> usize {
-    let (a, b): (Vec<&str>, Vec<&str>) = (
-        expected.split_whitespace().collect(),
-        heard.split_whitespace().collect(),
-    );
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, wa) in a.iter().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, wb) in b.iter().enumerate() {
-            let cost = usize::from(wa != wb);
-            let next = (prev + cost).min(row[j] + 1).min(row[j + 1] + 1);
-            prev = row[j + 1];
-            row[j + 1] = next;
-        }
-    }
-    row[b.len()]
+    let words = |text: &str| {
+        text.split_whitespace()
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    };
+    edit_distance(&words(expected), &words(heard))
 }
 
 /// Decodes one phrase in its own session; returns its finals and the decode time.

@@ -6,7 +6,7 @@ use voicebot_speech::{
     ConfigError, Grammar, PocketSphinx, Recognizer, SessionOptions, SpeechError,
 };
 
-use super::support::{Part, call, feed_all, limited, near, phrases};
+use super::support::{Part, call, edit_distance, feed_all, limited, near, phrases};
 
 /// The menu grammar of the tests: menu words and names.
 pub(crate) fn menu_grammar() -> Grammar {
@@ -68,24 +68,6 @@ async fn grammar_mode_hears_every_menu_word_and_most_names() {
     .await;
 }
 
-/// Edit distance between two digit strings, in digits.
-fn digit_errors(expected: &str, heard: &str) -> usize {
-    let (a, b): (Vec<char>, Vec<char>) = (expected.chars().collect(), heard.chars().collect());
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.iter().enumerate() {
-        let mut previous = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let next = (previous + usize::from(ca != cb))
-                .min(row[j] + 1)
-                .min(row[j + 1] + 1);
-            previous = row[j + 1];
-            row[j + 1] = next;
-        }
-    }
-    row[b.len()]
-}
-
 #[tokio::test]
 async fn digits_grammar_returns_digit_strings() {
     limited(async {
@@ -104,7 +86,10 @@ async fn digits_grammar_returns_digit_strings() {
             assert_eq!(finals.len(), 1, "{name}: {finals:?}");
             let heard = finals[0].digits().expect("digits");
             said += expected.len();
-            errors += digit_errors(&expected, &heard);
+            errors += edit_distance(
+                &expected.chars().collect::<Vec<_>>(),
+                &heard.chars().collect::<Vec<_>>(),
+            );
             if heard == expected {
                 exact.push(name);
             }

@@ -100,6 +100,24 @@ pub(crate) async fn feed_paced(
 }
 
 /// Whether `actual` is within `slack` of `expected`.
+/// Edit distance: the insertions, deletions and substitutions that turn `expected` into
+/// `heard` (of words or of digits).
+pub(crate) fn edit_distance<T: PartialEq>(expected: &[T], heard: &[T]) -> usize {
+    let mut row: Vec<usize> = (0..=heard.len()).collect();
+    for (i, a) in expected.iter().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, b) in heard.iter().enumerate() {
+            let next = (previous + usize::from(a != b))
+                .min(row[j] + 1)
+                .min(row[j + 1] + 1);
+            previous = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[heard.len()]
+}
+
 pub(crate) fn near(actual: Duration, expected: Duration, slack: Duration) -> bool {
     actual.abs_diff(expected) <= slack
 }
