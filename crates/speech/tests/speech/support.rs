@@ -102,6 +102,7 @@ pub(crate) async fn feed_paced(
 /// Whether `actual` is within `slack` of `expected`.
 /// Edit distance: the insertions, deletions and substitutions that turn `expected` into
 /// `heard` (of words or of digits).
+#[cfg(feature = "pocketsphinx")]
 pub(crate) fn edit_distance<T: PartialEq>(expected: &[T], heard: &[T]) -> usize {
     let mut row: Vec<usize> = (0..=heard.len()).collect();
     for (i, a) in expected.iter().enumerate() {
