@@ -324,12 +324,15 @@ impl Config {
         self.pbx.url.get_ref()
     }
 
-    /// The folder holding the file, against which relative paths resolve.
+    /// The folder holding the file, against which relative paths resolve; absolute
+    /// (from the working directory) so that paths made from it never resolve twice,
+    /// e.g. a bot's recording path against the engine's recordings folder.
     pub(crate) fn base_dir(&self) -> PathBuf {
-        match self.file.parent() {
+        let dir = match self.file.parent() {
             Some(parent) if !parent.as_os_str().is_empty() => parent.to_owned(),
             _ => PathBuf::from("."),
-        }
+        };
+        std::path::absolute(&dir).unwrap_or(dir)
     }
 
     /// `path` resolved against the file's folder when relative.

@@ -78,6 +78,8 @@ async fn doctor_fails_at_the_websocket_step_when_the_sim_refuses_websockets() {
         assert_eq!(code(&output), 5, "{stdout}\n{}", text(&output.stderr));
         assert!(stdout.contains("✓ 2. token"), "{stdout}");
         assert!(stdout.contains("✗ 7. event WebSocket opens"), "{stdout}");
+        // The refusal itself is reported, at the first attempt.
+        assert!(stdout.contains("503"), "{stdout}");
         assert!(text(&output.stderr).contains("step 7 failed"));
         // Refused every time, not just once: a second run fails the same way.
         assert_eq!(code(&doctor(&sim).await), 5);

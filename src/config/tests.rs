@@ -102,6 +102,19 @@ fn busy_fallback_needs_a_destination() {
 #[test]
 fn relative_paths_resolve_against_the_file() {
     let config = Config::parse(Path::new("conf/voicebot.toml"), GOOD).unwrap();
-    assert_eq!(config.recordings_dir(), Path::new("conf/rec"));
-    assert_eq!(config.prompts_dir(), Path::new("conf"));
+    let cwd = std::env::current_dir().unwrap();
+    assert_eq!(config.recordings_dir(), cwd.join("conf/rec"));
+    assert_eq!(config.prompts_dir(), cwd.join("conf"));
+}
+
+#[test]
+fn a_file_in_the_working_directory_gives_absolute_folders() {
+    // `-c voicebot.toml`, as the README shows it: a bot joining its own path to the
+    // recordings folder must get an absolute path, which the engine keeps as it is
+    // (a relative one was joined twice: recordings/recordings/...).
+    let config = Config::parse(Path::new("voicebot.toml"), GOOD).unwrap();
+    let cwd = std::env::current_dir().unwrap();
+    assert!(config.recordings_dir().is_absolute());
+    assert_eq!(config.recordings_dir(), cwd.join("rec"));
+    assert_eq!(config.prompts_dir(), cwd);
 }

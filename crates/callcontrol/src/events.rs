@@ -151,7 +151,10 @@ async fn run(
             let socket = match socket::connect(&core).await {
                 Ok(socket) => socket,
                 Err(error) => {
-                    tracing::warn!(%error, attempt = backoff.attempts() + 1, "event socket connect failed");
+                    let attempt = backoff.attempts() + 1;
+                    tracing::warn!(%error, attempt, "event socket connect failed");
+                    let reason = error.to_string();
+                    emit(&subscribers, PbxEvent::ConnectFailed { attempt, reason }).await;
                     pause(&mut backoff).await;
                     continue;
                 }
@@ -166,7 +169,10 @@ async fn run(
             let changes = match resync_from_snapshot(&core, &state).await {
                 Ok(changes) => changes,
                 Err(error) => {
-                    tracing::warn!(%error, "snapshot after connect failed; reconnecting");
+                    let attempt = backoff.attempts() + 1;
+                    tracing::warn!(%error, attempt, "snapshot after connect failed; reconnecting");
+                    let reason = format!("reading the snapshot after connecting: {error}");
+                    emit(&subscribers, PbxEvent::ConnectFailed { attempt, reason }).await;
                     drop(reader);
                     pause(&mut backoff).await;
                     continue;

@@ -138,9 +138,12 @@ impl EngineBuilder {
         self
     }
 
-    /// The folder relative recording paths resolve in.
+    /// The folder relative recording paths resolve in (made absolute against the
+    /// working directory now, so a path a bot already joined to it is never joined
+    /// twice).
     pub fn recordings_dir(mut self, dir: impl Into<PathBuf>) -> Self {
-        self.settings.recordings_dir = dir.into();
+        let dir = dir.into();
+        self.settings.recordings_dir = std::path::absolute(&dir).unwrap_or(dir);
         self
     }
 

@@ -71,4 +71,13 @@ pub enum PbxEvent {
         /// Why, in words.
         reason: String,
     },
+    /// An attempt to (re)connect the event socket failed (the upgrade was refused,
+    /// the PBX was unreachable, or the snapshot after it failed); the client tries
+    /// again after a backoff.
+    ConnectFailed {
+        /// Attempts failed in a row so far (1 for the first).
+        attempt: u32,
+        /// Why, in words (the PBX's status and reason where it gave one).
+        reason: String,
+    },
 }

@@ -175,9 +175,11 @@ impl Caller {
         let keys = parse_digits(digits)?;
         self.require_connected()?;
         let text: String = keys.iter().map(|d| d.as_char()).collect();
+        let heard = self.core.media().heard_duration();
         self.shared.record(JournalKind::DtmfPressed {
             callid: self.core.callid,
             digits: text.clone(),
+            heard,
         });
         if self.core.dn != self.shared.route_point {
             return Ok(());

@@ -143,6 +143,9 @@ pub enum JournalKind {
         callid: i64,
         /// Keys.
         digits: String,
+        /// Audio the caller had heard when pressing (the playout clock, not wall
+        /// time): what a prompt stopped by these keys can be measured against.
+        heard: std::time::Duration,
     },
     /// An audio stream opened.
     StreamOpened {

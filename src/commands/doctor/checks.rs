@@ -13,7 +13,7 @@ use crate::commands::pbx::Target;
 
 /// How long a TCP connect, the WebSocket or the test call may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-const WEBSOCKET_TIMEOUT: Duration = Duration::from_secs(8);
+const WEBSOCKET_TIMEOUT: Duration = Duration::from_secs(30);
 const CALL_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// What to check.
@@ -248,32 +248,36 @@ fn devices(plan: &Plan, snapshot: &[DnInfo]) -> Outcome {
 
 async fn websocket(client: &Client) -> Outcome {
     let mut events = client.events();
-    let mut last_reason = None;
+    // The first refusal is the answer: the client would keep retrying with backoff,
+    // and waiting that out would only delay the report of why it failed.
     let waited = tokio::time::timeout(WEBSOCKET_TIMEOUT, async {
         while let Some(event) = events.next().await {
             match event {
-                PbxEvent::Connected { .. } => return true,
-                PbxEvent::Disconnected { reason } => last_reason = Some(reason),
+                PbxEvent::Connected { .. } => return Ok(()),
+                PbxEvent::ConnectFailed { reason, .. } | PbxEvent::Disconnected { reason } => {
+                    return Err(reason);
+                }
                 _ => {}
             }
         }
-        false
+        Err("the client stopped".to_owned())
     })
     .await;
     client.shutdown();
+    let hint = "a reverse proxy or firewall must pass WebSocket upgrades (Connection: Upgrade) \
+                to the PBX; run with RUST_LOG=voicebot_callcontrol=debug for the details";
     match waited {
-        Ok(true) => Ok((Status::Ok, "connected to /callcontrol/ws".to_owned())),
-        _ => Err((
+        Ok(Ok(())) => Ok((Status::Ok, "connected to /callcontrol/ws".to_owned())),
+        Ok(Err(reason)) => Err((
+            format!("/callcontrol/ws did not open: {reason}"),
+            hint.to_owned(),
+        )),
+        Err(_) => Err((
             format!(
-                "/callcontrol/ws did not open within {} s{}",
-                WEBSOCKET_TIMEOUT.as_secs(),
-                last_reason
-                    .map(|reason| format!(": {reason}"))
-                    .unwrap_or_default()
+                "/callcontrol/ws did not open within {} s",
+                WEBSOCKET_TIMEOUT.as_secs()
             ),
-            "a reverse proxy or firewall must pass WebSocket upgrades (Connection: Upgrade) \
-             to the PBX; run with RUST_LOG=voicebot_callcontrol=debug for the refusal"
-                .to_owned(),
+            hint.to_owned(),
         )),
     }
 }

@@ -55,16 +55,12 @@ pub(super) async fn upgrade(
     };
     let token = bearer(&headers).unwrap_or_default().to_owned();
     let revoked = authorized.revoked;
-    upgrade.on_upgrade(move |socket| run_socket(shared, socket, token, revoked))
-}
-
-async fn run_socket(
-    shared: Arc<Shared>,
-    mut socket: WebSocket,
-    token: String,
-    revoked: CancellationToken,
-) {
-    let (tx, mut rx) = mpsc::channel::<WsEnvelope>(EVENT_QUEUE);
+    // Subscribed before the 101 goes out: a client that reads the snapshot right after
+    // the handshake must see every event after it. (Subscribing once the upgraded
+    // socket's task runs lost the events of that window on a busy machine, and with
+    // them whole calls.) Events wait in the queue until the socket task sends them;
+    // a failed upgrade drops the queue and the next event unsubscribes it.
+    let (tx, rx) = mpsc::channel::<WsEnvelope>(EVENT_QUEUE);
     let connection = {
         let mut pbx = shared.pbx();
         pbx.next_connection += 1;
@@ -72,6 +68,24 @@ async fn run_socket(
         pbx.subscribe(connection, tx);
         connection
     };
+    let subscription = Subscription { connection, rx };
+    upgrade.on_upgrade(move |socket| run_socket(shared, socket, token, revoked, subscription))
+}
+
+/// A socket's place in the event fan-out, taken at the handshake.
+struct Subscription {
+    connection: u64,
+    rx: mpsc::Receiver<WsEnvelope>,
+}
+
+async fn run_socket(
+    shared: Arc<Shared>,
+    mut socket: WebSocket,
+    token: String,
+    revoked: CancellationToken,
+    subscription: Subscription,
+) {
+    let Subscription { connection, mut rx } = subscription;
     shared.record(JournalKind::WsConnected { connection });
     let cut = shared.faults.ws_cut();
     let mut stalled = shared.faults.stalled();
