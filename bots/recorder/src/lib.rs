@@ -33,7 +33,7 @@ use voicebot_bot::BotRegistry;
 
 pub use crate::bot::Recorder;
 pub use crate::config::Config;
-pub use crate::metadata::Metadata;
+pub use crate::metadata::{GapMetadata, Metadata};
 
 /// The name this bot is registered under.
 pub const NAME: &str = "recorder";

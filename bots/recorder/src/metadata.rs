@@ -13,7 +13,8 @@ use voicebot_bot::{CallInfo, RecordEnd, Recording};
 /// {
 ///   "caller_number": "+15550100", "caller_name": "Alice", "called_dn": "800",
 ///   "call_id": 7, "start": "2025-12-15T09:00:00Z", "duration_ms": 12340,
-///   "ended_by": "terminator", "terminator": "#", "path": "voicemail/800/+15550100-7-1765789200.wav"
+///   "ended_by": "terminator", "terminator": "#", "path": "voicemail/800/+15550100-7-1765789200.wav",
+///   "gaps": [{ "at_ms": 4200, "len_ms": 1300 }]
 /// }
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -36,6 +37,19 @@ pub struct Metadata {
     pub terminator: Option<String>,
     /// The WAV file.
     pub path: PathBuf,
+    /// Where the caller's audio was lost in transit and the file holds silence
+    /// instead (the PBX's stream was cut or stalled and was reopened).
+    #[serde(default)]
+    pub gaps: Vec<GapMetadata>,
+}
+
+/// A gap in a recording, in milliseconds from its start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GapMetadata {
+    /// Where the gap starts.
+    pub at_ms: u64,
+    /// How long it lasts.
+    pub len_ms: u64,
 }
 
 impl Metadata {
@@ -55,10 +69,18 @@ impl Metadata {
             called_dn: info.called_dn().to_string(),
             call_id: info.call_id(),
             start: start.to_string(),
-            duration_ms: u64::try_from(recording.duration.as_millis()).unwrap_or(u64::MAX),
+            duration_ms: millis(recording.duration),
             ended_by: ended_by.to_owned(),
             terminator,
             path: recording.path.clone(),
+            gaps: recording
+                .gaps
+                .iter()
+                .map(|gap| GapMetadata {
+                    at_ms: millis(gap.at),
+                    len_ms: millis(gap.len),
+                })
+                .collect(),
         }
     }
 
@@ -87,6 +109,10 @@ impl Metadata {
     }
 }
 
+fn millis(duration: std::time::Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
@@ -102,6 +128,7 @@ mod tests {
             path: PathBuf::from("vm/800/a.wav"),
             duration: Duration::from_millis(12_340),
             ended_by,
+            gaps: Vec::new(),
         }
     }
 

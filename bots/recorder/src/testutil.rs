@@ -47,6 +47,7 @@ pub(crate) fn fake_call(length: Duration, end: RecordEnd) -> (Call, Arc<Mutex<Ve
                         path: request.path,
                         duration: length,
                         ended_by: end,
+                        gaps: Vec::new(),
                     }));
                     if end == RecordEnd::Hangup {
                         endpoint.end(CallError::Hangup);

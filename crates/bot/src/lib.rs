@@ -83,7 +83,7 @@ pub use crate::audio::{AudioOut, AudioSink, AudioStream};
 pub use crate::bot::{Bot, BotFn, bot_fn};
 pub use crate::call::{
     BargeIn, Call, Channels, Digits, GatherBuilder, GatherEnd, Interruption, PlayBuilder,
-    PlayOutcome, RecordBuilder, RecordEnd, Recording, RouteToBuilder,
+    PlayOutcome, RecordBuilder, RecordEnd, Recording, RecordingGap, RouteToBuilder,
 };
 pub use crate::context::BotContext;
 pub use crate::dial::{DialOutcome, DialRequest, Dialer};

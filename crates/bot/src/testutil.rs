@@ -187,6 +187,7 @@ async fn serve(
                         path: request.path,
                         duration: request.max_length,
                         ended_by: RecordEnd::MaxLength,
+                        gaps: Vec::new(),
                     }));
                 });
             }

@@ -24,6 +24,9 @@ pub(crate) struct Settings {
     pub(crate) recordings_dir: PathBuf,
     pub(crate) prompt_dir: PathBuf,
     pub(crate) pacer_lead: Duration,
+    /// How long an audio stream may stay silent (GET) or refuse a chunk (POST) before
+    /// it is taken as lost and reopened.
+    pub(crate) stall_timeout: Duration,
     pub(crate) inband_dtmf: bool,
     pub(crate) bot_grace: Duration,
     pub(crate) shutdown_timeout: Duration,
@@ -43,6 +46,7 @@ impl std::fmt::Debug for Settings {
             .field("busy", &self.busy)
             .field("fallback", &self.fallback)
             .field("pacer_lead", &self.pacer_lead)
+            .field("stall_timeout", &self.stall_timeout)
             .field("inband_dtmf", &self.inband_dtmf)
             .field("recognizer", &self.recognizer.is_some())
             .finish_non_exhaustive()
@@ -96,6 +100,7 @@ impl EngineBuilder {
                 recordings_dir: PathBuf::from("."),
                 prompt_dir: PathBuf::from("."),
                 pacer_lead: Pacer::DEFAULT_LEAD,
+                stall_timeout: Duration::from_secs(1),
                 inband_dtmf: false,
                 bot_grace: Duration::from_secs(2),
                 shutdown_timeout: Duration::from_secs(10),
@@ -157,6 +162,15 @@ impl EngineBuilder {
     /// 100 ms, at most 1 s). It bounds what a caller still hears after a barge-in.
     pub fn pacer_lead(mut self, lead: Duration) -> Self {
         self.settings.pacer_lead = lead;
+        self
+    }
+
+    /// How long the caller's audio stream may deliver nothing, or the stream to the
+    /// caller take no chunk, before it is taken as lost and reopened (default 1 s,
+    /// 100 ms to 60 s). 3CX sends the caller's audio continuously, silence included,
+    /// so a longer quiet is a dead stream, not a quiet caller.
+    pub fn stall_timeout(mut self, timeout: Duration) -> Self {
+        self.settings.stall_timeout = timeout;
         self
     }
 
@@ -242,6 +256,11 @@ impl EngineBuilder {
             || settings.pacer_lead > Duration::from_secs(1)
         {
             return out("pacer_lead", "must be between 20 ms and 1 s");
+        }
+        if settings.stall_timeout < Duration::from_millis(100)
+            || settings.stall_timeout > Duration::from_secs(60)
+        {
+            return out("stall_timeout", "must be between 100 ms and 60 s");
         }
         Ok(Engine::new(client, settings))
     }

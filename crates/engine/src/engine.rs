@@ -25,7 +25,7 @@ use crate::events::EngineEvent;
 use crate::limits::{BusyTreatment, Limits};
 use crate::prompts::Prompts;
 use crate::stats::{Counters, EngineStats, Health};
-use crate::writer::{self, WRITER_QUEUE, WriterCommand};
+use crate::writer::{self, WriterCommand, WriterSender};
 
 /// How long an outbound leg the dispatcher announced waits for its `dial` to claim it.
 const UNCLAIMED_OUTBOUND: Duration = Duration::from_secs(5);
@@ -44,7 +44,7 @@ pub struct Engine {
 struct RunParts {
     dispatcher: Dispatcher,
     new_calls: mpsc::Receiver<NewCall>,
-    writer: mpsc::Receiver<WriterCommand>,
+    writer: mpsc::UnboundedReceiver<WriterCommand>,
 }
 
 /// A cloneable view of a running (or built) engine: counters, health, events and the
@@ -60,7 +60,7 @@ pub(crate) struct Shared {
     pub(crate) client: Client,
     pub(crate) settings: Settings,
     pub(crate) prompts: Prompts,
-    pub(crate) writer: mpsc::Sender<WriterCommand>,
+    pub(crate) writer: WriterSender,
     pub(crate) counters: Arc<Counters>,
     pub(crate) events: broadcast::Sender<EngineEvent>,
     pub(crate) tracker: TaskTracker,
@@ -143,7 +143,7 @@ impl Engine {
             },
             root.child_token(),
         );
-        let (writer_sender, writer) = mpsc::channel(WRITER_QUEUE);
+        let (writer_sender, writer) = mpsc::unbounded_channel();
         let shared = Arc::new(Shared {
             prompts: Prompts::new(settings.prompt_dir.clone()),
             limits: Limits::new(settings.max_calls),
@@ -250,7 +250,7 @@ impl Engine {
         }
         let stopped = shut_down(&shared, &mut new_calls).await;
         // Every call is over: the writer has closed its files; stop it.
-        let _ = shared.writer.send(WriterCommand::Stop).await;
+        let _ = shared.writer.send(WriterCommand::Stop);
         let _ = writer_task.await;
         outcome.and(stopped)
     }

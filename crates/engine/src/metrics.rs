@@ -32,6 +32,9 @@ pub(crate) const DIGITS: &str = "voicebot_digits_total";
 pub(crate) const BOT_FAILURES: &str = "voicebot_bot_failures_total";
 /// `voicebot_calls_rejected_total{treatment}`.
 pub(crate) const REJECTED: &str = "voicebot_calls_rejected_total";
+/// `voicebot_stream_reopens_total{direction}`: call audio streams reopened after a
+/// cut, an error or a stall (`in`: the caller's audio, `out`: audio to the caller).
+pub(crate) const STREAM_REOPENS: &str = "voicebot_stream_reopens_total";
 /// `voicebot_recorder_errors_total`: recording files that could not be written.
 pub(crate) const RECORDER_ERRORS: &str = "voicebot_recorder_errors_total";
 

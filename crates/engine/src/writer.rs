@@ -1,102 +1,158 @@
 //! The recording writer: one blocking task for all calls' WAV files.
 //!
-//! Media tasks never touch files. They send [`WriterCommand`]s (frames are `Copy`, so
-//! a command allocates nothing) down one bounded channel to a task on tokio's blocking
-//! pool, which owns every open [`Recorder`]. A recording is finished (header fixed,
-//! file closed) when its call's media task says so, including on hang-up and shutdown;
-//! the summary goes back on the recording's own `oneshot`.
+//! Media tasks never touch files. They hand [`WriterCommand`]s (frames are `Copy`, so
+//! a command allocates nothing) to a task on tokio's blocking pool, which owns every
+//! open [`Recorder`](voicebot_media::Recorder). The hand-off never waits: the channel is
+//! unbounded, because a bounded one made every call's 20 ms media tick wait behind the
+//! slowest disk of any call. A slow disk now costs memory (at most the audio of the
+//! recordings in progress), never another call's audio.
+//!
+//! A recording's outcome goes back on its own `oneshot`, given when it opens: at once
+//! when a write fails (the file keeps the audio up to its last header update, a valid
+//! WAV), else when its media task finishes it, including on hang-up and shutdown.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 
 use tokio::sync::{mpsc, oneshot};
 use voicebot_bot::RecordEnd;
-use voicebot_media::{Channels, Frame, RecorderBuilder, RecorderError, RecordingSummary};
+use voicebot_media::{Channels, Frame, Recorder, RecorderBuilder, RecorderError, RecordingSummary};
 
-/// Commands queued before a media task waits (about 40 s of one call's audio).
-pub(crate) const WRITER_QUEUE: usize = 2048;
+/// A stretch of a recording the caller's audio did not reach the engine (its stream
+/// was cut or stalled and reopened), filled with silence to keep wall-clock time.
+pub(crate) type Gap = voicebot_bot::RecordingGap;
 
-/// The outcome of a recording, sent when its file is closed.
-pub(crate) type RecordingDone =
-    oneshot::Sender<Result<(RecordingSummary, RecordEnd), RecorderError>>;
+/// A finished recording, as its media task ended it.
+#[derive(Debug)]
+pub(crate) struct Finished {
+    pub(crate) summary: RecordingSummary,
+    pub(crate) end: RecordEnd,
+    pub(crate) gaps: Vec<Gap>,
+}
+
+/// The outcome of a recording: sent when its file is closed, or at the first write error.
+pub(crate) type RecordingDone = oneshot::Sender<Result<Finished, RecorderError>>;
+
+/// The sending side, for media tasks: never waits.
+pub(crate) type WriterSender = mpsc::UnboundedSender<WriterCommand>;
 
 /// One request to the writer.
 #[derive(Debug)]
 pub(crate) enum WriterCommand {
-    /// Create the file.
+    /// Create the file; `done` gets the outcome.
     Open {
         id: u64,
         path: PathBuf,
         channels: Channels,
+        done: RecordingDone,
     },
     /// Append the first `len` samples of `frame` from the caller.
     Caller { id: u64, frame: Frame, len: u16 },
+    /// Append `samples` of silence on the caller side (a gap in the caller's audio).
+    Silence { id: u64, samples: u64 },
     /// Append a frame sent to the caller (stereo recordings).
     Bot { id: u64, frame: Frame },
     /// Close the file and report.
     Finish {
         id: u64,
         end: RecordEnd,
-        done: RecordingDone,
+        gaps: Vec<Gap>,
     },
     /// Close every open file and stop (the engine has stopped).
     Stop,
 }
 
-/// Runs the writer until [`WriterCommand::Stop`] or every sender is gone. Blocking: run it on the blocking pool.
-pub(crate) fn run(mut commands: mpsc::Receiver<WriterCommand>) {
-    let mut open: HashMap<u64, Result<voicebot_media::Recorder, RecorderError>> = HashMap::new();
+/// An open recording and where its outcome goes.
+struct Open {
+    recorder: Recorder,
+    done: RecordingDone,
+}
+
+/// Runs the writer until [`WriterCommand::Stop`] or every sender is gone. Blocking: run
+/// it on the blocking pool.
+pub(crate) fn run(mut commands: mpsc::UnboundedReceiver<WriterCommand>) {
+    let mut open: HashMap<u64, Open> = HashMap::new();
     while let Some(command) = commands.blocking_recv() {
         match command {
             WriterCommand::Stop => break,
-            WriterCommand::Open { id, path, channels } => {
+            WriterCommand::Open {
+                id,
+                path,
+                channels,
+                done,
+            } => {
                 if let Some(parent) = path.parent()
                     && !parent.as_os_str().is_empty()
                 {
                     let _ = std::fs::create_dir_all(parent);
                 }
-                open.insert(id, RecorderBuilder::new(path).channels(channels).create());
+                match RecorderBuilder::new(path).channels(channels).create() {
+                    Ok(recorder) => {
+                        open.insert(id, Open { recorder, done });
+                    }
+                    Err(error) => failed(done, error),
+                }
             }
             WriterCommand::Caller { id, frame, len } => {
-                if let Some(recorder) = open.get_mut(&id) {
-                    write(recorder, |r| {
-                        r.write_caller(&frame.as_samples()[..usize::from(len)])
-                    });
-                }
+                let samples = &frame.as_samples()[..usize::from(len)];
+                write(&mut open, id, |r| r.write_caller(samples));
+            }
+            WriterCommand::Silence { id, samples } => {
+                let silence = [0i16; Frame::SAMPLES];
+                let mut left = samples;
+                write(&mut open, id, |r| {
+                    while left > 0 {
+                        let n = left.min(Frame::SAMPLES as u64) as usize;
+                        r.write_caller(&silence[..n])?;
+                        left -= n as u64;
+                    }
+                    Ok(())
+                });
             }
             WriterCommand::Bot { id, frame } => {
-                if let Some(recorder) = open.get_mut(&id) {
-                    write(recorder, |r| r.write_bot(frame.as_samples()));
-                }
+                write(&mut open, id, |r| r.write_bot(frame.as_samples()));
             }
-            WriterCommand::Finish { id, end, done } => {
-                let outcome = match open.remove(&id) {
-                    Some(Ok(recorder)) => recorder.finish().map(|summary| (summary, end)),
-                    Some(Err(error)) => Err(error),
-                    None => continue,
-                };
-                if let Err(error) = &outcome {
-                    tracing::warn!(%error, "recording failed");
-                    metrics::counter!(crate::metrics::RECORDER_ERRORS).increment(1);
+            WriterCommand::Finish { id, end, gaps } => {
+                // Unknown: it failed earlier and was reported then.
+                if let Some(Open { recorder, done }) = open.remove(&id) {
+                    match recorder.finish() {
+                        Ok(summary) => {
+                            let _ = done.send(Ok(Finished { summary, end, gaps }));
+                        }
+                        Err(error) => failed(done, error),
+                    }
                 }
-                let _ = done.send(outcome);
             }
         }
     }
     // The engine is gone: close what is still open so every file is valid.
-    for recorder in open.into_values().flatten() {
+    for Open { recorder, .. } in open.into_values() {
         let _ = recorder.finish();
     }
 }
 
-/// Applies a write; the first error poisons the recording (it is reported on finish).
+/// Applies a write; the first error ends the recording and is reported at once.
 fn write(
-    recorder: &mut Result<voicebot_media::Recorder, RecorderError>,
-    apply: impl FnOnce(&mut voicebot_media::Recorder) -> Result<(), RecorderError>,
+    open: &mut HashMap<u64, Open>,
+    id: u64,
+    apply: impl FnOnce(&mut Recorder) -> Result<(), RecorderError>,
 ) {
-    if let Ok(active) = recorder
-        && let Err(error) = apply(active)
-    {
-        *recorder = Err(error);
+    let Some(entry) = open.get_mut(&id) else {
+        return;
+    };
+    if let Err(error) = apply(&mut entry.recorder) {
+        let Some(Open { recorder, done }) = open.remove(&id) else {
+            return;
+        };
+        // Best effort: fix the header over what was written. If that fails too, the
+        // header of the last periodic update stands, so the file stays a valid WAV.
+        let _ = recorder.finish();
+        failed(done, error);
     }
+}
+
+fn failed(done: RecordingDone, error: RecorderError) {
+    tracing::warn!(%error, "recording failed");
+    metrics::counter!(crate::metrics::RECORDER_ERRORS).increment(1);
+    let _ = done.send(Err(error));
 }

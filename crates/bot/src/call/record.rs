@@ -44,6 +44,20 @@ pub struct Recording {
     pub duration: Duration,
     /// Why it ended.
     pub ended_by: RecordEnd,
+    /// Where the caller's audio did not reach the engine (its stream was cut or
+    /// stalled and was reopened): the file holds silence there, so its times stay
+    /// wall-clock times. Empty for a recording without interruptions.
+    pub gaps: Vec<RecordingGap>,
+}
+
+/// A stretch of a [`Recording`] the caller's audio was lost in transit, kept as
+/// silence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecordingGap {
+    /// Where it starts, from the start of the recording.
+    pub at: Duration,
+    /// How long it lasts.
+    pub len: Duration,
 }
 
 /// A `record` to `.await`.

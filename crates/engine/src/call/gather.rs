@@ -102,9 +102,6 @@ impl Prompter for MediaPrompter<'_> {
                 count_barge_in(self.ctx, "speech");
                 Ok(PromptEnd::Speech)
             }
-            Some(PlayEnd::Failed) => Err(CallError::media(std::io::Error::other(
-                "the audio stream to the caller failed",
-            ))),
             Some(PlayEnd::Stopped { .. }) | None => Err(self.ctx.end_error()),
         }
     }

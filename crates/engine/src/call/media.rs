@@ -2,7 +2,14 @@
 //! plays the caller's audio out of the jitter buffer to the taps.
 //!
 //! Both audio streams open when the call is connected and stay open for the call
-//! (the POST is one long chunked request, as 3CX's own IVR keeps it). Per tick:
+//! (the POST is one long chunked request, as 3CX's own IVR keeps it). Either may be
+//! cut, fail or stall mid-call: it is then reopened with backoff for as long as the
+//! call lives ([`links`]). The GET counts as stalled after `stall_timeout` without a
+//! byte; the POST when a chunk cannot be handed over within it. The caller's audio
+//! lost meanwhile is a *gap* ([`inbound`]): recordings get silence there (and list
+//! it), and voice detection and silence timeouts skip it. Audio due to the caller
+//! while the POST is down is lost; the pacer keeps time, so a prompt resumes where
+//! it would be by then and no verb fails because of a reopen. Per tick:
 //!
 //! 1. outbound ([`outbound`]): the pacer hands out the frames due (at most the lead
 //!    ahead of the caller's ear); they are encoded into one reused buffer and sent as
@@ -21,6 +28,7 @@
 //! nothing extra.
 
 mod inbound;
+mod links;
 mod outbound;
 
 use std::sync::Arc;
@@ -40,7 +48,9 @@ use crate::metrics::MediaCounts;
 use crate::writer::RecordingDone;
 
 use self::inbound::Inbound;
+use self::links::Link;
 use self::outbound::Outbound;
+
 
 /// Ticks between flushes of the frame counters (one second).
 const COUNT_FLUSH_TICKS: u32 = 50;
@@ -85,8 +95,6 @@ pub(crate) enum PlayEnd {
     Speech { heard: Duration },
     /// Stopped by request after `heard`.
     Stopped { heard: Duration },
-    /// The audio could not be sent (the POST stream failed).
-    Failed,
 }
 
 /// What the media task needs beyond the call context.
@@ -113,34 +121,22 @@ pub(crate) async fn run(setup: MediaSetup) {
         stop,
     } = setup;
     let client = &ctx.shared.client;
-    let (stream_in, stream_out) = tokio::select! {
-        () = stop.cancelled() => return,
-        streams = async { tokio::join!(client.audio_from(&ctx.dn, ctx.id), client.audio_to(&ctx.dn, ctx.id)) } => streams,
-    };
-    let mut stream_in: Option<AudioIn> = match stream_in {
-        Ok(stream) => Some(stream.whole_samples()),
-        Err(error) => {
-            tracing::warn!(%error, "cannot open the caller's audio; continuing without it");
-            None
-        }
-    };
-    let stream_out: Option<AudioOut> = match stream_out {
-        Ok(stream) => Some(stream),
-        Err(error) => {
-            tracing::warn!(%error, "cannot open the audio to the caller");
-            None
-        }
-    };
+    let mut link_in: Link<AudioIn> = Link::open(client.clone(), ctx.dn.clone(), ctx.id);
+    let mut link_out: Link<AudioOut> = Link::open(client.clone(), ctx.dn.clone(), ctx.id);
+    let mut stream_in: Option<AudioIn> = None;
+    let mut stream_out: Option<AudioOut> = None;
     let settings = &ctx.shared.settings;
+    let stall_timeout = settings.stall_timeout;
     let start = Instant::now();
     ctx.clock.start(start);
-    let mut outbound = Outbound::new(settings.pacer_lead, stream_out, audio_out, events.clone());
+    let mut outbound = Outbound::new(settings.pacer_lead, audio_out, events.clone());
     let mut inbound = Inbound::new(
         settings.inband_dtmf.then_some(digits),
         audio_in,
         events,
         ctx.shared.writer.clone(),
     );
+    let mut last_bytes = Duration::ZERO;
     let mut counts = MediaCounts::default();
     let mut ticks = 0u32;
     let mut interval = tokio::time::interval(Frame::DURATION);
@@ -154,19 +150,53 @@ pub(crate) async fn run(setup: MediaSetup) {
                 Some(command) => {
                     let now = start.elapsed();
                     if let Some(command) = outbound.command(command, now) {
-                        inbound.command(command, now).await;
+                        inbound.command(command, now);
                     }
                 }
                 None => break,
             },
-            chunk = next_chunk(&mut stream_in) => match chunk {
-                Some(bytes) => inbound.bytes(&bytes, start.elapsed()).await,
-                None => stream_in = None,
+            chunk = next_chunk(&mut stream_in) => {
+                let now = start.elapsed();
+                match chunk {
+                    Ok(bytes) => {
+                        last_bytes = now;
+                        inbound.bytes(&bytes, now);
+                    }
+                    Err(why) => {
+                        stream_in = None;
+                        inbound.stream_lost(last_bytes);
+                        link_in.lost(&why);
+                    }
+                }
+            }
+            opened = link_in.opened() => if let Some(stream) = opened {
+                // Stall detection starts from the open, not from the last bytes of the
+                // stream before it.
+                last_bytes = start.elapsed();
+                stream_in = Some(stream);
+            },
+            // Nothing to catch up on a reopened POST: the pacer kept time.
+            opened = link_out.opened() => if let Some(stream) = opened {
+                stream_out = Some(stream);
             },
             _ = interval.tick() => {
                 let now = start.elapsed();
-                outbound.tick(now, &mut out_buffer, &mut inbound, &mut counts).await;
-                inbound.tick(now, &mut outbound).await;
+                if stream_in.is_some() && now.saturating_sub(last_bytes) >= stall_timeout {
+                    // Open but silent: a PBX may keep a dead stream open. What was not
+                    // delivered since the last bytes is lost either way.
+                    stream_in = None;
+                    inbound.stream_lost(last_bytes);
+                    link_in.lost(&format!("nothing received for {stall_timeout:?}"));
+                }
+                let sent = outbound
+                    .tick(now, &mut out_buffer, &mut inbound, &mut counts, stream_out.as_mut(), stall_timeout)
+                    .await;
+                if let Err(why) = sent {
+                    // Dropping the upload aborts it.
+                    stream_out = None;
+                    link_out.lost(&why);
+                }
+                inbound.tick(now, &mut outbound);
                 ticks += 1;
                 if ticks.is_multiple_of(COUNT_FLUSH_TICKS) {
                     inbound.count_jitter(&mut counts);
@@ -177,20 +207,20 @@ pub(crate) async fn run(setup: MediaSetup) {
     }
     inbound.count_jitter(&mut counts);
     counts.flush(&ctx.shared.counters);
-    inbound.finish_all(RecordEnd::Hangup).await;
+    inbound.finish_all(RecordEnd::Hangup);
     outbound.close();
+    // Dropping the upload aborts it; the call is over, nothing is left to hear.
+    drop(stream_out);
 }
 
-/// The next chunk of the caller's audio; pending forever once the stream is gone.
-async fn next_chunk(stream: &mut Option<AudioIn>) -> Option<bytes::Bytes> {
+/// The next chunk of the caller's audio, or why the stream is gone; pending forever
+/// while there is no stream.
+async fn next_chunk(stream: &mut Option<AudioIn>) -> Result<bytes::Bytes, String> {
     match stream {
         Some(stream) => match stream.next().await {
-            Some(Ok(bytes)) => Some(bytes),
-            Some(Err(error)) => {
-                tracing::debug!(%error, "the caller's audio stream failed");
-                None
-            }
-            None => None,
+            Some(Ok(bytes)) => Ok(bytes),
+            Some(Err(error)) => Err(error.to_string()),
+            None => Err("the PBX ended the stream".to_owned()),
         },
         None => std::future::pending().await,
     }

@@ -62,11 +62,6 @@ fn outcome(
             Some(by) => (by, heard, "digit"),
             None => return Err(ctx.end_error()),
         },
-        Some(PlayEnd::Failed) => {
-            return Err(CallError::media(std::io::Error::other(
-                "the audio stream to the caller failed",
-            )));
-        }
         None => return Err(ctx.end_error()),
     };
     count_barge_in(ctx, label);

@@ -82,10 +82,11 @@ pub(super) async fn serve(
         }
     };
     let recording = match outcome {
-        Ok(Ok((summary, ended_by))) => Ok(Recording {
-            path: summary.path,
-            duration: summary.duration,
-            ended_by,
+        Ok(Ok(finished)) => Ok(Recording {
+            path: finished.summary.path,
+            duration: finished.summary.duration,
+            ended_by: finished.end,
+            gaps: finished.gaps,
         }),
         Ok(Err(error)) => Err(CallError::media(error)),
         Err(_) => Err(CallError::Shutdown),

@@ -1,21 +1,27 @@
 //! The inbound half of the media task: the caller's audio through the jitter buffer
 //! to the taps, and losslessly to recordings.
+//!
+//! When the GET stream is lost (cut, failed or stalled) the time until its reopened
+//! stream delivers again is a *gap*: recordings get that much silence, so the file
+//! keeps wall-clock time, and list it; the taps get nothing, and voice detection and
+//! silence timeouts run on *heard time*, the call's time less its gaps, so a gap is
+//! never taken for the caller being silent.
 
 use std::time::Duration;
 
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::broadcast;
 use voicebot_bot::{CallEvent, Digit, Frame, RecordEnd};
 use voicebot_dispatch::DigitSource;
 use voicebot_media::{
     Channels, DtmfDetector, FrameDecoder, JitterBuffer, JitterConfig, Lookup, VadConfig,
-    VoiceDetector, VoiceEvent, duration_to_samples,
+    VoiceDetector, VoiceEvent, duration_to_samples, samples_to_duration,
 };
 
 use super::MediaCommand;
 use super::outbound::Outbound;
 use crate::call::KeySink;
 use crate::metrics::MediaCounts;
-use crate::writer::{RecordingDone, WriterCommand};
+use crate::writer::{Gap, WriterCommand, WriterSender};
 
 /// A recording in progress.
 struct Recording {
@@ -23,8 +29,13 @@ struct Recording {
     stereo: bool,
     samples_left: u64,
     silence_timeout: Option<Duration>,
+    /// When it started, in heard time.
     started: Duration,
-    done: RecordingDone,
+    /// When it started, in call time.
+    started_at: Duration,
+    /// Samples in the file so far (audio and gap silence).
+    written: u64,
+    gaps: Vec<Gap>,
 }
 
 pub(super) struct Inbound {
@@ -35,9 +46,13 @@ pub(super) struct Inbound {
     vad: Option<VoiceDetector>,
     audio_in: broadcast::Sender<Frame>,
     events: broadcast::Sender<CallEvent>,
-    writer: mpsc::Sender<WriterCommand>,
+    writer: WriterSender,
     recordings: Vec<Recording>,
     counted: (u64, u64, u64),
+    /// Since when (call time) the caller's audio has been lost, while it is.
+    lost_since: Option<Duration>,
+    /// The gaps so far, added up: call time less this is heard time.
+    gap_total: Duration,
 }
 
 impl Inbound {
@@ -45,7 +60,7 @@ impl Inbound {
         digits: Option<KeySink>,
         audio_in: broadcast::Sender<Frame>,
         events: broadcast::Sender<CallEvent>,
-        writer: mpsc::Sender<WriterCommand>,
+        writer: WriterSender,
     ) -> Self {
         Self {
             jitter: JitterBuffer::new(JitterConfig::default())
@@ -58,11 +73,66 @@ impl Inbound {
             writer,
             recordings: Vec::new(),
             counted: (0, 0, 0),
+            lost_since: None,
+            gap_total: Duration::ZERO,
+        }
+    }
+
+    /// Call time `now` as heard time: without the gaps.
+    fn heard_time(&self, now: Duration) -> Duration {
+        let open_gap = self
+            .lost_since
+            .map_or(Duration::ZERO, |since| now.saturating_sub(since));
+        now.saturating_sub(self.gap_total + open_gap)
+    }
+
+    /// The caller's audio stopped arriving at `since` (call time): its stream was
+    /// lost. Repeated calls keep the first.
+    pub(super) fn stream_lost(&mut self, since: Duration) {
+        self.lost_since.get_or_insert(since);
+    }
+
+    /// Audio arrives again at `now` after a loss: the gap ends. Recordings get its
+    /// silence; the jitter buffer starts afresh, as for a new stream.
+    fn gap_ended(&mut self, now: Duration) {
+        let Some(since) = self.lost_since.take() else {
+            return;
+        };
+        let len = now.saturating_sub(since);
+        self.gap_total += len;
+        self.jitter = JitterBuffer::new(JitterConfig::default())
+            .expect("the default jitter settings are valid");
+        self.decoder = FrameDecoder::new();
+        tracing::info!(gap = ?len, "the caller's audio is back");
+        let mut full = None;
+        for recording in &mut self.recordings {
+            // A recording begun during the gap gets only its own part of it.
+            let own = now.saturating_sub(since.max(recording.started_at));
+            let pad = duration_to_samples(own).min(recording.samples_left);
+            if pad == 0 {
+                continue;
+            }
+            recording.gaps.push(Gap {
+                at: samples_to_duration(recording.written),
+                len: samples_to_duration(pad),
+            });
+            recording.samples_left -= pad;
+            recording.written += pad;
+            let _ = self.writer.send(WriterCommand::Silence {
+                id: recording.id,
+                samples: pad,
+            });
+            if recording.samples_left == 0 {
+                full = Some(recording.id);
+            }
+        }
+        if let Some(id) = full {
+            self.finish(id, RecordEnd::MaxLength);
         }
     }
 
     /// Handles the recording commands.
-    pub(super) async fn command(&mut self, command: MediaCommand, now: Duration) {
+    pub(super) fn command(&mut self, command: MediaCommand, now: Duration) {
         match command {
             MediaCommand::Record {
                 id,
@@ -80,26 +150,31 @@ impl Inbound {
                     true => Channels::Stereo,
                     false => Channels::Caller,
                 };
-                let _ = self
-                    .writer
-                    .send(WriterCommand::Open { id, path, channels })
-                    .await;
+                let _ = self.writer.send(WriterCommand::Open {
+                    id,
+                    path,
+                    channels,
+                    done,
+                });
                 self.recordings.push(Recording {
                     id,
                     stereo,
                     samples_left: duration_to_samples(max_length),
                     silence_timeout,
-                    started: now,
-                    done,
+                    started: self.heard_time(now),
+                    started_at: now,
+                    written: 0,
+                    gaps: Vec::new(),
                 });
             }
-            MediaCommand::StopRecording { id, end } => self.finish(id, end).await,
+            MediaCommand::StopRecording { id, end } => self.finish(id, end),
             other => tracing::debug!(?other, "media command ignored"),
         }
     }
 
     /// Bytes from the GET stream, as they arrive.
-    pub(super) async fn bytes(&mut self, bytes: &[u8], arrival: Duration) {
+    pub(super) fn bytes(&mut self, bytes: &[u8], arrival: Duration) {
+        self.gap_ended(arrival);
         self.jitter.push(bytes, arrival);
         if self.recordings.is_empty() {
             return;
@@ -111,36 +186,40 @@ impl Inbound {
                 let len = recording.samples_left.min(Frame::SAMPLES as u64);
                 if len > 0 {
                     recording.samples_left -= len;
+                    recording.written += len;
                     let command = WriterCommand::Caller {
                         id: recording.id,
                         frame,
                         len: len as u16,
                     };
-                    let _ = self.writer.send(command).await;
+                    let _ = self.writer.send(command);
                 }
                 if recording.samples_left == 0 {
                     full = Some(recording.id);
                 }
             }
             if let Some(id) = full {
-                self.finish(id, RecordEnd::MaxLength).await;
+                self.finish(id, RecordEnd::MaxLength);
             }
         }
     }
 
     /// A frame sent to the caller, for stereo recordings.
-    pub(super) async fn bot_frame(&mut self, frame: &Frame) {
+    pub(super) fn bot_frame(&mut self, frame: &Frame) {
         for recording in self.recordings.iter().filter(|r| r.stereo) {
             let command = WriterCommand::Bot {
                 id: recording.id,
                 frame: *frame,
             };
-            let _ = self.writer.send(command).await;
+            let _ = self.writer.send(command);
         }
     }
 
-    /// One frame's worth of processing.
-    pub(super) async fn tick(&mut self, now: Duration, outbound: &mut Outbound) {
+    /// One frame's worth of processing; nothing during a gap.
+    pub(super) fn tick(&mut self, now: Duration, outbound: &mut Outbound) {
+        if self.lost_since.is_some() {
+            return;
+        }
         let lookup = self.jitter.pop(now);
         if lookup == Lookup::Filling {
             return;
@@ -154,7 +233,8 @@ impl Inbound {
             metrics::counter!(crate::metrics::DIGITS, "source" => "in_band").increment(1);
             let _ = self.events.send(CallEvent::Digit(digit));
         }
-        self.voice(&frame, now, outbound).await;
+        let heard = self.heard_time(now);
+        self.voice(&frame, heard, outbound);
         if self.audio_in.receiver_count() > 0 {
             // Lossy by design: a slow subscriber loses its oldest frames.
             let _ = self.audio_in.send(frame);
@@ -162,8 +242,9 @@ impl Inbound {
     }
 
     /// Voice activity, only while something needs it: a prompt speech may stop, a
-    /// recording with a silence timeout, or a bot watching the call's events.
-    async fn voice(&mut self, frame: &Frame, now: Duration, outbound: &mut Outbound) {
+    /// recording with a silence timeout, or a bot watching the call's events. `now` is
+    /// heard time.
+    fn voice(&mut self, frame: &Frame, now: Duration, outbound: &mut Outbound) {
         let needed = outbound.speech_interruptible().is_some()
             || self.recordings.iter().any(|r| r.silence_timeout.is_some())
             || self.events.receiver_count() > 0;
@@ -203,7 +284,7 @@ impl Inbound {
             })
         });
         if let Some(id) = silent.map(|recording| recording.id) {
-            self.finish(id, RecordEnd::Silence).await;
+            self.finish(id, RecordEnd::Silence);
         }
     }
 
@@ -219,7 +300,7 @@ impl Inbound {
     }
 
     /// Closes recording `id` with `end`.
-    async fn finish(&mut self, id: u64, end: RecordEnd) {
+    fn finish(&mut self, id: u64, end: RecordEnd) {
         let Some(index) = self.recordings.iter().position(|r| r.id == id) else {
             return;
         };
@@ -227,20 +308,21 @@ impl Inbound {
         let command = WriterCommand::Finish {
             id,
             end,
-            done: recording.done,
+            gaps: recording.gaps,
         };
-        let _ = self.writer.send(command).await;
+        let _ = self.writer.send(command);
     }
 
-    /// Closes every recording (the call's media is over).
-    pub(super) async fn finish_all(&mut self, end: RecordEnd) {
+    /// Closes every recording (the call's media is over). A gap still open is the
+    /// end of the call's audio, not a gap in it.
+    pub(super) fn finish_all(&mut self, end: RecordEnd) {
         while let Some(recording) = self.recordings.pop() {
             let command = WriterCommand::Finish {
                 id: recording.id,
                 end,
-                done: recording.done,
+                gaps: recording.gaps,
             };
-            let _ = self.writer.send(command).await;
+            let _ = self.writer.send(command);
         }
     }
 }

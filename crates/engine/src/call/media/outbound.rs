@@ -1,5 +1,10 @@
 //! The outbound half of the media task: plays and streamed audio through the pacer
 //! to the POST stream.
+//!
+//! The stream itself belongs to the media task's link, which reopens it when it is
+//! lost; this half is handed it each tick. While it is down the pacer keeps time and
+//! what falls due is discarded, so plays go on (and end) as if heard: the caller
+//! misses that stretch, the bot's verbs do not fail.
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -37,7 +42,6 @@ struct Current {
 pub(super) struct Outbound {
     pacer: Pacer,
     lead_frames: usize,
-    stream: Option<AudioOut>,
     streamed: mpsc::Receiver<BotAudioOut>,
     events: broadcast::Sender<CallEvent>,
     queue: VecDeque<Queued>,
@@ -52,7 +56,6 @@ pub(super) struct Outbound {
 impl Outbound {
     pub(super) fn new(
         lead: Duration,
-        stream: Option<AudioOut>,
         streamed: mpsc::Receiver<BotAudioOut>,
         events: broadcast::Sender<CallEvent>,
     ) -> Self {
@@ -61,7 +64,6 @@ impl Outbound {
             // The builder keeps the lead within the pacer's range.
             pacer: Pacer::new(lead).expect("the builder checked the pacer lead"),
             lead_frames,
-            stream,
             streamed,
             events,
             queue: VecDeque::with_capacity(4),
@@ -82,18 +84,13 @@ impl Outbound {
                 repeat,
                 stop_on_speech,
                 done,
-            } => match self.stream.is_some() {
-                true => self.queue.push_back(Queued {
-                    id,
-                    prompt,
-                    repeat,
-                    stop_on_speech,
-                    done,
-                }),
-                false => {
-                    let _ = done.send(PlayEnd::Failed);
-                }
-            },
+            } => self.queue.push_back(Queued {
+                id,
+                prompt,
+                repeat,
+                stop_on_speech,
+                done,
+            }),
             MediaCommand::Stop { id } => self.stop(id, now, false),
             MediaCommand::ClearAudio { reply } => {
                 let mut count = 0;
@@ -146,14 +143,18 @@ impl Outbound {
             .map(|current| current.id)
     }
 
-    /// Sends what is due at `now` as one chunk.
+    /// Sends what is due at `now` as one chunk on `stream`; `Err` says why the stream
+    /// is lost (it failed, or did not take the chunk within `stall_timeout`). Without a
+    /// stream what is due is discarded.
     pub(super) async fn tick(
         &mut self,
         now: Duration,
         buffer: &mut BytesMut,
         inbound: &mut Inbound,
         counts: &mut MediaCounts,
-    ) {
+        stream: Option<&mut AudioOut>,
+        stall_timeout: Duration,
+    ) -> Result<(), String> {
         if let Some(current) = &self.current
             && current.done.is_closed()
         {
@@ -164,7 +165,7 @@ impl Outbound {
         loop {
             while let Some(frame) = self.pacer.poll(now) {
                 buffer.extend_from_slice(&frame.to_bytes());
-                inbound.bot_frame(&frame).await;
+                inbound.bot_frame(&frame);
                 counts.frames_out += 1;
             }
             if self.current.is_some() && self.pacer.is_idle() {
@@ -193,18 +194,21 @@ impl Outbound {
             }
         }
         if buffer.is_empty() {
-            return;
+            return Ok(());
         }
+        let Some(stream) = stream else {
+            // No stream (being reopened): this stretch is lost to the caller.
+            buffer.clear();
+            return Ok(());
+        };
         // One allocation per chunk at most: `split` hands out the filled part of a
         // reused buffer, which `reserve` reclaims once the HTTP layer has sent it.
         let chunk = buffer.split().freeze();
         buffer.reserve(16 * Frame::BYTES);
-        if let Some(stream) = &mut self.stream
-            && let Err(error) = stream.send(chunk).await
-        {
-            tracing::warn!(%error, "audio to the caller failed; prompts will fail");
-            self.stream = None;
-            self.fail_all();
+        match tokio::time::timeout(stall_timeout, stream.send(chunk)).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(error)) => Err(error.to_string()),
+            Err(_) => Err(format!("a chunk waited {stall_timeout:?} to be sent")),
         }
     }
 
@@ -267,22 +271,13 @@ impl Outbound {
         true
     }
 
-    fn fail_all(&mut self) {
-        if let Some(current) = self.current.take() {
-            let _ = current.done.send(PlayEnd::Failed);
-        }
-        for queued in self.queue.drain(..) {
-            let _ = queued.done.send(PlayEnd::Failed);
-        }
-    }
-
-    /// Ends the POST stream. Plays still waiting fail.
+    /// The call's media is over: plays still playing or waiting get no outcome (their
+    /// verbs report why the call ended); drains are answered.
     pub(super) fn close(&mut self) {
-        self.fail_all();
+        self.current = None;
+        self.queue.clear();
         for drain in self.drains.drain(..) {
             let _ = drain.send(());
         }
-        // Dropping the upload aborts it; the call is over, nothing is left to hear.
-        self.stream = None;
     }
 }

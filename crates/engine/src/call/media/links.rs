@@ -1,0 +1,166 @@
+//! The call's two audio streams as links that heal: a stream that ends, fails or
+//! stalls is reopened with backoff for as long as the call lives.
+//!
+//! 3CX keeps one GET (the caller's voice) and one chunked POST (what the caller
+//! hears) per participant, and either can be cut by the network or the PBX mid-call.
+//! The media task holds a [`Link`] for each; opening happens in the background (a
+//! future polled by the media task's `select!`), so the 20 ms tick never waits for it.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use voicebot_callcontrol::{AudioIn, AudioOut, CallControlError, Client};
+use voicebot_model::{Dn, ParticipantId};
+
+/// The first reopen waits this long; each failure doubles it, up to [`MAX_BACKOFF`].
+pub(super) const FIRST_BACKOFF: Duration = Duration::from_millis(100);
+/// The longest wait between two reopen attempts.
+pub(super) const MAX_BACKOFF: Duration = Duration::from_secs(2);
+
+/// Which of the two streams.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Direction {
+    /// GET: the caller's audio.
+    In,
+    /// POST: audio to the caller.
+    Out,
+}
+
+impl Direction {
+    fn label(self) -> &'static str {
+        match self {
+            Self::In => "in",
+            Self::Out => "out",
+        }
+    }
+
+    fn what(self) -> &'static str {
+        match self {
+            Self::In => "the caller's audio (GET stream)",
+            Self::Out => "the audio to the caller (POST stream)",
+        }
+    }
+}
+
+type Opening<S> = Pin<Box<dyn Future<Output = Result<S, CallControlError>> + Send>>;
+
+/// Opens one direction's stream.
+pub(super) trait OpenStream: Sized + Send + 'static {
+    /// Which direction this is.
+    const DIRECTION: Direction;
+    /// Opens it for the participant.
+    fn open(client: Client, dn: Dn, id: ParticipantId) -> Opening<Self>;
+}
+
+impl OpenStream for AudioIn {
+    const DIRECTION: Direction = Direction::In;
+    fn open(client: Client, dn: Dn, id: ParticipantId) -> Opening<Self> {
+        Box::pin(async move {
+            client
+                .audio_from(&dn, id)
+                .await
+                .map(AudioIn::whole_samples)
+        })
+    }
+}
+
+impl OpenStream for AudioOut {
+    const DIRECTION: Direction = Direction::Out;
+    fn open(client: Client, dn: Dn, id: ParticipantId) -> Opening<Self> {
+        Box::pin(async move { client.audio_to(&dn, id).await })
+    }
+}
+
+/// The opening and reopening of one of the call's audio streams (the stream itself,
+/// once up, is the media task's to use).
+pub(super) struct Link<S: OpenStream> {
+    client: Client,
+    dn: Dn,
+    id: ParticipantId,
+    opening: Option<Opening<S>>,
+    /// The wait before the next attempt after a failure.
+    backoff: Duration,
+    /// Whether a stream was ever up (later opens are reopens).
+    opened_before: bool,
+}
+
+impl<S: OpenStream> Link<S> {
+    /// A link that starts opening at once.
+    pub(super) fn open(client: Client, dn: Dn, id: ParticipantId) -> Self {
+        let opening = Some(S::open(client.clone(), dn.clone(), id));
+        Self {
+            client,
+            dn,
+            id,
+            opening,
+            backoff: FIRST_BACKOFF,
+            opened_before: false,
+        }
+    }
+
+    /// The stream was lost (`why`; the caller has dropped it): reopen it after the
+    /// first backoff step.
+    pub(super) fn lost(&mut self, why: &str) {
+        if self.opening.is_some() {
+            return;
+        }
+        // INFO, not WARN: the caller's hang-up also ends the streams, just before the
+        // PBX's removal event. The reopen that succeeds is the WARN.
+        tracing::info!(
+            direction = S::DIRECTION.label(),
+            reason = why,
+            "{} lost; reopening it",
+            S::DIRECTION.what()
+        );
+        self.reopen_after(FIRST_BACKOFF);
+    }
+
+    fn reopen_after(&mut self, delay: Duration) {
+        let (client, dn, id) = (self.client.clone(), self.dn.clone(), self.id);
+        self.opening = Some(Box::pin(async move {
+            tokio::time::sleep(delay).await;
+            S::open(client, dn, id).await
+        }));
+    }
+
+    /// Waits for the open in progress; pending forever when none is. Returns the
+    /// stream when it came up, `None` after a failed attempt (the next one is
+    /// scheduled). Cancel-safe: the attempt goes on.
+    pub(super) async fn opened(&mut self) -> Option<S> {
+        let Some(opening) = self.opening.as_mut() else {
+            return std::future::pending().await;
+        };
+        let result = opening.await;
+        self.opening = None;
+        match result {
+            Ok(stream) => {
+                if self.opened_before {
+                    tracing::warn!(
+                        direction = S::DIRECTION.label(),
+                        "{} reopened",
+                        S::DIRECTION.what()
+                    );
+                    metrics::counter!(crate::metrics::STREAM_REOPENS, "direction" => S::DIRECTION.label())
+                        .increment(1);
+                }
+                self.opened_before = true;
+                self.backoff = FIRST_BACKOFF;
+                Some(stream)
+            }
+            Err(error) => {
+                let delay = self.backoff;
+                self.backoff = (self.backoff * 2).min(MAX_BACKOFF);
+                tracing::warn!(
+                    direction = S::DIRECTION.label(),
+                    %error,
+                    retry_in = ?delay,
+                    "cannot open {}; trying again",
+                    S::DIRECTION.what()
+                );
+                self.reopen_after(delay);
+                None
+            }
+        }
+    }
+}
