@@ -13,5 +13,6 @@ mod observability;
 mod outbound;
 mod reconnect;
 mod speech;
+mod streams;
 mod support;
 mod transfer;

@@ -214,6 +214,11 @@ impl CallMedia {
         duration_of(samples as u64)
     }
 
+    /// The call's media time: frames clocked since the leg connected.
+    pub(crate) fn clocked(&self) -> Duration {
+        FRAME * self.frames_done as u32
+    }
+
     /// How long the playout has been idle after having played something, if it is.
     pub(crate) fn silent_for(&self) -> Option<Duration> {
         let since = self.silence_since?;

@@ -292,6 +292,14 @@ impl Caller {
         self.core.media().heard()
     }
 
+    /// The call's media time: how much audio the PBX has clocked since the leg
+    /// connected, in both directions (what the caller said went out at this rate, silence
+    /// when nothing was queued). Tests measure in it rather than in wall time, which a
+    /// busy machine stretches.
+    pub fn media_time(&self) -> Duration {
+        self.core.media().clocked()
+    }
+
     /// Runs a script step by step.
     ///
     /// # Errors

@@ -51,7 +51,6 @@ use self::inbound::Inbound;
 use self::links::Link;
 use self::outbound::Outbound;
 
-
 /// Ticks between flushes of the frame counters (one second).
 const COUNT_FLUSH_TICKS: u32 = 50;
 

@@ -53,6 +53,10 @@ pub(super) struct Inbound {
     lost_since: Option<Duration>,
     /// The gaps so far, added up: call time less this is heard time.
     gap_total: Duration,
+    /// The latest heard time handed out.
+    last_heard: Duration,
+    /// Counts of jitter buffers replaced since the last flush.
+    carried: MediaCounts,
 }
 
 impl Inbound {
@@ -75,15 +79,20 @@ impl Inbound {
             counted: (0, 0, 0),
             lost_since: None,
             gap_total: Duration::ZERO,
+            last_heard: Duration::ZERO,
+            carried: MediaCounts::default(),
         }
     }
 
-    /// Call time `now` as heard time: without the gaps.
-    fn heard_time(&self, now: Duration) -> Duration {
+    /// Call time `now` as heard time: without the gaps. Never goes back, though a gap
+    /// found out late (a stall) starts before frames already played.
+    fn heard_time(&mut self, now: Duration) -> Duration {
         let open_gap = self
             .lost_since
             .map_or(Duration::ZERO, |since| now.saturating_sub(since));
-        now.saturating_sub(self.gap_total + open_gap)
+        let heard = now.saturating_sub(self.gap_total + open_gap);
+        self.last_heard = self.last_heard.max(heard);
+        self.last_heard
     }
 
     /// The caller's audio stopped arriving at `since` (call time): its stream was
@@ -100,8 +109,14 @@ impl Inbound {
         };
         let len = now.saturating_sub(since);
         self.gap_total += len;
+        // The new buffer counts from zero: keep the old one's counts for the next flush.
+        let (frames_in, underruns, drops) = self.jitter_delta();
+        self.carried.frames_in += frames_in;
+        self.carried.underruns += underruns;
+        self.carried.drops += drops;
         self.jitter = JitterBuffer::new(JitterConfig::default())
             .expect("the default jitter settings are valid");
+        self.counted = (0, 0, 0);
         self.decoder = FrameDecoder::new();
         tracing::info!(gap = ?len, "the caller's audio is back");
         let mut full = None;
@@ -156,12 +171,13 @@ impl Inbound {
                     channels,
                     done,
                 });
+                let started = self.heard_time(now);
                 self.recordings.push(Recording {
                     id,
                     stereo,
                     samples_left: duration_to_samples(max_length),
                     silence_timeout,
-                    started: self.heard_time(now),
+                    started,
                     started_at: now,
                     written: 0,
                     gaps: Vec::new(),
@@ -233,8 +249,12 @@ impl Inbound {
             metrics::counter!(crate::metrics::DIGITS, "source" => "in_band").increment(1);
             let _ = self.events.send(CallEvent::Digit(digit));
         }
-        let heard = self.heard_time(now);
-        self.voice(&frame, heard, outbound);
+        // Only real audio says whether the caller speaks: a made-up frame (the buffer ran
+        // dry, perhaps a stream stalling before it is found out) is no silence of theirs.
+        if lookup.is_real() {
+            let heard = self.heard_time(now);
+            self.voice(&frame, heard, outbound);
+        }
         if self.audio_in.receiver_count() > 0 {
             // Lossy by design: a slow subscriber loses its oldest frames.
             let _ = self.audio_in.send(frame);
@@ -290,13 +310,24 @@ impl Inbound {
 
     /// Adds the jitter buffer's counters since the last call to `counts`.
     pub(super) fn count_jitter(&mut self, counts: &mut MediaCounts) {
+        let carried = std::mem::take(&mut self.carried);
+        let (frames_in, underruns, drops) = self.jitter_delta();
+        counts.frames_in += carried.frames_in + frames_in;
+        counts.underruns += carried.underruns + underruns;
+        counts.drops += carried.drops + drops;
+    }
+
+    /// The jitter buffer's counts since they were last taken.
+    fn jitter_delta(&mut self) -> (u64, u64, u64) {
         let stats = self.jitter.stats();
         let drops = stats.overrun_drops + stats.trimmed_frames;
         let (frames_in, underruns, dropped) = self.counted;
-        counts.frames_in += stats.frames_in - frames_in;
-        counts.underruns += stats.underruns - underruns;
-        counts.drops += drops - dropped;
         self.counted = (stats.frames_in, stats.underruns, drops);
+        (
+            stats.frames_in - frames_in,
+            stats.underruns - underruns,
+            drops - dropped,
+        )
     }
 
     /// Closes recording `id` with `end`.

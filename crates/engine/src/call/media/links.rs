@@ -56,12 +56,7 @@ pub(super) trait OpenStream: Sized + Send + 'static {
 impl OpenStream for AudioIn {
     const DIRECTION: Direction = Direction::In;
     fn open(client: Client, dn: Dn, id: ParticipantId) -> Opening<Self> {
-        Box::pin(async move {
-            client
-                .audio_from(&dn, id)
-                .await
-                .map(AudioIn::whole_samples)
-        })
+        Box::pin(async move { client.audio_from(&dn, id).await.map(AudioIn::whole_samples) })
     }
 }
 
