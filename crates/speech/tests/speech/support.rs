@@ -83,20 +83,19 @@ pub(crate) fn feed_all(session: &mut dyn RecognitionSession, frames: &[Frame]) {
     }
 }
 
-/// Feeds frames `per_frame` apart; returns the longest single `feed` call.
+/// Feeds frames `per_frame` apart, as a call delivers them (faster than real time
+/// when `per_frame` is short). `feed` is synchronous: it queues a frame or drops it,
+/// and never waits for the recogniser; the tests check what was queued, dropped and
+/// recognised, not how long a call took (a busy machine stretches that).
 pub(crate) async fn feed_paced(
     session: &mut dyn RecognitionSession,
     frames: &[Frame],
     per_frame: Duration,
-) -> Duration {
-    let mut longest = Duration::ZERO;
+) {
     for frame in frames {
-        let began = std::time::Instant::now();
         session.feed(frame).expect("feed accepts frames");
-        longest = longest.max(began.elapsed());
         tokio::time::sleep(per_frame).await;
     }
-    longest
 }
 
 /// Whether `actual` is within `slack` of `expected`.

@@ -70,10 +70,9 @@ async fn reconnects_when_the_server_drops_the_connection() {
             Part::Silence(500),
         ]);
         let mut session = recognizer.start(SessionOptions::new()).await.unwrap();
-        let longest = feed_paced(session.as_mut(), &frames, Duration::from_millis(4)).await;
+        feed_paced(session.as_mut(), &frames, Duration::from_millis(4)).await;
         let stats = session.stats();
         let finals = session.finish().await.unwrap();
-        assert!(longest < Duration::from_millis(20), "feed took {longest:?}");
         assert_eq!(stats.restarts, 1, "{stats:?}");
         assert_eq!(finals.len(), 1, "{finals:?}");
         assert_eq!(finals[0].text, "speech");
