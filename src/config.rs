@@ -133,6 +133,10 @@ pub(crate) struct Media {
     /// caller still hears after barging in.
     #[serde(with = "humantime_serde")]
     pub(crate) pacer_lead: Duration,
+    /// How long a call's audio stream may stay silent (or refuse a chunk) before it is
+    /// taken as lost and reopened (100 ms – 60 s).
+    #[serde(with = "humantime_serde")]
+    pub(crate) stall_timeout: Duration,
 }
 
 impl Default for Media {
@@ -140,6 +144,7 @@ impl Default for Media {
         Self {
             inband_dtmf: false,
             pacer_lead: Duration::from_millis(100),
+            stall_timeout: Duration::from_secs(1),
         }
     }
 }
@@ -267,6 +272,14 @@ impl Config {
         let lead = self.media.pacer_lead;
         if lead < Duration::from_millis(20) || lead > Duration::from_secs(1) {
             return Err(self.error_at(None, "media.pacer_lead", "must be between 20ms and 1s"));
+        }
+        let stall = self.media.stall_timeout;
+        if stall < Duration::from_millis(100) || stall > Duration::from_secs(60) {
+            return Err(self.error_at(
+                None,
+                "media.stall_timeout",
+                "must be between 100ms and 60s",
+            ));
         }
         if *self.limits.when_busy.get_ref() == WhenBusy::Fallback && self.fallback.is_none() {
             return Err(self.error_at(

@@ -107,6 +107,7 @@ impl Bots {
             .recordings_dir(recordings)
             .prompt_dir(config.prompts_dir())
             .pacer_lead(config.media.pacer_lead)
+            .stall_timeout(config.media.stall_timeout)
             .inband_dtmf(config.media.inband_dtmf)
             .bot_grace(config.limits.bot_grace)
             .shutdown_timeout(config.limits.shutdown_timeout)

@@ -6,7 +6,10 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
-use voicebot_sim::{ExpiresInUnit, ExtensionSpec, Faults, InboundMode, Script, Sim, SimConfig};
+use voicebot_sim::{
+    ExpiresInUnit, ExtensionSpec, Faults, InboundMode, RecurringFault, Repeating, Script, Sim,
+    SimConfig,
+};
 
 /// Options of `voicebot sim`.
 #[derive(Debug, Args)]
@@ -61,6 +64,22 @@ pub(crate) struct SimArgs {
     /// `"POST /callcontrol=503x2"` (repeatable).
     #[arg(long, value_name = "PATH=STATUS[xN]", value_parser = failure)]
     fail: Vec<Failure>,
+    /// End every audio stream (GET and POST) every DURATION, e.g. `7s`; calls go on.
+    #[arg(long, value_name = "DURATION", value_parser = lifetime)]
+    cut_streams_every: Option<Duration>,
+    /// Stall every GET audio stream (open, delivering nothing; that audio is lost)
+    /// every DURATION, for `--stall-for`.
+    #[arg(long, value_name = "DURATION", value_parser = lifetime)]
+    stall_streams_every: Option<Duration>,
+    /// How long each stall of `--stall-streams-every` lasts.
+    #[arg(long, value_name = "DURATION", value_parser = lifetime, default_value = "2s")]
+    stall_for: Duration,
+    /// Close every event WebSocket every DURATION.
+    #[arg(long, value_name = "DURATION", value_parser = lifetime)]
+    drop_websockets_every: Option<Duration>,
+    /// Expire every access token every DURATION.
+    #[arg(long, value_name = "DURATION", value_parser = lifetime)]
+    expire_tokens_every: Option<Duration>,
 }
 
 /// A `--fail` flag: which requests, the status, how many times.
@@ -159,8 +178,9 @@ impl SimArgs {
 }
 
 impl SimArgs {
-    /// Sets the fault flags on the running simulator; returns them in words.
-    fn apply_faults(&self, faults: &Faults) -> Vec<String> {
+    /// Sets the fault flags on the running simulator; returns them in words, and the
+    /// recurring ones, which last as long as their handles.
+    fn apply_faults(&self, faults: &Faults) -> (Vec<String>, Vec<Repeating>) {
         let times = |count: usize| match count {
             usize::MAX => "always".to_owned(),
             1 => "once".to_owned(),
@@ -183,7 +203,23 @@ impl SimArgs {
                 times(failure.count)
             ));
         }
-        applied
+        let recurring = [
+            (self.cut_streams_every, RecurringFault::CutAudioStreams),
+            (
+                self.stall_streams_every,
+                RecurringFault::StallAudioStreams(self.stall_for),
+            ),
+            (self.drop_websockets_every, RecurringFault::DropWebSockets),
+            (self.expire_tokens_every, RecurringFault::ExpireTokens),
+        ];
+        let mut repeating = Vec::new();
+        for (every, fault) in recurring {
+            if let Some(every) = every {
+                repeating.push(faults.repeat(fault, every));
+                applied.push(format!("{fault} every {every:?}"));
+            }
+        }
+        (applied, repeating)
     }
 }
 
@@ -205,7 +241,8 @@ pub(crate) async fn run(args: SimArgs) -> anyhow::Result<()> {
     println!("  client id:     {}", sim.client_id());
     println!("  client secret: {}", sim.client_secret());
     println!("  route point:   {}", sim.route_point());
-    for fault in args.apply_faults(sim.faults()) {
+    let (applied, _repeating) = args.apply_faults(sim.faults());
+    for fault in applied {
         println!("  fault:         {fault}");
     }
     println!("Ctrl-C stops it.");

@@ -45,6 +45,7 @@ mod faults;
 mod journal;
 mod repeats;
 mod routes;
+mod schedule;
 mod script;
 mod sim;
 mod state;
@@ -63,6 +64,7 @@ pub use config::{
 pub use error::{Result, SimError};
 pub use faults::{Faults, RequestMatcher};
 pub use journal::{JournalEntry, JournalKind, StreamDirection};
+pub use schedule::{RecurringFault, Repeating};
 pub use script::{Script, Step};
 pub use sim::Sim;
 pub use wav::write_wav;
