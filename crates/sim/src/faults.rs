@@ -69,6 +69,8 @@ struct Failure {
     matcher: RequestMatcher,
     status: StatusCode,
     remaining: usize,
+    /// The share of matching requests failed (1 for every one).
+    fraction: f64,
 }
 
 #[derive(Debug)]
@@ -124,6 +126,9 @@ impl FaultState {
             .failures
             .iter_mut()
             .find(|f| f.remaining > 0 && f.matcher.matches(method, path))?;
+        if failure.fraction < 1.0 && rand::random::<f64>() >= failure.fraction {
+            return None;
+        }
         failure.remaining -= 1;
         let status = failure.status;
         inner.failures.retain(|f| f.remaining > 0);
@@ -226,6 +231,21 @@ impl Faults {
             matcher,
             status,
             remaining: count,
+            fraction: 1.0,
+        });
+    }
+
+    /// Answers a random `fraction` (0 to 1) of the requests matching `matcher` with
+    /// `status`, from now on: a PBX that fails some requests under load.
+    pub fn fail_fraction(&self, matcher: impl Into<RequestMatcher>, status: u16, fraction: f64) {
+        let matcher = matcher.into();
+        self.record(format!("fail {fraction} of {matcher:?} with {status}"));
+        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        self.shared.faults.inner().failures.push(Failure {
+            matcher,
+            status,
+            remaining: usize::MAX,
+            fraction: fraction.clamp(0.0, 1.0),
         });
     }
 
