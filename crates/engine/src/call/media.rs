@@ -113,6 +113,10 @@ pub(crate) async fn run(setup: MediaSetup) {
         stop,
     } = setup;
     let client = &ctx.shared.client;
+    tokio::select! {
+        () = stop.cancelled() => return,
+        checked = ctx.ensure_leg() => if checked.is_err() { return },
+    }
     let (stream_in, stream_out) = tokio::select! {
         () = stop.cancelled() => return,
         streams = async { tokio::join!(client.audio_from(&ctx.dn, ctx.id), client.audio_to(&ctx.dn, ctx.id)) } => streams,
