@@ -75,6 +75,10 @@ impl Client {
         &self.inner.core
     }
 
+    pub(crate) fn shared_state(&self) -> &SharedState {
+        &self.inner.state
+    }
+
     /// The token provider, to share with the Configuration API client: 3CX keeps one
     /// token per API client, so two providers would revoke each other's tokens.
     pub fn token_provider(&self) -> TokenProvider {

@@ -4,6 +4,8 @@
 use std::fmt;
 use std::sync::Arc;
 
+use voicebot_model::{CallLeg, Dn, ParticipantId};
+
 /// A boxed, cloneable error source (transport and WebSocket errors).
 pub type BoxError = Arc<dyn std::error::Error + Send + Sync + 'static>;
 
@@ -118,6 +120,21 @@ pub enum CallControlError {
     Closed {
         /// What is closed.
         what: String,
+    },
+    /// A request of one call leg was refused before it was sent, because the
+    /// participant at its DN and id is no longer that leg: the PBX removed it, or gave
+    /// the id to another call (ids start again after a PBX restart). See
+    /// [`Client::ensure_leg`](crate::Client::ensure_leg).
+    #[error("participant {id} on {dn} is no longer call {} leg {}; nothing sent", leg.callid, leg.legid)]
+    LegGone {
+        /// The DN.
+        dn: Dn,
+        /// The participant id.
+        id: ParticipantId,
+        /// The leg the request was for.
+        leg: CallLeg,
+        /// The leg the PBX has at that id now, if any.
+        current: Option<CallLeg>,
     },
 }
 

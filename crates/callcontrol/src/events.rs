@@ -36,8 +36,8 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use voicebot_model::PbxEvent;
 
-pub(crate) use cache::SharedState;
 pub use cache::{DnState, StateCache};
+pub(crate) use cache::{Freshness, SharedState};
 
 use crate::client::{Client, Core};
 use crate::error::Result;
@@ -92,6 +92,8 @@ impl EventsRuntime {
         cancel: CancellationToken,
     ) -> Self {
         let subscribers = Subscribers::default();
+        // Until the first snapshot, the cache cannot say which call an id belongs to.
+        state.set_freshness(Freshness::Stale);
         let task = tokio::spawn(run(core, state, subscribers.clone(), cancel));
         Self {
             subscribers,
@@ -208,6 +210,9 @@ async fn run(
                     emit(&subscribers, event).await;
                 }
             }
+            // From here until the next snapshot, the PBX may change unseen (a restart
+            // hands participant ids to new callers): call requests wait for the resync.
+            state.set_freshness(Freshness::Stale);
             let reason = match (&mut reader.0).await {
                 Ok(reason) => reason,
                 Err(error) => format!("reader task failed: {error}"),
@@ -225,20 +230,25 @@ async fn run(
     };
     // Cancellation drops `work` wherever it waits: a connect, a GET, a full subscriber.
     let _: Option<()> = cancel.run_until_cancelled(work).await;
+    // Nothing keeps the cache current any more; requests go out unchecked, as they
+    // did before the event task started.
+    state.set_freshness(Freshness::Untracked);
     // Dropping the senders ends every EventStream.
     lock(&subscribers).clear();
     tracing::debug!("event task stopped");
 }
 
-/// Reads the snapshot, replaces the cache with it and returns the difference as
-/// `resync: true` events.
+/// Reads the snapshot, replaces the cache with it (which makes the cache current) and
+/// returns the difference as `resync: true` events.
 async fn resync_from_snapshot(core: &Core, state: &SharedState) -> Result<Vec<PbxEvent>> {
     let fresh = StateCache::from_snapshot(core.snapshot().await?);
-    Ok(state.update(|cache| {
+    let changes = state.update(|cache| {
         let changes = resync::diff(cache, &fresh, true);
         *cache = fresh;
         changes
-    }))
+    });
+    state.set_freshness(Freshness::Current);
+    Ok(changes)
 }
 
 /// The resync after `missed` events were lost before `sequence`. A failed snapshot is
@@ -255,6 +265,8 @@ async fn resync_after_gap(
         "event sequence gap; resyncing from the snapshot"
     );
     metrics::counter!("voicebot_pbx_ws_sequence_gaps_total").increment(1);
+    // Lost events may have been a restart's: call requests wait for the snapshot.
+    state.set_freshness(Freshness::Stale);
     match resync_from_snapshot(core, state).await {
         Ok(changes) => {
             tracing::info!(resynced = changes.len(), "resynced after a sequence gap");
@@ -262,6 +274,8 @@ async fn resync_after_gap(
         }
         Err(error) => {
             tracing::warn!(%error, "snapshot after a sequence gap failed; cache left as is");
+            // The socket is up: its later events keep the cache as current as before.
+            state.set_freshness(Freshness::Current);
             Vec::new()
         }
     }

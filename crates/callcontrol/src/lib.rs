@@ -18,6 +18,12 @@
 //!   every (re)connect and emits the difference against its cache as `resync: true`
 //!   events before [`voicebot_model::PbxEvent::Connected`]. Live upserts are resolved
 //!   with a GET (a 404 is a removal) and emitted only when something changed.
+//! - **An id is not a call.** A PBX restart starts participant ids again, so the same
+//!   DN and id can name a new caller. A participant whose `callid`/`legid` changed is
+//!   reported as the old leg's removal and then a new leg, by the resync diff and by
+//!   live upserts alike; [`Client::ensure_leg`] lets a call check, before each
+//!   request, that its id still names its own leg (waiting for the resync while the
+//!   socket is down).
 //! - **Audio is bytes.** [`AudioIn`] streams the caller's PCM as it arrives;
 //!   [`AudioOut`] turns each `send` into one HTTP chunk of a single long-lived POST.
 //!
@@ -50,6 +56,7 @@ mod builder;
 mod client;
 mod error;
 mod events;
+mod legs;
 mod rest;
 mod retry;
 

@@ -7,6 +7,7 @@ mod auth;
 mod devices;
 mod events;
 mod gaps;
+mod identity;
 mod idle;
 mod repeats;
 mod rest;

@@ -5,7 +5,7 @@ use std::collections::{HashMap, VecDeque};
 use tokio::sync::mpsc;
 use tokio::sync::mpsc::error::TrySendError;
 use tokio_util::sync::CancellationToken;
-use voicebot_model::{Digit, Dn, Participant, ParticipantId, ParticipantStatus, PbxEvent};
+use voicebot_model::{CallLeg, Digit, Dn, Participant, ParticipantId, ParticipantStatus, PbxEvent};
 
 use crate::call::{CallUpdate, NewCall, Origin};
 use crate::handle::{Command, DispatchHandle};
@@ -41,11 +41,14 @@ impl Default for DispatchConfig {
 
 /// Routes resolved [`PbxEvent`]s to one ordered session per call.
 ///
-/// A session is keyed by DN and participant id. It starts when a participant first
+/// A session is keyed by DN and participant id *and* the call leg the PBX gives
+/// (`callid`, `legid`: [`Participant::call_leg`]). It starts when a participant first
 /// appears on a watched DN, or is an outbound leg announced with
-/// [`expect_outbound`](Self::expect_outbound); it ends on removal. Each session's
-/// updates go down its own bounded queue, so calls proceed in parallel and the
-/// events of one call stay in order.
+/// [`expect_outbound`](Self::expect_outbound); it ends on removal. A PBX restart
+/// starts participant ids again, so an update that shows the id in another call ends
+/// the old session (as a removal: that call is gone) and starts a new one for the
+/// new call. Each session's updates go down its own bounded queue, so calls proceed
+/// in parallel and the events of one call stay in order.
 ///
 /// Overflow policy: updates are never dropped. If a call's queue is full (its task
 /// has stopped reading), the call's [`CancellationToken`] is cancelled, a warning is
@@ -84,8 +87,34 @@ enum Session {
         cancel: CancellationToken,
     },
     // Given up on, or its call task ended: ignore the participant until removed,
-    // so that repeated upserts do not start a second session.
-    Ended,
+    // so that repeated upserts do not start a second session. The leg is kept so
+    // that a new call given the same id is not ignored with it.
+    Ended {
+        leg: CallLeg,
+    },
+}
+
+impl Session {
+    fn leg(&self) -> CallLeg {
+        match self {
+            Self::Live { last, .. } => last.call_leg(),
+            Self::Ended { leg } => *leg,
+        }
+    }
+
+    /// Ends the session because its participant is gone: the call task reads
+    /// `Removed` as the last update, or is cancelled if it cannot take it.
+    fn close(self, dn: &Dn, id: ParticipantId) {
+        if let Self::Live {
+            updates, cancel, ..
+        } = self
+            && let Err(TrySendError::Full(_)) = updates.try_send(CallUpdate::Removed)
+        {
+            // The call task is stuck; cancelling is how it learns the call ended.
+            tracing::warn!(%dn, %id, "call queue full at removal; cancelling the call");
+            cancel.cancel();
+        }
+    }
 }
 
 impl Dispatcher {
@@ -204,6 +233,22 @@ impl Dispatcher {
             self.remember_unclaimed(participant);
             return;
         };
+        let reused = calls
+            .sessions
+            .get(&participant.id)
+            .is_some_and(|session| session.leg() != participant.call_leg());
+        if reused && let Some(old) = calls.sessions.remove(&participant.id) {
+            // The PBX gave this id to another call (it restarted and lost the old
+            // one without telling us): the old call is gone, the new one is new.
+            tracing::info!(
+                dn = %participant.dn,
+                id = %participant.id,
+                old = ?old.leg(),
+                new = ?participant.call_leg(),
+                "participant id reused by another call; the old call ends"
+            );
+            old.close(&participant.dn, participant.id);
+        }
         match calls.sessions.get_mut(&participant.id) {
             Some(session @ Session::Live { .. }) => {
                 if let Session::Live { last, .. } = session {
@@ -215,7 +260,7 @@ impl Dispatcher {
                 }
                 deliver(session, CallUpdate::Status(participant));
             }
-            Some(Session::Ended) => {}
+            Some(Session::Ended { .. }) => {}
             None => {
                 let expected = calls.expected.iter().position(|id| *id == participant.id);
                 match expected {
@@ -236,14 +281,8 @@ impl Dispatcher {
             return;
         };
         calls.expected.retain(|expected| *expected != id);
-        if let Some(Session::Live {
-            updates, cancel, ..
-        }) = calls.sessions.remove(&id)
-            && let Err(TrySendError::Full(_)) = updates.try_send(CallUpdate::Removed)
-        {
-            // The call task is stuck; cancelling is how it learns the call ended.
-            tracing::warn!(%dn, %id, "call queue full at removal; cancelling the call");
-            cancel.cancel();
+        if let Some(session) = calls.sessions.remove(&id) {
+            session.close(dn, id);
         }
         if calls.is_idle() {
             self.dns.remove(dn);
@@ -283,6 +322,7 @@ impl Dispatcher {
         let (updates, receiver) = mpsc::channel(self.call_queue);
         let cancel = self.cancel.child_token();
         let key = (participant.dn.clone(), participant.id);
+        let leg = participant.call_leg();
         let session = Session::Live {
             updates,
             last: participant.clone(),
@@ -303,7 +343,7 @@ impl Dispatcher {
         if self.new_calls.send(new_call).await.is_err() {
             tracing::warn!(dn = %key.0, id = %key.1, "the engine no longer takes calls");
             if let Some(calls) = self.dns.get_mut(&key.0) {
-                calls.sessions.insert(key.1, Session::Ended);
+                calls.sessions.insert(key.1, Session::Ended { leg });
             }
         }
     }
@@ -346,7 +386,9 @@ fn deliver(session: &mut Session, update: CallUpdate) {
             tracing::debug!(dn = %last.dn, id = %last.id, "call task ended; ignoring the participant until removed");
         }
     }
-    *session = Session::Ended;
+    *session = Session::Ended {
+        leg: last.call_leg(),
+    };
 }
 
 #[cfg(test)]

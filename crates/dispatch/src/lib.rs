@@ -4,7 +4,9 @@
 //! HTTP client, the engine or the bot API):
 //!
 //! - [`Dispatcher`]: one task consumes the [`PbxEvent`](voicebot_model::PbxEvent)
-//!   stream and keeps one ordered session per call, keyed by DN and participant id.
+//!   stream and keeps one ordered session per call, keyed by DN, participant id and
+//!   call leg (`callid`/`legid`, so an id a PBX restart gave to a new caller is a new
+//!   call).
 //!   A participant appearing on a watched DN (or an outbound leg the engine
 //!   announced) yields a [`NewCall`] carrying a bounded queue of [`CallUpdate`]s;
 //!   removal ends it; repeated identical upserts are swallowed. A call whose queue

@@ -30,9 +30,10 @@ use tokio::sync::{Mutex as AsyncMutex, OwnedSemaphorePermit, broadcast, mpsc, on
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 use voicebot_bot::message::CallClock;
-use voicebot_bot::{Bot, Frame};
+use voicebot_bot::{Bot, CallError, Frame};
+use voicebot_callcontrol::CallControlError;
 use voicebot_dispatch::{DigitQueue, NewCall};
-use voicebot_model::{Dn, ParticipantId, ParticipantStatus};
+use voicebot_model::{CallLeg, Dn, ParticipantId, ParticipantStatus};
 
 use crate::engine::Shared;
 
@@ -71,6 +72,8 @@ pub(crate) struct CallCtx {
     pub(crate) dn: Dn,
     pub(crate) id: ParticipantId,
     pub(crate) call_id: i64,
+    /// The call leg `id` names for this call; see [`CallCtx::ensure_leg`].
+    pub(crate) leg: CallLeg,
     pub(crate) media: mpsc::Sender<MediaCommand>,
     /// One reader at a time (a gather, a barge-in watch); type-ahead waits here.
     pub(crate) digits: AsyncMutex<DigitQueue>,
@@ -97,6 +100,39 @@ impl CallCtx {
 
     pub(crate) fn is_ended_by_us(&self) -> bool {
         self.ended_by_us.load(Ordering::Acquire)
+    }
+
+    /// Checks, before a request of this call is sent to the PBX, that its participant
+    /// id still names this call's leg. A PBX restart starts ids again, and a call that
+    /// outlived it must not drop, transfer or stream to the next caller given its id.
+    /// Waits for the resync while the event socket is down.
+    ///
+    /// # Errors
+    /// `Hangup` (or `Ended` after our own end) when the leg is gone; `Connection` when
+    /// the event socket did not come back in time. Nothing was sent either way.
+    pub(crate) async fn ensure_leg(&self) -> Result<(), CallError> {
+        match self
+            .shared
+            .client
+            .ensure_leg(&self.dn, self.id, self.leg)
+            .await
+        {
+            Ok(()) => Ok(()),
+            Err(CallControlError::LegGone { current, .. }) => {
+                tracing::info!(
+                    ?current,
+                    "request not sent: the participant is no longer this call"
+                );
+                match self.is_ended_by_us() {
+                    true => Err(CallError::Ended),
+                    false => Err(CallError::Hangup),
+                }
+            }
+            Err(error) => {
+                tracing::warn!(%error, "request not sent: cannot tell whether the participant is still this call");
+                Err(CallError::connection(error))
+            }
+        }
     }
 }
 

@@ -44,7 +44,7 @@ pub use entity::{EntityPath, EntityPathError, EntityPathErrorReason, encode_segm
 pub use enums::{DiversionReason, DnType, EventType, FinalStatus, ParticipantStatus};
 pub use event::PbxEvent;
 pub use ids::{DeviceId, Dn, ParticipantId};
-pub use participant::Participant;
+pub use participant::{CallLeg, Participant};
 pub use result::CallControlResult;
 pub use token::{TokenError, TokenResponse};
 pub use ws::{DtmfData, WsEnvelope, WsEvent, WsRequest, WsRequestData, WsResponse};

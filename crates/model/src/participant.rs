@@ -88,6 +88,36 @@ impl Participant {
     pub fn is_connected(&self) -> bool {
         self.status == ParticipantStatus::Connected
     }
+
+    /// The call leg this participant is (its `callid` and `legid`).
+    pub fn call_leg(&self) -> CallLeg {
+        CallLeg {
+            callid: self.callid,
+            legid: self.legid,
+        }
+    }
+
+    /// Whether `other` is the same leg of the same call as `self`: same DN and id
+    /// *and* same [`CallLeg`]. False for a new call that was given a reused id.
+    pub fn is_same_leg(&self, other: &Self) -> bool {
+        self.dn == other.dn && self.id == other.id && self.call_leg() == other.call_leg()
+    }
+}
+
+/// Which call a participant belongs to, beyond its DN and id.
+///
+/// Participant ids are small integers counted by the running PBX, so after a PBX
+/// restart a new caller can be given the id of a call that was lost: DN and id then
+/// name a different call. The PBX's `callid` (shared by the legs of one call) and
+/// `legid` (the leg within it) tell the two apart, as 3CX's own dialer sample
+/// recognises "the same call" by the pair. They do not when a restart also starts
+/// the call numbering again and the new call happens to get the old numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct CallLeg {
+    /// PBX call id.
+    pub callid: i64,
+    /// Leg number within the call.
+    pub legid: i64,
 }
 
 #[cfg(test)]
@@ -107,6 +137,37 @@ mod tests {
         assert!(!participant.direct_control);
         assert_eq!(participant.callid, 7);
         assert_eq!(participant.legid, 0);
+    }
+
+    #[test]
+    fn a_reused_id_in_another_call_is_another_leg() {
+        let first = Participant {
+            id: ParticipantId(1),
+            dn: Dn::new("800"),
+            callid: 5,
+            legid: 9,
+            ..Participant::default()
+        };
+        let later = Participant {
+            status: ParticipantStatus::Connected,
+            ..first.clone()
+        };
+        assert!(first.is_same_leg(&later));
+        let reused = Participant {
+            callid: 6,
+            ..first.clone()
+        };
+        assert!(!first.is_same_leg(&reused));
+        let other_leg = Participant {
+            legid: 10,
+            ..first.clone()
+        };
+        assert!(!first.is_same_leg(&other_leg));
+        let other_dn = Participant {
+            dn: Dn::new("801"),
+            ..first.clone()
+        };
+        assert!(!first.is_same_leg(&other_dn));
     }
 
     #[test]

@@ -79,6 +79,10 @@ pub struct SimConfig {
     pub route_failure_status: u16,
     /// `X-3CX-Version` header value sent on every response.
     pub version: String,
+    /// Which id counters a [`crate::Faults::restart`] starts again. The reference does
+    /// not say whether a PBX keeps its call numbering over a restart; a participant id
+    /// reused by a new caller is possible either way.
+    pub restart_ids: RestartIds,
 }
 
 impl Default for SimConfig {
@@ -112,6 +116,7 @@ impl Default for SimConfig {
             route_timeout: Duration::from_secs(30),
             route_failure_status: 200,
             version: "20.0.10.999".to_owned(),
+            restart_ids: RestartIds::All,
         }
     }
 }
@@ -165,6 +170,26 @@ pub enum InboundMode {
     Connected,
     /// `Ringing` until the client sends `answer`.
     Ringing,
+}
+
+/// Which id counters start again at 1 when the PBX restarts ([`crate::Faults::restart`]).
+///
+/// Participant ids are small integers counted by the running PBX (reference §6.6), so
+/// a restart hands the ids of calls it lost to new callers. Whether `callid` and
+/// `legid` start again too is not documented (§6.6 only shows small values), so it
+/// is a setting: with [`RestartIds::All`] a new call can repeat a lost call's
+/// participant id *and* callid, and nothing in the participant tells them apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RestartIds {
+    /// Participant ids, callids and legids all start again (the counters live in the
+    /// PBX process).
+    #[default]
+    All,
+    /// Participant ids start again; callids and legids go on from where they were (as
+    /// if the call numbering were kept on disk).
+    ParticipantIds,
+    /// No counter starts again: ids are never reused.
+    Keep,
 }
 
 /// An extension of the simulated PBX.

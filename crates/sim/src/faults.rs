@@ -291,7 +291,9 @@ impl Faults {
     /// Restarts the PBX: every call ends (`CallEnd::Restarted`) without events,
     /// tokens, participants, registered devices, the event sequence and everything
     /// changed through the Configuration API (XAPI) are lost; sockets and streams
-    /// close. The listening socket stays.
+    /// close. The listening socket stays. Id counters start again as
+    /// [`SimConfig::restart_ids`](crate::SimConfig::restart_ids) says, so the next
+    /// callers may get the participant ids of the calls that were lost.
     pub async fn restart(&self) {
         self.record("restart".to_owned());
         {
@@ -303,7 +305,9 @@ impl Faults {
             }
             let epoch = pbx.epoch + 1;
             let connections = pbx.next_connection;
-            *pbx = Pbx::new(&self.shared.config, epoch);
+            let mut fresh = Pbx::new(&self.shared.config, epoch);
+            fresh.keep_counters(&pbx, self.shared.config.restart_ids);
+            *pbx = fresh;
             pbx.next_connection = connections;
         }
         self.shared.faults.cut_websockets();

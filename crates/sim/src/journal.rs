@@ -130,6 +130,10 @@ pub enum JournalKind {
         dn: Dn,
         /// Participant id in the path.
         id: ParticipantId,
+        /// The call of the participant the path named when the request arrived
+        /// (`None`: no such participant): tells which caller an action hit when a
+        /// restart handed the id to a new call.
+        callid: Option<i64>,
         /// Action name.
         action: String,
         /// Destination, if given.

@@ -59,7 +59,7 @@ pub use audio::{Gap, Heard, HeardSegment};
 pub use caller::{CallEnd, CallSpec, Caller, CallerState};
 pub use config::{
     AudioConfig, Bursts, ExpiresInUnit, ExtensionSpec, FarEnd, FarEnds, GetStreamContent,
-    InboundMode, SimConfig, TokenFormat,
+    InboundMode, RestartIds, SimConfig, TokenFormat,
 };
 pub use error::{Result, SimError};
 pub use faults::{Faults, RequestMatcher};

@@ -18,7 +18,7 @@ use voicebot_model::{
 use crate::audio::CallMedia;
 use crate::faults::FaultState;
 use crate::journal::{Journal, JournalKind};
-use crate::{CallEnd, CallerState, FarEnd, SimConfig};
+use crate::{CallEnd, CallerState, FarEnd, RestartIds, SimConfig};
 
 /// Everything the server, the callers and the fault injector share.
 #[derive(Debug)]
@@ -301,6 +301,23 @@ impl Pbx {
             // PBX drops a dead client; the client must reconnect and resync.
             subscriber.tx.try_send(envelope).is_ok()
         });
+    }
+
+    /// Takes over the id counters of `before` (the PBX before a restart) that
+    /// `restart_ids` says a restart keeps; the others stay at their fresh start.
+    pub(crate) fn keep_counters(&mut self, before: &Self, restart_ids: RestartIds) {
+        if restart_ids == RestartIds::All {
+            return;
+        }
+        self.next_callid = before.next_callid;
+        self.next_legid = before.next_legid;
+        if restart_ids == RestartIds::Keep {
+            for (dn, state) in &mut self.dns {
+                if let Some(old) = before.dns.get(dn) {
+                    state.next_id = old.next_id;
+                }
+            }
+        }
     }
 
     /// A sequence number for a reply sent to one socket.

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::sync::{PoisonError, RwLock};
 
+use tokio::sync::watch;
 use voicebot_model::{Device, DeviceId, Dn, DnInfo, DnType, Participant, ParticipantId};
 
 /// The known state of one DN.
@@ -101,16 +102,17 @@ impl StateCache {
         self.dns.remove(dn)
     }
 
-    /// Stores `participant` under `dn`; returns whether anything changed.
-    pub(crate) fn upsert_participant(&mut self, dn: &Dn, participant: Participant) -> bool {
+    /// Stores `participant` under `dn`; says how that changed the cache.
+    pub(crate) fn upsert_participant(&mut self, dn: &Dn, participant: Participant) -> Upserted {
         let participants = &mut self.dns.entry(dn.clone()).or_default().participants;
-        match participants.get(&participant.id) {
-            Some(cached) if *cached == participant => false,
-            _ => {
-                participants.insert(participant.id, participant);
-                true
-            }
-        }
+        let change = match participants.get(&participant.id) {
+            Some(cached) if *cached == participant => return Upserted::Unchanged,
+            Some(cached) if !cached.is_same_leg(&participant) => Upserted::Replaced,
+            Some(_) => Upserted::Changed,
+            None => Upserted::New,
+        };
+        participants.insert(participant.id, participant);
+        change
     }
 
     pub(crate) fn remove_participant(&mut self, dn: &Dn, id: ParticipantId) -> Option<Participant> {
@@ -134,11 +136,47 @@ impl StateCache {
     }
 }
 
+/// How an upsert changed the cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Upserted {
+    /// The participant was already cached as it is.
+    Unchanged,
+    /// A participant id not cached before.
+    New,
+    /// The same leg with other fields (status, parties).
+    Changed,
+    /// The id now belongs to another call: the cached leg is gone.
+    Replaced,
+}
+
+/// Whether the cache can be trusted to say which call a participant id belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Freshness {
+    /// No event task runs (never started, or stopped): nothing keeps the cache
+    /// current, so it cannot judge a request.
+    Untracked,
+    /// The event task runs but the socket is down or a snapshot is being read: what
+    /// the PBX did meanwhile (a restart handing ids to new callers) is not known yet.
+    Stale,
+    /// The last snapshot was read and the socket is up.
+    Current,
+}
+
 /// The cache shared between the event task (writer) and [`crate::Client::state`]
-/// (readers). The lock is never held across an `.await`.
-#[derive(Debug, Default)]
+/// (readers), and whether it is current. The lock is never held across an `.await`.
+#[derive(Debug)]
 pub(crate) struct SharedState {
     cache: RwLock<StateCache>,
+    freshness: watch::Sender<Freshness>,
+}
+
+impl Default for SharedState {
+    fn default() -> Self {
+        Self {
+            cache: RwLock::default(),
+            freshness: watch::Sender::new(Freshness::Untracked),
+        }
+    }
 }
 
 impl SharedState {
@@ -147,6 +185,19 @@ impl SharedState {
             .read()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
+    }
+
+    /// Runs `look` on the cache under the read lock.
+    pub(crate) fn read<T>(&self, look: impl FnOnce(&StateCache) -> T) -> T {
+        look(&self.cache.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    pub(crate) fn set_freshness(&self, freshness: Freshness) {
+        self.freshness.send_replace(freshness);
+    }
+
+    pub(crate) fn freshness(&self) -> watch::Receiver<Freshness> {
+        self.freshness.subscribe()
     }
 
     /// Runs `change` on the cache under the write lock.
@@ -173,9 +224,18 @@ mod tests {
     fn upserts_report_only_changes() {
         let mut cache = StateCache::default();
         let dn = Dn::new("800");
-        assert!(cache.upsert_participant(&dn, participant(1, "Ringing")));
-        assert!(!cache.upsert_participant(&dn, participant(1, "Ringing")));
-        assert!(cache.upsert_participant(&dn, participant(1, "Connected")));
+        let first = participant(1, "Ringing");
+        assert_eq!(cache.upsert_participant(&dn, first.clone()), Upserted::New);
+        assert_eq!(cache.upsert_participant(&dn, first), Upserted::Unchanged);
+        assert_eq!(
+            cache.upsert_participant(&dn, participant(1, "Connected")),
+            Upserted::Changed
+        );
+        let reused = Participant {
+            callid: 9,
+            ..participant(1, "Connected")
+        };
+        assert_eq!(cache.upsert_participant(&dn, reused), Upserted::Replaced);
         assert_eq!(cache.participant_count(), 1);
         assert!(cache.remove_participant(&dn, ParticipantId(1)).is_some());
         assert!(cache.remove_participant(&dn, ParticipantId(1)).is_none());

@@ -5,7 +5,7 @@ use voicebot_model::{Dn, EntityPath, EventType, ParticipantId, PbxEvent, WsEnvel
 
 use crate::client::Core;
 use crate::error::CallControlError;
-use crate::events::cache::{SharedState, StateCache};
+use crate::events::cache::{SharedState, StateCache, Upserted};
 use crate::events::resync;
 
 /// Resolves `envelope` against the PBX and the cache. Never fails: what cannot be
@@ -71,14 +71,25 @@ async fn upsert(core: &Core, state: &SharedState, path: EntityPath) -> Vec<PbxEv
     match path {
         EntityPath::Participant { dn, id } => match core.participant(&dn, id).await {
             Ok(participant) => {
-                let changed =
+                let change =
                     state.update(|cache| cache.upsert_participant(&dn, participant.clone()));
-                match changed {
-                    true => vec![PbxEvent::ParticipantUpdated {
-                        participant,
-                        resync: false,
-                    }],
-                    false => Vec::new(),
+                let updated = PbxEvent::ParticipantUpdated {
+                    participant,
+                    resync: false,
+                };
+                match change {
+                    Upserted::Unchanged => Vec::new(),
+                    Upserted::New | Upserted::Changed => vec![updated],
+                    // The id was given to another call (a PBX restart whose Removes
+                    // we never saw): the old leg ends before the new one starts.
+                    Upserted::Replaced => vec![
+                        PbxEvent::ParticipantRemoved {
+                            dn,
+                            id,
+                            resync: false,
+                        },
+                        updated,
+                    ],
                 }
             }
             Err(error) => unresolved(state, EntityPath::Participant { dn, id }, &error),

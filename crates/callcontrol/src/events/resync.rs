@@ -7,13 +7,18 @@ use crate::events::cache::StateCache;
 
 /// Events that turn `old` into `new`: removals first (participants, then devices), then
 /// DNs that appeared or changed kind, then new or changed devices and participants.
-/// Unchanged entities produce nothing.
+/// Unchanged entities produce nothing. A participant id that now belongs to another
+/// call (same DN and id, another callid or legid: a PBX restart started its ids
+/// again) is a removal of the old leg followed by the new leg, never an update.
 pub(crate) fn diff(old: &StateCache, new: &StateCache, resync: bool) -> Vec<PbxEvent> {
     let mut events = Vec::new();
     for (dn, state) in old.dns() {
         let fresh = new.dn(dn);
-        for id in state.participants.keys() {
-            if fresh.is_none_or(|fresh| !fresh.participants.contains_key(id)) {
+        for (id, participant) in &state.participants {
+            let same_leg = fresh
+                .and_then(|fresh| fresh.participants.get(id))
+                .is_some_and(|fresh| fresh.is_same_leg(participant));
+            if !same_leg {
                 events.push(PbxEvent::ParticipantRemoved {
                     dn: dn.clone(),
                     id: *id,
@@ -138,6 +143,50 @@ mod tests {
                 },
             ]
         );
+    }
+
+    #[test]
+    fn a_reused_id_in_another_call_is_a_removal_then_a_new_leg() {
+        let call = |callid: i64, caller: &str| Participant {
+            callid,
+            legid: callid,
+            party_caller_id: caller.to_owned(),
+            ..participant(1, "Connected")
+        };
+        let old = StateCache::from_snapshot(vec![dn(vec![call(1, "+1555")], &[])]);
+        let same = StateCache::from_snapshot(vec![dn(vec![call(1, "+1555")], &[])]);
+        assert_eq!(diff(&old, &same, true), vec![]);
+        // Same call, another field: an update, not a new call.
+        let changed = Participant {
+            party_caller_name: "Ann".to_owned(),
+            ..call(1, "+1555")
+        };
+        let renamed = StateCache::from_snapshot(vec![dn(vec![changed.clone()], &[])]);
+        assert_eq!(
+            diff(&old, &renamed, true),
+            vec![PbxEvent::ParticipantUpdated {
+                participant: changed,
+                resync: true
+            }]
+        );
+        // After a restart the id names another call, even from the same caller.
+        for reused in [call(7, "+1666"), call(7, "+1555")] {
+            let new = StateCache::from_snapshot(vec![dn(vec![reused.clone()], &[])]);
+            assert_eq!(
+                diff(&old, &new, true),
+                vec![
+                    PbxEvent::ParticipantRemoved {
+                        dn: Dn::new("800"),
+                        id: ParticipantId(1),
+                        resync: true
+                    },
+                    PbxEvent::ParticipantUpdated {
+                        participant: reused,
+                        resync: true
+                    },
+                ]
+            );
+        }
     }
 
     #[test]

@@ -283,3 +283,80 @@ async fn cancelling_the_root_stops_run_and_cancels_calls() {
         .unwrap();
     assert!(call.cancel.is_cancelled());
 }
+
+/// The participant `id` on 800 as a leg of call `callid` (a PBX restart gives ids of
+/// lost calls to new ones).
+fn in_call(id: i64, callid: i64, status: ParticipantStatus) -> Participant {
+    Participant {
+        callid,
+        legid: callid,
+        ..participant("800", id, status)
+    }
+}
+
+fn upsert_in_call(id: i64, callid: i64, status: ParticipantStatus) -> PbxEvent {
+    PbxEvent::ParticipantUpdated {
+        participant: in_call(id, callid, status),
+        resync: false,
+    }
+}
+
+#[tokio::test]
+async fn a_reused_id_in_another_call_ends_the_old_session_and_starts_a_new_one() {
+    let (mut dispatcher, mut new_calls) = watching("800", 64).await;
+    dispatcher.dispatch(upsert_in_call(1, 1, Connected)).await;
+    let mut old = new_calls.try_recv().expect("the first call");
+    // Without a removal in between (the PBX restarted while nobody listened).
+    dispatcher.dispatch(upsert_in_call(1, 2, Connected)).await;
+    dispatcher.dispatch(dtmf("800", 1, "5")).await;
+    dispatcher.dispatch(upsert_in_call(1, 2, Connected)).await; // repeat: nothing
+
+    let mut new = new_calls.try_recv().expect("the reused id is a new call");
+    assert_eq!(new.participant, in_call(1, 2, Connected));
+    assert_eq!(new.origin, Origin::Inbound);
+    assert_eq!(old.updates.recv().await, Some(CallUpdate::Removed));
+    assert_eq!(old.updates.recv().await, None, "nothing after the removal");
+    assert_eq!(dispatcher.session_count(), 1);
+
+    // The same call changing status stays one session.
+    dispatcher.dispatch(upsert_in_call(1, 2, Ringing)).await;
+    dispatcher.dispatch(removal("800", 1)).await;
+    let mut seen = Vec::new();
+    while let Some(update) = new.updates.recv().await {
+        seen.push(update);
+    }
+    assert_eq!(
+        seen,
+        vec![
+            CallUpdate::Digits(digits("5")),
+            CallUpdate::Status(in_call(1, 2, Ringing)),
+            CallUpdate::Removed,
+        ]
+    );
+    assert!(new_calls.try_recv().is_err());
+}
+
+#[tokio::test]
+async fn an_ended_session_does_not_hide_a_new_call_given_its_id() {
+    let (mut dispatcher, mut new_calls) = watching("800", 64).await;
+    dispatcher.dispatch(upsert_in_call(1, 1, Ringing)).await;
+    drop(new_calls.try_recv().unwrap()); // its task ended before the removal
+    dispatcher.dispatch(upsert_in_call(1, 1, Connected)).await;
+    assert!(new_calls.try_recv().is_err(), "the same call is ignored");
+    dispatcher.dispatch(upsert_in_call(1, 7, Connected)).await;
+    let new = new_calls.try_recv().expect("another call with that id");
+    assert_eq!(new.participant.callid, 7);
+    assert_eq!(dispatcher.session_count(), 1);
+}
+
+#[tokio::test]
+async fn a_reused_id_cancels_an_old_session_whose_queue_is_full() {
+    let (mut dispatcher, mut new_calls) = watching("800", 1).await;
+    dispatcher.dispatch(upsert_in_call(1, 1, Ringing)).await;
+    let old = new_calls.try_recv().unwrap();
+    dispatcher.dispatch(upsert_in_call(1, 1, Connected)).await; // fills the queue
+    dispatcher.dispatch(upsert_in_call(1, 2, Connected)).await;
+    assert!(old.cancel.is_cancelled());
+    let new = new_calls.try_recv().expect("the new call starts anyway");
+    assert!(!new.cancel.is_cancelled());
+}

@@ -36,6 +36,7 @@ pub(super) async fn serve(
         drain(ctx).await;
     }
     tracing::debug!(%action, destination = ?request.destination, "action");
+    ctx.ensure_leg().await?;
     let result = ctx
         .shared
         .client
@@ -74,6 +75,7 @@ pub(crate) async fn end_call(ctx: &CallCtx, why: EngineEnd) -> Option<CallOutcom
         EngineEnd::BotFailed | EngineEnd::Shutdown => ctx.shared.settings.fallback.as_deref(),
     };
     if let Some(destination) = fallback {
+        ctx.ensure_leg().await.ok()?;
         let status = ctx.status.borrow().clone();
         let result = match status {
             ParticipantStatus::Connected => {
@@ -97,6 +99,8 @@ pub(crate) async fn end_call(ctx: &CallCtx, why: EngineEnd) -> Option<CallOutcom
             None => {}
         }
     }
+    // Gone (or unknown): the call ends as its events say, never by a drop of another's.
+    ctx.ensure_leg().await.ok()?;
     if let Err(error) = accepted(client.drop_participant(&ctx.dn, ctx.id).await) {
         tracing::debug!(%error, "drop at the end of the call");
     }

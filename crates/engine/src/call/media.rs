@@ -120,8 +120,8 @@ pub(crate) async fn run(setup: MediaSetup) {
         stop,
     } = setup;
     let client = &ctx.shared.client;
-    let mut link_in: Link<AudioIn> = Link::open(client.clone(), ctx.dn.clone(), ctx.id);
-    let mut link_out: Link<AudioOut> = Link::open(client.clone(), ctx.dn.clone(), ctx.id);
+    let mut link_in: Link<AudioIn> = Link::open(client.clone(), ctx.dn.clone(), ctx.id, ctx.leg);
+    let mut link_out: Link<AudioOut> = Link::open(client.clone(), ctx.dn.clone(), ctx.id, ctx.leg);
     let mut stream_in: Option<AudioIn> = None;
     let mut stream_out: Option<AudioOut> = None;
     let settings = &ctx.shared.settings;

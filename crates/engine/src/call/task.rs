@@ -87,6 +87,7 @@ pub(crate) async fn run(shared: Arc<Shared>, setup: CallSetup) {
         dn: participant.dn.clone(),
         id: participant.id,
         call_id: participant.callid,
+        leg: participant.call_leg(),
         media: media_sender,
         digits: AsyncMutex::new(queue),
         terminators,
@@ -276,7 +277,10 @@ async fn answered(
             },
             () = given_up.cancelled() => return false,
             () = shared.handoff.cancelled() => {
-                let _ = shared.client.drop_participant(&participant.dn, participant.id).await;
+                let (dn, id) = (&participant.dn, participant.id);
+                if shared.client.ensure_leg(dn, id, participant.call_leg()).await.is_ok() {
+                    let _ = shared.client.drop_participant(dn, id).await;
+                }
                 return false;
             }
         }

@@ -94,6 +94,7 @@ async fn answer(ctx: Arc<CallCtx>) -> Result<(), CallError> {
     if *status.borrow() == ParticipantStatus::Connected {
         return Ok(());
     }
+    ctx.ensure_leg().await?;
     let result = ctx.shared.client.answer(&ctx.dn, ctx.id).await;
     accepted(result)?;
     status

@@ -122,6 +122,11 @@ pub(super) async fn action(
     let dn = Dn::new(dn);
     let action = Action::from(action.as_str());
     let mut destination = None;
+    // Read before acting: a drop or hand-off removes the participant.
+    let callid = id
+        .parse()
+        .ok()
+        .and_then(|id| shared.pbx().leg(&dn, id).map(|leg| leg.callid));
     let response = run_action(
         &shared,
         &dn,
@@ -136,6 +141,7 @@ pub(super) async fn action(
         shared.record(JournalKind::Action {
             dn,
             id: ParticipantId(id),
+            callid,
             action: action.to_string(),
             destination,
             status: response.status().as_u16(),

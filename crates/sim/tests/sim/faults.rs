@@ -3,7 +3,7 @@
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use voicebot_sim::{CallEnd, JournalKind, Sim};
+use voicebot_sim::{CallEnd, JournalKind, RestartIds, Sim, SimConfig};
 
 use super::util::{client, connect_ws, get, next_event, token, within};
 
@@ -149,6 +149,97 @@ async fn restart_loses_calls_tokens_and_sequence() {
                 .sum::<usize>()
                 == 1
         );
+    })
+    .await;
+}
+
+/// `(participant id, callid)` of every participant on the route point.
+fn route_point_legs(sim: &Sim) -> Vec<(i64, i64)> {
+    sim.snapshot()
+        .into_iter()
+        .filter(|dn| dn.dn == *sim.route_point())
+        .flat_map(|dn| dn.participants)
+        .map(|participant| (participant.id.0, participant.callid))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_restart_starts_the_id_counters_again_as_configured() {
+    within(20, async {
+        // Two calls before the restart (ids and callids 1 and 2), one after.
+        let cases = [
+            (RestartIds::All, (1, 1)),
+            (RestartIds::ParticipantIds, (1, 3)),
+            (RestartIds::Keep, (3, 3)),
+        ];
+        for (restart_ids, expected) in cases {
+            let sim = Sim::start_with(SimConfig {
+                restart_ids,
+                ..SimConfig::default()
+            })
+            .await
+            .unwrap();
+            sim.call_in("+15550001")
+                .await
+                .unwrap()
+                .hang_up()
+                .await
+                .unwrap();
+            let live = sim.call_in("+15550002").await.unwrap();
+            assert_eq!(route_point_legs(&sim), vec![(2, 2)], "{restart_ids:?}");
+            sim.faults().restart().await;
+            assert_eq!(live.wait_ended().await, CallEnd::Restarted);
+            sim.call_in("+15550003").await.unwrap();
+            assert_eq!(route_point_legs(&sim), vec![expected], "{restart_ids:?}");
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_journal_names_the_call_an_action_hit() {
+    within(20, async {
+        let sim = Sim::start_with(SimConfig {
+            restart_ids: RestartIds::ParticipantIds,
+            ..SimConfig::default()
+        })
+        .await
+        .unwrap();
+        let first = sim.call_in("+15550001").await.unwrap();
+        sim.faults().restart().await;
+        assert_eq!(first.wait_ended().await, CallEnd::Restarted);
+        let token_after = token(&sim).await;
+        let second = sim.call_in("+15550002").await.unwrap();
+        // The id the first call had now names the second call's participant.
+        let path = "/callcontrol/800/participants/1/drop";
+        let response = client()
+            .post(format!("{}{path}", sim.base_url()))
+            .bearer_auth(&token_after)
+            .header("content-type", "application/json")
+            .body("{}")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(second.wait_ended().await, CallEnd::Dropped);
+        let missing = client()
+            .post(format!("{}{path}", sim.base_url()))
+            .bearer_auth(&token_after)
+            .header("content-type", "application/json")
+            .body("{}")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(missing.status(), 404);
+        let hits: Vec<(Option<i64>, u16)> = sim
+            .journal()
+            .into_iter()
+            .filter_map(|entry| match entry.kind {
+                JournalKind::Action { callid, status, .. } => Some((callid, status)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(hits, vec![(Some(2), 200), (None, 404)]);
     })
     .await;
 }

@@ -11,7 +11,7 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use voicebot_callcontrol::{AudioIn, AudioOut, CallControlError, Client};
-use voicebot_model::{Dn, ParticipantId};
+use voicebot_model::{CallLeg, Dn, ParticipantId};
 
 /// The first reopen waits this long; each failure doubles it, up to [`MAX_BACKOFF`].
 pub(super) const FIRST_BACKOFF: Duration = Duration::from_millis(100);
@@ -45,34 +45,60 @@ impl Direction {
 
 type Opening<S> = Pin<Box<dyn Future<Output = Result<S, CallControlError>> + Send>>;
 
+/// The participant whose streams these are, and the call leg it must still be: no
+/// stream of an ended call is ever opened on a new call that reuses the id.
+#[derive(Clone)]
+pub(super) struct Target {
+    client: Client,
+    dn: Dn,
+    id: ParticipantId,
+    leg: CallLeg,
+}
+
 /// Opens one direction's stream.
 pub(super) trait OpenStream: Sized + Send + 'static {
     /// Which direction this is.
     const DIRECTION: Direction;
-    /// Opens it for the participant.
-    fn open(client: Client, dn: Dn, id: ParticipantId) -> Opening<Self>;
+    /// Opens it for the participant, once the leg is checked.
+    fn open(target: Target) -> Opening<Self>;
 }
 
 impl OpenStream for AudioIn {
     const DIRECTION: Direction = Direction::In;
-    fn open(client: Client, dn: Dn, id: ParticipantId) -> Opening<Self> {
-        Box::pin(async move { client.audio_from(&dn, id).await.map(AudioIn::whole_samples) })
+    fn open(target: Target) -> Opening<Self> {
+        Box::pin(async move {
+            let Target {
+                client,
+                dn,
+                id,
+                leg,
+            } = target;
+            client.ensure_leg(&dn, id, leg).await?;
+            client.audio_from(&dn, id).await.map(AudioIn::whole_samples)
+        })
     }
 }
 
 impl OpenStream for AudioOut {
     const DIRECTION: Direction = Direction::Out;
-    fn open(client: Client, dn: Dn, id: ParticipantId) -> Opening<Self> {
-        Box::pin(async move { client.audio_to(&dn, id).await })
+    fn open(target: Target) -> Opening<Self> {
+        Box::pin(async move {
+            let Target {
+                client,
+                dn,
+                id,
+                leg,
+            } = target;
+            client.ensure_leg(&dn, id, leg).await?;
+            client.audio_to(&dn, id).await
+        })
     }
 }
 
 /// The opening and reopening of one of the call's audio streams (the stream itself,
 /// once up, is the media task's to use).
 pub(super) struct Link<S: OpenStream> {
-    client: Client,
-    dn: Dn,
-    id: ParticipantId,
+    target: Target,
     opening: Option<Opening<S>>,
     /// The wait before the next attempt after a failure.
     backoff: Duration,
@@ -82,12 +108,16 @@ pub(super) struct Link<S: OpenStream> {
 
 impl<S: OpenStream> Link<S> {
     /// A link that starts opening at once.
-    pub(super) fn open(client: Client, dn: Dn, id: ParticipantId) -> Self {
-        let opening = Some(S::open(client.clone(), dn.clone(), id));
-        Self {
+    pub(super) fn open(client: Client, dn: Dn, id: ParticipantId, leg: CallLeg) -> Self {
+        let target = Target {
             client,
             dn,
             id,
+            leg,
+        };
+        let opening = Some(S::open(target.clone()));
+        Self {
+            target,
             opening,
             backoff: FIRST_BACKOFF,
             opened_before: false,
@@ -112,10 +142,10 @@ impl<S: OpenStream> Link<S> {
     }
 
     fn reopen_after(&mut self, delay: Duration) {
-        let (client, dn, id) = (self.client.clone(), self.dn.clone(), self.id);
+        let target = self.target.clone();
         self.opening = Some(Box::pin(async move {
             tokio::time::sleep(delay).await;
-            S::open(client, dn, id).await
+            S::open(target).await
         }));
     }
 
