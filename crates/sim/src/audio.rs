@@ -273,6 +273,14 @@ impl CallMedia {
         });
     }
 
+    /// A POST stream ended: a byte left over from a sample cut in two by the end of the
+    /// stream is dropped, so the next stream's samples stay aligned.
+    pub(crate) fn end_of_post(&mut self) {
+        if self.playout.len() % 2 == 1 {
+            self.playout.pop_back();
+        }
+    }
+
     /// Takes one frame from the playout buffer into the heard record.
     fn play_frame(&mut self) -> Vec<u8> {
         let sample = self.frames_done * FRAME_SAMPLES as u64;

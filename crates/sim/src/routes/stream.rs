@@ -221,6 +221,7 @@ pub(crate) async fn post_stream(
             }
         }
     }
+    core.media().end_of_post();
     drop(guard);
     StatusCode::OK.into_response()
 }
