@@ -67,6 +67,7 @@
 //! # }
 //! ```
 
+mod answer;
 mod builder;
 mod call;
 mod dial;
@@ -81,6 +82,7 @@ mod stats;
 mod trim;
 mod writer;
 
+pub use crate::answer::AnswerMode;
 pub use crate::builder::EngineBuilder;
 pub use crate::engine::{Engine, EngineHandle};
 pub use crate::error::{BuildError, EngineError, Result};
