@@ -8,6 +8,7 @@ mod cli_campaign;
 mod cli_sim;
 mod cli_xapi;
 mod dtmf;
+mod faults;
 mod media;
 mod observability;
 mod outbound;
