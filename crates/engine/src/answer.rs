@@ -6,6 +6,8 @@
 //! connected calls (it plays at once) would then leave the caller ringing until they
 //! give up, so by default the engine answers such calls before the bot starts.
 
+use std::time::Duration;
+
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use voicebot_dispatch::CallUpdate;
@@ -14,7 +16,7 @@ use voicebot_model::{Participant, ParticipantStatus};
 use crate::engine::Shared;
 
 /// How long an answered leg may take to show `Connected`.
-const CONNECT_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
+const CONNECT_LIMIT: Duration = Duration::from_secs(10);
 
 /// Who answers a route-point call that arrives `Ringing`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -65,14 +67,25 @@ pub(crate) async fn answer(
         Err(error) if error.is_not_found() => return Answered::Gone,
         Err(error) => return Answered::Failed(error.to_string()),
     }
-    let limit = tokio::time::sleep(CONNECT_LIMIT);
-    tokio::pin!(limit);
+    wait_connected(updates, given_up, &shared.root, participant, CONNECT_LIMIT).await
+}
+
+/// Waits until the PBX reports `participant` connected, for at most `limit`.
+async fn wait_connected(
+    updates: &mut mpsc::Receiver<CallUpdate>,
+    given_up: &CancellationToken,
+    stop: &CancellationToken,
+    participant: &mut Participant,
+    limit: Duration,
+) -> Answered {
+    let limit_passed = tokio::time::sleep(limit);
+    tokio::pin!(limit_passed);
     while !participant.is_connected() {
         tokio::select! {
-            () = &mut limit => {
+            () = &mut limit_passed => {
                 return Answered::Failed(format!(
                     "the PBX accepted the answer but the leg did not connect within {} s",
-                    CONNECT_LIMIT.as_secs()
+                    limit.as_secs()
                 ));
             }
             update = updates.recv() => match update {
@@ -81,8 +94,77 @@ pub(crate) async fn answer(
                 Some(_) => {}
             },
             () = given_up.cancelled() => return Answered::Gone,
-            () = shared.root.cancelled() => return Answered::Gone,
+            () = stop.cancelled() => return Answered::Gone,
         }
     }
     Answered::Connected
+}
+
+#[cfg(test)]
+mod tests {
+    use voicebot_model::{Dn, ParticipantId};
+
+    use super::*;
+
+    fn ringing() -> Participant {
+        Participant {
+            dn: Dn::new("800"),
+            id: ParticipantId(1),
+            status: ParticipantStatus::Ringing,
+            ..Participant::default()
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_answered_leg_that_never_connects_fails_after_the_limit() {
+        let (_keep, mut updates) = mpsc::channel(4);
+        let (given_up, stop) = (CancellationToken::new(), CancellationToken::new());
+        let mut participant = ringing();
+        let start = tokio::time::Instant::now();
+        let answered = wait_connected(
+            &mut updates,
+            &given_up,
+            &stop,
+            &mut participant,
+            CONNECT_LIMIT,
+        )
+        .await;
+        assert!(
+            matches!(&answered, Answered::Failed(reason) if reason.contains("10 s")),
+            "{answered:?}"
+        );
+        assert_eq!(start.elapsed(), CONNECT_LIMIT);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_connected_update_or_a_removal_ends_the_wait() {
+        let (sender, mut updates) = mpsc::channel(4);
+        let (given_up, stop) = (CancellationToken::new(), CancellationToken::new());
+        let mut participant = ringing();
+        let mut connected = ringing();
+        connected.status = ParticipantStatus::Connected;
+        sender.send(CallUpdate::Status(connected)).await.unwrap();
+        let answered = wait_connected(
+            &mut updates,
+            &given_up,
+            &stop,
+            &mut participant,
+            CONNECT_LIMIT,
+        )
+        .await;
+        assert!(matches!(answered, Answered::Connected), "{answered:?}");
+        assert!(participant.is_connected());
+
+        let mut participant = ringing();
+        sender.send(CallUpdate::Removed).await.unwrap();
+        let answered = wait_connected(
+            &mut updates,
+            &given_up,
+            &stop,
+            &mut participant,
+            CONNECT_LIMIT,
+        )
+        .await;
+        assert!(matches!(answered, Answered::Gone), "{answered:?}");
+    }
 }
