@@ -376,3 +376,42 @@ async fn issue_11_a_fallback_that_fails_at_shutdown_ends_in_a_drop() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issue_11_an_engine_started_after_calls_arrived_adopts_and_answers_them() {
+    // As after `kill -9` and a restart: the calls are on the PBX before the engine.
+    timeout(async {
+        let config = SimConfig {
+            inbound: InboundMode::Ringing,
+            ..SimConfig::default()
+        };
+        let sim = Sim::start_with(config).await.unwrap();
+        let ringing = sim.call_in("+15550407").await.unwrap();
+        sim.call_in("+15550408")
+            .await
+            .unwrap()
+            .hang_up()
+            .await
+            .unwrap();
+        let greeting = crate::support::sawtooth(10);
+        let played = greeting.clone();
+        let bot = Arc::new(bot_fn(move |call| {
+            let greeting = played.clone();
+            async move {
+                call.play(greeting).await?;
+                call.hangup().await?;
+                Ok(())
+            }
+        }));
+        let harness = Harness::start_against(sim, |b| b, bot).await;
+        assert_eq!(ringing.wait_ended().await, CallEnd::Dropped);
+        assert_eq!(ringing.heard().audio(), greeting.samples());
+        let actions = harness.wait_action("drop").await;
+        assert_eq!(
+            actions,
+            vec![("answer".to_owned(), None), ("drop".to_owned(), None)]
+        );
+        assert_eq!(harness.engine.stats().calls_started, 1);
+    })
+    .await;
+}

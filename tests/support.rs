@@ -57,6 +57,16 @@ impl Harness {
         bot: Arc<dyn Bot>,
     ) -> Self {
         let sim = Sim::start_with(config).await.expect("the simulator starts");
+        Self::start_against(sim, configure, bot).await
+    }
+
+    /// An engine built by `configure` against a simulator already running (with calls
+    /// in progress, say, as after an engine restart).
+    pub(crate) async fn start_against(
+        sim: Sim,
+        configure: impl FnOnce(EngineBuilder) -> EngineBuilder,
+        bot: Arc<dyn Bot>,
+    ) -> Self {
         let client = Client::builder(sim.base_url())
             .credentials(sim.client_id(), Secret::new(sim.client_secret()))
             .build()
