@@ -96,7 +96,7 @@ pub(crate) struct Limits {
     /// How long shutdown waits for calls in progress before the fallback takes them.
     #[serde(with = "humantime_serde")]
     pub(crate) shutdown_timeout: Duration,
-    /// How long outbound calls ring when a bot names no timeout.
+    /// How long outbound calls, transfers and routes ring when a bot names no timeout.
     #[serde(with = "humantime_serde")]
     pub(crate) ring_timeout: Duration,
 }
@@ -137,6 +137,9 @@ pub(crate) struct Media {
     /// taken as lost and reopened (100 ms – 60 s).
     #[serde(with = "humantime_serde")]
     pub(crate) stall_timeout: Duration,
+    /// What callers hear while a transfer or route rings (a prompt file, resolved
+    /// like other prompts); none: a generated ringback tone.
+    pub(crate) ringback: Option<Spanned<PathBuf>>,
 }
 
 impl Default for Media {
@@ -145,6 +148,7 @@ impl Default for Media {
             inband_dtmf: false,
             pacer_lead: Duration::from_millis(100),
             stall_timeout: Duration::from_secs(1),
+            ringback: None,
         }
     }
 }
@@ -167,6 +171,20 @@ pub(crate) struct RoutePoint {
     /// The bot's own configuration table, checked by the bot when it is built.
     #[serde(default)]
     pub(crate) config: Option<Spanned<toml::Table>>,
+    /// Who answers calls that arrive ringing.
+    #[serde(default)]
+    pub(crate) answer: Answer,
+}
+
+/// `route_points."DN".answer`: who answers a call that arrives ringing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Answer {
+    /// The engine, before the bot starts.
+    #[default]
+    Auto,
+    /// The bot (`call.answer()`), which may divert the ringing call instead.
+    Bot,
 }
 
 fn default_recordings() -> PathBuf {
@@ -281,6 +299,16 @@ impl Config {
                 "must be between 100ms and 60s",
             ));
         }
+        if let Some(ringback) = &self.media.ringback {
+            let path = self.ringback_path().unwrap_or_default();
+            if !path.is_file() {
+                return Err(self.error_at(
+                    Some(ringback.span()),
+                    "media.ringback",
+                    format!("{} is not a file", path.display()),
+                ));
+            }
+        }
         if *self.limits.when_busy.get_ref() == WhenBusy::Fallback && self.fallback.is_none() {
             return Err(self.error_at(
                 Some(self.limits.when_busy.span()),
@@ -359,6 +387,15 @@ impl Config {
     /// The recordings folder, resolved.
     pub(crate) fn recordings_dir(&self) -> PathBuf {
         self.resolve(&self.recordings)
+    }
+
+    /// The ringback prompt, resolved against the prompts folder, if one is set.
+    pub(crate) fn ringback_path(&self) -> Option<PathBuf> {
+        let path = self.media.ringback.as_ref()?.get_ref();
+        Some(match path.is_absolute() {
+            true => path.clone(),
+            false => self.prompts_dir().join(path),
+        })
     }
 
     /// The prompts folder, resolved (the file's folder by default).

@@ -100,6 +100,7 @@ mod tests {
         assert_eq!(code_of(&error), Exit::Auth);
         let wrapped = anyhow::Error::from(CallControlError::Timeout {
             what: "token".into(),
+            after: None,
         })
         .context("fetching a token");
         assert_eq!(code_of(&wrapped), Exit::Unreachable);

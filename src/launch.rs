@@ -6,12 +6,14 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 
 use anyhow::Context;
-use voicebot_bot::{Bot, BotContext, CallError, DialOutcome, DialRequest, Dialer, async_trait};
+use voicebot_bot::{
+    Bot, BotContext, CallError, DialOutcome, DialRequest, Dialer, PromptSource, async_trait,
+};
 use voicebot_callcontrol::Client;
-use voicebot_engine::{BusyTreatment, Engine};
+use voicebot_engine::{AnswerMode, BusyTreatment, Engine};
 use voicebot_speech::Recognizer;
 
-use crate::config::{Config, WhenBusy, build_bots};
+use crate::config::{Answer, Config, RoutePoint, WhenBusy, build_bots};
 use crate::exit::Exit;
 use crate::registry;
 
@@ -23,11 +25,29 @@ use crate::registry;
 /// Exit 2 for a bad URL or missing secret; the client's error (mapped to exit 3 or 4)
 /// when the PBX is unreachable or refuses the credentials or API access.
 pub(crate) async fn connect(config: &Config, path: &std::path::Path) -> anyhow::Result<Client> {
+    let client = client(config, path)?;
+    check(config, &client).await?;
+    Ok(client)
+}
+
+/// Builds the PBX client of `config` without contacting the PBX.
+///
+/// # Errors
+/// Exit 2 for a bad URL or a missing secret.
+pub(crate) fn client(config: &Config, path: &std::path::Path) -> anyhow::Result<Client> {
     let secret = config.secret()?;
-    let client = Client::builder(config.url())
+    Client::builder(config.url())
         .credentials(&config.pbx.client_id, secret)
         .build()
-        .map_err(|error| Exit::Usage.error(format!("{}: pbx.url: {error}", path.display())))?;
+        .map_err(|error| Exit::Usage.error(format!("{}: pbx.url: {error}", path.display())))
+}
+
+/// One try at a token and `GET /callcontrol`.
+///
+/// # Errors
+/// The client's error, with what was being done as context (exit 3 when the PBX is
+/// unreachable, 4 when it refuses the credentials or API access).
+pub(crate) async fn check(config: &Config, client: &Client) -> anyhow::Result<()> {
     client.token_provider().token().await.with_context(|| {
         format!(
             "connecting to {} as API client {}",
@@ -39,7 +59,7 @@ pub(crate) async fn connect(config: &Config, path: &std::path::Path) -> anyhow::
         .snapshot()
         .await
         .context("reading /callcontrol (does the API client have Call Control API access?)")?;
-    Ok(client)
+    Ok(())
 }
 
 /// The bots of a configuration, built and waiting for their engine.
@@ -116,7 +136,17 @@ impl Bots {
         if let Some(recognizer) = self.recognizer {
             builder = builder.recognizer(recognizer);
         }
+        if let Some(ringback) = config.ringback_path() {
+            builder = builder.ringback(PromptSource::File(ringback));
+        }
         for (dn, bot) in self.bots {
+            if let Some(RoutePoint {
+                answer: Answer::Bot,
+                ..
+            }) = config.route_points.get(&dn)
+            {
+                builder = builder.answer_mode(dn.clone(), AnswerMode::Bot);
+            }
             builder = builder.route_point(dn, bot);
         }
         let engine = builder

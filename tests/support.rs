@@ -18,12 +18,18 @@ pub(crate) const TEST_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// Runs a test body under the hard timeout.
 pub(crate) async fn timeout<F: Future>(body: F) -> F::Output {
+    timeout_for(TEST_TIMEOUT, body).await
+}
+
+/// Runs a test body under a hard timeout of its own, for tests that must let real
+/// PBX timers run (a destination ringing 15 s).
+pub(crate) async fn timeout_for<F: Future>(limit: Duration, body: F) -> F::Output {
     // `RUST_LOG=voicebot_engine=debug cargo test --test tests` shows the engine's logs.
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .with_test_writer()
         .try_init();
-    tokio::time::timeout(TEST_TIMEOUT, body)
+    tokio::time::timeout(limit, body)
         .await
         .expect("the test finished within its timeout")
 }
@@ -51,6 +57,16 @@ impl Harness {
         bot: Arc<dyn Bot>,
     ) -> Self {
         let sim = Sim::start_with(config).await.expect("the simulator starts");
+        Self::start_against(sim, configure, bot).await
+    }
+
+    /// An engine built by `configure` against a simulator already running (with calls
+    /// in progress, say, as after an engine restart).
+    pub(crate) async fn start_against(
+        sim: Sim,
+        configure: impl FnOnce(EngineBuilder) -> EngineBuilder,
+        bot: Arc<dyn Bot>,
+    ) -> Self {
         let client = Client::builder(sim.base_url())
             .credentials(sim.client_id(), Secret::new(sim.client_secret()))
             .build()

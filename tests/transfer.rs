@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use voicebot_bot::{CallError, DiversionReason, bot_fn};
+use voicebot_engine::AnswerMode;
 use voicebot_sim::{CallEnd, FarEnd, FarEnds, InboundMode, SimConfig};
 
 use crate::support::{Harness, report, sawtooth, timeout};
@@ -81,7 +82,10 @@ async fn a_ringing_call_is_diverted() {
             inbound: InboundMode::Ringing,
             ..config()
         };
-        let harness = Harness::start_with(config, |b| b, bot).await;
+        // This route point leaves ringing calls to its bot, which diverts them.
+        let dn = config.route_point_dn();
+        let harness =
+            Harness::start_with(config, |b| b.answer_mode(dn, AnswerMode::Bot), bot).await;
         let caller = harness.sim.call_in("+15550303").await.unwrap();
         assert_eq!(caller.wait_ended().await, CallEnd::DivertedTo("200".into()));
         assert_eq!(

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
+use voicebot_callcontrol::CallControlError;
 
 use crate::config::Config;
 use crate::launch;
@@ -23,6 +24,10 @@ pub(crate) struct RunArgs {
     /// Check the file and build the bots, then exit without connecting.
     #[arg(long)]
     check: bool,
+    /// Exit (code 3) when the PBX cannot be reached at start, instead of retrying
+    /// until it is up; for scripts.
+    #[arg(long)]
+    exit_on_connect_failure: bool,
 }
 
 /// Loads the configuration, checks the credentials, and runs the engine.
@@ -42,7 +47,23 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<()> {
         );
         return Ok(());
     }
-    let client = launch::connect(&config, &args.config).await?;
+    let client = launch::client(&config, &args.config)?;
+    match launch::check(&config, &client).await {
+        Ok(()) => {}
+        // Refused credentials or API access do not fix themselves: exit (code 4).
+        Err(error) if args.exit_on_connect_failure || !is_unreachable(&error) => {
+            return Err(error);
+        }
+        Err(error) => {
+            // The engine's event task keeps trying with capped backoff, logging each
+            // attempt; `/health` says "connecting" until it is through.
+            tracing::warn!(
+                error = format!("{error:#}"),
+                "the PBX cannot be reached yet; retrying until it is up \
+                 (--exit-on-connect-failure exits instead)"
+            );
+        }
+    }
     let engine = bots.engine(&config, client)?;
     println!("voicebot running against {}", config.url());
     println!("  route points: {}", route_points.join(", "));
@@ -60,6 +81,15 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<()> {
         .context("running the engine")?;
     println!("stopped");
     Ok(())
+}
+
+/// Whether `error` says the PBX is down or failing (unreachable, timed out, 5xx),
+/// which waiting may cure, rather than refusing us.
+fn is_unreachable(error: &anyhow::Error) -> bool {
+    error
+        .chain()
+        .find_map(|cause| cause.downcast_ref::<CallControlError>())
+        .is_some_and(CallControlError::is_transient)
 }
 
 /// Resolves on Ctrl-C, or SIGTERM on Unix (what service managers send).

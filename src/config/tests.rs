@@ -118,3 +118,33 @@ fn a_file_in_the_working_directory_gives_absolute_folders() {
     assert_eq!(config.recordings_dir(), cwd.join("rec"));
     assert_eq!(config.prompts_dir(), cwd);
 }
+
+#[test]
+fn answer_defaults_to_auto_and_takes_bot() {
+    let config = parse(GOOD).unwrap();
+    assert_eq!(config.route_points["800"].answer, Answer::Auto);
+    let config =
+        parse(&GOOD.replace("bot = \"ivr-menu\"", "bot = \"ivr-menu\"\nanswer = \"bot\"")).unwrap();
+    assert_eq!(config.route_points["800"].answer, Answer::Bot);
+    let error = parse(&GOOD.replace(
+        "bot = \"ivr-menu\"",
+        "bot = \"ivr-menu\"\nanswer = \"never\"",
+    ))
+    .unwrap_err();
+    assert_eq!(error.key, "route_points.\"800\".answer");
+    assert_eq!(error.position.map(|p| p.0), Some(14));
+}
+
+#[test]
+fn a_ringback_must_be_a_file_named_with_its_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("voicebot.toml");
+    let text = format!("{GOOD}\n[media]\nringback = \"ring.wav\"\n");
+    let error = Config::parse(&file, &text).unwrap_err();
+    assert_eq!(error.key, "media.ringback");
+    assert!(error.message.contains("ring.wav"), "{error}");
+    assert!(error.position.is_some());
+    std::fs::write(dir.path().join("ring.wav"), b"").unwrap();
+    let config = Config::parse(&file, &text).unwrap();
+    assert_eq!(config.ringback_path(), Some(dir.path().join("ring.wav")));
+}

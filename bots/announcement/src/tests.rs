@@ -154,14 +154,15 @@ async fn transfers_afterwards_and_hangs_up_when_the_transfer_is_refused() {
     )
     .await;
     result.unwrap();
-    assert_eq!(journal, ["a.wav", "transferto 100"]);
+    // The engine's ringback is asked for while the transfer rings.
+    assert_eq!(journal, ["a.wav", "transferto 100", "Ringback"]);
     let (result, journal) = play(
         "prompts = ['a.wav']\nthen = { action = 'transfer', to = 'busy' }",
         usize::MAX,
     )
     .await;
     result.unwrap();
-    assert_eq!(journal, ["a.wav", "transferto busy", "drop"]);
+    assert_eq!(journal, ["a.wav", "transferto busy", "Ringback", "drop"]);
 }
 
 #[tokio::test(start_paused = true)]

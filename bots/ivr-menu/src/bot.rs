@@ -145,7 +145,11 @@ async fn run(call: &Call, choice: &Choice) -> Result<(), RunError> {
             if let Some(prompt) = prompt {
                 call.play(prompt.as_path()).not_interruptible().await?;
             }
-            call.hangup().await?;
+            // A failed hang-up is not a destination refusing the caller: replaying the
+            // menu to a caller who chose to hang up would loop. The engine ends the call.
+            call.hangup()
+                .await
+                .map_err(|error| Failed(BotError::from(error)))?;
         }
         Choice::Menu(_) => unreachable!("the navigator enters sub-menus itself"),
     }

@@ -128,7 +128,9 @@ impl Call {
     }
 
     /// Transfers the connected call to `destination` (`transferto`). On success the
-    /// call leaves the bot (the call has [`CallError::Ended`] for later verbs).
+    /// call leaves the bot (the call has [`CallError::Ended`] for later verbs). While
+    /// the destination rings the caller hears the engine's ringback
+    /// ([`PromptSource::Ringback`]), for up to the engine's ring timeout.
     ///
     /// # Errors
     /// [`CallError::Rejected`] when the PBX refuses or the transfer fails (the
@@ -137,8 +139,8 @@ impl Call {
     /// # Cancellation
     /// Dropping the future does not cancel a transfer the PBX already started.
     pub async fn transfer(&self, destination: impl Into<String>) -> CallResult<()> {
-        self.action(Action::TransferTo, ActionRequest::to(destination))
-            .await
+        let transfer = self.action(Action::TransferTo, ActionRequest::to(destination));
+        route::while_ringing(self, PromptSource::Ringback, transfer).await
     }
 
     /// Diverts a *ringing* call to `destination` (`divert`) for `reason`.

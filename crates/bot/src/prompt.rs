@@ -25,6 +25,11 @@ pub enum PromptSource {
         /// Length of the tone.
         duration: Duration,
     },
+    /// The engine's ringback: what a caller hears while a `transfer` or `route_to`
+    /// rings the destination (a configured prompt, else a generated ringback tone).
+    /// 3CX plays nothing to a route point's caller during such an attempt, so without
+    /// it the caller would hear silence.
+    Ringback,
 }
 
 impl PromptSource {

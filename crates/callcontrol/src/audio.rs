@@ -126,6 +126,7 @@ impl Stream for AudioIn {
                     tracing::warn!(path = %self.path, ?limit, "audio stream silent; giving up on it");
                     return Poll::Ready(Some(Err(CallControlError::Timeout {
                         what: format!("audio from {} (nothing for {limit:?})", self.path),
+                        after: Some(limit),
                     })));
                 }
                 Poll::Ready(None) => {
@@ -138,7 +139,9 @@ impl Stream for AudioIn {
                 Poll::Ready(Some(Err(error))) => {
                     self.finished = true;
                     let what = format!("reading audio from {}", self.path);
-                    return Poll::Ready(Some(Err(CallControlError::from_reqwest(what, error))));
+                    return Poll::Ready(Some(Err(CallControlError::from_reqwest(
+                        what, error, None,
+                    ))));
                 }
                 Poll::Ready(Some(Ok(chunk))) => {
                     if let Some(idle) = self.idle.as_mut() {
@@ -231,6 +234,7 @@ impl AudioOut {
             Ok(outcome) => outcome,
             Err(_) => Err(CallControlError::Timeout {
                 what: format!("waiting for the answer to POST {}", self.path),
+                after: Some(self.finish_timeout),
             }),
         }
     }
@@ -340,6 +344,7 @@ impl Client {
             endpoint: "stream_in",
             json: None,
             deadline: Deadline::Headers,
+            timeout: None,
         };
         let settings = &core.settings;
         let give_up = Instant::now() + settings.audio_open_timeout;
@@ -384,6 +389,7 @@ impl Client {
             endpoint: "stream_out",
             json: None,
             deadline: Deadline::Unlimited,
+            timeout: None,
         };
         let (sender, receiver) = mpsc::channel(core.settings.audio_out_buffer);
         let finish_timeout = core.settings.request_timeout;

@@ -283,7 +283,9 @@ impl TokenProvider {
             .timeout(inner.timeout)
             .send()
             .await
-            .map_err(|error| CallControlError::from_reqwest("requesting a token", error))?;
+            .map_err(|error| {
+                CallControlError::from_reqwest("requesting a token", error, Some(inner.timeout))
+            })?;
         let status = response.status().as_u16();
         self.note_version(response.headers());
         tracing::debug!(
@@ -295,10 +297,9 @@ impl TokenProvider {
         );
         metrics::counter!("voicebot_pbx_token_requests_total", "status" => status.to_string())
             .increment(1);
-        let body = response
-            .text()
-            .await
-            .map_err(|error| CallControlError::from_reqwest("reading the token response", error))?;
+        let body = response.text().await.map_err(|error| {
+            CallControlError::from_reqwest("reading the token response", error, Some(inner.timeout))
+        })?;
         if !(200..300).contains(&status) {
             return Err(token_refusal(status, &body));
         }

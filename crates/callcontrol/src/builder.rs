@@ -15,6 +15,8 @@ use crate::retry::RetryPolicy;
 pub(crate) struct Settings {
     pub(crate) request_timeout: Duration,
     pub(crate) get_retry: RetryPolicy,
+    pub(crate) drop_retry: RetryPolicy,
+    pub(crate) unnamed_ring: Duration,
     pub(crate) ping_interval: Duration,
     pub(crate) dead_after_pings: u32,
     pub(crate) reconnect_initial: Duration,
@@ -32,6 +34,12 @@ impl Default for Settings {
         Self {
             request_timeout: Duration::from_secs(10),
             get_retry: RetryPolicy::default(),
+            drop_retry: RetryPolicy {
+                max_attempts: 5,
+                initial_delay: Duration::from_millis(200),
+                max_delay: Duration::from_secs(2),
+            },
+            unnamed_ring: Duration::from_secs(60),
             ping_interval: Duration::from_secs(5),
             dead_after_pings: 3,
             reconnect_initial: Duration::from_millis(500),
@@ -111,6 +119,23 @@ impl ClientBuilder {
         self
     }
 
+    /// Retry policy of `drop` (default: 5 attempts, 200 ms → 2 s). Dropping a leg
+    /// twice leaves it dropped, so a `drop` the PBX answered with 5xx, or did not
+    /// answer in time, is sent again; a 404 means the leg is already gone.
+    pub fn drop_retry(mut self, policy: RetryPolicy) -> Self {
+        self.settings.drop_retry = policy;
+        self
+    }
+
+    /// How long a `routeto`/`transferto` that names no `timeout` is assumed to ring
+    /// (default 60 s). Such requests are answered only when the attempt ends, so their
+    /// HTTP deadline is the ring time plus the request timeout, never the request
+    /// timeout alone.
+    pub fn unnamed_ring_timeout(mut self, ring: Duration) -> Self {
+        self.settings.unnamed_ring = ring;
+        self
+    }
+
     /// Interval of WebSocket pings (default 5 s, as 3CX's own client).
     pub fn ping_interval(mut self, interval: Duration) -> Self {
         self.settings.ping_interval = interval;
@@ -187,6 +212,10 @@ impl ClientBuilder {
             (
                 "get_retry.max_attempts",
                 settings.get_retry.max_attempts == 0,
+            ),
+            (
+                "drop_retry.max_attempts",
+                settings.drop_retry.max_attempts == 0,
             ),
         ] {
             if zero {

@@ -17,6 +17,7 @@ use crate::auth::{AccessToken, TokenProvider};
 use crate::builder::{ClientBuilder, Settings};
 use crate::error::{CallControlError, Rejection, Result, reason_of, truncate_body};
 use crate::events::{EventStream, EventsRuntime, SharedState, StateCache};
+use crate::retry::RetryPolicy;
 
 /// The 3CX Call Control client. Cheap to clone: clones share the token, the HTTP
 /// connection pool, the event task and the state cache.
@@ -161,6 +162,9 @@ pub(crate) struct Request {
     pub(crate) endpoint: &'static str,
     pub(crate) json: Option<Bytes>,
     pub(crate) deadline: Deadline,
+    /// The deadline of this request when it is not the client's `request_timeout`
+    /// (a `transferto` waits for the destination to ring out).
+    pub(crate) timeout: Option<Duration>,
 }
 
 impl Request {
@@ -171,6 +175,7 @@ impl Request {
             endpoint,
             json: None,
             deadline: Deadline::Whole,
+            timeout: None,
         }
     }
 
@@ -181,6 +186,7 @@ impl Request {
             endpoint,
             json: Some(json),
             deadline: Deadline::Whole,
+            timeout: None,
         }
     }
 }
@@ -260,24 +266,30 @@ impl Core {
             builder = builder.header(CONTENT_TYPE, content_type);
         }
         let what = || format!("{} {}", request.method, request.path);
+        let limit = request.timeout.unwrap_or(self.settings.request_timeout);
         let sent = match request.deadline {
-            Deadline::Whole => builder.timeout(self.settings.request_timeout).send().await,
+            Deadline::Whole => builder.timeout(limit).send().await,
             Deadline::Unlimited => builder.send().await,
-            Deadline::Headers => {
-                match tokio::time::timeout(self.settings.request_timeout, builder.send()).await {
-                    Ok(sent) => sent,
-                    Err(_) => {
-                        observe(request, "timeout", started.elapsed());
-                        return Err(CallControlError::Timeout { what: what() });
-                    }
+            Deadline::Headers => match tokio::time::timeout(limit, builder.send()).await {
+                Ok(sent) => sent,
+                Err(_) => {
+                    observe(request, "timeout", started.elapsed());
+                    return Err(CallControlError::Timeout {
+                        what: what(),
+                        after: Some(limit),
+                    });
                 }
-            }
+            },
+        };
+        let deadline = match request.deadline {
+            Deadline::Unlimited => None,
+            Deadline::Whole | Deadline::Headers => Some(limit),
         };
         let response = match sent {
             Ok(response) => response,
             Err(error) => {
                 observe(request, "error", started.elapsed());
-                return Err(CallControlError::from_reqwest(what(), error));
+                return Err(CallControlError::from_reqwest(what(), error, deadline));
             }
         };
         self.tokens.note_version(response.headers());
@@ -340,6 +352,44 @@ impl Core {
         let response = self.send(&request).await?;
         decode(&request, response).await
     }
+
+    /// POST a participant action under `timeout`; a `drop` (idempotent: dropping a
+    /// leg twice leaves it dropped) is retried per the drop policy on 5xx, timeouts
+    /// and transport errors. Other actions are sent once.
+    pub(crate) async fn post_action<T>(
+        &self,
+        path: String,
+        body: &impl serde::Serialize,
+        timeout: Duration,
+        retry: RetryPolicy,
+    ) -> Result<T>
+    where
+        T: DeserializeOwned,
+    {
+        let json = serde_json::to_vec(body).map_err(|error| CallControlError::Decode {
+            what: format!("request body ({error})"),
+            body: String::new(),
+        })?;
+        let mut request = Request::post_json(path, "action", Bytes::from(json));
+        request.timeout = Some(timeout);
+        let mut backoff = retry.backoff();
+        let mut attempt = 1;
+        loop {
+            let result = match self.send(&request).await {
+                Ok(response) => decode(&request, response).await,
+                Err(error) => Err(error),
+            };
+            match result {
+                Err(error) if error.is_transient() && attempt < retry.max_attempts => {
+                    let delay = backoff.next_delay();
+                    tracing::warn!(path = %request.path, attempt, %error, ?delay, "retrying the action");
+                    tokio::time::sleep(delay).await;
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
 }
 
 /// Logs and counts one HTTP exchange. Never logs headers: they carry the token.
@@ -380,10 +430,9 @@ where
     T: DeserializeOwned,
 {
     let what = || format!("{} {}", request.method, request.path);
-    let bytes = response
-        .bytes()
-        .await
-        .map_err(|error| CallControlError::from_reqwest(format!("reading {}", what()), error))?;
+    let bytes = response.bytes().await.map_err(|error| {
+        CallControlError::from_reqwest(format!("reading {}", what()), error, request.timeout)
+    })?;
     serde_json::from_slice(&bytes).map_err(|error| CallControlError::Decode {
         what: format!("response of {} ({error})", what()),
         body: truncate_body(&String::from_utf8_lossy(&bytes)),

@@ -102,10 +102,12 @@ pub enum CallControlError {
         source: BoxError,
     },
     /// No answer in time.
-    #[error("timed out while {what}")]
+    #[error("timed out{} while {what}", after_text(*after))]
     Timeout {
         /// What was being done.
         what: String,
+        /// How long the client waited, when one deadline applied.
+        after: Option<std::time::Duration>,
     },
     /// A success response whose body is not what the API promises.
     #[error("cannot decode {what}: {body}")]
@@ -216,16 +218,33 @@ impl CallControlError {
         }
     }
 
-    /// Wraps a reqwest error, keeping timeouts apart.
-    pub(crate) fn from_reqwest(what: impl Into<String>, error: reqwest::Error) -> Self {
+    /// Wraps a reqwest error, keeping timeouts apart; `deadline` is the timeout the
+    /// request ran under, if any, so the error can say how long it waited.
+    pub(crate) fn from_reqwest(
+        what: impl Into<String>,
+        error: reqwest::Error,
+        deadline: Option<std::time::Duration>,
+    ) -> Self {
         let what = what.into();
         match error.is_timeout() {
-            true => Self::Timeout { what },
+            true => Self::Timeout {
+                what,
+                after: deadline,
+            },
             false => Self::Transport {
                 what,
                 source: Arc::new(error.without_url()),
             },
         }
+    }
+}
+
+/// ` after 40 s` (whole seconds when whole, else milliseconds), or nothing.
+fn after_text(after: Option<std::time::Duration>) -> String {
+    match after {
+        Some(after) if after.subsec_millis() == 0 => format!(" after {} s", after.as_secs()),
+        Some(after) => format!(" after {} ms", after.as_millis()),
+        None => String::new(),
     }
 }
 
@@ -337,7 +356,15 @@ mod tests {
     fn transient_is_only_server_timeout_transport() {
         assert!(CallControlError::from_rejection(rejection(502, "")).is_transient());
         assert!(!CallControlError::from_rejection(rejection(404, "")).is_transient());
-        assert!(CallControlError::Timeout { what: "x".into() }.is_transient());
+        let timeout = CallControlError::Timeout {
+            what: "POST /callcontrol/800/participants/1/transferto".into(),
+            after: Some(std::time::Duration::from_secs(40)),
+        };
+        assert!(timeout.is_transient());
+        assert_eq!(
+            timeout.to_string(),
+            "timed out after 40 s while POST /callcontrol/800/participants/1/transferto"
+        );
     }
 
     #[test]

@@ -154,7 +154,8 @@ async fn run(
                 Ok(socket) => socket,
                 Err(error) => {
                     let attempt = backoff.attempts() + 1;
-                    tracing::warn!(%error, attempt, "event socket connect failed");
+                    // Reported as `ConnectFailed`: the subscriber decides how loudly.
+                    tracing::debug!(%error, attempt, "event socket connect failed");
                     let reason = error.to_string();
                     emit(&subscribers, PbxEvent::ConnectFailed { attempt, reason }).await;
                     pause(&mut backoff).await;
@@ -172,7 +173,7 @@ async fn run(
                 Ok(changes) => changes,
                 Err(error) => {
                     let attempt = backoff.attempts() + 1;
-                    tracing::warn!(%error, attempt, "snapshot after connect failed; reconnecting");
+                    tracing::debug!(%error, attempt, "snapshot after connect failed; reconnecting");
                     let reason = format!("reading the snapshot after connecting: {error}");
                     emit(&subscribers, PbxEvent::ConnectFailed { attempt, reason }).await;
                     drop(reader);

@@ -44,6 +44,7 @@ impl Client {
                     what: format!(
                         "waiting for the event socket to resync before a request for participant {id} on {dn}"
                     ),
+                    after: Some(timeout),
                 });
             }
         };

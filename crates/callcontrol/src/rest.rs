@@ -7,6 +7,30 @@ use voicebot_model::{
 
 use crate::client::{Client, Core};
 use crate::error::Result;
+use crate::retry::RetryPolicy;
+
+/// The HTTP deadline of a participant action: `routeto` and `transferto` wait for the
+/// destination (the request's `timeout`, else `unnamed_ring`) plus `margin` for the
+/// PBX to answer; every other action gets `margin` alone.
+fn action_deadline(
+    action: &Action,
+    request: &ActionRequest,
+    margin: std::time::Duration,
+    unnamed_ring: std::time::Duration,
+) -> std::time::Duration {
+    match action {
+        Action::RouteTo | Action::TransferTo => {
+            let ring = request
+                .timeout
+                .filter(|secs| *secs > 0)
+                .map_or(unnamed_ring, |secs| {
+                    std::time::Duration::from_secs(secs.into())
+                });
+            ring + margin
+        }
+        _ => margin,
+    }
+}
 
 pub(crate) fn dn_path(dn: &Dn) -> String {
     EntityPath::Dn(dn.clone()).to_string()
@@ -132,12 +156,22 @@ impl Client {
             .await
     }
 
-    /// `POST /callcontrol/{dn}/participants/{id}/{action}`. Never retried (only
-    /// re-sent once after a 401, which the PBX did not act on).
+    /// `POST /callcontrol/{dn}/participants/{id}/{action}`.
+    ///
+    /// Deadlines follow the action: `routeto` and `transferto` are answered only when
+    /// the attempt ends, so they may take the request's `timeout` (or the builder's
+    /// `unnamed_ring_timeout` when it names none) plus the request timeout; every
+    /// other action gets the request timeout.
+    ///
+    /// Retries: `drop` is idempotent and is retried per the builder's `drop_retry`
+    /// on 5xx, timeouts and transport errors. Other actions are never retried (only
+    /// re-sent once after a 401, which the PBX did not act on): repeating a
+    /// `transferto` the PBX may already be carrying out is not safe.
     ///
     /// # Errors
     /// The status variants with the PBX's `reasontext` (e.g. `Unprocessable` for a
-    /// `divert` of a connected participant), `Transport`, `Timeout`, `Decode`.
+    /// `divert` of a connected participant, `NotFound` for a leg that is gone),
+    /// `Transport`, `Timeout` (saying how long it waited), `Decode`.
     pub async fn action(
         &self,
         dn: &Dn,
@@ -150,13 +184,26 @@ impl Client {
             participant_path(dn, id),
             encode_segment(action.as_str())
         );
-        self.core().post_json(path, "action", request).await
+        let core = self.core();
+        let settings = &core.settings;
+        let timeout = action_deadline(
+            action,
+            request,
+            settings.request_timeout,
+            settings.unnamed_ring,
+        );
+        let retry = match action {
+            Action::Drop => settings.drop_retry,
+            _ => RetryPolicy::none(),
+        };
+        core.post_action(path, request, timeout, retry).await
     }
 
-    /// `drop`: ends the participant's part in the call.
+    /// `drop`: ends the participant's part in the call, retried per the builder's
+    /// `drop_retry` (see [`Client::action`]).
     ///
     /// # Errors
-    /// As [`Client::action`].
+    /// As [`Client::action`]; `NotFound` when the leg is already gone.
     pub async fn drop_participant(&self, dn: &Dn, id: ParticipantId) -> Result<CallControlResult> {
         self.action(dn, id, &Action::Drop, &ActionRequest::default())
             .await
@@ -236,6 +283,31 @@ impl Client {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hand_offs_wait_for_the_ring_time_other_actions_do_not() {
+        use std::time::Duration;
+        let (margin, unnamed) = (Duration::from_secs(10), Duration::from_secs(60));
+        let ring = |secs| ActionRequest {
+            timeout: secs,
+            ..ActionRequest::to("200")
+        };
+        let deadline = |action, request| action_deadline(&action, &request, margin, unnamed);
+        assert_eq!(
+            deadline(Action::TransferTo, ring(Some(30))),
+            Duration::from_secs(40)
+        );
+        assert_eq!(
+            deadline(Action::RouteTo, ring(None)),
+            Duration::from_secs(70)
+        );
+        assert_eq!(
+            deadline(Action::RouteTo, ring(Some(0))),
+            Duration::from_secs(70)
+        );
+        assert_eq!(deadline(Action::Drop, ring(Some(30))), margin);
+        assert_eq!(deadline(Action::Divert, ring(Some(30))), margin);
+    }
 
     #[test]
     fn paths_encode_dns_and_device_ids() {

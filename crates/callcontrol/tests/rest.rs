@@ -246,16 +246,130 @@ async fn gets_retry_server_errors_but_actions_do_not() {
         let action = "POST /callcontrol/800/participants";
         sim.faults().fail_next(action, 503, 1);
         let error = client
-            .drop_participant(sim.route_point(), caller.participant_id())
+            .transfer_to(sim.route_point(), caller.participant_id(), "200")
             .await
             .unwrap_err();
         assert!(error.is_transient());
         assert_eq!(
             requests(&sim, "/callcontrol/800/participants").len(),
             1,
-            "no blind retry"
+            "no blind retry of a transfer"
         );
         assert_eq!(caller.state(), CallerState::Connected);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn drop_is_retried_and_a_missing_leg_is_not_found() {
+    within(10, async {
+        let (sim, client) = start(SimConfig::default()).await;
+        let client_fast = builder(&sim)
+            .drop_retry(RetryPolicy {
+                max_attempts: 3,
+                initial_delay: Duration::from_millis(20),
+                max_delay: Duration::from_millis(100),
+            })
+            .build()
+            .unwrap();
+        let caller = sim.call_in("+15551234").await.unwrap();
+        caller.wait_connected().await.unwrap();
+        let prefix = format!("/callcontrol/800/participants/{}", caller.participant_id());
+        sim.faults()
+            .fail_next("POST /callcontrol/800/participants", 503, 2);
+        client_fast
+            .drop_participant(sim.route_point(), caller.participant_id())
+            .await
+            .unwrap();
+        let statuses: Vec<u16> = requests(&sim, &prefix).iter().map(|r| r.2).collect();
+        assert_eq!(
+            statuses,
+            vec![503, 503, 200],
+            "retried until the PBX took it"
+        );
+        assert!(matches!(caller.state(), CallerState::Ended(_)));
+
+        // Already gone: a 404 at once, not retried.
+        let error = client
+            .drop_participant(sim.route_point(), caller.participant_id())
+            .await
+            .unwrap_err();
+        assert!(error.is_not_found(), "{error:?}");
+        assert_eq!(requests(&sim, &prefix).len(), 4);
+
+        // A PBX that keeps failing: bounded attempts, then the last error.
+        let caller = sim.call_in("+15551235").await.unwrap();
+        caller.wait_connected().await.unwrap();
+        let prefix = format!("/callcontrol/800/participants/{}", caller.participant_id());
+        sim.faults()
+            .fail_next("POST /callcontrol/800/participants", 500, 100);
+        let error = client_fast
+            .drop_participant(sim.route_point(), caller.participant_id())
+            .await
+            .unwrap_err();
+        assert_eq!(error.status(), Some(500));
+        assert_eq!(requests(&sim, &prefix).len(), 3, "max_attempts");
+        assert_eq!(caller.state(), CallerState::Connected);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_transfer_may_ring_longer_than_the_request_timeout() {
+    within(15, async {
+        let config = SimConfig {
+            far_ends: voicebot_sim::FarEnds::default().with(
+                "200",
+                voicebot_sim::FarEnd::answer_after(Duration::from_secs(2)),
+            ),
+            ..SimConfig::default()
+        };
+        let sim = voicebot_sim::Sim::start_with(config).await.unwrap();
+        let client = builder(&sim)
+            .request_timeout(Duration::from_millis(500))
+            .build()
+            .unwrap();
+        let caller = sim.call_in("+15551234").await.unwrap();
+        caller.wait_connected().await.unwrap();
+        let request = ActionRequest {
+            timeout: Some(5),
+            ..ActionRequest::to("200")
+        };
+        let result = client
+            .action(
+                sim.route_point(),
+                caller.participant_id(),
+                &Action::TransferTo,
+                &request,
+            )
+            .await
+            .unwrap();
+        assert!(result.is_success());
+        assert_eq!(
+            caller.wait_ended().await,
+            voicebot_sim::CallEnd::TransferredTo("200".into())
+        );
+
+        // A plain action still gets the short request timeout, and says so.
+        let caller = sim.call_in("+15551235").await.unwrap();
+        caller.wait_connected().await.unwrap();
+        sim.faults().delay_requests(Duration::from_secs(2));
+        let error = client
+            .action(
+                sim.route_point(),
+                caller.participant_id(),
+                &Action::AttachParticipantData,
+                &ActionRequest::default(),
+            )
+            .await
+            .unwrap_err();
+        sim.faults().delay_requests(Duration::ZERO);
+        assert!(
+            error
+                .to_string()
+                .starts_with("timed out after 500 ms while POST"),
+            "{error}"
+        );
     })
     .await;
 }

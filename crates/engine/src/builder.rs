@@ -5,11 +5,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use voicebot_bot::{Bot, Dn};
+use voicebot_bot::{Bot, Dn, PromptSource};
 use voicebot_callcontrol::Client;
 use voicebot_media::Pacer;
 use voicebot_speech::Recognizer;
 
+use crate::answer::AnswerMode;
 use crate::engine::Engine;
 use crate::error::BuildError;
 use crate::limits::BusyTreatment;
@@ -35,6 +36,20 @@ pub(crate) struct Settings {
     pub(crate) busy_within: Duration,
     /// The default recogniser of speech gathers.
     pub(crate) recognizer: Option<Arc<dyn Recognizer>>,
+    /// What callers hear while a transfer or route rings; `None`: a generated tone.
+    pub(crate) ringback: Option<PromptSource>,
+    /// Route points whose ringing calls the bot answers (the others: the engine).
+    pub(crate) answered_by_bot: Vec<Dn>,
+}
+
+impl Settings {
+    /// Who answers ringing calls on `dn`.
+    pub(crate) fn answer_mode(&self, dn: &Dn) -> AnswerMode {
+        match self.answered_by_bot.contains(dn) {
+            true => AnswerMode::Bot,
+            false => AnswerMode::Auto,
+        }
+    }
 }
 
 impl std::fmt::Debug for Settings {
@@ -49,6 +64,9 @@ impl std::fmt::Debug for Settings {
             .field("stall_timeout", &self.stall_timeout)
             .field("inband_dtmf", &self.inband_dtmf)
             .field("recognizer", &self.recognizer.is_some())
+            .field("ring_timeout", &self.ring_timeout)
+            .field("shutdown_timeout", &self.shutdown_timeout)
+            .field("answered_by_bot", &self.answered_by_bot)
             .finish_non_exhaustive()
     }
 }
@@ -56,7 +74,8 @@ impl std::fmt::Debug for Settings {
 /// Builds an [`Engine`]. Defaults: 1024 calls, busy calls dropped, no fallback,
 /// recordings and prompts relative to the current folder, 100 ms pacer lead, in-band
 /// DTMF off, 2 s bot grace, 10 s shutdown timeout, no metrics listener, 30 s ring
-/// timeout for outbound calls, 2 s `busy_within`.
+/// timeout for outbound calls, transfers and routes, 2 s `busy_within`, a generated
+/// ringback tone, and ringing route-point calls answered by the engine.
 ///
 /// ```no_run
 /// # use std::sync::Arc;
@@ -108,6 +127,8 @@ impl EngineBuilder {
                 ring_timeout: Duration::from_secs(30),
                 busy_within: crate::dial::BUSY_WITHIN,
                 recognizer: None,
+                ringback: None,
+                answered_by_bot: Vec::new(),
             },
         }
     }
@@ -200,7 +221,10 @@ impl EngineBuilder {
         self
     }
 
-    /// How long outbound calls ring when the request names no timeout.
+    /// How long outbound calls, transfers and routes ring when the request names no
+    /// timeout (sent to the PBX as the `timeout` of `makecall`, `transferto` and
+    /// `routeto`; the HTTP request then waits this long plus the client's request
+    /// timeout).
     pub fn ring_timeout(mut self, timeout: Duration) -> Self {
         self.settings.ring_timeout = timeout;
         self
@@ -211,6 +235,26 @@ impl EngineBuilder {
     /// `CallError::InvalidRequest`.
     pub fn recognizer(mut self, recognizer: Arc<dyn Recognizer>) -> Self {
         self.settings.recognizer = Some(recognizer);
+        self
+    }
+
+    /// What callers hear while a transfer or route rings the destination
+    /// ([`PromptSource::Ringback`]), looped. Default: a generated ringback tone
+    /// (440 + 480 Hz, 2 s on, 4 s off). 3CX itself plays nothing to a route point's
+    /// caller during such an attempt.
+    pub fn ringback(mut self, prompt: PromptSource) -> Self {
+        self.settings.ringback = Some(prompt);
+        self
+    }
+
+    /// Who answers calls on route point `dn` that arrive `Ringing` (default
+    /// [`AnswerMode::Auto`]: the engine, before the bot starts).
+    pub fn answer_mode(mut self, dn: impl Into<Dn>, mode: AnswerMode) -> Self {
+        let dn = dn.into();
+        self.settings.answered_by_bot.retain(|known| *known != dn);
+        if mode == AnswerMode::Bot {
+            self.settings.answered_by_bot.push(dn);
+        }
         self
     }
 

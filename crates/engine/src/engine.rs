@@ -29,6 +29,10 @@ use crate::writer::{self, WriterCommand, WriterSender};
 
 /// How long an outbound leg the dispatcher announced waits for its `dial` to claim it.
 const UNCLAIMED_OUTBOUND: Duration = Duration::from_secs(5);
+/// What a shutdown's hand-off waits beyond the shutdown timeout and the bots' grace:
+/// the answer of a fallback transfer (its HTTP margin) and the PBX's removal of the
+/// legs.
+const HANDOFF_SLACK: Duration = Duration::from_secs(5);
 /// How often the shutdown checks whether calls are still running.
 const SHUTDOWN_POLL: Duration = Duration::from_millis(20);
 
@@ -145,7 +149,7 @@ impl Engine {
         );
         let (writer_sender, writer) = mpsc::unbounded_channel();
         let shared = Arc::new(Shared {
-            prompts: Prompts::new(settings.prompt_dir.clone()),
+            prompts: Prompts::new(settings.prompt_dir.clone(), settings.ringback.clone()),
             limits: Limits::new(settings.max_calls),
             dispatch: dispatcher.handle(),
             client,
@@ -299,8 +303,31 @@ async fn forward_events(shared: Arc<Shared>, sender: mpsc::Sender<PbxEvent>) {
         match &event {
             PbxEvent::Connected { connection } => {
                 shared.counters.pbx_connected.store(true, Ordering::Relaxed);
+                shared
+                    .counters
+                    .pbx_ever_connected
+                    .store(true, Ordering::Relaxed);
+                *lock(&shared.counters.connect_failure) = None;
                 tracing::info!(connection, "PBX event socket connected");
                 shared.emit(EngineEvent::PbxConnected);
+            }
+            PbxEvent::ConnectFailed { attempt, reason } => {
+                Counters::add(&shared.counters.pbx_connect_failures, 1);
+                metrics::counter!(crate::metrics::CONNECT_FAILURES).increment(1);
+                *lock(&shared.counters.connect_failure) = Some((*attempt, reason.clone()));
+                let connected_before = shared.counters.pbx_ever_connected.load(Ordering::Relaxed);
+                match connected_before {
+                    true => {
+                        tracing::warn!(attempt, %reason, "cannot reconnect to the PBX; retrying")
+                    }
+                    false => {
+                        tracing::warn!(attempt, %reason, "cannot connect to the PBX yet; retrying")
+                    }
+                }
+                shared.emit(EngineEvent::PbxConnectFailed {
+                    attempt: *attempt,
+                    reason: reason.clone(),
+                });
             }
             PbxEvent::Disconnected { reason } => {
                 shared
@@ -318,6 +345,10 @@ async fn forward_events(shared: Arc<Shared>, sender: mpsc::Sender<PbxEvent>) {
             return;
         }
     }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Starts a call task, or turns the call away.
@@ -454,11 +485,24 @@ async fn shut_down(shared: &Arc<Shared>, new_calls: &mut mpsc::Receiver<NewCall>
     // Phase 1: running calls may finish on their own.
     let deadline = Instant::now() + shared.settings.shutdown_timeout;
     wait_for_calls(shared, new_calls, deadline).await;
-    // Phase 2: live calls go to the fallback (or are dropped); bots get their grace.
+    // Phase 2: live calls go to the fallback (or are dropped). A fallback transfer
+    // rings for at most the shutdown timeout, so the PBX answers within it; then the
+    // bots' grace and the PBX's removal of the legs.
     if active() > 0 {
-        tracing::info!(active = active(), "handing live calls to the fallback");
+        tracing::info!(
+            active = active(),
+            fallback = shared
+                .settings
+                .fallback
+                .as_deref()
+                .unwrap_or("none: dropping"),
+            "handing live calls to the fallback"
+        );
         shared.handoff.cancel();
-        let deadline = Instant::now() + shared.settings.bot_grace + Duration::from_secs(5);
+        let deadline = Instant::now()
+            + shared.settings.shutdown_timeout
+            + shared.settings.bot_grace
+            + HANDOFF_SLACK;
         wait_for_calls(shared, new_calls, deadline).await;
     }
     let left = active();

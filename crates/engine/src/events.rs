@@ -17,6 +17,14 @@ pub enum EngineEvent {
         /// Why, in words.
         reason: String,
     },
+    /// An attempt to (re)connect to the PBX failed (unreachable, token refused,
+    /// socket refused, snapshot failed); the client tries again after a backoff.
+    PbxConnectFailed {
+        /// Attempts failed in a row so far (1 for the first).
+        attempt: u32,
+        /// Why, in words.
+        reason: String,
+    },
     /// A call was handed to a bot.
     CallStarted {
         /// PBX call id.

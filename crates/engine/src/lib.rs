@@ -27,7 +27,12 @@
 //!   `TaskTracker`, so a shutdown waits for it all.
 //! - **Never dead air.** A bot that returns leaves the call dropped; one that fails or
 //!   panics leaves it with the fallback destination (`transferto`), else dropped; a
-//!   shutdown hands live calls over the same way.
+//!   shutdown hands live calls over the same way. While a transfer or route rings, the
+//!   caller hears the ringback ([`EngineBuilder::ringback`]); a call that arrives
+//!   ringing is answered before its bot starts ([`AnswerMode`]).
+//! - **Every action ends.** Transfers and routes ring for a known time that also
+//!   bounds their HTTP request; `drop` is retried a bounded number of times, and a call
+//!   the PBX will not let go of is logged at ERROR and released, never looped on.
 //! - **Files off the async threads.** Prompts load on the blocking pool (once, through
 //!   a shared cache); recordings are written by one blocking writer task for all calls.
 //!
@@ -67,6 +72,7 @@
 //! # }
 //! ```
 
+mod answer;
 mod builder;
 mod call;
 mod dial;
@@ -81,6 +87,7 @@ mod stats;
 mod trim;
 mod writer;
 
+pub use crate::answer::AnswerMode;
 pub use crate::builder::EngineBuilder;
 pub use crate::engine::{Engine, EngineHandle};
 pub use crate::error::{BuildError, EngineError, Result};

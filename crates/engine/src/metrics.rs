@@ -35,6 +35,11 @@ pub(crate) const REJECTED: &str = "voicebot_calls_rejected_total";
 /// `voicebot_stream_reopens_total{direction}`: call audio streams reopened after a
 /// cut, an error or a stall (`in`: the caller's audio, `out`: audio to the caller).
 pub(crate) const STREAM_REOPENS: &str = "voicebot_stream_reopens_total";
+/// `voicebot_calls_released_total`: calls the engine gave up on because the PBX did
+/// not let them be dropped.
+pub(crate) const RELEASED: &str = "voicebot_calls_released_total";
+/// `voicebot_pbx_connect_failures_total`: failed attempts to (re)connect to the PBX.
+pub(crate) const CONNECT_FAILURES: &str = "voicebot_pbx_connect_failures_total";
 /// `voicebot_recorder_errors_total`: recording files that could not be written.
 pub(crate) const RECORDER_ERRORS: &str = "voicebot_recorder_errors_total";
 
@@ -89,4 +94,12 @@ pub(crate) fn describe() {
     metrics::describe_counter!(BOT_FAILURES, "Bots that failed, by kind (error, panic)");
     metrics::describe_counter!(REJECTED, "Calls turned away, by treatment");
     metrics::describe_counter!(RECORDER_ERRORS, "Recording write failures");
+    metrics::describe_counter!(
+        RELEASED,
+        "Calls released because the PBX refused every drop"
+    );
+    metrics::describe_counter!(
+        CONNECT_FAILURES,
+        "Failed attempts to (re)connect to the PBX"
+    );
 }

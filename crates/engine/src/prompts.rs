@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::f64::consts::TAU;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
 use voicebot_bot::{CallError, PromptSource};
@@ -20,20 +20,32 @@ const CACHED_TONE_LIMIT: Duration = Duration::from_secs(10);
 
 type ToneKey = (u16, Option<u16>, Duration);
 
+/// The generated ringback: 440 + 480 Hz, two seconds on, four off (the North
+/// American cadence of ITU-T E.180; a deployment elsewhere sets its own prompt).
+const RINGBACK_ON: Duration = Duration::from_secs(2);
+const RINGBACK_OFF: Duration = Duration::from_secs(4);
+
 /// The engine's prompt loader.
 #[derive(Debug, Clone)]
 pub(crate) struct Prompts {
     dir: PathBuf,
     files: PromptCache,
     tones: Arc<Mutex<HashMap<ToneKey, Prompt>>>,
+    /// What [`PromptSource::Ringback`] plays; `None` is the generated tone.
+    ringback: Option<PromptSource>,
+    /// The generated ringback, made once.
+    ringback_tone: Arc<OnceLock<Prompt>>,
 }
 
 impl Prompts {
-    pub(crate) fn new(dir: PathBuf) -> Self {
+    pub(crate) fn new(dir: PathBuf, ringback: Option<PromptSource>) -> Self {
         Self {
             dir,
             files: PromptCache::new(),
             tones: Arc::default(),
+            // A ringback that is itself `Ringback` would never resolve.
+            ringback: ringback.filter(|source| *source != PromptSource::Ringback),
+            ringback_tone: Arc::default(),
         }
     }
 
@@ -51,6 +63,10 @@ impl Prompts {
                 second_hz,
                 duration,
             } => self.tone((*hz, *second_hz, *duration)),
+            PromptSource::Ringback => match &self.ringback {
+                Some(configured) => Box::pin(self.resolve(configured)).await,
+                None => self.generated_ringback(),
+            },
             other => Err(CallError::InvalidRequest(format!(
                 "unsupported prompt source {other:?}"
             ))),
@@ -67,6 +83,19 @@ impl Prompts {
             .await
             .map_err(CallError::media)?
             .map_err(CallError::media)
+    }
+
+    fn generated_ringback(&self) -> Result<Prompt, CallError> {
+        if let Some(prompt) = self.ringback_tone.get() {
+            return Ok(prompt.clone());
+        }
+        let mut samples = generate((440, Some(480), RINGBACK_ON));
+        samples.resize(
+            samples.len() + duration_to_samples(RINGBACK_OFF) as usize,
+            0,
+        );
+        let prompt = Prompt::from_samples(samples).map_err(CallError::media)?;
+        Ok(self.ringback_tone.get_or_init(|| prompt).clone())
     }
 
     fn tone(&self, key: ToneKey) -> Result<Prompt, CallError> {
@@ -104,7 +133,7 @@ mod tests {
 
     #[tokio::test]
     async fn tones_and_silence_have_the_asked_length_and_are_cached() {
-        let prompts = Prompts::new(PathBuf::from("."));
+        let prompts = Prompts::new(PathBuf::from("."), None);
         let beep = prompts
             .resolve(&PromptSource::tone(1000, Duration::from_millis(200)))
             .await
@@ -124,8 +153,32 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn ringback_is_the_configured_prompt_or_a_two_on_four_off_tone() {
+        let generated = Prompts::new(PathBuf::from("."), None)
+            .resolve(&PromptSource::Ringback)
+            .await
+            .unwrap();
+        assert_eq!(generated.len_samples(), 6 * 8_000);
+        let (on, off) = generated.samples().split_at(2 * 8_000);
+        assert!(on.iter().any(|s| s.abs() > 4000));
+        assert!(off.iter().all(|s| *s == 0));
+        let beep = PromptSource::tone(1000, Duration::from_millis(100));
+        let configured = Prompts::new(PathBuf::from("."), Some(beep))
+            .resolve(&PromptSource::Ringback)
+            .await
+            .unwrap();
+        assert_eq!(configured.len_samples(), 800);
+        // A ringback configured as "the ringback" falls back to the tone.
+        let looped = Prompts::new(PathBuf::from("."), Some(PromptSource::Ringback))
+            .resolve(&PromptSource::Ringback)
+            .await
+            .unwrap();
+        assert_eq!(looped.len_samples(), 6 * 8_000);
+    }
+
+    #[tokio::test]
     async fn a_missing_file_is_a_media_error() {
-        let prompts = Prompts::new(PathBuf::from("/nonexistent"));
+        let prompts = Prompts::new(PathBuf::from("/nonexistent"), None);
         let error = prompts
             .resolve(&PromptSource::file("x.wav"))
             .await

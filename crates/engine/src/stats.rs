@@ -2,6 +2,7 @@
 //! the health endpoint (Prometheus gets the same numbers through `metrics`).
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
 
 use serde::Serialize;
 
@@ -31,17 +32,27 @@ pub struct EngineStats {
     pub jitter_underruns: u64,
     /// Caller frames dropped by jitter buffers (overrun and trimming).
     pub jitter_drops: u64,
+    /// Calls the engine released because every `drop` failed (logged at ERROR).
+    pub calls_released: u64,
+    /// Failed attempts to (re)connect to the PBX (token, socket or snapshot).
+    pub pbx_connect_failures: u64,
 }
 
 /// The body of `GET /health`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Health {
-    /// `ok`, `degraded` (PBX socket down) or `shutting_down`.
+    /// `ok`, `connecting` (never connected to the PBX yet: `voicebot run` waits for
+    /// it), `degraded` (PBX socket lost, reconnecting) or `shutting_down`.
     pub status: &'static str,
     /// Calls running now.
     pub active_calls: u64,
     /// Whether the PBX event socket is connected.
     pub pbx_connected: bool,
+    /// Failed (re)connect attempts in a row; 0 once connected.
+    pub connect_attempts: u32,
+    /// Why the last (re)connect attempt failed, while not connected.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_connect_error: Option<String>,
     /// The engine's version.
     pub version: &'static str,
 }
@@ -59,8 +70,14 @@ pub(crate) struct Counters {
     pub(crate) frames_out: AtomicU64,
     pub(crate) jitter_underruns: AtomicU64,
     pub(crate) jitter_drops: AtomicU64,
+    pub(crate) calls_released: AtomicU64,
+    pub(crate) pbx_connect_failures: AtomicU64,
     pub(crate) pbx_connected: AtomicBool,
+    /// Whether the event socket has connected at least once.
+    pub(crate) pbx_ever_connected: AtomicBool,
     pub(crate) shutting_down: AtomicBool,
+    /// The current run of failed connects: `(attempt, reason)`.
+    pub(crate) connect_failure: Mutex<Option<(u32, String)>>,
 }
 
 impl Counters {
@@ -82,20 +99,35 @@ impl Counters {
             frames_out: get(&self.frames_out),
             jitter_underruns: get(&self.jitter_underruns),
             jitter_drops: get(&self.jitter_drops),
+            calls_released: get(&self.calls_released),
+            pbx_connect_failures: get(&self.pbx_connect_failures),
         }
     }
 
     pub(crate) fn health(&self) -> Health {
         let pbx_connected = self.pbx_connected.load(Ordering::Relaxed);
+        let ever = self.pbx_ever_connected.load(Ordering::Relaxed);
         let status = match (self.shutting_down.load(Ordering::Relaxed), pbx_connected) {
             (true, _) => "shutting_down",
             (false, true) => "ok",
+            (false, false) if !ever => "connecting",
             (false, false) => "degraded",
+        };
+        let failure = self
+            .connect_failure
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        let (connect_attempts, last_connect_error) = match failure {
+            Some((attempt, reason)) if !pbx_connected => (attempt, Some(reason)),
+            _ => (0, None),
         };
         Health {
             status,
             active_calls: self.active_calls.load(Ordering::Relaxed),
             pbx_connected,
+            connect_attempts,
+            last_connect_error,
             version: env!("CARGO_PKG_VERSION"),
         }
     }

@@ -13,9 +13,10 @@ use crate::{BargeIn, Call};
 
 /// A `route_to` (`routeto`) to `.await`.
 ///
-/// As 3CX's sample IVR does, a prompt (ringback, "please hold") can loop while the
-/// destination rings; it stops when the route succeeds or fails. On success our leg
-/// is dropped, since the caller now talks to the destination.
+/// As 3CX's sample IVR does, a prompt loops while the destination rings: the
+/// engine's ringback ([`PromptSource::Ringback`]) unless [`prompt`](Self::prompt)
+/// names another ("please hold"); it stops when the route succeeds or fails. On
+/// success our leg is dropped, since the caller now talks to the destination.
 ///
 /// ```no_run
 /// # use std::time::Duration;
@@ -33,7 +34,7 @@ use crate::{BargeIn, Call};
 pub struct RouteToBuilder {
     call: Call,
     request: ActionRequest,
-    prompt: Option<PromptSource>,
+    prompt: PromptSource,
     drop_after: bool,
 }
 
@@ -42,18 +43,18 @@ impl RouteToBuilder {
         Self {
             call,
             request: ActionRequest::to(destination),
-            prompt: None,
+            prompt: PromptSource::Ringback,
             drop_after: true,
         }
     }
 
-    /// Loops `prompt` while the destination rings.
+    /// Loops `prompt` while the destination rings (default: the engine's ringback).
     pub fn prompt(mut self, prompt: impl Into<PromptSource>) -> Self {
-        self.prompt = Some(prompt.into());
+        self.prompt = prompt.into();
         self
     }
 
-    /// How long the destination may ring.
+    /// How long the destination may ring (default: the engine's ring timeout).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.request.timeout = Some(u32::try_from(timeout.as_secs()).unwrap_or(u32::MAX));
         self
@@ -95,27 +96,7 @@ impl IntoFuture for RouteToBuilder {
         } = self;
         Box::pin(async move {
             let route = call.action(Action::RouteTo, request);
-            match prompt {
-                None => route.await?,
-                Some(prompt) => {
-                    let request = PlayRequest {
-                        prompt,
-                        loops: Loops::Forever,
-                        barge_in: BargeIn::NONE,
-                    };
-                    let ringing = call.request(|reply| CallMessage::Play { request, reply });
-                    tokio::pin!(route, ringing);
-                    tokio::select! {
-                        // Leaving the select drops the prompt's future: it stops.
-                        routed = &mut route => routed?,
-                        played = &mut ringing => {
-                            // Only an error (hang-up) ends a looping prompt early.
-                            played?;
-                            route.await?;
-                        }
-                    }
-                }
-            }
+            while_ringing(&call, prompt, route).await?;
             if drop_after {
                 // The PBX may already have removed our leg; any failure is moot.
                 if let Err(error) = call.action(Action::Drop, ActionRequest::default()).await {
@@ -124,5 +105,37 @@ impl IntoFuture for RouteToBuilder {
             }
             Ok(())
         })
+    }
+}
+
+/// Loops `prompt` while `attempt` (a `routeto` or `transferto`) runs; the prompt stops
+/// when the attempt ends either way.
+pub(crate) async fn while_ringing(
+    call: &Call,
+    prompt: PromptSource,
+    attempt: impl Future<Output = CallResult<()>>,
+) -> CallResult<()> {
+    let request = PlayRequest {
+        prompt,
+        loops: Loops::Forever,
+        barge_in: BargeIn::NONE,
+    };
+    let ringing = call.request(|reply| CallMessage::Play { request, reply });
+    tokio::pin!(attempt, ringing);
+    tokio::select! {
+        // The attempt first: a prompt that fails (say, a missing file) must not hide
+        // the attempt's outcome.
+        biased;
+        // Leaving the select drops the prompt's future: it stops.
+        outcome = &mut attempt => outcome,
+        played = &mut ringing => {
+            match played {
+                // Only an error ends a looping prompt early: a hang-up ends the attempt
+                // too, and a prompt that cannot play must not stop the hand-off.
+                Ok(_) => {}
+                Err(error) => tracing::debug!(%error, "the prompt while ringing ended"),
+            }
+            attempt.await
+        }
     }
 }

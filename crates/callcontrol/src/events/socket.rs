@@ -46,6 +46,7 @@ pub(crate) async fn connect(core: &Core) -> Result<Socket> {
             Err(_) => {
                 return Err(CallControlError::Timeout {
                     what: "opening the event socket".to_owned(),
+                    after: Some(core.settings.request_timeout),
                 });
             }
             Ok(Ok((socket, response))) => {

@@ -21,13 +21,14 @@ use tracing::Instrument;
 use voicebot_bot::message::{CallMessage, ChannelCapacity, call_channel};
 use voicebot_bot::{BotError, CallError, CallEvent, CallInfo, Direction};
 use voicebot_dispatch::{CallUpdate, DigitSource, NewCall, Origin};
-use voicebot_model::Participant;
+use voicebot_model::{Participant, ParticipantStatus};
 
 use super::actions::{EngineEnd, end_call};
 use super::keys::{Terminators, key_queue};
 use super::media::{self, MediaSetup};
 use super::verbs::{self, Verb};
 use super::{CallCtx, CallSetup, DialReport};
+use crate::answer::{self, AnswerMode, Answered};
 use crate::engine::Shared;
 use crate::events::{CallOutcome, EngineEvent};
 use crate::stats::Counters;
@@ -71,6 +72,33 @@ pub(crate) async fn run(shared: Arc<Shared>, setup: CallSetup) {
             started,
         );
         return;
+    }
+
+    // A route-point call may arrive ringing: answer it before the bot starts, unless
+    // this route point leaves that to its bot.
+    let mut answer_failed = false;
+    if origin == Origin::Inbound
+        && participant.status == ParticipantStatus::Ringing
+        && shared.settings.answer_mode(&participant.dn) == AnswerMode::Auto
+    {
+        match answer::answer(&shared, &mut updates, &given_up, &mut participant).await {
+            Answered::Connected => tracing::info!("ringing call answered"),
+            Answered::Gone => {
+                tracing::info!("the caller left before the call was answered");
+                ended(
+                    &shared,
+                    participant.callid,
+                    direction,
+                    CallOutcome::Hangup,
+                    started,
+                );
+                return;
+            }
+            Answered::Failed(reason) => {
+                tracing::warn!(%reason, "cannot answer the ringing call; it goes to the fallback");
+                answer_failed = true;
+            }
+        }
     }
 
     let (call, mut endpoint) = call_channel(
@@ -123,16 +151,28 @@ pub(crate) async fn run(shared: Arc<Shared>, setup: CallSetup) {
         });
     }
     tracing::info!(?direction, "call started");
-    let mut bot_task: Option<JoinHandle<Result<(), BotError>>> = Some(
-        shared
-            .tracker
-            .spawn(async move { bot.handle(call).await }.in_current_span()),
-    );
-
     let mut verbs: FuturesUnordered<Verb> = FuturesUnordered::new();
+    let mut bot_task: Option<JoinHandle<Result<(), BotError>>> = match answer_failed {
+        false => Some(
+            shared
+                .tracker
+                .spawn(async move { bot.handle(call).await }.in_current_span()),
+        ),
+        // A bot cannot work on a call nobody answered: straight to the fallback.
+        true => {
+            drop(call);
+            let ctx = Arc::clone(&ctx);
+            verbs.push(Box::pin(async move {
+                end_call(&ctx, EngineEnd::AnswerFailed).await
+            }));
+            None
+        }
+    };
+
     let mut removed = false;
     let mut messages_open = true;
-    let mut handing_off = false;
+    // An unanswered call is already being handed off.
+    let mut handing_off = answer_failed;
     let mut outcome: Option<CallOutcome> = None;
     let mut bot_error: Option<String> = None;
     let mut over_at: Option<Instant> = None;
