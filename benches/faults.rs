@@ -8,7 +8,8 @@
 //! the streams to callers) with 503, and restarts once halfway (participant ids start
 //! again, so new calls reuse the ids of lost ones). Each bot loops hold music while it
 //! records the caller until `#`, then hangs up. Each caller waits for the music, talks
-//! for 3 to 6 s, presses `#` and waits to be dropped.
+//! for 3 to 6 s, presses `#` (again after 3 s if nothing happened, as a person would:
+//! a press while the event socket is down is lost at the PBX) and waits to be dropped.
 //!
 //! It prints a table and one JSON line (starting with `{`) with:
 //! - `calls_lost`: a caller whose bot never played, or whose call never ended, or
@@ -44,6 +45,8 @@ struct CallReport {
     end: Option<CallEnd>,
     /// Silences over 1 s heard while the bot played (before the `#`).
     dead_air: Duration,
+    /// Times `#` was pressed.
+    presses: u32,
 }
 
 fn main() {
@@ -126,6 +129,24 @@ fn main() {
     summarize(&reports, &journal, dir.path(), &stats);
 }
 
+/// Presses `#` as a person would: again when nothing happened within 3 s (a press
+/// made while the event socket was down is lost at the PBX, as with 3CX), at most
+/// three times. Returns the presses made (none when the call was gone first).
+async fn press_until_dropped(caller: &voicebot_sim::Caller) -> u32 {
+    let mut presses = 0;
+    while presses < 3 {
+        if caller.press("#").await.is_err() {
+            break;
+        }
+        presses += 1;
+        let ended = tokio::time::timeout(Duration::from_secs(3), caller.wait_ended()).await;
+        if ended.is_ok() {
+            break;
+        }
+    }
+    presses
+}
+
 /// One caller: music heard, a message, `#`, dropped.
 async fn one_call(sim: &Sim, number: &str, seed: usize) -> CallReport {
     let mut report = CallReport {
@@ -134,6 +155,7 @@ async fn one_call(sim: &Sim, number: &str, seed: usize) -> CallReport {
         talked: Duration::ZERO,
         end: None,
         dead_air: Duration::ZERO,
+        presses: 0,
     };
     let Ok(caller) = sim.call_in(number).await else {
         return report;
@@ -151,7 +173,11 @@ async fn one_call(sim: &Sim, number: &str, seed: usize) -> CallReport {
         caller.send_pcm(&message(talk)).await;
         let sent = tokio::time::timeout(talk + Duration::from_secs(5), caller.wait_sent()).await;
         report.talked = caller.media_time().saturating_sub(start);
-        if sent.is_ok() && caller.press("#").await.is_ok() {
+        report.presses = match sent {
+            Ok(()) => press_until_dropped(&caller).await,
+            Err(_) => 0,
+        };
+        if report.presses > 0 {
             let heard = caller.heard();
             let until = caller.media_time();
             report.dead_air = heard
@@ -225,6 +251,10 @@ fn summarize(
     println!("duplicate_actions      {duplicates}");
     println!("foreign_actions        {foreign}");
     println!("dead_air_seconds       {:.1}", dead_air.as_secs_f64());
+    println!(
+        "# pressed again        {} callers (their first press fell in a socket outage)",
+        reports.iter().filter(|r| r.presses > 1).count()
+    );
     println!("audio streams opened   {reopens}");
     println!(
         "engine: calls started {}, ended {}, bot errors {}, panics {}",

@@ -12,8 +12,9 @@
 //!    closing the socket), logs the gap and runs the same snapshot resync as after a
 //!    reconnect before resolving the event that revealed it,
 //! 5. when the socket dies (closed, error, or silent for `dead_after_pings` ping
-//!    intervals), emits [`PbxEvent::Disconnected`] and reconnects after a capped,
-//!    jittered exponential delay, for as long as the client runs.
+//!    intervals), emits [`PbxEvent::Disconnected`] and reconnects at once (within a
+//!    100 ms jitter), then after a capped, jittered exponential delay while attempts
+//!    fail (each one a [`PbxEvent::ConnectFailed`]), for as long as the client runs.
 //!
 //! Listening starts before the snapshot is read, as 3CX's own client does, so an
 //! event that happens during the read is not lost.
@@ -226,7 +227,11 @@ async fn run(
             tracing::warn!(%reason, "event socket lost; reconnecting");
             metrics::counter!("voicebot_pbx_ws_reconnects_total").increment(1);
             emit(&subscribers, PbxEvent::Disconnected { reason }).await;
-            pause(&mut backoff).await;
+            // A connection that was up is tried again at once (after a jitter of up to
+            // 100 ms): every moment without the socket loses events, DTMF among them,
+            // that no snapshot brings back. The backoff paces the attempts that fail.
+            let jitter = rand::random_range(0..=100);
+            tokio::time::sleep(Duration::from_millis(jitter)).await;
         }
     };
     // Cancellation drops `work` wherever it waits: a connect, a GET, a full subscriber.
