@@ -156,3 +156,91 @@ fn failed(done: RecordingDone, error: RecorderError) {
     metrics::counter!(crate::metrics::RECORDER_ERRORS).increment(1);
     let _ = done.send(Err(error));
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn open(
+        path: &str,
+    ) -> (
+        WriterSender,
+        oneshot::Receiver<Result<Finished, RecorderError>>,
+    ) {
+        let (sender, commands) = mpsc::unbounded_channel();
+        std::thread::spawn(move || run(commands));
+        let (done, outcome) = oneshot::channel();
+        let command = WriterCommand::Open {
+            id: 1,
+            path: PathBuf::from(path),
+            channels: Channels::Caller,
+            done,
+        };
+        sender.send(command).unwrap();
+        (sender, outcome)
+    }
+
+    #[test]
+    fn a_write_error_is_reported_at_once_not_at_the_end() {
+        // Every write to /dev/full fails with "no space left on device".
+        let (sender, outcome) = open("/dev/full");
+        let frame = Frame::from_samples([100; Frame::SAMPLES]);
+        for _ in 0..100 {
+            let len = Frame::SAMPLES as u16;
+            let _ = sender.send(WriterCommand::Caller { id: 1, frame, len });
+        }
+        // No `Finish` was sent: the recording is still going as far as its call knows.
+        let outcome = outcome.blocking_recv().expect("the writer answers");
+        assert!(outcome.is_err(), "{outcome:?}");
+    }
+
+    #[test]
+    fn a_file_that_cannot_be_created_is_reported_at_once() {
+        let (_sender, outcome) = open("/proc/voicebot-no-such-dir/a.wav");
+        let outcome = outcome.blocking_recv().expect("the writer answers");
+        assert!(outcome.is_err(), "{outcome:?}");
+    }
+
+    #[test]
+    fn gaps_are_silence_in_the_file_and_listed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("gap.wav");
+        let (sender, outcome) = open(path.to_str().unwrap());
+        let frame = Frame::from_samples([100; Frame::SAMPLES]);
+        let len = Frame::SAMPLES as u16;
+        sender
+            .send(WriterCommand::Caller { id: 1, frame, len })
+            .unwrap();
+        sender
+            .send(WriterCommand::Silence {
+                id: 1,
+                samples: 800,
+            })
+            .unwrap();
+        sender
+            .send(WriterCommand::Caller { id: 1, frame, len })
+            .unwrap();
+        let gap = Gap {
+            at: std::time::Duration::from_millis(20),
+            len: std::time::Duration::from_millis(100),
+        };
+        let end = RecordEnd::Hangup;
+        sender
+            .send(WriterCommand::Finish {
+                id: 1,
+                end,
+                gaps: vec![gap],
+            })
+            .unwrap();
+        let finished = outcome.blocking_recv().unwrap().unwrap();
+        assert_eq!(finished.gaps, vec![gap]);
+        let samples: Vec<i16> = hound::WavReader::open(&path)
+            .unwrap()
+            .samples::<i16>()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(samples.len(), 160 + 800 + 160);
+        assert!(samples[160..960].iter().all(|&s| s == 0));
+        assert!(samples[960..].iter().all(|&s| s == 100));
+    }
+}
