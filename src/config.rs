@@ -99,6 +99,8 @@ pub(crate) struct Limits {
     /// How long outbound calls, transfers and routes ring when a bot names no timeout.
     #[serde(with = "humantime_serde")]
     pub(crate) ring_timeout: Duration,
+    /// What happens to calls found connected at startup (a killed engine's).
+    pub(crate) adopted_calls: Spanned<AdoptedCallsSetting>,
 }
 
 impl Default for Limits {
@@ -109,8 +111,19 @@ impl Default for Limits {
             bot_grace: Duration::from_secs(2),
             shutdown_timeout: Duration::from_secs(10),
             ring_timeout: Duration::from_secs(30),
+            adopted_calls: Spanned::new(0..0, AdoptedCallsSetting::Restart),
         }
     }
+}
+
+/// `limits.adopted_calls`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum AdoptedCallsSetting {
+    /// Start their bots again.
+    Restart,
+    /// Send them to `[fallback] destination`.
+    Fallback,
 }
 
 /// `limits.when_busy`.
@@ -308,6 +321,15 @@ impl Config {
                     format!("{} is not a file", path.display()),
                 ));
             }
+        }
+        if *self.limits.adopted_calls.get_ref() == AdoptedCallsSetting::Fallback
+            && self.fallback.is_none()
+        {
+            return Err(self.error_at(
+                Some(self.limits.adopted_calls.span()),
+                "limits.adopted_calls",
+                "\"fallback\" needs a [fallback] table with a destination",
+            ));
         }
         if *self.limits.when_busy.get_ref() == WhenBusy::Fallback && self.fallback.is_none() {
             return Err(self.error_at(

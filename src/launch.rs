@@ -10,10 +10,10 @@ use voicebot_bot::{
     Bot, BotContext, CallError, DialOutcome, DialRequest, Dialer, PromptSource, async_trait,
 };
 use voicebot_callcontrol::Client;
-use voicebot_engine::{AnswerMode, BusyTreatment, Engine};
+use voicebot_engine::{AdoptedCalls, AnswerMode, BusyTreatment, Engine};
 use voicebot_speech::Recognizer;
 
-use crate::config::{Answer, Config, RoutePoint, WhenBusy, build_bots};
+use crate::config::{AdoptedCallsSetting, Answer, Config, RoutePoint, WhenBusy, build_bots};
 use crate::exit::Exit;
 use crate::registry;
 
@@ -132,6 +132,10 @@ impl Bots {
             .bot_grace(config.limits.bot_grace)
             .shutdown_timeout(config.limits.shutdown_timeout)
             .ring_timeout(config.limits.ring_timeout)
+            .adopted_calls(match config.limits.adopted_calls.get_ref() {
+                AdoptedCallsSetting::Restart => AdoptedCalls::Restart,
+                AdoptedCallsSetting::Fallback => AdoptedCalls::Fallback,
+            })
             .metrics_addr(config.metrics);
         if let Some(recognizer) = self.recognizer {
             builder = builder.recognizer(recognizer);

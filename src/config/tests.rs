@@ -100,6 +100,16 @@ fn busy_fallback_needs_a_destination() {
 }
 
 #[test]
+fn adopted_calls_to_the_fallback_need_a_destination() {
+    let config = GOOD.replace("max_calls = 4", "max_calls = 4\nadopted_calls = \"fallback\"");
+    let error = parse(&config).unwrap_err();
+    assert_eq!(error.key, "limits.adopted_calls");
+    assert!(error.message.contains("[fallback]"), "{}", error.message);
+    let error = parse(&GOOD.replace("max_calls = 4", "adopted_calls = \"later\"")).unwrap_err();
+    assert_eq!(error.key, "limits.adopted_calls");
+}
+
+#[test]
 fn relative_paths_resolve_against_the_file() {
     let config = Config::parse(Path::new("conf/voicebot.toml"), GOOD).unwrap();
     let cwd = std::env::current_dir().unwrap();

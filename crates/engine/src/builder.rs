@@ -13,7 +13,7 @@ use voicebot_speech::Recognizer;
 use crate::answer::AnswerMode;
 use crate::engine::Engine;
 use crate::error::BuildError;
-use crate::limits::BusyTreatment;
+use crate::limits::{AdoptedCalls, BusyTreatment};
 
 /// The settings of an [`Engine`], fixed at build time.
 #[derive(Clone)]
@@ -21,6 +21,8 @@ pub(crate) struct Settings {
     pub(crate) route_points: Vec<(Dn, Arc<dyn Bot>)>,
     pub(crate) max_calls: usize,
     pub(crate) busy: BusyTreatment,
+    /// Calls found connected at the first connect (a killed engine's).
+    pub(crate) adopted: AdoptedCalls,
     pub(crate) fallback: Option<String>,
     pub(crate) recordings_dir: PathBuf,
     pub(crate) prompt_dir: PathBuf,
@@ -115,6 +117,7 @@ impl EngineBuilder {
                 route_points: Vec::new(),
                 max_calls: 1024,
                 busy: BusyTreatment::Drop,
+                adopted: AdoptedCalls::Restart,
                 fallback: None,
                 recordings_dir: PathBuf::from("."),
                 prompt_dir: PathBuf::from("."),
@@ -161,6 +164,14 @@ impl EngineBuilder {
     /// dropped politely).
     pub fn fallback(mut self, destination: Option<String>) -> Self {
         self.settings.fallback = destination;
+        self
+    }
+
+    /// What to do with calls already connected to a route point when the engine first
+    /// connects, as after the previous engine was killed: restart their bots (the
+    /// default) or send them to the fallback (which must then be set).
+    pub fn adopted_calls(mut self, adopted: AdoptedCalls) -> Self {
+        self.settings.adopted = adopted;
         self
     }
 
@@ -295,6 +306,12 @@ impl EngineBuilder {
         };
         if settings.max_calls == 0 {
             return out("max_calls", "must be at least 1");
+        }
+        if settings.adopted == AdoptedCalls::Fallback && settings.fallback.is_none() {
+            return out(
+                "adopted_calls",
+                "sending adopted calls to the fallback needs one",
+            );
         }
         if settings.pacer_lead < Duration::from_millis(20)
             || settings.pacer_lead > Duration::from_secs(1)

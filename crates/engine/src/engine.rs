@@ -1,6 +1,6 @@
 //! [`Engine`]: the run loop that admits calls, and [`EngineHandle`] to watch it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -22,7 +22,7 @@ use crate::call::{self, CallSetup, DialReport};
 use crate::dial::EngineDialer;
 use crate::error::{EngineError, Result};
 use crate::events::EngineEvent;
-use crate::limits::{BusyTreatment, Limits};
+use crate::limits::{AdoptedCalls, BusyTreatment, Limits};
 use crate::prompts::Prompts;
 use crate::stats::{Counters, EngineStats, Health};
 use crate::writer::{self, WriterCommand, WriterSender};
@@ -75,6 +75,9 @@ pub(crate) struct Shared {
     pub(crate) dispatch: DispatchHandle,
     pub(crate) limits: Limits,
     pub(crate) outbound: Mutex<HashMap<(Dn, ParticipantId), Slot>>,
+    /// Participants (DN, id, callid) of the first snapshot, not yet admitted: calls
+    /// that were connected before this engine was (a killed engine's).
+    pub(crate) adopted: Mutex<HashSet<(Dn, ParticipantId, i64)>>,
     /// Where `/metrics` and `/health` are served, once bound.
     pub(crate) metrics_bound: OnceLock<SocketAddr>,
     next_id: AtomicU64,
@@ -161,6 +164,7 @@ impl Engine {
             handoff: root.child_token(),
             root,
             outbound: Mutex::default(),
+            adopted: Mutex::default(),
             metrics_bound: OnceLock::new(),
             next_id: AtomicU64::new(1),
         });
@@ -301,6 +305,14 @@ async fn forward_events(shared: Arc<Shared>, sender: mpsc::Sender<PbxEvent>) {
             },
         };
         match &event {
+            // The first snapshot comes before the first `Connected`: what it holds
+            // was there before this engine.
+            PbxEvent::ParticipantUpdated { participant, .. }
+                if !shared.counters.pbx_ever_connected.load(Ordering::Relaxed) =>
+            {
+                let key = (participant.dn.clone(), participant.id, participant.callid);
+                lock(&shared.adopted).insert(key);
+            }
             PbxEvent::Connected { connection } => {
                 shared.counters.pbx_connected.store(true, Ordering::Relaxed);
                 shared
@@ -368,6 +380,23 @@ fn admit(shared: &Arc<Shared>, new_call: NewCall) {
         tracing::debug!(%dn, "call on a DN without a bot; ignored");
         return;
     };
+    let participant = &new_call.participant;
+    let key = (participant.dn.clone(), participant.id, participant.callid);
+    let adopted = lock(&shared.adopted).remove(&key);
+    let bot = match (adopted, shared.settings.adopted, &shared.settings.fallback) {
+        (true, AdoptedCalls::Fallback, Some(destination)) => {
+            tracing::info!(call_id = participant.callid, %destination, "adopted call sent to the fallback");
+            fallback_bot(destination.clone())
+        }
+        (true, _, _) => {
+            tracing::info!(
+                call_id = participant.callid,
+                "adopted call: its bot starts again"
+            );
+            bot
+        }
+        (false, _, _) => bot,
+    };
     let permit = match shared.is_shutting_down() {
         true => None,
         false => shared.limits.try_admit(),
@@ -385,6 +414,18 @@ fn admit(shared: &Arc<Shared>, new_call: NewCall) {
         ),
         None => reject(shared, new_call),
     }
+}
+
+/// What an adopted call gets with `AdoptedCalls::Fallback`: a transfer to the fallback
+/// (with ringback), the engine's own fallback and drop if that fails.
+fn fallback_bot(destination: String) -> Arc<dyn Bot> {
+    Arc::new(voicebot_bot::bot_fn(move |call| {
+        let destination = destination.clone();
+        async move {
+            call.transfer(destination.as_str()).await?;
+            Ok(())
+        }
+    }))
 }
 
 /// An outbound leg: hand it to its `dial`, or keep it briefly for a `dial` still

@@ -92,5 +92,5 @@ pub use crate::builder::EngineBuilder;
 pub use crate::engine::{Engine, EngineHandle};
 pub use crate::error::{BuildError, EngineError, Result};
 pub use crate::events::{CallOutcome, EngineEvent};
-pub use crate::limits::BusyTreatment;
+pub use crate::limits::{AdoptedCalls, BusyTreatment};
 pub use crate::stats::{EngineStats, Health};

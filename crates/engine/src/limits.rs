@@ -33,6 +33,19 @@ impl BusyTreatment {
     }
 }
 
+/// What happens to calls that were already connected to a route point when the
+/// engine connected for the first time: calls of an engine that was killed or
+/// crashed, whose bots died with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum AdoptedCalls {
+    /// Start their bots again, from the beginning.
+    #[default]
+    Restart,
+    /// Send them to the fallback destination (which must be set).
+    Fallback,
+}
+
 /// Admission control: one permit per running call.
 #[derive(Debug, Clone)]
 pub(crate) struct Limits {
