@@ -101,7 +101,10 @@ fn busy_fallback_needs_a_destination() {
 
 #[test]
 fn adopted_calls_to_the_fallback_need_a_destination() {
-    let config = GOOD.replace("max_calls = 4", "max_calls = 4\nadopted_calls = \"fallback\"");
+    let config = GOOD.replace(
+        "max_calls = 4",
+        "max_calls = 4\nadopted_calls = \"fallback\"",
+    );
     let error = parse(&config).unwrap_err();
     assert_eq!(error.key, "limits.adopted_calls");
     assert!(error.message.contains("[fallback]"), "{}", error.message);
