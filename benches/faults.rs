@@ -22,6 +22,8 @@
 //! - `dead_air_seconds`: silence the callers heard for more than 1 s at a time while
 //!   their bot played (the caller's side of every stream fault).
 
+mod common;
+
 use std::collections::{HashMap, HashSet};
 use std::future::IntoFuture;
 use std::path::{Path, PathBuf};
@@ -50,9 +52,9 @@ struct CallReport {
 }
 
 fn main() {
-    let (calls, seconds) = arguments();
-    let sim_runtime = runtime("vb-sim", 1);
-    let engine_runtime = runtime("vb-engine", 2);
+    let (calls, seconds) = common::arguments(100, 60);
+    let sim_runtime = common::runtime("vb-sim", 1);
+    let engine_runtime = common::runtime("vb-engine", 2);
     let config = SimConfig {
         restart_ids: RestartIds::ParticipantIds,
         ..SimConfig::default()
@@ -170,7 +172,9 @@ async fn one_call(sim: &Sim, number: &str, seed: usize) -> CallReport {
     if report.served {
         let talk = Duration::from_millis(3000 + (seed as u64 * 7919) % 3000);
         let start = caller.media_time();
-        caller.send_pcm(&message(talk)).await;
+        caller
+            .send_pcm(&common::sawtooth(common::samples_in(talk)))
+            .await;
         let sent = tokio::time::timeout(talk + Duration::from_secs(5), caller.wait_sent()).await;
         report.talked = caller.media_time().saturating_sub(start);
         report.presses = match sent {
@@ -313,13 +317,6 @@ fn gaps_in(wav: &Path) -> usize {
     std::fs::read_to_string(listed).map_or(0, |text| text.lines().count())
 }
 
-fn message(length: Duration) -> Vec<i16> {
-    let samples = (length.as_micros() / 125) as usize;
-    (0..samples)
-        .map(|n| 1000 + ((n * 37) % 8000) as i16)
-        .collect()
-}
-
 fn start_engine(
     runtime: &Runtime,
     sim: &Sim,
@@ -385,27 +382,4 @@ fn start_engine(
         }
     });
     (handle, shutdown)
-}
-
-fn arguments() -> (usize, u64) {
-    let mut calls = 100;
-    let mut seconds = 60;
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--calls" => calls = args.next().and_then(|v| v.parse().ok()).unwrap_or(calls),
-            "--seconds" => seconds = args.next().and_then(|v| v.parse().ok()).unwrap_or(seconds),
-            _ => {} // `cargo bench` adds `--bench`
-        }
-    }
-    (calls, seconds)
-}
-
-fn runtime(name: &'static str, workers: usize) -> Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(workers)
-        .thread_name(name)
-        .enable_all()
-        .build()
-        .expect("a runtime")
 }

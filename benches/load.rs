@@ -12,6 +12,8 @@
 //! Each caller talks continuously (a sawtooth queued for the whole run); each bot
 //! loops a one-second prompt forever while reading `call.audio()`.
 
+mod common;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -23,9 +25,9 @@ use voicebot_engine::Engine;
 use voicebot_sim::{Caller, Sim};
 
 fn main() {
-    let (calls, seconds) = arguments();
-    let sim_runtime = runtime("vb-sim", 1);
-    let engine_runtime = runtime("vb-engine", 2);
+    let (calls, seconds) = common::arguments(256, 30);
+    let sim_runtime = common::runtime("vb-sim", 1);
+    let engine_runtime = common::runtime("vb-engine", 2);
     let sim = sim_runtime
         .block_on(Sim::start())
         .expect("the simulator starts");
@@ -33,7 +35,7 @@ fn main() {
     let (engine, shutdown) = start_engine(&engine_runtime, &sim, Arc::clone(&frames_read));
 
     let rss_before = rss_kib();
-    let call_audio = sawtooth(((seconds + 15) * 8000) as usize);
+    let call_audio = common::sawtooth(((seconds + 15) * 8000) as usize);
     let callers: Vec<Caller> = sim_runtime.block_on(async {
         let mut callers = Vec::with_capacity(calls);
         for n in 0..calls {
@@ -116,29 +118,6 @@ fn main() {
     );
 }
 
-fn arguments() -> (usize, u64) {
-    let mut calls = 256;
-    let mut seconds = 30;
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--calls" => calls = args.next().and_then(|v| v.parse().ok()).unwrap_or(calls),
-            "--seconds" => seconds = args.next().and_then(|v| v.parse().ok()).unwrap_or(seconds),
-            _ => {} // `cargo bench` adds `--bench`
-        }
-    }
-    (calls, seconds)
-}
-
-fn runtime(name: &'static str, workers: usize) -> Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(workers)
-        .thread_name(name)
-        .enable_all()
-        .build()
-        .expect("a runtime")
-}
-
 fn start_engine(
     runtime: &Runtime,
     sim: &Sim,
@@ -147,7 +126,7 @@ fn start_engine(
     voicebot_engine::EngineHandle,
     tokio::sync::oneshot::Sender<()>,
 ) {
-    let prompt = voicebot_bot::Prompt::from_samples(sawtooth(8000)).expect("a prompt");
+    let prompt = voicebot_bot::Prompt::from_samples(common::sawtooth(8000)).expect("a prompt");
     let bot = bot_fn(move |call| {
         let prompt = prompt.clone();
         let frames_read = Arc::clone(&frames_read);
@@ -183,12 +162,6 @@ fn start_engine(
         }
     });
     (handle, shutdown)
-}
-
-fn sawtooth(samples: usize) -> Vec<i16> {
-    (0..samples)
-        .map(|n| 1000 + ((n * 37) % 8000) as i16)
-        .collect()
 }
 
 /// User + system CPU seconds of the engine runtime's threads.

@@ -4,7 +4,7 @@
 //! Prompts are short WAVs of one constant sample value each, written per test, so
 //! the order of prompts the caller heard can be read off the audio.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,26 +14,9 @@ use voicebot_ivr_menu::{FixedClock, IvrMenu};
 use voicebot_recorder::Metadata;
 use voicebot_sim::{CallEnd, Caller, FarEnd, FarEnds, JournalKind, SimConfig};
 
-use crate::support::{Harness, find, timeout};
+use crate::support::{Harness, constant_prompt, find, timeout};
 
 const PROMPT: Duration = Duration::from_millis(300);
-
-/// Writes a 300 ms prompt whose samples are all `value` and returns its path.
-fn prompt(dir: &Path, value: i16) -> PathBuf {
-    let path = dir.join(format!("{value}.wav"));
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: 8_000,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut writer = hound::WavWriter::create(&path, spec).expect("prompt file");
-    for _ in 0..2_400 {
-        writer.write_sample(value).expect("prompt sample");
-    }
-    writer.finalize().expect("prompt finalised");
-    path
-}
 
 /// The prompts heard, in order: runs of equal samples collapsed to one value each.
 fn prompts_heard(caller: &Caller) -> Vec<i16> {
@@ -64,7 +47,7 @@ fn build(dir: &Path, name: &str, config: &str) -> Arc<dyn Bot> {
 
 fn menu_config(dir: &Path) -> String {
     let [main, sales, invalid, silence, goodbye, closed] =
-        [1000, 2000, 3000, 4000, 5000, 6000].map(|value| prompt(dir, value));
+        [1000, 2000, 3000, 4000, 5000, 6000].map(|value| constant_prompt(dir, value));
     format!(
         r#"
         timeout = "1s"
@@ -180,7 +163,7 @@ async fn an_outbound_list_reports_answered_busy_and_no_answer_with_retries() {
             far_ends,
             ..SimConfig::default()
         };
-        let announcement = prompt(dir.path(), 1000);
+        let announcement = constant_prompt(dir.path(), 1000);
         let results = dir.path().join("results");
         let config = format!(
             r#"
@@ -262,8 +245,8 @@ fn speech(samples: usize) -> Vec<i16> {
 async fn voicemail_writes_a_wav_and_its_metadata() {
     timeout(async {
         let dir = tempfile::tempdir().unwrap();
-        let greeting = prompt(dir.path(), 1000);
-        let saved = prompt(dir.path(), 2000);
+        let greeting = constant_prompt(dir.path(), 1000);
+        let saved = constant_prompt(dir.path(), 2000);
         let recordings = dir.path().join("rec");
         let config =
             format!("greeting = {greeting:?}\nsaved_prompt = {saved:?}\nsilence_timeout = '5s'");

@@ -3,7 +3,7 @@
 //! Everything over real sockets against the simulator; assertions count what the
 //! PBX saw in its journal.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -14,27 +14,7 @@ use voicebot_sim::{
     CallEnd, Caller, ExtensionSpec, FarEnd, FarEnds, InboundMode, JournalKind, Sim, SimConfig,
 };
 
-use crate::support::{Harness, timeout, timeout_for};
-
-/// Writes a 300 ms prompt whose samples are all `value` and returns its path.
-/// Samples of every prompt of these tests: 300 ms.
-const PROMPT_SAMPLES: usize = 2_400;
-
-fn prompt(dir: &Path, value: i16) -> PathBuf {
-    let path = dir.join(format!("{value}.wav"));
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: 8_000,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut writer = hound::WavWriter::create(&path, spec).expect("prompt file");
-    for _ in 0..PROMPT_SAMPLES {
-        writer.write_sample(value).expect("prompt sample");
-    }
-    writer.finalize().expect("prompt finalised");
-    path
-}
+use crate::support::{CONSTANT_PROMPT_SAMPLES, Harness, constant_prompt, timeout, timeout_for};
 
 /// A bundled bot built from its configuration table, as `voicebot run` does.
 fn bundled(dir: &Path, name: &str, config: &str) -> Arc<dyn Bot> {
@@ -52,7 +32,7 @@ fn bundled(dir: &Path, name: &str, config: &str) -> Arc<dyn Bot> {
 
 /// A one-node menu: its prompt is 1000s, "9" hangs up.
 fn hang_up_menu(dir: &Path) -> Arc<dyn Bot> {
-    let main = prompt(dir, 1000);
+    let main = constant_prompt(dir, 1000);
     let config = format!(
         r#"
         timeout = "5s"
@@ -70,7 +50,7 @@ fn hang_up_menu(dir: &Path) -> Arc<dyn Bot> {
 fn times_heard(caller: &Caller, value: i16) -> usize {
     let heard = caller.heard().audio();
     let samples = heard.iter().filter(|sample| **sample == value).count();
-    samples.div_ceil(PROMPT_SAMPLES)
+    samples.div_ceil(CONSTANT_PROMPT_SAMPLES)
 }
 
 /// Statuses of the HTTP requests to `POST …/participants/{id}/drop`.
@@ -156,7 +136,7 @@ async fn issue_11_a_transfer_ringing_15_s_succeeds_and_the_caller_hears_ringback
 async fn issue_11_a_route_plays_the_configured_ringback() {
     timeout(async {
         let dir = tempfile::tempdir().unwrap();
-        let ringback = prompt(dir.path(), 3000);
+        let ringback = constant_prompt(dir.path(), 3000);
         let config = SimConfig {
             far_ends: FarEnds::default().with("200", FarEnd::answer_after(Duration::from_secs(2))),
             ..SimConfig::default()
@@ -282,7 +262,7 @@ async fn issue_11_drop_always_500_is_tried_a_bounded_number_of_times_then_releas
 async fn issue_11_ringing_calls_are_answered_for_every_bundled_bot() {
     timeout_for(Duration::from_secs(60), async {
         let dir = tempfile::tempdir().unwrap();
-        let greeting = prompt(dir.path(), 2000);
+        let greeting = constant_prompt(dir.path(), 2000);
         let bots = [
             ("ivr-menu", hang_up_menu(dir.path()), true),
             (

@@ -182,3 +182,24 @@ pub(crate) fn find(haystack: &[i16], needle: &[i16]) -> Option<usize> {
         .windows(needle.len())
         .position(|window| window == needle)
 }
+
+/// Samples of a [`constant_prompt`]: 300 ms.
+pub(crate) const CONSTANT_PROMPT_SAMPLES: usize = 2_400;
+
+/// Writes a 300 ms WAV prompt into `dir` whose samples are all `value`, so what the
+/// caller heard of it can be counted; returns its path.
+pub(crate) fn constant_prompt(dir: &std::path::Path, value: i16) -> std::path::PathBuf {
+    let path = dir.join(format!("{value}.wav"));
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 8_000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut writer = hound::WavWriter::create(&path, spec).expect("prompt file");
+    for _ in 0..CONSTANT_PROMPT_SAMPLES {
+        writer.write_sample(value).expect("prompt sample");
+    }
+    writer.finalize().expect("prompt finalised");
+    path
+}

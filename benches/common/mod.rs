@@ -1,0 +1,46 @@
+//! What the benches share: their command line and their runtimes.
+
+// Each bench is its own crate and uses part of this.
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use tokio::runtime::Runtime;
+
+/// `--calls N --seconds S` (any other argument, such as cargo's `--bench`, is
+/// ignored), with these defaults.
+pub(crate) fn arguments(calls: usize, seconds: u64) -> (usize, u64) {
+    let (mut calls, mut seconds) = (calls, seconds);
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--calls" => calls = args.next().and_then(|v| v.parse().ok()).unwrap_or(calls),
+            "--seconds" => seconds = args.next().and_then(|v| v.parse().ok()).unwrap_or(seconds),
+            _ => {}
+        }
+    }
+    (calls, seconds)
+}
+
+/// A multi-thread runtime whose threads are named `name`, so their CPU can be told
+/// apart.
+pub(crate) fn runtime(name: &'static str, workers: usize) -> Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        .thread_name(name)
+        .enable_all()
+        .build()
+        .expect("a runtime")
+}
+
+/// A sawtooth of `samples` samples (never zero), so received audio can be matched.
+pub(crate) fn sawtooth(samples: usize) -> Vec<i16> {
+    (0..samples)
+        .map(|n| 1000 + ((n * 37) % 8000) as i16)
+        .collect()
+}
+
+/// The samples in `duration` at 8 kHz.
+pub(crate) fn samples_in(duration: Duration) -> usize {
+    (duration.as_micros() / 125) as usize
+}
