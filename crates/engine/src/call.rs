@@ -15,6 +15,7 @@
 mod actions;
 mod gather;
 mod keys;
+mod lifecycle;
 mod media;
 mod play;
 mod record;
