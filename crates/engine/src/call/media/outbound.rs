@@ -15,7 +15,6 @@ use voicebot_bot::{AudioOut as BotAudioOut, CallEvent, Frame, Prompt};
 use voicebot_callcontrol::AudioOut;
 use voicebot_media::{Pacer, Repeat};
 
-use super::inbound::Inbound;
 use super::{MediaCommand, PlayEnd};
 use crate::metrics::MediaCounts;
 
@@ -145,12 +144,13 @@ impl Outbound {
 
     /// Sends what is due at `now` as one chunk on `stream`; `Err` says why the stream
     /// is lost (it failed, or did not take the chunk within `stall_timeout`). Without a
-    /// stream what is due is discarded.
+    /// stream what is due is discarded. `sent` is refilled with the frames due (sent or
+    /// discarded), for stereo recordings; it is reused, so a tick does not allocate.
     pub(super) async fn tick(
         &mut self,
         now: Duration,
         buffer: &mut BytesMut,
-        inbound: &mut Inbound,
+        sent: &mut Vec<Frame>,
         counts: &mut MediaCounts,
         stream: Option<&mut AudioOut>,
         stall_timeout: Duration,
@@ -162,10 +162,11 @@ impl Outbound {
             let id = current.id;
             self.stop(id, now, false);
         }
+        sent.clear();
         loop {
             while let Some(frame) = self.pacer.poll(now) {
                 buffer.extend_from_slice(&frame.to_bytes());
-                inbound.bot_frame(&frame);
+                sent.push(frame);
                 counts.frames_out += 1;
             }
             if self.current.is_some() && self.pacer.is_idle() {
