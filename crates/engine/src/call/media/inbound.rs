@@ -367,3 +367,49 @@ impl Inbound {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use tokio::sync::mpsc;
+    use voicebot_media::Prompt;
+
+    use super::*;
+
+    fn inbound() -> Inbound {
+        // No receivers: only `barge_in` can make voice detection needed.
+        let (audio_in, _) = broadcast::channel(4);
+        let (events, _) = broadcast::channel(4);
+        let (writer, _) = mpsc::unbounded_channel();
+        Inbound::new(None, audio_in, events, writer)
+    }
+
+    /// Feeds recorded speech in, a frame per 20 ms tick; returns the ticks' events.
+    fn hear_speech(inbound: &mut Inbound, barge_in: bool) -> Vec<InboundEvent> {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../media/tests/fixtures/speech_8k.wav"
+        );
+        let speech = Prompt::load(path).expect("the media crate's speech fixture loads");
+        let mut events = Vec::new();
+        for (index, frame) in speech.frames().enumerate() {
+            let now = Frame::DURATION * index as u32;
+            inbound.bytes(&frame.to_bytes(), now);
+            events.extend(inbound.tick(now, barge_in));
+        }
+        events
+    }
+
+    #[test]
+    fn speech_is_returned_as_an_event_while_a_prompt_may_stop() {
+        let events = hear_speech(&mut inbound(), true);
+        assert!(
+            matches!(events.first(), Some(InboundEvent::SpeechStarted { .. })),
+            "{events:?}"
+        );
+    }
+
+    #[test]
+    fn no_voice_detection_runs_when_nothing_needs_it() {
+        assert_eq!(hear_speech(&mut inbound(), false), []);
+    }
+}
