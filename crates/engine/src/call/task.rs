@@ -1,11 +1,14 @@
 //! The call task: owns the call's state and serves it until the call is over.
 //!
-//! Life of a call: (outbound only) wait until the far end answers; start the bot;
-//! start the media task once the leg is connected; serve messages, PBX updates and
-//! the bot's end concurrently. The call is *over* when the caller hangs up, when our
-//! own hand-off succeeded, or at a hard shutdown: then the `over` token stops the media
-//! task (closing recordings) and every verb but `record`; the bot gets its grace
-//! period and is aborted after it; the task ends once the PBX has removed the leg.
+//! Life of a call: (outbound only) wait until the far end answers; (a ringing
+//! route-point call) answer it; start the bot; start the media task once the leg is
+//! connected; serve messages, PBX updates and the bot's end concurrently. *When* the
+//! call is over, ending and done is decided by the pure state machine in
+//! [`super::lifecycle`] (phases `Live → Ending → Over → Done`); this task only turns
+//! what its `select!` saw into [`LifecycleEvent`]s and carries out the
+//! [`LifecycleAction`]s (cancelling the `over` token, which stops the media task and
+//! every verb but `record`; spawning the engine's own drop or fallback; aborting the
+//! bot after its grace). The task ends once the lifecycle says `Finish`.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
