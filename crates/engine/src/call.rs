@@ -3,6 +3,8 @@
 //!
 //! ```text
 //! call task (task.rs) ── owns the endpoint, the digit sink, the PBX updates
+//!   │  lifecycle (lifecycle.rs): the phases, a pure function of events; the call
+//!   │    task turns select! results into events and its actions into effects
 //!   ├─ verbs in flight (verbs.rs): futures polled by the call task itself, each
 //!   │    holding its reply; a closed reply stops the work
 //!   ├─ media task (media.rs): 20 ms tick; pacer → POST, GET → jitter → taps,
@@ -10,11 +12,17 @@
 //!   └─ bot task: Bot::handle(call), caught if it panics
 //! ```
 //!
+//! A call is `Live` while its bot is served, `Ending` while the engine's own drop or
+//! fallback is in flight, `Over` once it ended for the bot (caller gone, our end
+//! succeeded, updates lost, hard stop: the bot has its grace, we linger for the
+//! PBX's removal), and `Done` when nothing is left to wait for.
+//!
 //! [`CallMessage`]: voicebot_bot::message::CallMessage
 
 mod actions;
 mod gather;
 mod keys;
+mod lifecycle;
 mod media;
 mod play;
 mod record;

@@ -15,11 +15,16 @@
 //!    ahead of the caller's ear); they are encoded into one reused buffer and sent as
 //!    one chunk. Plays are fed to the pacer one at a time, the next one queued as
 //!    soon as the previous one is fully sent, so consecutive prompts are gapless.
+//!    The frames are also handed back (in a reused `Vec`) for stereo recordings.
 //! 2. inbound ([`inbound`]): one frame from the jitter buffer goes to the in-band
 //!    DTMF detector, the voice detector (only while something needs it) and the
 //!    bot's `audio()` subscribers. Bytes from the GET stream are pushed into the
 //!    jitter buffer as they arrive and, while a recording runs, decoded losslessly
-//!    for the recording writer.
+//!    for the recording writer. When the caller starts speaking the tick returns
+//!    `SpeechStarted`, and the loop stops a prompt speech may stop (barge-in).
+//!
+//! Neither half holds the other: each returns what the other must know, and this
+//! loop hands it over, so each can be read (and tested) alone.
 //!
 //! The interval uses `MissedTickBehavior::Burst`: the inbound side takes exactly one
 //! frame per tick, so after a stall (a busy runtime) the missed ticks must still
@@ -47,7 +52,7 @@ use crate::call::{CallCtx, KeySink};
 use crate::metrics::MediaCounts;
 use crate::writer::RecordingDone;
 
-use self::inbound::Inbound;
+use self::inbound::{Inbound, InboundEvent};
 use self::links::Link;
 use self::outbound::Outbound;
 
@@ -141,6 +146,8 @@ pub(crate) async fn run(setup: MediaSetup) {
     let mut interval = tokio::time::interval(Frame::DURATION);
     interval.set_missed_tick_behavior(MissedTickBehavior::Burst);
     let mut out_buffer = BytesMut::with_capacity(64 * Frame::BYTES);
+    // The frames of one tick, from the outbound half to stereo recordings (reused).
+    let mut sent_frames: Vec<Frame> = Vec::with_capacity(16);
     loop {
         tokio::select! {
             biased;
@@ -188,14 +195,21 @@ pub(crate) async fn run(setup: MediaSetup) {
                     link_in.lost(&format!("nothing received for {stall_timeout:?}"));
                 }
                 let sent = outbound
-                    .tick(now, &mut out_buffer, &mut inbound, &mut counts, stream_out.as_mut(), stall_timeout)
+                    .tick(now, &mut out_buffer, &mut sent_frames, &mut counts, stream_out.as_mut(), stall_timeout)
                     .await;
+                inbound.bot_frames(&sent_frames);
                 if let Err(why) = sent {
                     // Dropping the upload aborts it.
                     stream_out = None;
                     link_out.lost(&why);
                 }
-                inbound.tick(now, &mut outbound);
+                let barge_in = outbound.speech_interruptible();
+                if let Some(InboundEvent::SpeechStarted { heard }) = inbound.tick(now, barge_in.is_some())
+                    && let Some(id) = barge_in
+                {
+                    // Barge-in by speech stops the prompt at once; the play verb counts it.
+                    outbound.stop(id, heard, true);
+                }
                 ticks += 1;
                 if ticks.is_multiple_of(COUNT_FLUSH_TICKS) {
                     inbound.count_jitter(&mut counts);

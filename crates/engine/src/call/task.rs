@@ -1,11 +1,14 @@
 //! The call task: owns the call's state and serves it until the call is over.
 //!
-//! Life of a call: (outbound only) wait until the far end answers; start the bot;
-//! start the media task once the leg is connected; serve messages, PBX updates and
-//! the bot's end concurrently. The call is *over* when the caller hangs up, when our
-//! own hand-off succeeded, or at a hard shutdown: then the `over` token stops the media
-//! task (closing recordings) and every verb but `record`; the bot gets its grace
-//! period and is aborted after it; the task ends once the PBX has removed the leg.
+//! Life of a call: (outbound only) wait until the far end answers; (a ringing
+//! route-point call) answer it; start the bot; start the media task once the leg is
+//! connected; serve messages, PBX updates and the bot's end concurrently. *When* the
+//! call is over, ending and done is decided by the pure state machine in
+//! [`super::lifecycle`] (phases `Live → Ending → Over → Done`); this task only turns
+//! what its `select!` saw into [`LifecycleEvent`]s and carries out the
+//! [`LifecycleAction`]s (cancelling the `over` token, which stops the media task and
+//! every verb but `record`; spawning the engine's own drop or fallback; aborting the
+//! bot after its grace). The task ends once the lifecycle says `Finish`.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -18,13 +21,14 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
-use voicebot_bot::message::{CallMessage, ChannelCapacity, call_channel};
+use voicebot_bot::message::{CallEndpoint, CallMessage, ChannelCapacity, call_channel};
 use voicebot_bot::{BotError, CallError, CallEvent, CallInfo, Direction};
 use voicebot_dispatch::{CallUpdate, DigitSource, NewCall, Origin};
 use voicebot_model::{Participant, ParticipantStatus};
 
-use super::actions::{EngineEnd, end_call};
-use super::keys::{Terminators, key_queue};
+use super::actions::end_call;
+use super::keys::{KeySink, Terminators, key_queue};
+use super::lifecycle::{EndCause, Lifecycle, LifecycleAction, LifecycleEvent};
 use super::media::{self, MediaSetup};
 use super::verbs::{self, Verb};
 use super::{CallCtx, CallSetup, DialReport};
@@ -32,9 +36,6 @@ use crate::answer::{self, AnswerMode, Answered};
 use crate::engine::Shared;
 use crate::events::{CallOutcome, EngineEvent};
 use crate::stats::Counters;
-
-/// How long after our own hand-off we wait for the PBX to remove the leg.
-const LINGER: Duration = Duration::from_secs(5);
 
 /// Runs one call to its end.
 pub(crate) async fn run(shared: Arc<Shared>, setup: CallSetup) {
@@ -126,7 +127,7 @@ pub(crate) async fn run(shared: Arc<Shared>, setup: CallSetup) {
         over: over.clone(),
     });
     let (_, closed) = mpsc::channel(1);
-    let mut media = Some(MediaSetup {
+    let media = MediaSetup {
         ctx: Arc::clone(&ctx),
         commands: media_commands,
         audio_out: std::mem::replace(&mut endpoint.audio_out, closed),
@@ -134,12 +135,21 @@ pub(crate) async fn run(shared: Arc<Shared>, setup: CallSetup) {
         events: endpoint.events.clone(),
         digits: sink.clone(),
         stop: over.clone(),
-    });
-    let mut sink = Some(sink);
-    let mut connected_at = None;
+    };
+    let mut running = Running {
+        shared: Arc::clone(&shared),
+        ctx: Arc::clone(&ctx),
+        endpoint,
+        over,
+        verbs: FuturesUnordered::new(),
+        bot: None,
+        media: Some(media),
+        sink: Some(sink),
+        lifecycle: Lifecycle::new(shared.settings.bot_grace),
+        finished: None,
+    };
     if participant.is_connected() {
-        start_media(&shared, &mut media);
-        connected_at = Some(Instant::now());
+        running.handle(LifecycleEvent::Connected);
     }
     if !busy {
         Counters::add(&shared.counters.calls_started, 1);
@@ -151,154 +161,170 @@ pub(crate) async fn run(shared: Arc<Shared>, setup: CallSetup) {
         });
     }
     tracing::info!(?direction, "call started");
-    let mut verbs: FuturesUnordered<Verb> = FuturesUnordered::new();
-    let mut bot_task: Option<JoinHandle<Result<(), BotError>>> = match answer_failed {
-        false => Some(
-            shared
-                .tracker
-                .spawn(async move { bot.handle(call).await }.in_current_span()),
-        ),
-        // A bot cannot work on a call nobody answered: straight to the fallback.
+    match answer_failed {
+        false => {
+            let task = async move { bot.handle(call).await }.in_current_span();
+            running.bot = Some(shared.tracker.spawn(task));
+        }
+        // An unanswered call goes to the fallback; no bot can work on it.
         true => {
             drop(call);
-            let ctx = Arc::clone(&ctx);
-            verbs.push(Box::pin(async move {
-                end_call(&ctx, EngineEnd::AnswerFailed).await
-            }));
-            None
+            running.handle(LifecycleEvent::AnswerFailed);
         }
-    };
+    }
 
-    let mut removed = false;
     let mut messages_open = true;
-    // An unanswered call is already being handed off.
-    let mut handing_off = answer_failed;
-    let mut outcome: Option<CallOutcome> = None;
-    let mut bot_error: Option<String> = None;
-    let mut over_at: Option<Instant> = None;
-    loop {
-        if ctx.is_ended_by_us() && over_at.is_none() {
+    let outcome = loop {
+        if ctx.is_ended_by_us() {
             // Our drop or hand-off succeeded: the call is over for the bot.
-            endpoint.end(CallError::Ended);
-            over.cancel();
-            over_at = Some(Instant::now());
+            running.handle(LifecycleEvent::EndedByUs);
         }
-        let busy_verbs = !verbs.is_empty() || bot_task.is_some();
-        if over_at.is_some() && !busy_verbs && removed {
-            break;
+        if let Some(outcome) = running.finished {
+            break outcome;
         }
-        // After the call is over: the bot's grace, then (leg not removed yet) a linger.
-        let deadline = over_at.map(|at| match busy_verbs {
-            true => at + shared.settings.bot_grace,
-            false => at + shared.settings.bot_grace.max(LINGER),
-        });
-        let live = !removed && !ctx.is_ended_by_us() && !handing_off;
+        debug_assert_eq!(
+            running.verbs.len(),
+            running.lifecycle.verbs_in_flight(),
+            "the lifecycle counts every verb the call task polls"
+        );
+        let deadline = running.lifecycle.deadline();
+        let removed = running.lifecycle.is_removed();
+        let live = running.lifecycle.is_live();
         tokio::select! {
             biased;
-            Some(ended_by) = verbs.next(), if !verbs.is_empty() => {
-                if let Some(ended_by) = ended_by {
-                    outcome.get_or_insert(ended_by);
-                }
+            Some(ended_by) = running.verbs.next(), if !running.verbs.is_empty() => {
+                running.handle(LifecycleEvent::VerbEnded(ended_by));
             }
             update = updates.recv(), if !removed => match update {
                 Some(CallUpdate::Status(update)) => {
-                    if update.is_connected() && connected_at.is_none() {
-                        start_media(&shared, &mut media);
-                        connected_at = Some(Instant::now());
+                    if update.is_connected() {
+                        running.handle(LifecycleEvent::Connected);
                     }
                     if *status_sender.borrow() != update.status {
                         tracing::debug!(status = %update.status, "status");
-                        let _ = endpoint.events.send(CallEvent::Status(update.status.clone()));
+                        let _ = running.endpoint.events.send(CallEvent::Status(update.status.clone()));
                         status_sender.send_replace(update.status.clone());
                     }
                 }
                 Some(CallUpdate::Digits(digits)) => {
                     for digit in digits {
-                        if sink.as_ref().is_some_and(|sink| sink.push(DigitSource::OutOfBand, digit)) {
+                        if running.sink.as_ref().is_some_and(|sink| sink.push(DigitSource::OutOfBand, digit)) {
                             metrics::counter!(crate::metrics::DIGITS, "source" => "out_of_band").increment(1);
-                            let _ = endpoint.events.send(CallEvent::Digit(digit));
+                            let _ = running.endpoint.events.send(CallEvent::Digit(digit));
                         }
                     }
                 }
-                Some(CallUpdate::Removed) | None => {
-                    removed = true;
-                    // First cause wins: after our own drop this stays `Ended`.
-                    endpoint.end(CallError::Hangup);
-                    if !ctx.is_ended_by_us() {
-                        tracing::info!("caller hung up");
-                        let _ = endpoint.events.send(CallEvent::Hangup);
-                    }
-                    over.cancel();
-                    over_at.get_or_insert_with(Instant::now);
-                    sink = None;
-                    media = None;
-                }
+                // A reused participant id comes as the old leg's removal too.
+                Some(CallUpdate::Removed) | None => running.handle(LifecycleEvent::Removed),
                 Some(_) => {}
             },
             () = given_up.cancelled(), if !removed => {
                 tracing::warn!("the dispatcher gave up on this call (its update queue overflowed)");
-                removed = true;
-                endpoint.end(CallError::connection(std::io::Error::other("call updates lost")));
-                over.cancel();
-                over_at.get_or_insert_with(Instant::now);
+                running.handle(LifecycleEvent::UpdatesLost);
             }
-            () = shared.handoff.cancelled(), if live => {
-                handing_off = true;
-                endpoint.end(CallError::Shutdown);
-                let ctx = Arc::clone(&ctx);
-                verbs.push(Box::pin(async move { end_call(&ctx, EngineEnd::Shutdown).await }));
-            }
-            () = shared.root.cancelled(), if !removed => {
-                // Hard stop: nothing more will be served.
-                endpoint.end(CallError::Shutdown);
-                over.cancel();
-                over_at.get_or_insert_with(Instant::now);
-                removed = true;
-            }
-            message = endpoint.messages.recv(), if messages_open => match message {
-                Some(message) if over.is_cancelled() => refuse(message, ctx.end_error()),
-                Some(message) => verbs.push(verbs::serve(Arc::clone(&ctx), message)),
+            () = shared.handoff.cancelled(), if live => running.handle(LifecycleEvent::HandOff),
+            // Hard stop: nothing more will be served.
+            () = shared.root.cancelled(), if !removed => running.handle(LifecycleEvent::HardStop),
+            message = running.endpoint.messages.recv(), if messages_open => match message {
+                Some(message) if running.over.is_cancelled() => refuse(message, ctx.end_error()),
+                Some(message) => {
+                    running.verbs.push(verbs::serve(Arc::clone(&ctx), message));
+                    running.handle(LifecycleEvent::VerbStarted);
+                }
                 None => messages_open = false,
             },
-            joined = join(&mut bot_task), if bot_task.is_some() => {
-                bot_task = None;
-                if let Some(error) = bot_failure(&shared, &ctx, joined) {
-                    bot_error = Some(error);
-                    if live {
-                        let ctx = Arc::clone(&ctx);
-                        verbs.push(Box::pin(async move { end_call(&ctx, EngineEnd::BotFailed).await }));
-                    }
-                } else if live {
-                    let ctx = Arc::clone(&ctx);
-                    verbs.push(Box::pin(async move { end_call(&ctx, EngineEnd::BotReturned).await }));
-                }
+            joined = join(&mut running.bot), if running.bot.is_some() => {
+                running.bot = None;
+                let event = match bot_failure(&shared, &ctx, joined) {
+                    Some(error) => LifecycleEvent::BotFailed(error),
+                    None => LifecycleEvent::BotReturned,
+                };
+                running.handle(event);
             }
-            () = sleep_until(deadline) => {
-                if let Some(task) = bot_task.take() {
-                    tracing::warn!("the bot did not finish within its grace period; aborted");
-                    task.abort();
-                }
-                if !verbs.is_empty() {
-                    verbs.clear();
-                } else {
-                    // The PBX never confirmed the removal; stop waiting.
-                    removed = true;
-                }
-            }
+            () = sleep_until(deadline) => running.handle(LifecycleEvent::DeadlineReached),
         }
-    }
-    let outcome = outcome.unwrap_or(match ctx.is_ended_by_us() {
-        true => CallOutcome::Completed,
-        false => CallOutcome::Hangup,
-    });
+    };
     if let Some(dial) = dial {
         let _ = dial.send(DialReport::Answered {
             call_id: ctx.call_id,
-            talk_time: connected_at.map_or(Duration::ZERO, |at| at.elapsed()),
-            bot_error,
+            talk_time: running
+                .lifecycle
+                .connected_at()
+                .map_or(Duration::ZERO, |at| at.elapsed()),
+            bot_error: running.lifecycle.bot_error().map(str::to_owned),
         });
     }
     ended(&shared, ctx.call_id, direction, outcome, started);
+}
+
+/// The I/O side of a running call: what the lifecycle's actions act on.
+struct Running {
+    shared: Arc<Shared>,
+    ctx: Arc<CallCtx>,
+    endpoint: CallEndpoint,
+    /// Cancelled when the call is over for the bot.
+    over: CancellationToken,
+    verbs: FuturesUnordered<Verb>,
+    bot: Option<JoinHandle<Result<(), BotError>>>,
+    /// The media task, until it is started.
+    media: Option<MediaSetup>,
+    /// Out-of-band digits go here until no more input can come.
+    sink: Option<KeySink>,
+    lifecycle: Lifecycle,
+    /// Set by `Finish`: the outcome to count.
+    finished: Option<CallOutcome>,
+}
+
+impl Running {
+    /// Feeds `event` to the lifecycle and carries out what it says.
+    fn handle(&mut self, event: LifecycleEvent) {
+        let before = self.lifecycle.phase();
+        let actions = self.lifecycle.step(event, Instant::now());
+        if self.lifecycle.phase() != before {
+            tracing::debug!(phase = ?self.lifecycle.phase(), "call phase");
+        }
+        for action in actions {
+            match action {
+                LifecycleAction::StartMedia => {
+                    if let Some(setup) = self.media.take() {
+                        self.shared
+                            .tracker
+                            .spawn(media::run(setup).in_current_span());
+                    }
+                }
+                LifecycleAction::EndForBot(cause) => self.endpoint.end(match cause {
+                    EndCause::Hangup => CallError::Hangup,
+                    EndCause::Ended => CallError::Ended,
+                    EndCause::UpdatesLost => {
+                        CallError::connection(std::io::Error::other("call updates lost"))
+                    }
+                    EndCause::Shutdown => CallError::Shutdown,
+                }),
+                LifecycleAction::TellHangup => {
+                    tracing::info!("caller hung up");
+                    let _ = self.endpoint.events.send(CallEvent::Hangup);
+                }
+                LifecycleAction::CancelOver => self.over.cancel(),
+                LifecycleAction::DropInputs => {
+                    self.sink = None;
+                    self.media = None;
+                }
+                LifecycleAction::SpawnEngineEnd(why) => {
+                    let ctx = Arc::clone(&self.ctx);
+                    self.verbs
+                        .push(Box::pin(async move { end_call(&ctx, why).await }));
+                }
+                LifecycleAction::AbortBot => {
+                    if let Some(task) = self.bot.take() {
+                        tracing::warn!("the bot did not finish within its grace period; aborted");
+                        task.abort();
+                    }
+                }
+                LifecycleAction::ClearVerbs => self.verbs.clear(),
+                LifecycleAction::Finish(outcome) => self.finished = Some(outcome),
+            }
+        }
+    }
 }
 
 /// Waits for an outbound leg to be answered; false when it went away first.
@@ -326,12 +352,6 @@ async fn answered(
         }
     }
     true
-}
-
-fn start_media(shared: &Shared, media: &mut Option<MediaSetup>) {
-    if let Some(setup) = media.take() {
-        shared.tracker.spawn(media::run(setup).in_current_span());
-    }
 }
 
 /// Replies to a message that arrived after the call ended.

@@ -18,7 +18,6 @@ use voicebot_media::{
 };
 
 use super::MediaCommand;
-use super::outbound::Outbound;
 use crate::call::KeySink;
 use crate::metrics::MediaCounts;
 use crate::writer::{Gap, WriterCommand, WriterSender};
@@ -36,6 +35,14 @@ struct Recording {
     /// Samples in the file so far (audio and gap silence).
     written: u64,
     gaps: Vec<Gap>,
+}
+
+/// What the inbound half reports for the rest of the media task to act on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum InboundEvent {
+    /// The caller started speaking, at `heard` (heard time): a prompt speech may stop
+    /// stops here.
+    SpeechStarted { heard: Duration },
 }
 
 pub(super) struct Inbound {
@@ -220,25 +227,28 @@ impl Inbound {
         }
     }
 
-    /// A frame sent to the caller, for stereo recordings.
-    pub(super) fn bot_frame(&mut self, frame: &Frame) {
-        for recording in self.recordings.iter().filter(|r| r.stereo) {
-            let command = WriterCommand::Bot {
-                id: recording.id,
-                frame: *frame,
-            };
-            let _ = self.writer.send(command);
+    /// Frames sent to the caller, for stereo recordings.
+    pub(super) fn bot_frames(&mut self, frames: &[Frame]) {
+        for frame in frames {
+            for recording in self.recordings.iter().filter(|r| r.stereo) {
+                let command = WriterCommand::Bot {
+                    id: recording.id,
+                    frame: *frame,
+                };
+                let _ = self.writer.send(command);
+            }
         }
     }
 
-    /// One frame's worth of processing; nothing during a gap.
-    pub(super) fn tick(&mut self, now: Duration, outbound: &mut Outbound) {
+    /// One frame's worth of processing; nothing during a gap. `barge_in` says a prompt
+    /// playing now may be stopped by speech (so voice detection is needed).
+    pub(super) fn tick(&mut self, now: Duration, barge_in: bool) -> Option<InboundEvent> {
         if self.lost_since.is_some() {
-            return;
+            return None;
         }
         let lookup = self.jitter.pop(now);
         if lookup == Lookup::Filling {
-            return;
+            return None;
         }
         let frame = lookup.frame();
         if let Some((detector, sink)) = &mut self.dtmf
@@ -251,47 +261,46 @@ impl Inbound {
         }
         // Only real audio says whether the caller speaks: a made-up frame (the buffer ran
         // dry, perhaps a stream stalling before it is found out) is no silence of theirs.
-        if lookup.is_real() {
-            let heard = self.heard_time(now);
-            self.voice(&frame, heard, outbound);
-        }
+        let event = match lookup.is_real() {
+            true => {
+                let heard = self.heard_time(now);
+                self.voice(&frame, heard, barge_in)
+            }
+            false => None,
+        };
         if self.audio_in.receiver_count() > 0 {
             // Lossy by design: a slow subscriber loses its oldest frames.
             let _ = self.audio_in.send(frame);
         }
+        event
     }
 
     /// Voice activity, only while something needs it: a prompt speech may stop, a
     /// recording with a silence timeout, or a bot watching the call's events. `now` is
     /// heard time.
-    fn voice(&mut self, frame: &Frame, now: Duration, outbound: &mut Outbound) {
-        let needed = outbound.speech_interruptible().is_some()
+    fn voice(&mut self, frame: &Frame, now: Duration, barge_in: bool) -> Option<InboundEvent> {
+        let needed = barge_in
             || self.recordings.iter().any(|r| r.silence_timeout.is_some())
             || self.events.receiver_count() > 0;
         if !needed {
             self.vad = None;
-            return;
+            return None;
         }
         if self.vad.is_none() {
             self.vad = VoiceDetector::new(VadConfig::default()).ok();
         }
-        let Some(vad) = &mut self.vad else {
-            return;
-        };
-        match vad.process(frame, now) {
+        let vad = self.vad.as_mut()?;
+        let event = match vad.process(frame, now) {
             Some(VoiceEvent::SpeechStarted { .. }) => {
                 let _ = self.events.send(CallEvent::SpeechStarted);
-                if let Some(id) = outbound.speech_interruptible() {
-                    // Barge-in by speech stops the prompt here, at once; the play
-                    // verb counts it.
-                    outbound.stop(id, now, true);
-                }
+                Some(InboundEvent::SpeechStarted { heard: now })
             }
             Some(VoiceEvent::SpeechStopped { .. }) => {
                 let _ = self.events.send(CallEvent::SpeechStopped);
+                None
             }
-            None => {}
-        }
+            None => None,
+        };
         let speaking = vad.is_speaking();
         let speech_end = vad
             .silence_for(now)
@@ -306,6 +315,7 @@ impl Inbound {
         if let Some(id) = silent.map(|recording| recording.id) {
             self.finish(id, RecordEnd::Silence);
         }
+        event
     }
 
     /// Adds the jitter buffer's counters since the last call to `counts`.
@@ -355,5 +365,51 @@ impl Inbound {
             };
             let _ = self.writer.send(command);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio::sync::mpsc;
+    use voicebot_media::Prompt;
+
+    use super::*;
+
+    fn inbound() -> Inbound {
+        // No receivers: only `barge_in` can make voice detection needed.
+        let (audio_in, _) = broadcast::channel(4);
+        let (events, _) = broadcast::channel(4);
+        let (writer, _) = mpsc::unbounded_channel();
+        Inbound::new(None, audio_in, events, writer)
+    }
+
+    /// Feeds recorded speech in, a frame per 20 ms tick; returns the ticks' events.
+    fn hear_speech(inbound: &mut Inbound, barge_in: bool) -> Vec<InboundEvent> {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../media/tests/fixtures/speech_8k.wav"
+        );
+        let speech = Prompt::load(path).expect("the media crate's speech fixture loads");
+        let mut events = Vec::new();
+        for (index, frame) in speech.frames().enumerate() {
+            let now = Frame::DURATION * index as u32;
+            inbound.bytes(&frame.to_bytes(), now);
+            events.extend(inbound.tick(now, barge_in));
+        }
+        events
+    }
+
+    #[test]
+    fn speech_is_returned_as_an_event_while_a_prompt_may_stop() {
+        let events = hear_speech(&mut inbound(), true);
+        assert!(
+            matches!(events.first(), Some(InboundEvent::SpeechStarted { .. })),
+            "{events:?}"
+        );
+    }
+
+    #[test]
+    fn no_voice_detection_runs_when_nothing_needs_it() {
+        assert_eq!(hear_speech(&mut inbound(), false), []);
     }
 }

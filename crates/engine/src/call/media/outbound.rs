@@ -15,7 +15,6 @@ use voicebot_bot::{AudioOut as BotAudioOut, CallEvent, Frame, Prompt};
 use voicebot_callcontrol::AudioOut;
 use voicebot_media::{Pacer, Repeat};
 
-use super::inbound::Inbound;
 use super::{MediaCommand, PlayEnd};
 use crate::metrics::MediaCounts;
 
@@ -145,12 +144,13 @@ impl Outbound {
 
     /// Sends what is due at `now` as one chunk on `stream`; `Err` says why the stream
     /// is lost (it failed, or did not take the chunk within `stall_timeout`). Without a
-    /// stream what is due is discarded.
+    /// stream what is due is discarded. `sent` is refilled with the frames due (sent or
+    /// discarded), for stereo recordings; it is reused, so a tick does not allocate.
     pub(super) async fn tick(
         &mut self,
         now: Duration,
         buffer: &mut BytesMut,
-        inbound: &mut Inbound,
+        sent: &mut Vec<Frame>,
         counts: &mut MediaCounts,
         stream: Option<&mut AudioOut>,
         stall_timeout: Duration,
@@ -162,10 +162,11 @@ impl Outbound {
             let id = current.id;
             self.stop(id, now, false);
         }
+        sent.clear();
         loop {
             while let Some(frame) = self.pacer.poll(now) {
                 buffer.extend_from_slice(&frame.to_bytes());
-                inbound.bot_frame(&frame);
+                sent.push(frame);
                 counts.frames_out += 1;
             }
             if self.current.is_some() && self.pacer.is_idle() {
@@ -279,5 +280,67 @@ impl Outbound {
         for drain in self.drains.drain(..) {
             let _ = drain.send(());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use voicebot_media::Prompt;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_tick_hands_back_the_frames_due_in_the_reused_vec() {
+        let (_audio, streamed) = mpsc::channel(4);
+        let (events, _) = broadcast::channel(4);
+        let mut outbound = Outbound::new(Duration::from_millis(60), streamed, events);
+        let samples: Vec<i16> = (0..Frame::SAMPLES as i16 * 10).collect();
+        let prompt = Prompt::from_samples(samples).expect("ten frames make a prompt");
+        let (done, _end) = oneshot::channel();
+        let play = MediaCommand::Play {
+            id: 7,
+            prompt,
+            repeat: Repeat::Times(1),
+            stop_on_speech: true,
+            done,
+        };
+        assert!(outbound.command(play, Duration::ZERO).is_none());
+        let (mut buffer, mut counts) = (BytesMut::new(), MediaCounts::default());
+        let mut sent = Vec::with_capacity(16);
+        let stall = Duration::from_secs(1);
+        // No stream: what is due is discarded, but still handed back for recordings.
+        let result = outbound
+            .tick(
+                Duration::ZERO,
+                &mut buffer,
+                &mut sent,
+                &mut counts,
+                None,
+                stall,
+            )
+            .await;
+        assert_eq!(result, Ok(()));
+        assert!(!sent.is_empty());
+        assert_eq!(sent.len() as u64, counts.frames_out);
+        assert_eq!(sent[0].as_samples()[1], 1, "the prompt's first frame");
+        assert_eq!(outbound.speech_interruptible(), Some(7));
+        let capacity = sent.capacity();
+        outbound
+            .tick(
+                Frame::DURATION,
+                &mut buffer,
+                &mut sent,
+                &mut counts,
+                None,
+                stall,
+            )
+            .await
+            .expect("nothing to send");
+        assert_eq!(
+            sent.len(),
+            1,
+            "one frame more per tick once the lead is sent"
+        );
+        assert_eq!(sent.capacity(), capacity);
     }
 }
