@@ -204,11 +204,12 @@ pub(crate) async fn run(setup: MediaSetup) {
                     link_out.lost(&why);
                 }
                 let barge_in = outbound.speech_interruptible();
-                if let Some(InboundEvent::SpeechStarted { heard }) = inbound.tick(now, barge_in.is_some())
+                if let Some(InboundEvent::SpeechStarted) = inbound.tick(now, barge_in.is_some())
                     && let Some(id) = barge_in
                 {
-                    // Barge-in by speech stops the prompt at once; the play verb counts it.
-                    outbound.stop(id, heard, true);
+                    // Barge-in by speech stops the prompt at once (in call time, the
+                    // pacer's clock, not heard time); the play verb counts it.
+                    outbound.stop(id, now, true);
                 }
                 ticks += 1;
                 if ticks.is_multiple_of(COUNT_FLUSH_TICKS) {

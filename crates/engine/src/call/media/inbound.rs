@@ -40,9 +40,9 @@ struct Recording {
 /// What the inbound half reports for the rest of the media task to act on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum InboundEvent {
-    /// The caller started speaking, at `heard` (heard time): a prompt speech may stop
-    /// stops here.
-    SpeechStarted { heard: Duration },
+    /// The caller started speaking in the frame of this tick: a prompt speech may stop
+    /// stops now (the pacer's stop takes call time, which the loop has).
+    SpeechStarted,
 }
 
 pub(super) struct Inbound {
@@ -293,7 +293,7 @@ impl Inbound {
         let event = match vad.process(frame, now) {
             Some(VoiceEvent::SpeechStarted { .. }) => {
                 let _ = self.events.send(CallEvent::SpeechStarted);
-                Some(InboundEvent::SpeechStarted { heard: now })
+                Some(InboundEvent::SpeechStarted)
             }
             Some(VoiceEvent::SpeechStopped { .. }) => {
                 let _ = self.events.send(CallEvent::SpeechStopped);
@@ -403,7 +403,7 @@ mod tests {
     fn speech_is_returned_as_an_event_while_a_prompt_may_stop() {
         let events = hear_speech(&mut inbound(), true);
         assert!(
-            matches!(events.first(), Some(InboundEvent::SpeechStarted { .. })),
+            matches!(events.first(), Some(InboundEvent::SpeechStarted)),
             "{events:?}"
         );
     }
