@@ -243,4 +243,68 @@ mod tests {
         assert!(samples[160..960].iter().all(|&s| s == 0));
         assert!(samples[960..].iter().all(|&s| s == 100));
     }
+
+    const FULL_DISK_CHILD: &str = "VOICEBOT_WRITER_FULL_DISK_CHILD";
+    /// The child's file-size limit, in the 1024-byte blocks of `ulimit -f`: about
+    /// 2.5 s of audio, less than the 5 s the child records.
+    const LIMIT_BLOCKS: u64 = 40;
+
+    fn sample(n: usize) -> i16 {
+        1000 + (n % 7000) as i16
+    }
+
+    /// In the child: a recording that runs into the file-size limit. Prints whether
+    /// the error came back before the recording was finished.
+    fn record_into_a_full_disk(path: &str) -> ! {
+        let (sender, outcome) = open(path);
+        let mut n = 0;
+        for _ in 0..250 {
+            let mut samples = [0i16; Frame::SAMPLES];
+            for slot in &mut samples {
+                *slot = sample(n);
+                n += 1;
+            }
+            let frame = Frame::from_samples(samples);
+            let len = Frame::SAMPLES as u16;
+            let _ = sender.send(WriterCommand::Caller { id: 1, frame, len });
+        }
+        let outcome = outcome.blocking_recv().expect("the writer answers");
+        println!("outcome before finish: {}", outcome.is_err());
+        std::process::exit(0);
+    }
+
+    #[test]
+    fn a_disk_that_fills_mid_recording_leaves_a_valid_wav_of_what_was_written() {
+        if let Ok(path) = std::env::var(FULL_DISK_CHILD) {
+            record_into_a_full_disk(&path);
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("full.wav");
+        // A child process with a file-size limit (writes past it fail with EFBIG;
+        // SIGXFSZ ignored, as the shell passes an ignored signal on through exec).
+        let exe = std::env::current_exe().unwrap();
+        let script = format!(
+            "trap '' XFSZ; ulimit -f {LIMIT_BLOCKS}; exec \"$0\" --exact \
+             writer::tests::a_disk_that_fills_mid_recording_leaves_a_valid_wav_of_what_was_written \
+             --nocapture"
+        );
+        let output = std::process::Command::new("sh")
+            .args(["-c", &script])
+            .arg(&exe)
+            .env(FULL_DISK_CHILD, &path)
+            .output()
+            .expect("the child runs");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(output.status.success(), "{stdout}");
+        assert!(stdout.contains("outcome before finish: true"), "{stdout}");
+        // What is on disk is a valid WAV of a prefix of what was sent, sample for sample.
+        let samples: Vec<i16> = hound::WavReader::open(&path)
+            .expect("still a valid WAV")
+            .samples::<i16>()
+            .collect::<Result<_, _>>()
+            .expect("every sample the header claims is there");
+        assert!(samples.len() >= 8_000, "{} samples kept", samples.len());
+        assert!(samples.len() * 2 <= (LIMIT_BLOCKS * 1024) as usize);
+        assert!(samples.iter().enumerate().all(|(n, &s)| s == sample(n)));
+    }
 }
