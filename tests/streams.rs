@@ -289,3 +289,40 @@ async fn a_refused_open_of_the_stream_to_the_caller_is_retried() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gather_timeout_does_not_count_the_time_the_caller_could_not_be_heard() {
+    timeout(async {
+        let (started, mut gather_started) = report();
+        let (results, mut result) = report();
+        let bot = bot_fn(move |call| {
+            let (started, results) = (started.clone(), results.clone());
+            async move {
+                let _ = started.send(());
+                let digits = call
+                    .gather()
+                    .max_digits(1)
+                    .timeout(Duration::from_secs(2))
+                    .tries(1)
+                    .await?;
+                let _ = results.send(digits);
+                Ok(())
+            }
+        });
+        let harness = Harness::start_with(SimConfig::default(), |b| b, Arc::new(bot)).await;
+        let caller = harness.sim.call_in("+15550305").await.unwrap();
+        gather_started.recv().await.expect("the gather starts");
+        // The caller's audio stalls for 3 s of the gather's 2 s timeout, then the
+        // caller presses a key: 1 s of hearing time into the gather.
+        harness.sim.faults().stall_audio_streams(true);
+        let until = caller.media_time() + Duration::from_secs(3);
+        while caller.media_time() < until {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        harness.sim.faults().stall_audio_streams(false);
+        caller.press("5").await.unwrap();
+        let digits = result.recv().await.expect("the gather ends");
+        assert_eq!(digits.as_str(), "5", "{:?}", digits.ended_by());
+    })
+    .await;
+}

@@ -53,6 +53,14 @@ pub trait Prompter {
         prompt: &Self::Prompt,
         stop_on_speech: bool,
     ) -> impl Future<Output = Result<PromptEnd, Self::Error>> + Send;
+
+    /// How much of the caller's audio has been lost in transit so far in the call (its
+    /// stream cut or stalled), if the prompter knows. A timeout that runs out is
+    /// extended by what was lost while it ran: a caller who could not be heard was not
+    /// silent. The default: nothing is ever lost.
+    fn audio_lost(&self) -> std::time::Duration {
+        std::time::Duration::ZERO
+    }
 }
 
 /// The settings of one gather.
@@ -181,7 +189,9 @@ where
         if let Some(prompt) = &spec.prompt {
             play(queue, prompter, prompt, spec).await?;
         }
-        let input = collect(queue, spec).await.ok_or(GatherError::Closed)?;
+        let input = collect(queue, prompter, spec)
+            .await
+            .ok_or(GatherError::Closed)?;
         match verdict(spec, &input) {
             Verdict::Valid => {
                 return Ok(Gathered {
@@ -251,8 +261,13 @@ struct Input {
     overflow: bool,
 }
 
-/// Collects one try's input; `None` when the queue closed (the call ended).
-async fn collect<P>(queue: &mut DigitQueue, spec: &GatherSpec<P>) -> Option<Input> {
+/// Collects one try's input; `None` when the queue closed (the call ended). A timeout
+/// is extended by the caller's audio lost while it ran ([`Prompter::audio_lost`]).
+async fn collect<R: Prompter>(
+    queue: &mut DigitQueue,
+    prompter: &R,
+    spec: &GatherSpec<R::Prompt>,
+) -> Option<Input> {
     let max_digits = spec.max_digits.max(1);
     let mut input = Input {
         digits: String::with_capacity(max_digits),
@@ -261,9 +276,19 @@ async fn collect<P>(queue: &mut DigitQueue, spec: &GatherSpec<P>) -> Option<Inpu
         overflow: false,
     };
     let mut deadline = Instant::now() + spec.first_digit_timeout;
+    let mut lost = prompter.audio_lost();
     loop {
         let digit = match tokio::time::timeout_at(deadline, queue.next()).await {
-            Err(_elapsed) => return Some(input),
+            Err(_elapsed) => {
+                let now_lost = prompter.audio_lost();
+                let gap = now_lost.saturating_sub(lost);
+                if gap.is_zero() {
+                    return Some(input);
+                }
+                deadline += gap;
+                lost = now_lost;
+                continue;
+            }
             Ok(None) => return None,
             Ok(Some(digit)) => digit,
         };
@@ -282,6 +307,7 @@ async fn collect<P>(queue: &mut DigitQueue, spec: &GatherSpec<P>) -> Option<Inpu
             return Some(input);
         }
         deadline = Instant::now() + spec.inter_digit_timeout;
+        lost = prompter.audio_lost();
     }
 }
 

@@ -99,6 +99,9 @@ pub(crate) struct CallCtx {
     ended_by_us: AtomicBool,
     /// Cancelled when the call is over for the bot (hang-up, our end, shutdown).
     pub(crate) over: CancellationToken,
+    /// Microseconds of the caller's audio lost in transit so far (its stream cut or
+    /// stalled), kept by the media task: gather timeouts are extended by it.
+    pub(crate) audio_lost: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl CallCtx {

@@ -257,3 +257,66 @@ async fn a_failing_prompt_is_reported() {
     let error = gather(&mut queue, &mut Broken, &spec).await.unwrap_err();
     assert_eq!(error, GatherError::Prompt("no media"));
 }
+
+/// A prompter whose caller's audio was lost from `from` for `len` (virtual time).
+struct Gappy {
+    from: Instant,
+    len: Duration,
+}
+
+impl Prompter for Gappy {
+    type Prompt = ();
+    type Error = &'static str;
+    async fn play(&mut self, _: &(), _: bool) -> Result<PromptEnd, &'static str> {
+        Ok(PromptEnd::Finished)
+    }
+    fn audio_lost(&self) -> Duration {
+        Instant::now()
+            .saturating_duration_since(self.from)
+            .min(self.len)
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn audio_lost_while_waiting_extends_the_timeout() {
+    let (sink, mut queue) = digit_queue();
+    // 2 s of the caller's audio lost, starting 1 s into a 3 s wait for the first digit.
+    let start = Instant::now();
+    let mut prompter = Gappy {
+        from: start + ms(1000),
+        len: ms(2000),
+    };
+    let spec = GatherSpec {
+        first_digit_timeout: ms(3000),
+        ..GatherSpec::<()>::default()
+    };
+    let gathered = gather(&mut queue, &mut prompter, &spec).await.unwrap();
+    assert_eq!(gathered.end, GatherEnd::NoInput);
+    // The caller could not be heard for 2 s: they had 3 s of hearing all the same.
+    assert_eq!(start.elapsed(), ms(5000));
+    drop(sink);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_digit_in_the_extended_time_is_taken() {
+    let (sink, mut queue) = digit_queue();
+    let start = Instant::now();
+    let mut prompter = Gappy {
+        from: start,
+        len: ms(1000),
+    };
+    let spec = GatherSpec {
+        first_digit_timeout: ms(2000),
+        max_digits: 1,
+        ..GatherSpec::<()>::default()
+    };
+    let press = tokio::spawn(async move {
+        sleep(ms(2500)).await;
+        sink.push(DigitSource::OutOfBand, Digit::new('4').unwrap());
+        sink
+    });
+    let gathered = gather(&mut queue, &mut prompter, &spec).await.unwrap();
+    assert_eq!(gathered.digits, "4");
+    assert_eq!(start.elapsed(), ms(2500));
+    drop(press.await.unwrap());
+}

@@ -105,6 +105,14 @@ impl Prompter for MediaPrompter<'_> {
             Some(PlayEnd::Stopped { .. }) | None => Err(self.ctx.end_error()),
         }
     }
+
+    fn audio_lost(&self) -> std::time::Duration {
+        let micros = self
+            .ctx
+            .audio_lost
+            .load(std::sync::atomic::Ordering::Relaxed);
+        std::time::Duration::from_micros(micros)
+    }
 }
 
 /// Counts a digit barge-in when a gather prompt's future is dropped mid-play.

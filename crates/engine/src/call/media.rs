@@ -139,7 +139,8 @@ pub(crate) async fn run(setup: MediaSetup) {
         audio_in,
         events,
         ctx.shared.writer.clone(),
-    );
+    )
+    .reporting_lost_audio(Arc::clone(&ctx.audio_lost));
     let mut last_bytes = Duration::ZERO;
     let mut counts = MediaCounts::default();
     let mut ticks = 0u32;

@@ -125,6 +125,7 @@ pub(crate) async fn run(shared: Arc<Shared>, setup: CallSetup) {
         clock: endpoint.clock.clone(),
         ended_by_us: Default::default(),
         over: over.clone(),
+        audio_lost: Arc::default(),
     });
     let (_, closed) = mpsc::channel(1);
     let media = MediaSetup {

@@ -7,6 +7,8 @@
 //! silence timeouts run on *heard time*, the call's time less its gaps, so a gap is
 //! never taken for the caller being silent.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use tokio::sync::broadcast;
@@ -64,6 +66,9 @@ pub(super) struct Inbound {
     last_heard: Duration,
     /// Counts of jitter buffers replaced since the last flush.
     carried: MediaCounts,
+    /// The audio lost so far (gaps, the open one included), in microseconds, for the
+    /// call's gathers to extend their timeouts by.
+    lost_audio: Arc<AtomicU64>,
 }
 
 impl Inbound {
@@ -88,7 +93,22 @@ impl Inbound {
             gap_total: Duration::ZERO,
             last_heard: Duration::ZERO,
             carried: MediaCounts::default(),
+            lost_audio: Arc::default(),
         }
+    }
+
+    /// Keeps `lost` up to date with the audio lost so far.
+    pub(super) fn reporting_lost_audio(mut self, lost: Arc<AtomicU64>) -> Self {
+        self.lost_audio = lost;
+        self
+    }
+
+    fn report_lost(&self, now: Duration) {
+        let open_gap = self
+            .lost_since
+            .map_or(Duration::ZERO, |since| now.saturating_sub(since));
+        let lost = u64::try_from((self.gap_total + open_gap).as_micros()).unwrap_or(u64::MAX);
+        self.lost_audio.store(lost, Ordering::Relaxed);
     }
 
     /// Call time `now` as heard time: without the gaps. Never goes back, though a gap
@@ -116,6 +136,7 @@ impl Inbound {
         };
         let len = now.saturating_sub(since);
         self.gap_total += len;
+        self.report_lost(now);
         // The new buffer counts from zero: keep the old one's counts for the next flush.
         let (frames_in, underruns, drops) = self.jitter_delta();
         self.carried.frames_in += frames_in;
@@ -244,6 +265,7 @@ impl Inbound {
     /// playing now may be stopped by speech (so voice detection is needed).
     pub(super) fn tick(&mut self, now: Duration, barge_in: bool) -> Option<InboundEvent> {
         if self.lost_since.is_some() {
+            self.report_lost(now);
             return None;
         }
         let lookup = self.jitter.pop(now);
