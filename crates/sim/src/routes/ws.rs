@@ -69,7 +69,11 @@ pub(super) async fn upgrade(
         connection
     };
     let subscription = Subscription { connection, rx };
-    upgrade.on_upgrade(move |socket| run_socket(shared, socket, token, revoked, subscription))
+    upgrade.on_upgrade(move |socket| async move {
+        #[cfg(test)]
+        tests::socket_task_starts().await;
+        run_socket(shared, socket, token, revoked, subscription).await;
+    })
 }
 
 /// A socket's place in the event fan-out, taken at the handshake.
@@ -213,4 +217,64 @@ async fn answer_request(shared: &Arc<Shared>, token: &str, text: &str) -> Option
         },
     };
     serde_json::to_string(&envelope).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::time::Duration;
+
+    use futures::StreamExt;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    use voicebot_model::{EventType, WsEnvelope};
+
+    use crate::Sim;
+
+    /// How long the upgraded socket's task waits before it starts: a busy machine's
+    /// scheduling delay, made deterministic.
+    static SOCKET_START_DELAY_MS: AtomicU64 = AtomicU64::new(0);
+
+    pub(super) async fn socket_task_starts() {
+        let delay = SOCKET_START_DELAY_MS.load(Ordering::Relaxed);
+        if delay > 0 {
+            tokio::time::sleep(Duration::from_millis(delay)).await;
+        }
+    }
+
+    /// The hang of the recording tests under load: a call made right after the
+    /// handshake, before the socket's task ran, was in neither the snapshot the client
+    /// had read nor the events it got. The subscription now comes with the 101.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_call_made_before_the_socket_task_runs_is_still_announced() {
+        SOCKET_START_DELAY_MS.store(500, Ordering::Relaxed);
+        let sim = Sim::start().await.unwrap();
+        let token = sim.issue_token();
+        let url = format!("ws://{}/callcontrol/ws", sim.local_addr());
+        let mut request = url.into_client_request().unwrap();
+        let bearer = format!("Bearer {token}").parse().unwrap();
+        request.headers_mut().insert("authorization", bearer);
+        let (mut ws, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+        // The 101 is in; the socket's task is still asleep.
+        let caller = sim.call_in("+15550999").await.unwrap();
+        let event = tokio::time::timeout(Duration::from_secs(10), async {
+            loop {
+                let message = ws.next().await.expect("open").expect("a frame");
+                if let Ok(text) = message.to_text()
+                    && let Ok(envelope) = serde_json::from_str::<WsEnvelope>(text)
+                {
+                    return envelope;
+                }
+            }
+        })
+        .await
+        .expect("the call's event arrives");
+        assert_eq!(event.event.event_type, EventType::Upsert);
+        assert!(
+            event
+                .event
+                .entity
+                .contains(&caller.participant_id().to_string())
+        );
+        SOCKET_START_DELAY_MS.store(0, Ordering::Relaxed);
+    }
 }
