@@ -313,24 +313,7 @@ impl Core {
         T: DeserializeOwned,
     {
         let request = Request::get(path, endpoint);
-        let policy = self.settings.get_retry;
-        let mut backoff = policy.backoff();
-        let mut attempt = 1;
-        loop {
-            let result = match self.send(&request).await {
-                Ok(response) => decode(&request, response).await,
-                Err(error) => Err(error),
-            };
-            match result {
-                Err(error) if error.is_transient() && attempt < policy.max_attempts => {
-                    let delay = backoff.next_delay();
-                    tracing::debug!(path = %request.path, attempt, %error, ?delay, "retrying GET");
-                    tokio::time::sleep(delay).await;
-                    attempt += 1;
-                }
-                other => return other,
-            }
-        }
+        self.send_retrying(&request, self.settings.get_retry).await
     }
 
     /// POST a JSON body once (never retried except for the 401 re-authentication,
@@ -344,11 +327,7 @@ impl Core {
     where
         T: DeserializeOwned,
     {
-        let json = serde_json::to_vec(body).map_err(|error| CallControlError::Decode {
-            what: format!("request body ({error})"),
-            body: String::new(),
-        })?;
-        let request = Request::post_json(path, endpoint, Bytes::from(json));
+        let request = Request::post_json(path, endpoint, json_body(body)?);
         let response = self.send(&request).await?;
         decode(&request, response).await
     }
@@ -366,23 +345,36 @@ impl Core {
     where
         T: DeserializeOwned,
     {
-        let json = serde_json::to_vec(body).map_err(|error| CallControlError::Decode {
-            what: format!("request body ({error})"),
-            body: String::new(),
-        })?;
-        let mut request = Request::post_json(path, "action", Bytes::from(json));
+        let mut request = Request::post_json(path, "action", json_body(body)?);
         request.timeout = Some(timeout);
-        let mut backoff = retry.backoff();
+        self.send_retrying(&request, retry).await
+    }
+
+    /// Sends `request`, again after a backoff while the answer is transient (5xx, a
+    /// timeout, a transport error) and `policy` allows more attempts.
+    async fn send_retrying<T>(&self, request: &Request, policy: RetryPolicy) -> Result<T>
+    where
+        T: DeserializeOwned,
+    {
+        let mut backoff = policy.backoff();
         let mut attempt = 1;
         loop {
-            let result = match self.send(&request).await {
-                Ok(response) => decode(&request, response).await,
+            let result = match self.send(request).await {
+                Ok(response) => decode(request, response).await,
                 Err(error) => Err(error),
             };
             match result {
-                Err(error) if error.is_transient() && attempt < retry.max_attempts => {
+                Err(error) if error.is_transient() && attempt < policy.max_attempts => {
                     let delay = backoff.next_delay();
-                    tracing::warn!(path = %request.path, attempt, %error, ?delay, "retrying the action");
+                    // A repeated action is worth an operator's eye; a repeated read is not.
+                    match request.json.is_some() {
+                        true => {
+                            tracing::warn!(path = %request.path, attempt, %error, ?delay, "retrying the action")
+                        }
+                        false => {
+                            tracing::debug!(path = %request.path, attempt, %error, ?delay, "retrying GET")
+                        }
+                    }
                     tokio::time::sleep(delay).await;
                     attempt += 1;
                 }
@@ -437,4 +429,14 @@ where
         what: format!("response of {} ({error})", what()),
         body: truncate_body(&String::from_utf8_lossy(&bytes)),
     })
+}
+
+/// A request body as JSON bytes.
+fn json_body(body: &impl serde::Serialize) -> Result<Bytes> {
+    serde_json::to_vec(body)
+        .map(Bytes::from)
+        .map_err(|error| CallControlError::Decode {
+            what: format!("request body ({error})"),
+            body: String::new(),
+        })
 }
