@@ -66,14 +66,7 @@ pub(super) trait OpenStream: Sized + Send + 'static {
 impl OpenStream for AudioIn {
     const DIRECTION: Direction = Direction::In;
     fn open(target: Target) -> Opening<Self> {
-        Box::pin(async move {
-            let Target {
-                client,
-                dn,
-                id,
-                leg,
-            } = target;
-            client.ensure_leg(&dn, id, leg).await?;
+        target.checked(|client, dn, id| async move {
             client.audio_from(&dn, id).await.map(AudioIn::whole_samples)
         })
     }
@@ -82,15 +75,28 @@ impl OpenStream for AudioIn {
 impl OpenStream for AudioOut {
     const DIRECTION: Direction = Direction::Out;
     fn open(target: Target) -> Opening<Self> {
+        target.checked(|client, dn, id| async move { client.audio_to(&dn, id).await })
+    }
+}
+
+impl Target {
+    /// `open`, once the participant is checked to still be this call's leg.
+    fn checked<S, F>(
+        self,
+        open: impl FnOnce(Client, Dn, ParticipantId) -> F + Send + 'static,
+    ) -> Opening<S>
+    where
+        F: Future<Output = Result<S, CallControlError>> + Send + 'static,
+    {
         Box::pin(async move {
             let Target {
                 client,
                 dn,
                 id,
                 leg,
-            } = target;
+            } = self;
             client.ensure_leg(&dn, id, leg).await?;
-            client.audio_to(&dn, id).await
+            open(client, dn, id).await
         })
     }
 }
