@@ -371,15 +371,5 @@ fn start_engine(
         .max_calls(4096)
         .build()
         .expect("the engine builds");
-    let handle = engine.handle();
-    let (shutdown, signal) = tokio::sync::oneshot::channel::<()>();
-    runtime.spawn(engine.run(async {
-        let _ = signal.await;
-    }));
-    runtime.block_on(async {
-        while !handle.health().pbx_connected {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    });
-    (handle, shutdown)
+    common::run_engine(runtime, engine)
 }

@@ -44,3 +44,25 @@ pub(crate) fn sawtooth(samples: usize) -> Vec<i16> {
 pub(crate) fn samples_in(duration: Duration) -> usize {
     (duration.as_micros() / 125) as usize
 }
+
+/// Runs `engine` on `runtime` until the returned sender fires (or is dropped), once
+/// its event socket is up.
+pub(crate) fn run_engine(
+    runtime: &Runtime,
+    engine: voicebot_engine::Engine,
+) -> (
+    voicebot_engine::EngineHandle,
+    tokio::sync::oneshot::Sender<()>,
+) {
+    let handle = engine.handle();
+    let (shutdown, signal) = tokio::sync::oneshot::channel::<()>();
+    runtime.spawn(engine.run(async {
+        let _ = signal.await;
+    }));
+    runtime.block_on(async {
+        while !handle.health().pbx_connected {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    });
+    (handle, shutdown)
+}
