@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 use toml::Spanned;
-use voicebot_callcontrol::Secret;
+use voicebot_callcontrol::{Secret, TlsConfig};
 
 pub(crate) use bots::build_bots;
 pub(crate) use error::ConfigError;
@@ -77,10 +77,19 @@ pub(crate) struct Pbx {
     /// Environment variable that holds the client secret.
     #[serde(default = "default_secret_env")]
     pub(crate) client_secret_env: String,
+    /// PEM file of a private CA (or a PBX's self-signed certificate) trusted besides
+    /// the system's roots, for REST and the event socket alike.
+    #[serde(default)]
+    pub(crate) ca_file: Option<Spanned<PathBuf>>,
     /// Present only to refuse it with a helpful message.
     #[serde(default)]
     client_secret: Option<Spanned<toml::Value>>,
 }
+
+/// Why a PBX URL with `user:password@` is refused.
+pub(crate) const USER_INFO_REFUSED: &str = "carries a user name or password (user:password@): \
+     3CX takes the API client's id and secret instead, and a password in a URL would show \
+     in logs; remove it";
 
 /// `[limits]`: how much the engine takes on.
 #[derive(Debug, Clone, Deserialize)]
@@ -263,6 +272,10 @@ impl Config {
         }
         let url = self.pbx.url.get_ref();
         match url::Url::parse(url) {
+            // No span: the snippet would quote the password back.
+            Ok(parsed) if !parsed.username().is_empty() || parsed.password().is_some() => {
+                return Err(self.error_at(None, "pbx.url", USER_INFO_REFUSED));
+            }
             Ok(parsed) if matches!(parsed.scheme(), "http" | "https") => {}
             Ok(_) => {
                 return Err(self.error_at(
@@ -275,9 +288,15 @@ impl Config {
                 return Err(self.error_at(
                     Some(self.pbx.url.span()),
                     "pbx.url",
-                    format!("{url:?} is not a URL: {error}"),
+                    format!(
+                        "{:?} is not a URL: {error}",
+                        voicebot_callcontrol::redact_url(url)
+                    ),
                 ));
             }
+        }
+        if self.pbx.ca_file.is_some() {
+            self.tls()?;
         }
         if self.pbx.client_id.trim().is_empty() {
             return Err(self.error_at(None, "pbx.client_id", "must not be empty"));
@@ -380,6 +399,23 @@ impl Config {
                 format!("the environment variable {name} is not set: put the API key in it"),
             )),
         }
+    }
+
+    /// The TLS settings of every PBX connection: the system's roots, plus
+    /// `pbx.ca_file` when set.
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming `pbx.ca_file` when it cannot be read or holds no
+    /// certificate.
+    pub(crate) fn tls(&self) -> Result<TlsConfig, ConfigError> {
+        let made = match &self.pbx.ca_file {
+            None => TlsConfig::system(),
+            Some(path) => TlsConfig::with_ca_file(self.resolve(path.get_ref())),
+        };
+        made.map_err(|error| {
+            let span = self.pbx.ca_file.as_ref().map(Spanned::span);
+            self.error_at(span, "pbx.ca_file", error.to_string())
+        })
     }
 
     /// The PBX base URL.

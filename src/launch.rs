@@ -38,6 +38,7 @@ pub(crate) fn client(config: &Config, path: &std::path::Path) -> anyhow::Result<
     let secret = config.secret()?;
     Client::builder(config.url())
         .credentials(&config.pbx.client_id, secret)
+        .tls(config.tls()?)
         .build()
         .map_err(|error| Exit::Usage.error(format!("{}: pbx.url: {error}", path.display())))
 }

@@ -8,6 +8,7 @@ mod commands;
 mod config;
 mod exit;
 mod launch;
+mod logging;
 mod registry;
 
 use std::process::ExitCode;
@@ -131,9 +132,9 @@ fn init_logging(command: &Command) {
         format!("{filter},{krate}={ours}")
     });
     tracing_subscriber::fmt()
-        .with_env_filter(
+        .with_env_filter(logging::without_secrets(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default)),
-        )
+        ))
         .with_writer(std::io::stderr)
         .init();
 }

@@ -16,6 +16,7 @@ mod media;
 mod observability;
 mod outbound;
 mod reconnect;
+mod security;
 mod speech;
 mod streams;
 mod support;

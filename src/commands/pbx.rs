@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
-use voicebot_callcontrol::{Client, Secret};
+use voicebot_callcontrol::{Client, Secret, TlsConfig, redact_url};
 
 use crate::config::{Config, DEFAULT_SECRET_ENV};
 use crate::exit::Exit;
@@ -27,6 +27,14 @@ pub(crate) struct PbxArgs {
     /// Environment variable that holds the client secret (the API key).
     #[arg(long, value_name = "VAR", default_value = DEFAULT_SECRET_ENV, conflicts_with = "config")]
     secret_env: String,
+    /// PEM file of a private CA (or the PBX's self-signed certificate) to trust.
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "VOICEBOT_CA_FILE",
+        conflicts_with = "config"
+    )]
+    ca_file: Option<PathBuf>,
 }
 
 /// A resolved PBX target.
@@ -40,6 +48,8 @@ pub(crate) struct Target {
     pub(crate) secret: Secret,
     /// Route points of the config file, when one was given.
     pub(crate) route_points: Vec<String>,
+    /// TLS settings of every connection to the PBX.
+    pub(crate) tls: TlsConfig,
 }
 
 impl PbxArgs {
@@ -56,11 +66,13 @@ impl PbxArgs {
                 client_id: config.pbx.client_id.clone(),
                 secret,
                 route_points: config.route_points.keys().cloned().collect(),
+                tls: config.tls()?,
             });
         }
         let url = self.url.clone().ok_or_else(|| {
             Exit::Usage.error("no PBX given: pass -c voicebot.toml, or --url (or VOICEBOT_URL)")
         })?;
+        refuse_user_info(&url)?;
         let client_id = self.client_id.clone().ok_or_else(|| {
             Exit::Usage.error("no API client given: pass --client-id (or VOICEBOT_CLIENT_ID)")
         })?;
@@ -73,12 +85,35 @@ impl PbxArgs {
                 )));
             }
         };
+        let tls = match &self.ca_file {
+            None => TlsConfig::system(),
+            Some(file) => TlsConfig::with_ca_file(file),
+        }
+        .map_err(|error| Exit::Usage.error(format!("--ca-file: {error}")))?;
         Ok(Target {
             url,
             client_id,
             secret,
             route_points: Vec::new(),
+            tls,
         })
+    }
+}
+
+/// Refuses a `--url` with `user:password@` (exit 2), as the config file does.
+///
+/// # Errors
+/// Exit code 2 naming the URL without its user-info.
+pub(crate) fn refuse_user_info(url: &str) -> anyhow::Result<()> {
+    match url::Url::parse(url) {
+        Ok(parsed) if !parsed.username().is_empty() || parsed.password().is_some() => {
+            Err(Exit::Usage.error(format!(
+                "--url {}: {}",
+                redact_url(url),
+                crate::config::USER_INFO_REFUSED
+            )))
+        }
+        _ => Ok(()),
     }
 }
 
@@ -90,6 +125,7 @@ impl Target {
     pub(crate) fn client(&self) -> anyhow::Result<Client> {
         Client::builder(&self.url)
             .credentials(&self.client_id, self.secret.clone())
+            .tls(self.tls.clone())
             .connect_timeout(Duration::from_secs(5))
             .request_timeout(Duration::from_secs(10))
             .build()
@@ -102,7 +138,7 @@ impl Target {
     /// Exit code 2 when it does not parse.
     pub(crate) fn base(&self) -> anyhow::Result<url::Url> {
         url::Url::parse(&self.url)
-            .with_context(|| format!("invalid PBX URL {:?}", self.url))
+            .with_context(|| format!("invalid PBX URL {:?}", redact_url(&self.url)))
             .map_err(|error| Exit::Usage.error(format!("{error:#}")))
     }
 }

@@ -37,7 +37,9 @@ struct Report {
 pub(crate) async fn run(args: TokenArgs) -> anyhow::Result<()> {
     let target = args.pbx.target()?;
     let base = target.base()?;
-    let http = reqwest::Client::builder()
+    let http = target
+        .tls
+        .http_client_builder()
         .connect_timeout(Duration::from_secs(5))
         .build()?;
     let provider = TokenProvider::new(http, &base, &target.client_id, target.secret.clone())?

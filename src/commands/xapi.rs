@@ -8,8 +8,8 @@ use anyhow::Context;
 use clap::Args;
 use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 use serde::Serialize;
-use voicebot_callcontrol::CallControlError;
 use voicebot_callcontrol::auth::{Secret, TokenProvider};
+use voicebot_callcontrol::{CallControlError, TlsConfig};
 use voicebot_xapi::{Error as XapiError, XapiClient};
 
 use crate::config::DEFAULT_SECRET_ENV;
@@ -25,6 +25,9 @@ pub(crate) struct Connection {
     /// API client id.
     #[arg(long, env = "VOICEBOT_CLIENT_ID")]
     client_id: String,
+    /// PEM file of a private CA (or the PBX's self-signed certificate) to trust.
+    #[arg(long, value_name = "FILE", env = "VOICEBOT_CA_FILE")]
+    ca_file: Option<std::path::PathBuf>,
     /// Print JSON instead of a table.
     #[arg(long, global = true)]
     pub(crate) json: bool,
@@ -45,7 +48,14 @@ impl Connection {
                 )));
             }
         };
-        let http = reqwest::Client::builder()
+        crate::commands::pbx::refuse_user_info(&self.url)?;
+        let tls = match &self.ca_file {
+            None => TlsConfig::system(),
+            Some(file) => TlsConfig::with_ca_file(file),
+        }
+        .map_err(|error| Exit::Usage.error(format!("--ca-file: {error}")))?;
+        let http = tls
+            .http_client_builder()
             .connect_timeout(Duration::from_secs(5))
             .timeout(Duration::from_secs(30))
             .build()

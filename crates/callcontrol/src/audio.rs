@@ -18,7 +18,7 @@ use tokio::task::JoinHandle;
 use tokio::time::{Instant, Sleep};
 use voicebot_model::{Dn, ParticipantId};
 
-use crate::client::{Client, Core, Deadline, Request, rejection};
+use crate::client::{Client, Core, Deadline, Request};
 use crate::error::{CallControlError, Result};
 use crate::rest::participant_path;
 use crate::retry::Backoff;
@@ -322,7 +322,7 @@ async fn upload(
         if status.is_success() {
             return Ok(());
         }
-        return Err(rejection(&request, response).await);
+        return Err(core.rejection(&request, response).await);
     }
 }
 

@@ -130,7 +130,13 @@ struct ProviderInner {
     current: Mutex<Option<AccessToken>>,
     generation: AtomicU64,
     version: std::sync::Mutex<Option<String>>,
+    // The last few token values, for `redact`: a std lock, never held across await.
+    recent: std::sync::Mutex<std::collections::VecDeque<Arc<str>>>,
 }
+
+/// How many recent tokens `redact` removes from text (the current one, and the ones
+/// before it that a PBX may still echo).
+const REDACT_RECENT_TOKENS: usize = 4;
 
 impl fmt::Debug for TokenProvider {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -174,6 +180,7 @@ impl TokenProvider {
                 current: Mutex::new(None),
                 generation: AtomicU64::new(0),
                 version: std::sync::Mutex::new(None),
+                recent: std::sync::Mutex::new(std::collections::VecDeque::new()),
             }),
         })
     }
@@ -250,6 +257,26 @@ impl TokenProvider {
         }
     }
 
+    /// `text` fit for an error message or a log line: the client secret and the
+    /// recent tokens replaced by `<redacted>`, then anything shaped like a bearer
+    /// token or a JWT, cut at 512 bytes. Every PBX body quoted in an error goes
+    /// through this, since a PBX (or something posing as one) may echo a secret.
+    pub fn redact(&self, text: &str) -> String {
+        let mut text = text.to_owned();
+        let secret = self.inner.secret.expose();
+        // A secret of one or two characters would blank out ordinary words; real
+        // API keys are long.
+        if secret.len() >= 3 {
+            text = text.replace(secret, "<redacted>");
+        }
+        for token in lock_recent(&self.inner.recent).iter() {
+            if !token.is_empty() {
+                text = text.replace(&**token, "<redacted>");
+            }
+        }
+        truncate_body(&text)
+    }
+
     /// The PBX version from the last `X-3CX-Version` header seen, if any.
     pub fn pbx_version(&self) -> Option<String> {
         lock_version(&self.inner.version).clone()
@@ -288,6 +315,11 @@ impl TokenProvider {
             })?;
         let status = response.status().as_u16();
         self.note_version(response.headers());
+        let location = response
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned);
         tracing::debug!(
             method = "POST",
             path = "/connect/token",
@@ -300,8 +332,19 @@ impl TokenProvider {
         let body = response.text().await.map_err(|error| {
             CallControlError::from_reqwest("reading the token response", error, Some(inner.timeout))
         })?;
+        if (300..400).contains(&status) {
+            return Err(CallControlError::Redirect {
+                method: "POST".to_owned(),
+                path: "/connect/token".to_owned(),
+                status,
+                location: crate::error::location_host(
+                    inner.token_url.as_str(),
+                    location.as_deref(),
+                ),
+            });
+        }
         if !(200..300).contains(&status) {
-            return Err(token_refusal(status, &body));
+            return Err(token_refusal(status, &self.redact(&body)));
         }
         let parsed: TokenResponse =
             serde_json::from_str(&body).map_err(|error| CallControlError::Decode {
@@ -313,6 +356,12 @@ impl TokenProvider {
         let lifetime =
             lifetime::token_lifetime(&parsed.access_token, parsed.expires_in, inner.unit, version);
         let generation = inner.generation.fetch_add(1, Ordering::Relaxed) + 1;
+        let value: Arc<str> = Arc::from(parsed.access_token);
+        {
+            let mut recent = lock_recent(&inner.recent);
+            recent.push_front(Arc::clone(&value));
+            recent.truncate(REDACT_RECENT_TOKENS);
+        }
         let now = Instant::now();
         tracing::debug!(
             generation,
@@ -321,7 +370,7 @@ impl TokenProvider {
             "token issued"
         );
         Ok(AccessToken {
-            value: Arc::from(parsed.access_token),
+            value,
             generation,
             lifetime,
             refresh_at: now + lifetime.mul_f64(inner.refresh_fraction),
@@ -339,7 +388,15 @@ fn lock_version(
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// Maps a non-success answer of the token endpoint.
+fn lock_recent(
+    recent: &std::sync::Mutex<std::collections::VecDeque<Arc<str>>>,
+) -> std::sync::MutexGuard<'_, std::collections::VecDeque<Arc<str>>> {
+    recent
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Maps a non-success answer of the token endpoint (`body` already redacted).
 fn token_refusal(status: u16, body: &str) -> CallControlError {
     match status {
         500..=599 => CallControlError::Server(crate::error::Rejection {
@@ -347,7 +404,7 @@ fn token_refusal(status: u16, body: &str) -> CallControlError {
             method: "POST".to_owned(),
             path: "/connect/token".to_owned(),
             reasontext: None,
-            body: truncate_body(body),
+            body: body.to_owned(),
         }),
         _ => {
             let parsed: TokenError = serde_json::from_str(body).unwrap_or_default();

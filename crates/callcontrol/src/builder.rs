@@ -9,6 +9,7 @@ use crate::auth::{ExpiresInUnit, Secret, TokenProvider};
 use crate::client::{Client, Core};
 use crate::error::BuildError;
 use crate::retry::RetryPolicy;
+use crate::tls::TlsConfig;
 
 /// Settings read by the running client.
 #[derive(Debug, Clone)]
@@ -21,6 +22,7 @@ pub(crate) struct Settings {
     pub(crate) dead_after_pings: u32,
     pub(crate) reconnect_initial: Duration,
     pub(crate) reconnect_max: Duration,
+    pub(crate) healthy_after: Duration,
     pub(crate) audio_open_timeout: Duration,
     pub(crate) audio_open_initial: Duration,
     pub(crate) audio_open_max: Duration,
@@ -44,6 +46,7 @@ impl Default for Settings {
             dead_after_pings: 3,
             reconnect_initial: Duration::from_millis(500),
             reconnect_max: Duration::from_secs(30),
+            healthy_after: Duration::from_secs(3),
             audio_open_timeout: Duration::from_secs(10),
             audio_open_initial: Duration::from_millis(50),
             audio_open_max: Duration::from_millis(500),
@@ -65,6 +68,7 @@ pub struct ClientBuilder {
     refresh_fraction: f64,
     connect_timeout: Duration,
     cancel: Option<CancellationToken>,
+    tls: Option<TlsConfig>,
     settings: Settings,
 }
 
@@ -77,6 +81,7 @@ impl ClientBuilder {
             refresh_fraction: 0.8,
             connect_timeout: Duration::from_secs(5),
             cancel: None,
+            tls: None,
             settings: Settings::default(),
         }
     }
@@ -157,6 +162,24 @@ impl ClientBuilder {
         self
     }
 
+    /// How long an event socket must stay up before its reconnect backoff starts
+    /// again from the initial delay (default 3 s). A PBX that accepts the socket
+    /// and closes it at once is then retried with growing delays, not in a loop,
+    /// while a socket that carried events for a few seconds before it was lost is
+    /// reconnected at once (events lost while it is down are lost for good).
+    pub fn reconnect_healthy_after(mut self, healthy: Duration) -> Self {
+        self.settings.healthy_after = healthy;
+        self
+    }
+
+    /// The TLS settings of every connection (REST, token, audio, event socket):
+    /// default [`TlsConfig::system`]. Use [`TlsConfig::with_ca_file`] for a PBX
+    /// behind a private CA.
+    pub fn tls(mut self, tls: TlsConfig) -> Self {
+        self.tls = Some(tls);
+        self
+    }
+
     /// How long [`Client::audio_from`] keeps retrying 404/424 while the leg connects
     /// (default 10 s; delays 50 ms → 500 ms).
     pub fn audio_open_timeout(mut self, timeout: Duration) -> Self {
@@ -231,9 +254,14 @@ impl ClientBuilder {
                 reason: format!("{} is not within 0.1..=1.0", self.refresh_fraction),
             });
         }
+        let tls = match self.tls {
+            Some(tls) => tls,
+            None => TlsConfig::system().map_err(|error| BuildError::Http(error.to_string()))?,
+        };
         // No client-wide timeout: audio streams live as long as the call. REST
         // requests set their own.
-        let http = reqwest::Client::builder()
+        let http = tls
+            .http_client_builder()
             .connect_timeout(self.connect_timeout)
             .tcp_nodelay(true)
             .user_agent(concat!("voicebot/", env!("CARGO_PKG_VERSION")))
@@ -241,14 +269,14 @@ impl ClientBuilder {
             .map_err(|error| BuildError::Http(error.to_string()))?;
         let tokens = TokenProvider::new(http.clone(), &base, client_id.clone(), secret)
             .map_err(|error| BuildError::BaseUrl {
-                url: self.base_url.clone(),
+                url: crate::error::redact_url(&self.base_url),
                 reason: error.to_string(),
             })?
             .with_expires_in_unit(self.expires_in_unit)
             .with_refresh_fraction(self.refresh_fraction)
             .with_timeout(settings.request_timeout);
         let ws_url = websocket_url(&base);
-        let core = Core::new(http, base, ws_url, client_id, tokens, settings);
+        let core = Core::new(http, tls, base, ws_url, client_id, tokens, settings);
         let cancel = match self.cancel {
             Some(parent) => parent.child_token(),
             None => CancellationToken::new(),
@@ -259,7 +287,7 @@ impl ClientBuilder {
 
 fn parse_base(text: &str) -> Result<Url, BuildError> {
     let fail = |reason: &str| BuildError::BaseUrl {
-        url: text.to_owned(),
+        url: crate::error::redact_url(text),
         reason: reason.to_owned(),
     };
     let url = Url::parse(text.trim()).map_err(|error| fail(&error.to_string()))?;

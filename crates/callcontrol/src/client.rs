@@ -15,9 +15,10 @@ use url::Url;
 
 use crate::auth::{AccessToken, TokenProvider};
 use crate::builder::{ClientBuilder, Settings};
-use crate::error::{CallControlError, Rejection, Result, reason_of, truncate_body};
+use crate::error::{CallControlError, Rejection, Result, location_host, reason_of};
 use crate::events::{EventStream, EventsRuntime, SharedState, StateCache};
 use crate::retry::RetryPolicy;
+use crate::tls::TlsConfig;
 
 /// The 3CX Call Control client. Cheap to clone: clones share the token, the HTTP
 /// connection pool, the event task and the state cache.
@@ -194,6 +195,7 @@ impl Request {
 /// What the event task and the public client share: HTTP, tokens, settings.
 pub(crate) struct Core {
     pub(crate) http: reqwest::Client,
+    pub(crate) tls: TlsConfig,
     pub(crate) origin: String,
     pub(crate) ws_url: Url,
     pub(crate) client_id: String,
@@ -204,6 +206,7 @@ pub(crate) struct Core {
 impl Core {
     pub(crate) fn new(
         http: reqwest::Client,
+        tls: TlsConfig,
         base: Url,
         ws_url: Url,
         client_id: String,
@@ -212,6 +215,7 @@ impl Core {
     ) -> Self {
         Self {
             http,
+            tls,
             origin: base.origin().ascii_serialization(),
             ws_url,
             client_id,
@@ -241,7 +245,7 @@ impl Core {
             if response.status().is_success() {
                 return Ok(response);
             }
-            return Err(rejection(request, response).await);
+            return Err(self.rejection(request, response).await);
         }
     }
 
@@ -258,7 +262,7 @@ impl Core {
         let mut builder = self
             .http
             .request(request.method.clone(), self.url(&request.path))
-            .header(AUTHORIZATION, token.bearer());
+            .header(AUTHORIZATION, sensitive_bearer(token)?);
         if let Some(body) = body {
             builder = builder.body(body);
         }
@@ -329,7 +333,7 @@ impl Core {
     {
         let request = Request::post_json(path, endpoint, json_body(body)?);
         let response = self.send(&request).await?;
-        decode(&request, response).await
+        self.decode(&request, response).await
     }
 
     /// POST a participant action under `timeout`; a `drop` (idempotent: dropping a
@@ -360,7 +364,7 @@ impl Core {
         let mut attempt = 1;
         loop {
             let result = match self.send(request).await {
-                Ok(response) => decode(request, response).await,
+                Ok(response) => self.decode(request, response).await,
                 Err(error) => Err(error),
             };
             match result {
@@ -384,6 +388,19 @@ impl Core {
     }
 }
 
+/// The `Authorization` value, marked sensitive so no Debug output (ours or a
+/// dependency's trace) prints it.
+fn sensitive_bearer(token: &AccessToken) -> Result<reqwest::header::HeaderValue> {
+    let mut value = reqwest::header::HeaderValue::from_str(&token.bearer()).map_err(|_| {
+        CallControlError::Decode {
+            what: "access token (not a valid header value)".to_owned(),
+            body: String::new(),
+        }
+    })?;
+    value.set_sensitive(true);
+    Ok(value)
+}
+
 /// Logs and counts one HTTP exchange. Never logs headers: they carry the token.
 fn observe(request: &Request, status: &str, latency: Duration) {
     tracing::debug!(
@@ -403,32 +420,68 @@ fn observe(request: &Request, status: &str, latency: Duration) {
         .record(latency.as_secs_f64());
 }
 
-/// Reads a refused response into its error variant.
-pub(crate) async fn rejection(request: &Request, response: reqwest::Response) -> CallControlError {
-    let status = response.status().as_u16();
-    // A body that cannot be read still leaves the status, which is what matters.
-    let body = response.text().await.unwrap_or_default();
-    CallControlError::from_rejection(Rejection {
-        status,
-        method: request.method.to_string(),
-        path: request.path.clone(),
-        reasontext: reason_of(&body),
-        body: truncate_body(&body),
-    })
-}
+impl Core {
+    /// Reads a refused response into its error variant: a redirect (never followed)
+    /// names where it pointed; any other status keeps the PBX's body, redacted.
+    pub(crate) async fn rejection(
+        &self,
+        request: &Request,
+        response: reqwest::Response,
+    ) -> CallControlError {
+        let status = response.status().as_u16();
+        if response.status().is_redirection() {
+            let location = response
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|value| value.to_str().ok());
+            return CallControlError::Redirect {
+                method: request.method.to_string(),
+                path: request.path.clone(),
+                status,
+                location: location_host(&self.url(&request.path), location),
+            };
+        }
+        // A body that cannot be read still leaves the status, which is what matters.
+        let body = self
+            .tokens
+            .redact(&response.text().await.unwrap_or_default());
+        CallControlError::from_rejection(Rejection {
+            status,
+            method: request.method.to_string(),
+            path: request.path.clone(),
+            reasontext: reason_of(&body),
+            body,
+        })
+    }
 
-async fn decode<T>(request: &Request, response: reqwest::Response) -> Result<T>
-where
-    T: DeserializeOwned,
-{
-    let what = || format!("{} {}", request.method, request.path);
-    let bytes = response.bytes().await.map_err(|error| {
-        CallControlError::from_reqwest(format!("reading {}", what()), error, request.timeout)
-    })?;
-    serde_json::from_slice(&bytes).map_err(|error| CallControlError::Decode {
-        what: format!("response of {} ({error})", what()),
-        body: truncate_body(&String::from_utf8_lossy(&bytes)),
-    })
+    /// Decodes a success answer. For a POST the PBX has acted on, a body that does
+    /// not decode is [`CallControlError::UnreadableAnswer`], which is never retried:
+    /// sending the action again would repeat it.
+    async fn decode<T>(&self, request: &Request, response: reqwest::Response) -> Result<T>
+    where
+        T: DeserializeOwned,
+    {
+        let what = || format!("{} {}", request.method, request.path);
+        let status = response.status().as_u16();
+        let bytes = response.bytes().await.map_err(|error| {
+            CallControlError::from_reqwest(format!("reading {}", what()), error, request.timeout)
+        })?;
+        serde_json::from_slice(&bytes).map_err(|error| {
+            let body = self.tokens.redact(&String::from_utf8_lossy(&bytes));
+            match request.method == Method::POST {
+                true => CallControlError::UnreadableAnswer {
+                    what: what(),
+                    status,
+                    reason: error.to_string(),
+                    body,
+                },
+                false => CallControlError::Decode {
+                    what: format!("response of {} ({error})", what()),
+                    body,
+                },
+            }
+        })
+    }
 }
 
 /// A request body as JSON bytes.

@@ -25,7 +25,8 @@ pub struct Rejection {
     pub path: String,
     /// `reasontext` of the body (or `reason`, or an OAuth `error_description`), if any.
     pub reasontext: Option<String>,
-    /// The raw body as text (cut at 4 KiB).
+    /// The body as text: cut at 512 bytes, with the secret and any token replaced
+    /// by `<redacted>`.
     pub body: String,
 }
 
@@ -92,8 +93,36 @@ pub enum CallControlError {
         /// OAuth `error_description`.
         description: Option<String>,
     },
-    /// The connection failed (DNS, TCP, TLS, reset, WebSocket protocol).
-    #[error("transport error while {what}: {source}")]
+    /// The PBX answered with a redirect. Redirects are never followed: the request
+    /// carried the credentials or the token, which must not reach another host.
+    #[error("{method} {path} answered {status}, a redirect{}; redirects are never followed, so nothing was sent there (point the URL at the PBX itself)", location.as_deref().map(|host| format!(" to {host}")).unwrap_or_default())]
+    Redirect {
+        /// Request method.
+        method: String,
+        /// Request path.
+        path: String,
+        /// The 3xx status.
+        status: u16,
+        /// Scheme, host and port of the `Location` header, if it named one.
+        location: Option<String>,
+    },
+    /// The PBX accepted an action (2xx) but its answer could not be read. The
+    /// action was carried out, so it must not be sent again.
+    #[error("{what} was accepted ({status}) but its answer cannot be read ({reason}): {body}")]
+    UnreadableAnswer {
+        /// The request, e.g. `POST /callcontrol/800/participants/12/drop`.
+        what: String,
+        /// The 2xx status.
+        status: u16,
+        /// Why the body did not decode.
+        reason: String,
+        /// The body (cut and redacted as in [`Rejection::body`]).
+        body: String,
+    },
+    /// The connection failed (DNS, TCP, TLS, reset, WebSocket protocol). The message
+    /// carries the whole chain of causes on one line, so a TLS failure says why
+    /// (unknown issuer, expired, name mismatch) in its first line.
+    #[error("transport error while {what}: {}", describe_chain(source.as_ref()))]
     Transport {
         /// What was being done.
         what: String,
@@ -114,7 +143,7 @@ pub enum CallControlError {
     Decode {
         /// What was expected.
         what: String,
-        /// The body received (cut at 4 KiB).
+        /// The body received (cut and redacted as in [`Rejection::body`]).
         body: String,
     },
     /// The client was shut down, or an audio stream was already closed.
@@ -144,7 +173,9 @@ impl CallControlError {
     /// The HTTP status, for errors that carry one.
     pub fn status(&self) -> Option<u16> {
         match self {
-            Self::Auth { status, .. } => Some(*status),
+            Self::Auth { status, .. }
+            | Self::Redirect { status, .. }
+            | Self::UnreadableAnswer { status, .. } => Some(*status),
             other => other.rejection().map(|rejection| rejection.status),
         }
     }
@@ -160,7 +191,7 @@ impl CallControlError {
     /// The body of the PBX's error response, if any.
     pub fn body(&self) -> Option<&str> {
         match self {
-            Self::Decode { body, .. } => Some(body),
+            Self::Decode { body, .. } | Self::UnreadableAnswer { body, .. } => Some(body),
             other => other.rejection().map(|rejection| rejection.body.as_str()),
         }
     }
@@ -202,6 +233,18 @@ impl CallControlError {
             self,
             Self::Server(_) | Self::Timeout { .. } | Self::Transport { .. }
         )
+    }
+
+    /// Whether the PBX accepted the request (2xx) although its answer could not be
+    /// read ([`CallControlError::UnreadableAnswer`]): the action was carried out and
+    /// must be treated as done, never sent again.
+    pub fn was_accepted(&self) -> bool {
+        matches!(self, Self::UnreadableAnswer { .. })
+    }
+
+    /// Whether the PBX answered with a redirect (never followed).
+    pub fn is_redirect(&self) -> bool {
+        matches!(self, Self::Redirect { .. })
     }
 
     /// Maps a non-success status to its variant.
@@ -264,17 +307,124 @@ pub(crate) fn reason_of(body: &str) -> Option<String> {
         .or_else(|| text("error_description"))
 }
 
-/// Cuts a body for storage in an error, on a character boundary.
+/// Longest body kept in an error: enough for any `reasontext`, too short to carry
+/// a whole page (or a leaked document) into the logs.
+pub(crate) const BODY_LIMIT: usize = 512;
+
+/// Cuts a body for storage in an error, on a character boundary, after replacing
+/// anything that looks like a bearer token or a JWT with `<redacted>`. Known secrets
+/// are removed before this by [`crate::TokenProvider`]'s redaction.
 pub(crate) fn truncate_body(body: &str) -> String {
-    const LIMIT: usize = 4096;
-    if body.len() <= LIMIT {
-        return body.to_owned();
+    let body = redact_token_shapes(body);
+    if body.len() <= BODY_LIMIT {
+        return body;
     }
-    let mut end = LIMIT;
+    let mut end = BODY_LIMIT;
     while !body.is_char_boundary(end) {
         end -= 1;
     }
     format!("{}…", &body[..end])
+}
+
+/// Text fit for an error or a log line when no secret is known: anything shaped
+/// like a bearer token or a JWT replaced by `<redacted>`, cut at 512 bytes.
+/// [`crate::TokenProvider::redact`] also removes the client secret and its tokens.
+pub fn redact_text(text: &str) -> String {
+    truncate_body(text)
+}
+
+/// `url` with any user-info (`user:password@`) replaced by `***@`, for messages and
+/// logs. Text that does not parse as a URL is cut at its user-info the same way.
+pub fn redact_url(url: &str) -> String {
+    let Some(scheme_end) = url.find("://") else {
+        return url.to_owned();
+    };
+    let authority_start = scheme_end + 3;
+    let authority_end = url[authority_start..]
+        .find(['/', '?', '#'])
+        .map_or(url.len(), |end| authority_start + end);
+    match url[authority_start..authority_end].rfind('@') {
+        Some(at) => format!(
+            "{}***{}",
+            &url[..authority_start],
+            &url[authority_start + at..]
+        ),
+        None => url.to_owned(),
+    }
+}
+
+/// Replaces JWTs (`eyJ…` with two dots) and the word after `Bearer ` with
+/// `<redacted>`, so a PBX echoing an `Authorization` header or a token never puts
+/// it into an error message.
+pub(crate) fn redact_token_shapes(text: &str) -> String {
+    let is_token_char =
+        |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '=' | '+' | '/');
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while !rest.is_empty() {
+        let bearer = rest
+            .get(..7)
+            .is_some_and(|head| head.eq_ignore_ascii_case("bearer "));
+        if bearer {
+            out.push_str(&rest[..7]);
+            let end = rest[7..]
+                .find(|c| !is_token_char(c))
+                .map_or(rest.len(), |i| i + 7);
+            if end > 7 {
+                out.push_str("<redacted>");
+            }
+            rest = &rest[end..];
+            continue;
+        }
+        if rest.starts_with("eyJ") {
+            let end = rest.find(|c| !is_token_char(c)).unwrap_or(rest.len());
+            if rest[..end].matches('.').count() >= 2 {
+                out.push_str("<redacted>");
+                rest = &rest[end..];
+                continue;
+            }
+        }
+        let mut chars = rest.chars();
+        if let Some(c) = chars.next() {
+            out.push(c);
+        }
+        rest = chars.as_str();
+    }
+    out
+}
+
+/// An error and its sources on one line (`a: b: c`), skipping a source whose text
+/// its parent already contains, so the root cause (e.g. rustls' "invalid peer
+/// certificate: UnknownIssuer") reaches the first line of the message.
+pub fn describe_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    if text.contains("invalid peer certificate")
+        || text.contains("certificate") && text.contains("UnknownIssuer")
+    {
+        text.push_str(" (a PBX behind a private CA needs its CA certificate in pbx.ca_file)");
+    }
+    text
+}
+
+/// `scheme://host:port` of a redirect's `Location` (resolved against the request
+/// URL), without path, query or user-info: enough to say where it pointed.
+pub(crate) fn location_host(request_url: &str, location: Option<&str>) -> Option<String> {
+    let base = url::Url::parse(request_url).ok()?;
+    let target = base.join(location?).ok()?;
+    let host = target.host_str()?;
+    Some(match target.port_or_known_default() {
+        Some(port) => format!("{}://{host}:{port}", target.scheme()),
+        None => format!("{}://{host}", target.scheme()),
+    })
 }
 
 /// Settings that cannot make a client.
@@ -371,7 +521,81 @@ mod tests {
     fn long_bodies_are_cut_on_a_char_boundary() {
         let body = "é".repeat(3000);
         let cut = truncate_body(&body);
-        assert!(cut.len() <= 4100);
+        assert!(cut.len() <= BODY_LIMIT + '…'.len_utf8());
         assert!(cut.ends_with('…'));
+    }
+
+    #[test]
+    fn token_shapes_are_redacted() {
+        let jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiI4MDAifQ.c2lnbmF0dXJl";
+        let body = format!(r#"{{"echo":"Authorization: Bearer abc.DEF-123","token":"{jwt}"}}"#);
+        let cut = truncate_body(&body);
+        assert!(!cut.contains("abc.DEF-123"), "{cut}");
+        assert!(!cut.contains(jwt), "{cut}");
+        assert_eq!(
+            cut,
+            r#"{"echo":"Authorization: Bearer <redacted>","token":"<redacted>"}"#
+        );
+        // Text that only starts like a JWT stays.
+        assert_eq!(redact_token_shapes("eyJust a word"), "eyJust a word");
+        assert_eq!(redact_token_shapes("ünïcödé bearer"), "ünïcödé bearer");
+    }
+
+    #[test]
+    fn the_chain_reaches_the_first_line() {
+        #[derive(Debug)]
+        struct Outer(std::io::Error);
+        impl fmt::Display for Outer {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("error sending request")
+            }
+        }
+        impl std::error::Error for Outer {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                Some(&self.0)
+            }
+        }
+        let inner = std::io::Error::other("invalid peer certificate: UnknownIssuer");
+        let error = CallControlError::Transport {
+            what: "GET /callcontrol".into(),
+            source: Arc::new(Outer(inner)),
+        };
+        let text = error.to_string();
+        assert!(!text.contains('\n'));
+        assert!(
+            text.starts_with("transport error while GET /callcontrol: error sending request: invalid peer certificate: UnknownIssuer"),
+            "{text}"
+        );
+        assert!(text.contains("pbx.ca_file"), "{text}");
+    }
+
+    #[test]
+    fn user_info_is_redacted_from_urls() {
+        assert_eq!(
+            redact_url("https://admin:hunter2@pbx.example.com:5001/x?y=1"),
+            "https://***@pbx.example.com:5001/x?y=1"
+        );
+        assert_eq!(
+            redact_url("https://pbx.example.com"),
+            "https://pbx.example.com"
+        );
+        assert_eq!(redact_url("https://a@b@pbx/x@y"), "https://***@pbx/x@y");
+        assert_eq!(redact_url("not a url"), "not a url");
+    }
+
+    #[test]
+    fn redirect_locations_are_reduced_to_their_origin() {
+        assert_eq!(
+            location_host(
+                "http://127.0.0.1:5001/connect/token",
+                Some("https://user:pw@evil.example/steal?x=1")
+            ),
+            Some("https://evil.example:443".to_owned())
+        );
+        assert_eq!(
+            location_host("http://127.0.0.1:5001/callcontrol", Some("/elsewhere")),
+            Some("http://127.0.0.1:5001".to_owned())
+        );
+        assert_eq!(location_host("http://127.0.0.1:5001/", None), None);
     }
 }

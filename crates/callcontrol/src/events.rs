@@ -198,7 +198,7 @@ async fn run(
                 },
             )
             .await;
-            backoff.reset();
+            let connected_at = tokio::time::Instant::now();
             let mut sequence = SequenceTracker::default();
             while let Some(envelope) = receiver.recv().await {
                 if let Some(missed) = sequence.observe(envelope.sequence) {
@@ -227,11 +227,19 @@ async fn run(
             tracing::warn!(%reason, "event socket lost; reconnecting");
             metrics::counter!("voicebot_pbx_ws_reconnects_total").increment(1);
             emit(&subscribers, PbxEvent::Disconnected { reason }).await;
-            // A connection that was up is tried again at once (after a jitter of up to
-            // 100 ms): every moment without the socket loses events, DTMF among them,
-            // that no snapshot brings back. The backoff paces the attempts that fail.
-            let jitter = rand::random_range(0..=100);
-            tokio::time::sleep(Duration::from_millis(jitter)).await;
+            // A connection that stayed up is tried again at once (after a jitter of
+            // up to 100 ms): every moment without the socket loses events, DTMF among
+            // them, that no snapshot brings back. One that closed soon after opening
+            // is not healthy: the backoff keeps growing, so a PBX that accepts and
+            // drops the socket is not hammered in a loop.
+            match is_healthy(connected_at.elapsed(), settings.healthy_after) {
+                true => {
+                    backoff.reset();
+                    let jitter = rand::random_range(0..=100);
+                    tokio::time::sleep(Duration::from_millis(jitter)).await;
+                }
+                false => pause(&mut backoff).await,
+            }
         }
     };
     // Cancellation drops `work` wherever it waits: a connect, a GET, a full subscriber.
@@ -285,6 +293,12 @@ async fn resync_after_gap(
             Vec::new()
         }
     }
+}
+
+/// Whether a connection that lasted `lasted` proved healthy, so its loss starts the
+/// reconnect backoff again from the initial delay.
+fn is_healthy(lasted: Duration, healthy_after: Duration) -> bool {
+    lasted >= healthy_after
 }
 
 async fn pause(backoff: &mut Backoff) {

@@ -59,11 +59,16 @@ mod events;
 mod legs;
 mod rest;
 mod retry;
+mod tls;
 
 pub use audio::{AudioIn, AudioOut};
 pub use auth::{AccessToken, ExpiresInUnit, Secret, TokenProvider};
 pub use builder::ClientBuilder;
 pub use client::Client;
-pub use error::{BoxError, BuildError, CallControlError, Rejection, Result};
+pub use error::{
+    BoxError, BuildError, CallControlError, Rejection, Result, describe_chain, redact_text,
+    redact_url,
+};
 pub use events::{DnState, EventStream, StateCache};
 pub use retry::{Backoff, RetryPolicy};
+pub use tls::{TlsConfig, TlsError};

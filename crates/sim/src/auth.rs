@@ -220,6 +220,11 @@ pub(crate) fn issue(shared: &Shared) -> TokenResponse {
             },
         );
     }
+    shared
+        .issued_tokens
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .push(access_token.clone());
     shared.record(JournalKind::TokenIssued {
         client_id: config.client_id.clone(),
     });

@@ -108,6 +108,16 @@ impl Sim {
         &self.shared.config
     }
 
+    /// Every access token this simulator issued, in order, revoked ones included:
+    /// for tests that check no output ever shows one.
+    pub fn issued_tokens(&self) -> Vec<String> {
+        self.shared
+            .issued_tokens
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
     /// Everything the PBX saw and did, in order.
     pub fn journal(&self) -> Vec<JournalEntry> {
         self.shared.journal.entries()

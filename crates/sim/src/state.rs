@@ -32,6 +32,8 @@ pub(crate) struct Shared {
     pub(crate) faults: FaultState,
     /// Woken whenever an outbound call is placed.
     pub(crate) outbound_placed: Notify,
+    /// Every access token issued, revoked or not.
+    pub(crate) issued_tokens: std::sync::Mutex<Vec<String>>,
 }
 
 impl Shared {
@@ -45,6 +47,7 @@ impl Shared {
             shutdown: CancellationToken::new(),
             faults: FaultState::default(),
             outbound_placed: Notify::new(),
+            issued_tokens: std::sync::Mutex::new(Vec::new()),
             config,
         }
     }

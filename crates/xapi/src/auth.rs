@@ -71,6 +71,12 @@ pub trait TokenSource: Send + Sync + fmt::Debug + 'static {
     /// Forgets `token` after the PBX answered 401 with it, so the next
     /// [`token`](Self::token) fetches a fresh one. A token already replaced is ignored.
     async fn invalidate(&self, token: &BearerToken);
+
+    /// `text` (a PBX body quoted in an error) without the secret or any token,
+    /// cut short. The default removes what is shaped like a token.
+    fn redact(&self, text: &str) -> String {
+        voicebot_callcontrol::redact_text(text)
+    }
 }
 
 /// The Call Control client's provider: one cache, one token for both APIs.
@@ -87,5 +93,9 @@ impl TokenSource for TokenProvider {
         if let Some(origin) = &token.origin {
             TokenProvider::invalidate(self, origin).await;
         }
+    }
+
+    fn redact(&self, text: &str) -> String {
+        TokenProvider::redact(self, text)
     }
 }

@@ -41,6 +41,7 @@ pub struct XapiClientBuilder {
     base_url: String,
     tokens: Arc<dyn TokenSource>,
     http: Option<reqwest::Client>,
+    tls: Option<voicebot_callcontrol::TlsConfig>,
     page_size: u64,
     timeout: Duration,
 }
@@ -53,6 +54,7 @@ impl XapiClient {
             base_url: base_url.into(),
             tokens,
             http: None,
+            tls: None,
             page_size: DEFAULT_PAGE_SIZE,
             timeout: Duration::from_secs(30),
         }
@@ -88,9 +90,18 @@ impl XapiClient {
 }
 
 impl XapiClientBuilder {
-    /// Uses an existing `reqwest::Client` (e.g. the Call Control client's pool).
+    /// Uses an existing `reqwest::Client` (e.g. the Call Control client's pool). Build
+    /// it from [`voicebot_callcontrol::TlsConfig::http_client_builder`], which never
+    /// follows redirects; a client that follows them would carry the token away.
     pub fn http_client(mut self, http: reqwest::Client) -> Self {
         self.http = Some(http);
+        self
+    }
+
+    /// TLS settings when this builder creates the HTTP client (default: the system's
+    /// roots). Pass the Call Control client's, so both APIs trust the same roots.
+    pub fn tls(mut self, tls: voicebot_callcontrol::TlsConfig) -> Self {
+        self.tls = Some(tls);
         self
     }
 
@@ -117,7 +128,16 @@ impl XapiClientBuilder {
         let base = xapi_base(&self.base_url)?;
         let http = match self.http {
             Some(http) => http,
-            None => reqwest::Client::builder().timeout(self.timeout).build()?,
+            // Never follows a redirect (the token would go with it), and uses the
+            // same roots as the Call Control client.
+            None => {
+                let tls = match self.tls {
+                    Some(tls) => tls,
+                    None => voicebot_callcontrol::TlsConfig::system()
+                        .map_err(|error| BuildError::Tls(error.to_string()))?,
+                };
+                tls.http_client_builder().timeout(self.timeout).build()?
+            }
         };
         Ok(XapiClient {
             inner: Arc::new(Inner {

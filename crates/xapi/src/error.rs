@@ -112,11 +112,20 @@ pub enum Error {
         /// The error body.
         body: Box<ODataError>,
     },
+    /// XAPI answered with a redirect, which is never followed: the request carried
+    /// the token, which must not reach another host.
+    #[error("XAPI answered {status}, a redirect{}; redirects are never followed, so nothing was sent there (point the URL at the PBX itself)", location.as_deref().map(|host| format!(" to {host}")).unwrap_or_default())]
+    Redirect {
+        /// The 3xx status.
+        status: u16,
+        /// Scheme, host and port of the `Location` header, if it named one.
+        location: Option<String>,
+    },
     /// Getting a bearer token failed.
     #[error("could not get an access token: {0}")]
     Token(Arc<dyn std::error::Error + Send + Sync>),
     /// The request never got a response (connect, TLS, timeout, reset).
-    #[error("XAPI transport error: {0}")]
+    #[error("XAPI transport error: {}", voicebot_callcontrol::describe_chain(&**.0))]
     Transport(Arc<reqwest::Error>),
     /// A 2xx response whose body or headers were not what XAPI sends.
     #[error("unexpected XAPI response: {0}")]
@@ -148,7 +157,7 @@ impl Error {
             Self::Unauthorized(_) => Some(401),
             Self::Forbidden(_) => Some(403),
             Self::NotFound(_) => Some(404),
-            Self::Status { status, .. } => Some(*status),
+            Self::Status { status, .. } | Self::Redirect { status, .. } => Some(*status),
             _ => None,
         }
     }
@@ -175,7 +184,7 @@ impl Error {
 
 impl From<reqwest::Error> for Error {
     fn from(err: reqwest::Error) -> Self {
-        Self::Transport(Arc::new(err))
+        Self::Transport(Arc::new(err.without_url()))
     }
 }
 
@@ -194,6 +203,9 @@ pub enum BuildError {
     /// The HTTP client could not be built (e.g. no TLS provider installed).
     #[error("could not build the HTTP client: {0}")]
     Http(#[from] reqwest::Error),
+    /// The TLS settings could not be made.
+    #[error("could not set up TLS: {0}")]
+    Tls(String),
 }
 
 #[cfg(test)]

@@ -129,7 +129,9 @@ async fn token(target: &Target) -> Outcome {
     let base = target
         .base()
         .map_err(|error| (format!("{error:#}"), "check --url".to_owned()))?;
-    let http = reqwest::Client::builder()
+    let http = target
+        .tls
+        .http_client_builder()
         .connect_timeout(CONNECT_TIMEOUT)
         .build()
         .map_err(|error| (error.to_string(), "TLS set-up failed".to_owned()))?;

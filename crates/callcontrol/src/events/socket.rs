@@ -12,12 +12,12 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::http::header::AUTHORIZATION;
 use tokio_tungstenite::tungstenite::{self, Message};
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
 use tokio_util::sync::CancellationToken;
 use voicebot_model::WsEnvelope;
 
 use crate::client::Core;
-use crate::error::{CallControlError, Rejection, Result, reason_of, truncate_body};
+use crate::error::{CallControlError, Rejection, Result, location_host, reason_of, truncate_body};
 
 pub(crate) type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
@@ -32,14 +32,19 @@ pub(crate) async fn connect(core: &Core) -> Result<Socket> {
             .as_str()
             .into_client_request()
             .map_err(|error| transport("building the WebSocket request", error))?;
-        let bearer =
+        let mut bearer =
             HeaderValue::from_str(&token.bearer()).map_err(|_| CallControlError::Decode {
                 what: "access token (not a valid header value)".to_owned(),
                 body: String::new(),
             })?;
+        // Keeps the value out of any Debug output of the request.
+        bearer.set_sensitive(true);
         request.headers_mut().insert(AUTHORIZATION, bearer);
         let started = Instant::now();
-        let connecting = tokio_tungstenite::connect_async_with_config(request, None, true);
+        // The same roots as the REST calls (one `TlsConfig` per client).
+        let connector = Connector::Rustls(core.tls.rustls());
+        let connecting =
+            tokio_tungstenite::connect_async_tls_with_config(request, None, true, Some(connector));
         let outcome = tokio::time::timeout(core.settings.request_timeout, connecting).await;
         let latency_ms = started.elapsed().as_millis() as u64;
         match outcome {
@@ -73,17 +78,31 @@ pub(crate) async fn connect(core: &Core) -> Result<Socket> {
                     reauthenticated = true;
                     continue;
                 }
-                let body = response
-                    .body()
-                    .as_deref()
-                    .map(String::from_utf8_lossy)
-                    .unwrap_or_default();
+                if response.status().is_redirection() {
+                    let location = response
+                        .headers()
+                        .get(tungstenite::http::header::LOCATION)
+                        .and_then(|value| value.to_str().ok());
+                    return Err(CallControlError::Redirect {
+                        method: "GET".to_owned(),
+                        path: "/callcontrol/ws".to_owned(),
+                        status,
+                        location: location_host(core.ws_url.as_str(), location),
+                    });
+                }
+                let body = core.tokens.redact(
+                    &response
+                        .body()
+                        .as_deref()
+                        .map(String::from_utf8_lossy)
+                        .unwrap_or_default(),
+                );
                 return Err(CallControlError::from_rejection(Rejection {
                     status,
                     method: "GET".to_owned(),
                     path: "/callcontrol/ws".to_owned(),
                     reasontext: reason_of(&body),
-                    body: truncate_body(&body),
+                    body,
                 }));
             }
             Ok(Err(error)) => return Err(transport("opening the event socket", error)),

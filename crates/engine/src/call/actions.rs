@@ -123,6 +123,15 @@ pub(crate) async fn end_call(ctx: &CallCtx, why: EngineEnd) -> Option<CallOutcom
                     _ => CallOutcome::Fallback,
                 });
             }
+            // Accepted, but the answer is unreadable: the PBX has the call.
+            Some(Err(error)) if error.was_accepted() => {
+                tracing::warn!(%error, destination, "the fallback was accepted with an unreadable answer; treating it as done");
+                ctx.mark_ended_by_us();
+                return Some(match why {
+                    EngineEnd::Shutdown => CallOutcome::Shutdown,
+                    _ => CallOutcome::Fallback,
+                });
+            }
             // The caller left meanwhile: nothing left to end.
             Some(Err(error)) if error.is_not_found() => {
                 tracing::info!(
@@ -142,8 +151,9 @@ pub(crate) async fn end_call(ctx: &CallCtx, why: EngineEnd) -> Option<CallOutcom
     match ctx.shared.client.drop_participant(&ctx.dn, ctx.id).await {
         Ok(result) if !result.is_success() => release(ctx, &refusal(&result)),
         Ok(_) => {}
-        // Already gone: ended either way.
-        Err(error) if error.is_not_found() => {}
+        // Already gone: ended either way. Or accepted with an unreadable answer: the
+        // PBX dropped it, and a second drop would only repeat that.
+        Err(error) if error.is_not_found() || error.was_accepted() => {}
         Err(error) => release(ctx, &error.to_string()),
     }
     ctx.mark_ended_by_us();

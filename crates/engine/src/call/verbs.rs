@@ -110,6 +110,17 @@ pub(crate) fn accepted(
 ) -> Result<CallControlResult, CallError> {
     match result {
         Ok(result) if result.is_success() => Ok(result),
+        // The PBX carried it out; only its answer is garbled. Sending it again would
+        // repeat the action (a second transfer, a second drop).
+        Err(error) if error.was_accepted() => {
+            tracing::warn!(%error, "the PBX accepted the action but its answer is unreadable; treating it as done");
+            Ok(CallControlResult {
+                finalstatus: voicebot_model::FinalStatus::Success,
+                reason: "None".to_owned(),
+                result: None,
+                reasontext: None,
+            })
+        }
         Ok(result) => Err(CallError::Rejected {
             status: 200,
             reason: result

@@ -25,9 +25,18 @@ impl Reply {
     {
         serde_json::from_str(&self.body).map_err(|e| {
             let snippet: String = self.body.chars().take(200).collect();
+            let snippet = voicebot_callcontrol::redact_text(&snippet);
             Error::Protocol(format!("cannot parse response body ({e}): {snippet}"))
         })
     }
+}
+
+/// The `Authorization` value, marked sensitive so no Debug output prints it.
+fn bearer(token: &str) -> Result<reqwest::header::HeaderValue> {
+    let mut value = reqwest::header::HeaderValue::from_str(&format!("Bearer {token}"))
+        .map_err(|_| Error::Protocol("the access token is not a valid header value".to_owned()))?;
+    value.set_sensitive(true);
+    Ok(value)
 }
 
 impl XapiClient {
@@ -68,7 +77,7 @@ impl XapiClient {
                 .inner
                 .http
                 .request(method.clone(), &url)
-                .header(AUTHORIZATION, format!("Bearer {}", token.secret()))
+                .header(AUTHORIZATION, bearer(token.secret())?)
                 .header(ACCEPT, "application/json");
             if let Some(body) = &body {
                 request = request
@@ -83,10 +92,31 @@ impl XapiClient {
                 retried = true;
                 continue;
             }
+            if status.is_redirection() {
+                let location = response
+                    .headers()
+                    .get(reqwest::header::LOCATION)
+                    .and_then(|value| value.to_str().ok())
+                    .and_then(|location| url::Url::parse(&url).ok()?.join(location).ok())
+                    .map(|target| {
+                        let port = target.port_or_known_default().map(|p| format!(":{p}"));
+                        format!(
+                            "{}://{}{}",
+                            target.scheme(),
+                            target.host_str().unwrap_or(""),
+                            port.unwrap_or_default()
+                        )
+                    });
+                return Err(Error::Redirect {
+                    status: status.as_u16(),
+                    location,
+                });
+            }
             let headers = response.headers().clone();
             let text = response.text().await?;
             if !status.is_success() {
-                return Err(Error::from_status(status.as_u16(), &text));
+                let redacted = self.inner.tokens.redact(&text);
+                return Err(Error::from_status(status.as_u16(), &redacted));
             }
             return Ok(Reply {
                 headers,

@@ -6,4 +6,5 @@ mod departments;
 mod errors;
 mod parkings;
 mod query;
+mod redirects;
 mod users;
