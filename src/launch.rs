@@ -103,6 +103,11 @@ pub(crate) fn build(config: &Config) -> anyhow::Result<Bots> {
 }
 
 impl Bots {
+    /// Each route point's DN with its bot.
+    pub(crate) fn by_route_point(&self) -> impl Iterator<Item = (&String, &Arc<dyn Bot>)> {
+        self.bots.iter()
+    }
+
     /// The engine that runs these bots on `client`, with the configuration's limits.
     ///
     /// # Errors

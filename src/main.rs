@@ -4,6 +4,7 @@
 //! the documented exit codes. Logs go to stderr (filtered by `RUST_LOG`), results to
 //! stdout, so scripts can read `--json` output while logs stay visible.
 
+mod check;
 mod commands;
 mod config;
 mod exit;

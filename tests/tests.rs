@@ -5,6 +5,7 @@ mod bots;
 mod calls;
 mod cli;
 mod cli_campaign;
+mod cli_check;
 mod cli_restart;
 mod cli_run;
 mod cli_sim;

@@ -21,7 +21,8 @@ pub(crate) struct RunArgs {
         default_value = "voicebot.toml"
     )]
     config: PathBuf,
-    /// Check the file and build the bots, then exit without connecting.
+    /// Check the file, build the bots, load every prompt they name and check the
+    /// recordings folder, then exit without connecting (`run` does the same first).
     #[arg(long)]
     check: bool,
     /// Exit (code 3) when the PBX cannot be reached at start, instead of retrying
@@ -39,6 +40,9 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<()> {
         .iter()
         .map(|(dn, route_point)| format!("{dn} → {}", route_point.bot.get_ref()))
         .collect();
+    // The same checks start `run`: a missing prompt found now is better than
+    // every call that needs it going to the fallback.
+    crate::check::verify(&config, &bots)?;
     if args.check {
         println!(
             "{}: ok ({})",

@@ -48,6 +48,15 @@ impl Announcement {
 
 #[async_trait]
 impl Bot for Announcement {
+    fn prompts(&self) -> Vec<voicebot_bot::PromptRef> {
+        let prompts = self.config.prompts.iter().enumerate();
+        prompts
+            .map(|(index, path)| {
+                voicebot_bot::PromptRef::new(format!("prompts[{index}]"), path.as_path())
+            })
+            .collect()
+    }
+
     async fn handle(&self, call: Call) -> Result<(), BotError> {
         let config = &self.config;
         let mut played = 0;

@@ -41,6 +41,14 @@ impl Echo {
 
 #[async_trait]
 impl Bot for Echo {
+    fn prompts(&self) -> Vec<voicebot_bot::PromptRef> {
+        let intro = self.config.intro.as_deref();
+        intro
+            .map(|path| voicebot_bot::PromptRef::new("intro", path))
+            .into_iter()
+            .collect()
+    }
+
     async fn handle(&self, call: Call) -> Result<(), BotError> {
         let deadline = Instant::now() + self.config.max_duration;
         if let Some(intro) = &self.config.intro {

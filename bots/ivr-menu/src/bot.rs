@@ -3,7 +3,9 @@
 use std::sync::Arc;
 
 use voicebot_bot::async_trait;
-use voicebot_bot::{Bot, BotConfigError, BotContext, BotError, Call, CallError, GatherEnd};
+use voicebot_bot::{
+    Bot, BotConfigError, BotContext, BotError, Call, CallError, GatherEnd, PromptRef,
+};
 
 use crate::config::Config;
 use crate::hours::{Clock, SystemClock};
@@ -45,6 +47,10 @@ impl IvrMenu {
 
 #[async_trait]
 impl Bot for IvrMenu {
+    fn prompts(&self) -> Vec<PromptRef> {
+        self.menu.prompts()
+    }
+
     async fn handle(&self, call: Call) -> Result<(), BotError> {
         let start = self.start_node();
         let (mut navigator, mut step) = Navigator::start(&self.menu, start);

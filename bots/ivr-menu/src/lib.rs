@@ -53,6 +53,7 @@ mod config;
 mod hours;
 mod menu;
 mod navigator;
+mod prompts;
 #[cfg(test)]
 mod testutil;
 

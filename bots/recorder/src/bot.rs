@@ -58,6 +58,17 @@ impl Recorder {
 
 #[async_trait]
 impl Bot for Recorder {
+    fn prompts(&self) -> Vec<voicebot_bot::PromptRef> {
+        let named = [
+            ("greeting", self.config.greeting.as_deref()),
+            ("saved_prompt", self.config.saved_prompt.as_deref()),
+        ];
+        named
+            .into_iter()
+            .filter_map(|(key, path)| Some(voicebot_bot::PromptRef::new(key, path?)))
+            .collect()
+    }
+
     async fn handle(&self, call: Call) -> Result<(), BotError> {
         let config = &self.config;
         if let Some(greeting) = &config.greeting {

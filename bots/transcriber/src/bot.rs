@@ -108,6 +108,14 @@ impl Transcriber {
 
 #[async_trait]
 impl Bot for Transcriber {
+    fn prompts(&self) -> Vec<voicebot_bot::PromptRef> {
+        let notice = self.config.notice.as_deref();
+        notice
+            .map(|path| voicebot_bot::PromptRef::new("notice", path))
+            .into_iter()
+            .collect()
+    }
+
     async fn handle(&self, call: Call) -> Result<(), BotError> {
         call.answer().await?;
         if let Some(notice) = &self.config.notice {

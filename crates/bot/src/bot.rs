@@ -7,6 +7,7 @@ use async_trait::async_trait;
 
 use crate::Call;
 use crate::error::BotError;
+use crate::prompt::PromptRef;
 
 /// A voice bot: runs once per call, on that call's own task.
 ///
@@ -22,6 +23,14 @@ use crate::error::BotError;
 pub trait Bot: Send + Sync + 'static {
     /// Handles one call from start to end. Per-call state lives in locals.
     async fn handle(&self, call: Call) -> Result<(), BotError>;
+
+    /// The prompts this bot's configuration names, each with its key, so that
+    /// `voicebot run --check` loads every one before any call and names the bot, the
+    /// key and the file when one is missing, broken or too long. Bots that build
+    /// their prompts at run time may return nothing (the default).
+    fn prompts(&self) -> Vec<PromptRef> {
+        Vec::new()
+    }
 }
 
 /// A bot made from an async closure; see [`bot_fn`].

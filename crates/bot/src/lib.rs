@@ -90,5 +90,5 @@ pub use crate::dial::{DialOutcome, DialRequest, Dialer};
 pub use crate::error::{BotConfigError, BotError, CallError, CallResult, ErrorSource};
 pub use crate::event::{CallEvent, CallEvents};
 pub use crate::info::{CallInfo, Direction};
-pub use crate::prompt::PromptSource;
+pub use crate::prompt::{PromptRef, PromptSource};
 pub use crate::registry::BotRegistry;

@@ -32,6 +32,26 @@ pub enum PromptSource {
     Ringback,
 }
 
+/// A prompt named in a bot's configuration, with the key that named it (e.g.
+/// `nodes.main.prompt`): what [`crate::Bot::prompts`] returns for checks.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PromptRef {
+    /// The key path inside the bot's `[config]` table.
+    pub key: String,
+    /// The prompt.
+    pub source: PromptSource,
+}
+
+impl PromptRef {
+    /// A prompt named at `key`.
+    pub fn new(key: impl Into<String>, source: impl Into<PromptSource>) -> Self {
+        Self {
+            key: key.into(),
+            source: source.into(),
+        }
+    }
+}
+
 impl PromptSource {
     /// A file prompt.
     pub fn file(path: impl Into<PathBuf>) -> Self {

@@ -1,0 +1,91 @@
+//! `voicebot run --check` proves the configuration runs (issue #12, item 4): every
+//! prompt each bot names is loaded, and the recordings folder is a writable
+//! directory. Each problem names the route point, the bot, the key and the file.
+
+use crate::cli::{code, text, voicebot, write_config};
+
+/// An ivr-menu whose prompts are good, missing and corrupt, and a recorder.
+fn config(recordings: &str) -> String {
+    format!(
+        r#"
+recordings = "{recordings}"
+
+[pbx]
+url = "http://127.0.0.1:5001"
+client_id = "800"
+
+[route_points."800"]
+bot = "ivr-menu"
+
+[route_points."800".config]
+invalid_prompt = "missing.wav"
+
+[route_points."800".config.nodes.main]
+prompt = "good.wav"
+options."1" = {{ action = "hangup", prompt = "corrupt.wav" }}
+options."2" = {{ action = "recorder", config = {{ greeting = "good.wav", saved_prompt = "gone.wav" }} }}
+
+[route_points."801"]
+bot = "echo"
+config = {{ intro = "good.wav" }}
+"#
+    )
+}
+
+fn good_wav(path: &std::path::Path) {
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 8000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut writer = hound::WavWriter::create(path, spec).unwrap();
+    for n in 0..8000 {
+        writer
+            .write_sample(((n % 40) * 500 - 10_000) as i16)
+            .unwrap();
+    }
+    writer.finalize().unwrap();
+}
+
+#[tokio::test]
+async fn every_broken_prompt_and_the_recordings_folder_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    good_wav(&dir.path().join("good.wav"));
+    std::fs::write(
+        dir.path().join("corrupt.wav"),
+        b"RIFF\x10\x00\x00\x00WAVEjunkjunk",
+    )
+    .unwrap();
+    let path = write_config(dir.path(), &config("/etc/passwd"));
+    let output = voicebot(&["run", "-c", &path, "--check"], &[]).await;
+    let stderr = text(&output.stderr);
+    assert_eq!(code(&output), 2, "{stderr}");
+    assert!(stderr.contains("4 problems found"), "{stderr}");
+    for line in [
+        "route_points.\"800\" (bot ivr-menu): config.nodes.main.invalid_prompt: ",
+        "route_points.\"800\" (bot ivr-menu): config.nodes.main.options.1.prompt: ",
+        "route_points.\"800\" (bot ivr-menu): config.nodes.main.options.2.config.saved_prompt: ",
+        "recordings: /etc/passwd: is not a directory",
+    ] {
+        assert!(stderr.contains(line), "{line} not in {stderr}");
+    }
+    assert!(stderr.contains("missing.wav"), "{stderr}");
+    assert!(stderr.contains("corrupt.wav"), "{stderr}");
+    assert!(stderr.contains("gone.wav"), "{stderr}");
+    // The good prompts are not reported.
+    assert!(!stderr.contains("good.wav"), "{stderr}");
+    assert!(!stderr.contains("801"), "{stderr}");
+}
+
+#[tokio::test]
+async fn a_config_whose_prompts_load_passes() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["good.wav", "missing.wav", "corrupt.wav", "gone.wav"] {
+        good_wav(&dir.path().join(name));
+    }
+    let path = write_config(dir.path(), &config("recordings"));
+    let output = voicebot(&["run", "-c", &path, "--check"], &[]).await;
+    assert_eq!(code(&output), 0, "{}", text(&output.stderr));
+    assert!(text(&output.stdout).contains("800 → ivr-menu"));
+}
