@@ -25,11 +25,11 @@ pub(crate) fn problems(config: &Config, bots: &Bots) -> Vec<String> {
                 continue;
             };
             let file = resolve(&config.prompts_dir(), path);
+            // The loader's error names the file.
             if let Err(reason) = load(&file) {
                 problems.push(format!(
-                    "route_points.\"{dn}\" (bot {name}): config.{}: {}: {reason}",
-                    prompt.key,
-                    file.display()
+                    "route_points.\"{dn}\" (bot {name}): config.{}: {reason}",
+                    prompt.key
                 ));
             }
         }
@@ -37,7 +37,7 @@ pub(crate) fn problems(config: &Config, bots: &Bots) -> Vec<String> {
     if let Some(ringback) = config.ringback_path()
         && let Err(reason) = load(&ringback)
     {
-        problems.push(format!("media.ringback: {}: {reason}", ringback.display()));
+        problems.push(format!("media.ringback: {reason}"));
     }
     if let Err(reason) = writable_dir(&config.recordings_dir()) {
         problems.push(format!(
