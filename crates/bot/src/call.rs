@@ -267,6 +267,3 @@ impl Call {
         self.inner.end.get().cloned().unwrap_or(CallError::Ended)
     }
 }
-
-#[cfg(test)]
-mod tests;
