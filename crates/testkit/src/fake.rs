@@ -140,8 +140,7 @@ impl FakeCall {
             .as_ref()
             .expect("the caller hung up and cannot press keys");
         for key in keys.chars() {
-            let digit =
-                Digit::new(key).unwrap_or_else(|_| panic!("{key:?} is not a DTMF key"));
+            let digit = Digit::new(key).unwrap_or_else(|_| panic!("{key:?} is not a DTMF key"));
             if sink.push(DigitSource::OutOfBand, digit) {
                 self.emit(CallEvent::Digit(digit));
             }
@@ -275,15 +274,18 @@ impl FakeCallBuilder {
         self
     }
 
+    /// The identity the call will have (no runtime needed): for unit tests of code
+    /// that reads a [`CallInfo`] without a call.
+    pub fn info(&self) -> CallInfo {
+        CallInfo::new(&self.participant, self.direction)
+    }
+
     /// Makes the call and starts its fake call task (the call's clock starts now).
     ///
     /// # Panics
     /// Outside a tokio runtime.
     pub fn start(self) -> FakeCall {
-        let (call, endpoint) = call_channel(
-            CallInfo::new(&self.participant, self.direction),
-            ChannelCapacity::default(),
-        );
+        let (call, endpoint) = call_channel(self.info(), ChannelCapacity::default());
         endpoint.clock.start(tokio::time::Instant::now());
         let (digits, queue) = voicebot_dispatch::digit_queue();
         let shared = Arc::new(Shared::new(self.behaviour));

@@ -55,9 +55,9 @@ mod pbx;
 mod prompts;
 
 pub use voicebot_media::Repeat;
-pub use voicebot_sim::{CallEnd, CallSpec, Script, Sim, SimConfig, Step};
 /// The simulator crate, for faults, journal entries and settings.
 pub use voicebot_sim as sim;
+pub use voicebot_sim::{CallEnd, CallSpec, Script, Sim, SimConfig, Step};
 
 pub use crate::caller::TestCaller;
 pub use crate::fake::{Entry, FakeCall, FakeCallBuilder};

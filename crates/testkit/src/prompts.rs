@@ -62,7 +62,10 @@ impl Prompts {
 
     /// The file of `label` under `dir`: `dir/LABEL.wav`.
     pub(crate) fn path(dir: &Path, label: &str) -> PathBuf {
-        dir.join(format!("{}.wav", label.strip_suffix(".wav").unwrap_or(label)))
+        dir.join(format!(
+            "{}.wav",
+            label.strip_suffix(".wav").unwrap_or(label)
+        ))
     }
 
     /// Writes every prompt into `dir` (as `LABEL.wav`, folders created).

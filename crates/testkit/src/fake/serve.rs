@@ -88,7 +88,9 @@ impl Shared {
 // A test that panicked while holding a lock must not hide its own failure behind a
 // poisoned-lock panic here.
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// What a verb's work reports back to the loop when it is done.
@@ -151,7 +153,13 @@ pub(crate) async fn serve(
                 }
                 None => audio_open = false,
             },
-            message = endpoint.messages.recv() => match message {
+            message = endpoint.messages.recv() => {
+                // Work the bot just stopped (a prompt it dropped before sending this)
+                // journals that first, so the journal keeps the bot's order.
+                for _ in 0..3 {
+                    tokio::task::yield_now().await;
+                }
+                match message {
                 None => break CallError::Ended,
                 Some(message) if handed_off => refuse(&ctx.shared, message),
                 Some(CallMessage::Action { action: voicebot_model::Action::Drop, reply, .. }) => {
@@ -170,7 +178,8 @@ pub(crate) async fn serve(
                     let _ = reply.send(Ok(frames));
                 }
                 Some(message) => accept(&ctx, &mut work, message),
-            },
+                }
+            }
         }
     };
     // The first cause recorded wins: a `drop` or a hand-off stays `Ended`.
