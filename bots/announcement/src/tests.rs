@@ -96,7 +96,11 @@ async fn play(config: &str, hang_up_after: Option<Duration>) -> (Result<(), Stri
             ..
         } = entry
         {
-            assert_eq!(*barge_in, BargeIn::NONE, "announcements are not interruptible");
+            assert_eq!(
+                *barge_in,
+                BargeIn::NONE,
+                "announcements are not interruptible"
+            );
         }
     }
     (result, journal)
@@ -131,7 +135,12 @@ async fn transfers_afterwards_and_hangs_up_when_the_transfer_is_refused() {
     // The engine's ringback is asked for while the transfer rings.
     assert_eq!(
         journal,
-        ["play a.wav", "transfer 100", "play ringback forever", "stop"]
+        [
+            "play a.wav",
+            "transfer 100",
+            "play ringback forever",
+            "stop"
+        ]
     );
     let (result, journal) = play(
         "prompts = ['a.wav']\nthen = { action = 'transfer', to = 'busy' }",

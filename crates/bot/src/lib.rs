@@ -94,8 +94,8 @@ pub use voicebot_speech::{
 pub use crate::audio::{AudioOut, AudioSink, AudioStream};
 pub use crate::bot::{Bot, BotFn, bot_fn};
 pub use crate::call::{
-    BargeIn, Call, Digits, GatherBuilder, GatherEnd, Interruption, PlayBuilder,
-    PlayOutcome, RecordBuilder, RecordEnd, Recording, RecordingGap, RouteToBuilder,
+    BargeIn, Call, Digits, GatherBuilder, GatherEnd, Interruption, PlayBuilder, PlayOutcome,
+    RecordBuilder, RecordEnd, Recording, RecordingGap, RouteToBuilder,
 };
 pub use crate::context::BotContext;
 pub use crate::dial::{DialOutcome, DialRequest, Dialer};

@@ -90,7 +90,9 @@ async fn speech_interrupts_only_prompts_that_allow_it() {
         fake.speak();
     };
     let (outcome, ()) = tokio::join!(
-        call.play(silence(5)).barge_in(BargeIn::SPEECH).into_future(),
+        call.play(silence(5))
+            .barge_in(BargeIn::SPEECH)
+            .into_future(),
         speaking
     );
     assert_eq!(
@@ -341,8 +343,15 @@ async fn audio_sink_plays_in_real_time_marks_follow_and_clear_discards() {
     }
     sink.mark("said").await.unwrap();
     let start = Instant::now();
-    assert_eq!(events.next().await, Some(CallEvent::Mark("said".to_owned())));
-    assert_eq!(start.elapsed(), Frame::DURATION * 3, "three frames played first");
+    assert_eq!(
+        events.next().await,
+        Some(CallEvent::Mark("said".to_owned()))
+    );
+    assert_eq!(
+        start.elapsed(),
+        Frame::DURATION * 3,
+        "three frames played first"
+    );
     assert_eq!(
         fake.played_audio(),
         [
@@ -357,7 +366,11 @@ async fn audio_sink_plays_in_real_time_marks_follow_and_clear_discards() {
         sink.send(frame(n)).await.unwrap();
     }
     sink.mark("never").await.unwrap();
-    assert_eq!(sink.clear().await.unwrap(), 2, "frame 4 was already playing");
+    assert_eq!(
+        sink.clear().await.unwrap(),
+        2,
+        "frame 4 was already playing"
+    );
     sleep(secs(1)).await;
     assert_eq!(fake.played_audio().len(), 5);
 }

@@ -47,7 +47,11 @@ async fn plays_what_the_caller_said_a_few_frames_later() {
     }
     // 100 ms is 5 frames: frame 1 comes back as frame 6 arrives, then one a frame.
     assert_eq!(heard_after[..6], [0, 0, 0, 0, 0, 1]);
-    assert_eq!(heard(&fake), (1..=15).collect::<Vec<_>>(), "in order, intact");
+    assert_eq!(
+        heard(&fake),
+        (1..=15).collect::<Vec<_>>(),
+        "in order, intact"
+    );
     // The caller hangs up: the audio stream ends, and so does the bot.
     fake.hang_up();
     bot.await.unwrap().unwrap();
