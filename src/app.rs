@@ -8,7 +8,7 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand};
 use serde::de::DeserializeOwned;
 use tracing_subscriber::EnvFilter;
-use voicebot_bot::{Bot, BotConfigError, BotContext, BotRegistry};
+use voicebot_bot::{Bot, BotConfigError, BotContext, BotRegistry, IntoBot};
 
 use crate::{commands, exit, registry};
 
@@ -121,15 +121,17 @@ impl App {
     }
 
     /// Registers a bot as `name` (what `bot = "..."` says in the configuration),
-    /// built by `factory` from its `[config]` table deserialised as `C`. Use
-    /// `#[serde(deny_unknown_fields)]` on `C` so misspelt keys are errors. A bundled
-    /// bot of the same name is replaced.
-    pub fn bot<C, B>(mut self, name: &str, factory: fn(C) -> B) -> Self
+    /// built by `factory` from its `[config]` table deserialised as `C`. The factory
+    /// returns the bot, or `Result<bot, BotConfigError>` to refuse settings that
+    /// deserialised but make no sense (the error names the key). Use
+    /// `#[serde(deny_unknown_fields)]` on `C` so misspelt keys are errors too. A
+    /// bundled bot of the same name is replaced.
+    pub fn bot<C, R>(mut self, name: &str, factory: fn(C) -> R) -> Self
     where
         C: DeserializeOwned + 'static,
-        B: Bot,
+        R: IntoBot + 'static,
     {
-        if self.accept::<C, B>(name) {
+        if self.accept::<C, R::Bot>(name) {
             self.registry.register(name, factory);
         }
         self

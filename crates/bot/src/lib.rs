@@ -103,4 +103,4 @@ pub use crate::error::{BotConfigError, BotError, CallError, CallResult, ErrorSou
 pub use crate::event::{CallEvent, CallEvents};
 pub use crate::info::{CallInfo, Direction};
 pub use crate::prompt::PromptSource;
-pub use crate::registry::BotRegistry;
+pub use crate::registry::{BotRegistry, IntoBot};
