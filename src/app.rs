@@ -47,35 +47,28 @@ const OUR_CRATES: [&str; 13] = [
 /// bots, plus the bots you register. A binary of your own is one line:
 ///
 /// ```no_run
-/// use serde::Deserialize;
 /// use voicebot::bot::{Bot, BotError, Call, async_trait};
 ///
-/// #[derive(Deserialize)]
-/// #[serde(deny_unknown_fields)]
-/// struct Config {
-///     greeting: String,
-/// }
-///
-/// struct Greeter {
-///     config: Config,
-/// }
-///
-/// impl Greeter {
-///     fn from_config(config: Config) -> Self {
-///         Self { config }
-///     }
+/// #[derive(serde::Deserialize)]
+/// #[serde(deny_unknown_fields)] // a misspelt key is an error at startup
+/// struct Hello {
+///     greeting: std::path::PathBuf,
+///     operator: String,
 /// }
 ///
 /// #[async_trait]
-/// impl Bot for Greeter {
+/// impl Bot for Hello {
 ///     async fn handle(&self, call: Call) -> Result<(), BotError> {
-///         call.play(self.config.greeting.as_str()).await?;
-///         Ok(())
+///         let key = call.gather().prompt(self.greeting.as_path()).max_digits(1).await?;
+///         if key == "0" {
+///             call.transfer(self.operator.as_str()).await?;
+///         }
+///         Ok(()) // returning hangs up
 ///     }
 /// }
 ///
 /// fn main() -> std::process::ExitCode {
-///     voicebot::App::new().bot("greeter", Greeter::from_config).run()
+///     voicebot::App::new().bot("hello", |config: Hello| config).run()
 /// }
 /// ```
 ///
@@ -85,10 +78,11 @@ const OUR_CRATES: [&str; 13] = [
 ///
 /// ```toml
 /// [route_points."800"]
-/// bot = "greeter"
+/// bot = "hello"
 ///
 /// [route_points."800".config]
 /// greeting = "prompts/hello.wav"
+/// operator = "100"
 /// ```
 #[derive(Debug)]
 #[must_use = "an App does nothing until `run`"]
