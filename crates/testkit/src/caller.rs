@@ -87,17 +87,9 @@ impl TestCaller {
         );
         let deadline = tokio::time::Instant::now() + self.wait;
         loop {
-            let whole = self.prompts.heard_whole(&self.caller.heard().samples);
-            let mut matched = self
-                .matched
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            let after = (*matched).min(whole.len());
-            if let Some(found) = whole[after..].iter().position(|heard| heard == label) {
-                *matched = after + found + 1;
+            if self.match_prompt(label) {
                 return;
             }
-            drop(matched);
             if let CallerState::Ended(end) = self.caller.state() {
                 panic!(
                     "the call ended ({end:?}) before {label:?} was heard in full; heard: {:?}",
@@ -111,6 +103,24 @@ impl TestCaller {
                 self.heard_prompts()
             );
             tokio::time::sleep(POLL).await;
+        }
+    }
+
+    /// Whether `label` was heard in full after the prompts matched so far; if so, it
+    /// is matched too.
+    fn match_prompt(&self, label: &str) -> bool {
+        let whole = self.prompts.heard_whole(&self.caller.heard().samples);
+        let mut matched = self
+            .matched
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let after = (*matched).min(whole.len());
+        match whole[after..].iter().position(|heard| heard == label) {
+            Some(found) => {
+                *matched = after + found + 1;
+                true
+            }
+            None => false,
         }
     }
 

@@ -119,13 +119,20 @@ impl fmt::Debug for Entry {
 
 impl PartialEq<&str> for Entry {
     fn eq(&self, other: &&str) -> bool {
-        self.to_string() == *other
+        self.text() == *other
     }
 }
 
 impl PartialEq<str> for Entry {
     fn eq(&self, other: &str) -> bool {
-        self.to_string() == other
+        self.text() == other
+    }
+}
+
+impl Entry {
+    /// The entry as the journal writes it (its `Display`).
+    pub fn text(&self) -> String {
+        format!("{self}")
     }
 }
 
