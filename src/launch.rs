@@ -7,7 +7,8 @@ use std::sync::{Arc, OnceLock};
 
 use anyhow::Context;
 use voicebot_bot::{
-    Bot, BotContext, CallError, DialOutcome, DialRequest, Dialer, PromptSource, async_trait,
+    Bot, BotContext, BotRegistry, CallError, DialOutcome, DialRequest, Dialer, PromptSource,
+    async_trait,
 };
 use voicebot_callcontrol::Client;
 use voicebot_engine::{AdoptedCalls, AnswerMode, BusyTreatment, Engine};
@@ -15,7 +16,6 @@ use voicebot_speech::Recognizer;
 
 use crate::config::{AdoptedCallsSetting, Answer, Config, RoutePoint, WhenBusy, build_bots};
 use crate::exit::Exit;
-use crate::registry;
 
 /// Builds the PBX client of `config` and checks that it can work: a token, then
 /// `GET /callcontrol`. Failing here, with the right exit code, on a wrong address or
@@ -78,13 +78,14 @@ impl std::fmt::Debug for Bots {
     }
 }
 
-/// Builds the bot of every route point. Needs no PBX, so configuration errors come
-/// before any network error.
+/// Builds the bot of every route point from `registry` (the bundled bots and those of
+/// [`crate::App`]). Needs no PBX, so configuration errors come before any network
+/// error.
 ///
 /// # Errors
 /// A [`crate::config::ConfigError`] (exit 2) naming the route point and key.
-pub(crate) fn build(config: &Config) -> anyhow::Result<Bots> {
-    let registry = Arc::new(registry::bundled());
+pub(crate) fn build(config: &Config, registry: &Arc<BotRegistry>) -> anyhow::Result<Bots> {
+    let registry = Arc::clone(registry);
     let dialer = Arc::new(LateDialer::default());
     let mut context = BotContext::new()
         .with_dialer(Arc::clone(&dialer) as Arc<dyn Dialer>)

@@ -7,7 +7,8 @@ use std::process::Command;
 use serde_json::Value;
 
 /// Workspace crates each crate may depend on (normal and build dependencies).
-/// A crate missing here may depend only on `voicebot-bot` (the bots under `bots/`).
+/// The bots under `bots/` may depend only on `voicebot-bot`, and the examples under
+/// `examples/` only on `voicebot`.
 fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
     BTreeMap::from([
         ("voicebot-model", &[][..]),
@@ -35,6 +36,20 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
                 "voicebot-speech",
             ][..],
         ),
+        // The test kit runs the simulator, an engine and a bot together: a library, but
+        // for bot crates' and the root's `[dev-dependencies]` only.
+        (
+            "voicebot-testkit",
+            &[
+                "voicebot-bot",
+                "voicebot-callcontrol",
+                "voicebot-dispatch",
+                "voicebot-engine",
+                "voicebot-media",
+                "voicebot-model",
+                "voicebot-sim",
+            ][..],
+        ),
     ])
 }
 
@@ -60,10 +75,11 @@ fn workspace_dependencies_point_one_way() {
         if name == "voicebot" {
             continue; // the binary is the composition root and may link everything
         }
-        let is_bot_plugin = package["manifest_path"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("/bots/");
+        let manifest = package["manifest_path"].as_str().unwrap_or_default();
+        let is_bot_plugin = manifest.contains("/bots/");
+        // Worked examples are what a bot author's own crate looks like: the `voicebot`
+        // library (the program and the bot API) and nothing deeper.
+        let is_example = manifest.contains("/examples/");
         for dependency in package["dependencies"].as_array().into_iter().flatten() {
             let dep = dependency["name"].as_str().unwrap_or_default();
             let kind = dependency["kind"].as_str(); // null = normal, "dev", "build"
@@ -72,6 +88,8 @@ fn workspace_dependencies_point_one_way() {
             }
             let ok = if is_bot_plugin {
                 dep == "voicebot-bot"
+            } else if is_example {
+                dep == "voicebot"
             } else {
                 allowed.get(name).is_some_and(|list| list.contains(&dep))
             };

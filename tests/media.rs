@@ -45,7 +45,7 @@ async fn a_recording_is_what_the_caller_said_and_survives_a_hangup() {
         caller.hang_up().await.unwrap();
         let recording = result.recv().await.unwrap();
         assert_eq!(recording.ended_by, RecordEnd::Hangup);
-        assert!(recording.path.starts_with(harness.dir.path()));
+        assert!(recording.path.starts_with(harness.dir()));
         let samples = read_wav(&recording.path);
         assert!(
             find(&samples, said.samples()).is_some(),

@@ -17,7 +17,7 @@ use clap::Args;
 use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 use tokio_util::sync::CancellationToken;
 use voicebot_announcement::{Campaign, CampaignReport, Outcome};
-use voicebot_bot::{CallError, DialOutcome, DialRequest, Dialer, async_trait};
+use voicebot_bot::{BotRegistry, CallError, DialOutcome, DialRequest, Dialer, async_trait};
 
 use crate::commands::run::shutdown_signal;
 use crate::config::Config;
@@ -54,10 +54,10 @@ pub(crate) struct CampaignArgs {
 }
 
 /// Runs the campaign (see the module docs).
-pub(crate) async fn run(args: CampaignArgs) -> anyhow::Result<()> {
+pub(crate) async fn run(args: CampaignArgs, registry: &Arc<BotRegistry>) -> anyhow::Result<()> {
     let config = Config::load(&args.config)?;
     // Every bot is built first, so a bad table anywhere fails before connecting.
-    let bots = launch::build(&config)?;
+    let bots = launch::build(&config, registry)?;
     let campaign_config = campaign_config(&config, &args)?;
     let route_point = args.route_point.as_str();
 

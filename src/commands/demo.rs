@@ -7,11 +7,13 @@ mod callers;
 mod report;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
 use tokio::sync::oneshot;
+use voicebot_bot::BotRegistry;
 use voicebot_callcontrol::Client;
 use voicebot_media::Prompt;
 use voicebot_sim::{ExtensionSpec, FarEnd, Sim, SimConfig};
@@ -32,7 +34,7 @@ pub(crate) struct DemoArgs {
 }
 
 /// Runs the demo; exit 0 when every scripted call went as planned.
-pub(crate) async fn run(args: DemoArgs) -> anyhow::Result<()> {
+pub(crate) async fn run(args: DemoArgs, registry: &Arc<BotRegistry>) -> anyhow::Result<()> {
     let progress = Progress::new();
     let out = match args.out {
         Some(dir) => dir,
@@ -54,7 +56,7 @@ pub(crate) async fn run(args: DemoArgs) -> anyhow::Result<()> {
     );
     config.pbx.url = toml::Spanned::new(0..0, sim.base_url());
 
-    let bots = launch::build(&config)?;
+    let bots = launch::build(&config, registry)?;
     let client = Client::builder(sim.base_url())
         .credentials(sim.client_id(), sim.client_secret())
         .build()

@@ -2,9 +2,11 @@
 //! PBX until Ctrl-C or SIGTERM.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Args;
+use voicebot_bot::BotRegistry;
 use voicebot_callcontrol::CallControlError;
 
 use crate::config::Config;
@@ -31,10 +33,11 @@ pub(crate) struct RunArgs {
     exit_on_connect_failure: bool,
 }
 
-/// Loads the configuration, checks the credentials, and runs the engine.
-pub(crate) async fn run(args: RunArgs) -> anyhow::Result<()> {
+/// Loads the configuration, builds its bots from `registry`, checks the credentials, and
+/// runs the engine.
+pub(crate) async fn run(args: RunArgs, registry: &Arc<BotRegistry>) -> anyhow::Result<()> {
     let config = Config::load(&args.config)?;
-    let bots = launch::build(&config)?;
+    let bots = launch::build(&config, registry)?;
     let route_points: Vec<String> = config
         .route_points
         .iter()

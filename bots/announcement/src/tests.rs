@@ -1,14 +1,11 @@
-//! Configuration checks, and the announcement played on a fake call task.
+//! Configuration checks, and the announcement played on the test kit's fake call.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use test_case::test_case;
-use voicebot_bot::message::{CallMessage, ChannelCapacity, call_channel};
-use voicebot_bot::{
-    Bot, BotContext, BotRegistry, CallError, CallInfo, Direction, PlayOutcome, PromptSource,
-};
-use voicebot_model::Participant;
+use voicebot_bot::{BargeIn, Bot, BotContext, BotRegistry, CallError, PromptSource};
+use voicebot_testkit::{Entry, FakeCall};
 
 use super::*;
 
@@ -76,73 +73,54 @@ fn repeat_takes_a_count_or_forever_only() {
     assert!(error.to_string().contains("often"), "{error}");
 }
 
-/// Runs `config` on a fake call whose prompts take 1 s each and which hangs up
-/// after `hang_up_after` prompts; transfers to "busy" are refused. Returns what
+/// Runs `config` on a fake call whose prompts take 1 s each and whose caller hangs
+/// up after `hang_up_after` (if given); transfers to "busy" are refused. Returns what
 /// the bot did.
-async fn play(config: &str, hang_up_after: usize) -> (Result<(), String>, Vec<String>) {
+async fn play(config: &str, hang_up_after: Option<Duration>) -> (Result<(), String>, Vec<Entry>) {
     let config: Config = toml::from_str(config).unwrap();
     let bot = Announcement::from_context(config, &BotContext::new()).unwrap();
-    let info = CallInfo::new(&Participant::default(), Direction::Inbound);
-    let (call, mut endpoint) = call_channel(info, ChannelCapacity::default());
-    let journal = Arc::new(Mutex::new(Vec::new()));
-    let log = Arc::clone(&journal);
-    tokio::spawn(async move {
-        let mut prompts = 0;
-        while let Some(message) = endpoint.messages.recv().await {
-            match message {
-                CallMessage::Play { request, reply } => {
-                    assert!(
-                        !request.barge_in.digits,
-                        "announcements are not interruptible"
-                    );
-                    let entry = match request.prompt {
-                        PromptSource::Silence(pause) => format!("pause {pause:?}"),
-                        PromptSource::File(path) => path.display().to_string(),
-                        other => format!("{other:?}"),
-                    };
-                    log.lock().unwrap().push(entry);
-                    tokio::time::sleep(Duration::from_secs(1)).await;
-                    prompts += 1;
-                    if prompts == hang_up_after {
-                        endpoint.end(CallError::Hangup);
-                        return;
-                    }
-                    let _ = reply.send(Ok(PlayOutcome::Finished));
-                }
-                CallMessage::Action {
-                    action,
-                    request,
-                    reply,
-                } => {
-                    let to = request.destination.unwrap_or_default();
-                    log.lock()
-                        .unwrap()
-                        .push(format!("{action} {to}").trim().to_owned());
-                    let _ = reply.send(match to.as_str() {
-                        "busy" => Err(CallError::Rejected {
-                            status: 400,
-                            reason: "busy".to_owned(),
-                        }),
-                        _ => Ok(()),
-                    });
-                }
-                other => panic!("unexpected {other:?}"),
-            }
+    let fake = FakeCall::builder().refuse("busy").start();
+    let call = fake.call();
+    let handling = tokio::spawn(async move { bot.handle(call).await });
+    if let Some(after) = hang_up_after {
+        tokio::time::sleep(after).await;
+        fake.hang_up();
+    }
+    let result = handling.await.unwrap().map_err(|error| error.to_string());
+    fake.settle().await;
+    let journal = fake.journal();
+    for entry in &journal {
+        if let Entry::Play {
+            prompt: PromptSource::File(_),
+            barge_in,
+            ..
+        } = entry
+        {
+            assert_eq!(
+                *barge_in,
+                BargeIn::NONE,
+                "announcements are not interruptible"
+            );
         }
-    });
-    let result = bot.handle(call).await.map_err(|error| error.to_string());
-    let journal = journal.lock().unwrap().clone();
+    }
     (result, journal)
 }
 
 #[tokio::test(start_paused = true)]
 async fn plays_every_prompt_each_round_with_pauses_then_hangs_up() {
     let config = "prompts = ['a.wav', 'b.wav']\nrepeat = 2\npause = '2s'";
-    let (result, journal) = play(config, usize::MAX).await;
+    let (result, journal) = play(config, None).await;
     result.unwrap();
     assert_eq!(
         journal,
-        ["a.wav", "b.wav", "pause 2s", "a.wav", "b.wav", "drop"]
+        [
+            "play a.wav",
+            "play b.wav",
+            "play silence 2s",
+            "play a.wav",
+            "play b.wav",
+            "hangup"
+        ]
     );
 }
 
@@ -150,25 +128,44 @@ async fn plays_every_prompt_each_round_with_pauses_then_hangs_up() {
 async fn transfers_afterwards_and_hangs_up_when_the_transfer_is_refused() {
     let (result, journal) = play(
         "prompts = ['a.wav']\nthen = { action = 'transfer', to = '100' }",
-        usize::MAX,
+        None,
     )
     .await;
     result.unwrap();
     // The engine's ringback is asked for while the transfer rings.
-    assert_eq!(journal, ["a.wav", "transferto 100", "Ringback"]);
+    assert_eq!(
+        journal,
+        [
+            "play a.wav",
+            "transfer 100",
+            "play ringback forever",
+            "stop"
+        ]
+    );
     let (result, journal) = play(
         "prompts = ['a.wav']\nthen = { action = 'transfer', to = 'busy' }",
-        usize::MAX,
+        None,
     )
     .await;
     result.unwrap();
-    assert_eq!(journal, ["a.wav", "transferto busy", "Ringback", "drop"]);
+    assert_eq!(
+        journal,
+        [
+            "play a.wav",
+            "transfer busy",
+            "play ringback forever",
+            "stop",
+            "hangup"
+        ]
+    );
 }
 
 #[tokio::test(start_paused = true)]
 async fn forever_plays_until_the_caller_hangs_up() {
-    let (result, journal) = play("prompts = ['a.wav']\nrepeat = 'forever'", 9).await;
+    // Prompts take 1 s each: the ninth is playing when the caller hangs up.
+    let after = Duration::from_millis(8_500);
+    let (result, journal) = play("prompts = ['a.wav']\nrepeat = 'forever'", Some(after)).await;
     assert_eq!(result.unwrap_err(), "the caller hung up");
-    assert_eq!(journal.len(), 9);
-    assert!(journal.iter().all(|entry| entry == "a.wav"));
+    assert_eq!(journal.len(), 9, "{journal:?}");
+    assert!(journal.iter().all(|entry| *entry == "play a.wav"));
 }

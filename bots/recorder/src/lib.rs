@@ -26,8 +26,6 @@
 mod bot;
 mod config;
 mod metadata;
-#[cfg(test)]
-mod testutil;
 
 use voicebot_bot::BotRegistry;
 

@@ -121,7 +121,11 @@ mod tests {
     use voicebot_bot::Digit;
 
     use super::*;
-    use crate::testutil::info;
+
+    /// Alice (+15550100) calling route point 800, call 7.
+    fn info() -> voicebot_bot::CallInfo {
+        voicebot_testkit::FakeCall::builder().info()
+    }
 
     fn recording(ended_by: RecordEnd) -> Recording {
         Recording {

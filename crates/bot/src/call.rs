@@ -13,7 +13,7 @@ use voicebot_model::{Action, ActionRequest, AttachedData, DiversionReason};
 
 pub use gather::{Digits, GatherBuilder, GatherEnd};
 pub use play::{BargeIn, Interruption, PlayBuilder, PlayOutcome};
-pub use record::{Channels, RecordBuilder, RecordEnd, Recording, RecordingGap};
+pub use record::{RecordBuilder, RecordEnd, Recording, RecordingGap};
 pub use route::RouteToBuilder;
 
 use crate::audio::{AudioOut, AudioSink, AudioStream};
@@ -267,6 +267,3 @@ impl Call {
         self.inner.end.get().cloned().unwrap_or(CallError::Ended)
     }
 }
-
-#[cfg(test)]
-mod tests;

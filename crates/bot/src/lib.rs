@@ -15,8 +15,8 @@
 //!
 //! # Design
 //!
-//! `Call` is a remote control. Each verb sends one [`message::CallMessage`] with a
-//! `oneshot` reply down a bounded channel to the call task the engine runs, as
+//! `Call` is a remote control. Each verb sends one message with a `oneshot` reply
+//! down a bounded channel to the call task the engine runs, as
 //! songbird's `TrackHandle` does; dropping a verb's future closes its reply, which
 //! tells the engine to stop that work. Messages are coarse (a whole `play`,
 //! `gather` or `record`) because the logic behind them is engine-side state: the
@@ -61,15 +61,27 @@ mod dial;
 mod error;
 mod event;
 mod info;
-pub mod message;
+mod message;
 mod prompt;
 mod registry;
-#[cfg(test)]
-mod testutil;
+
+/// The protocol between a [`Call`] and the engine's call task, for the engine and the
+/// test kit (`voicebot-testkit`) only: not part of the bot author's API, and free to
+/// change in any release. Bots never need it; test them with `voicebot-testkit`.
+//
+// Why a hidden module rather than a crate of its own: the messages carry the author's
+// types (`PlayOutcome`, `Digits`, `Recording`, `CallError`, ...), so a separate crate
+// would either own those types (and this crate re-export them) or mirror them. Hidden
+// and named `__engine`, as serde's `__private`, it stays out of the docs and out of
+// the promises, and the types keep one home.
+#[doc(hidden)]
+pub mod __engine {
+    pub use crate::message::*;
+}
 
 pub use async_trait::async_trait;
 pub use tokio_stream::{Stream, StreamExt};
-pub use voicebot_media::{Frame, Prompt};
+pub use voicebot_media::{Channels, Frame, Prompt};
 pub use voicebot_model::{
     AttachedData, Digit, DiversionReason, Dn, ParticipantId, ParticipantStatus,
 };
@@ -82,8 +94,8 @@ pub use voicebot_speech::{
 pub use crate::audio::{AudioOut, AudioSink, AudioStream};
 pub use crate::bot::{Bot, BotFn, bot_fn};
 pub use crate::call::{
-    BargeIn, Call, Channels, Digits, GatherBuilder, GatherEnd, Interruption, PlayBuilder,
-    PlayOutcome, RecordBuilder, RecordEnd, Recording, RecordingGap, RouteToBuilder,
+    BargeIn, Call, Digits, GatherBuilder, GatherEnd, Interruption, PlayBuilder, PlayOutcome,
+    RecordBuilder, RecordEnd, Recording, RecordingGap, RouteToBuilder,
 };
 pub use crate::context::BotContext;
 pub use crate::dial::{DialOutcome, DialRequest, Dialer};
@@ -91,4 +103,4 @@ pub use crate::error::{BotConfigError, BotError, CallError, CallResult, ErrorSou
 pub use crate::event::{CallEvent, CallEvents};
 pub use crate::info::{CallInfo, Direction};
 pub use crate::prompt::{PromptRef, PromptSource};
-pub use crate::registry::BotRegistry;
+pub use crate::registry::{BotRegistry, IntoBot};

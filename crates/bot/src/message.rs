@@ -1,6 +1,7 @@
 //! The protocol between a [`Call`] handle and the engine's call task.
 //!
-//! Bot authors never use this module; the engine serves it. [`call_channel`] makes
+//! Bot authors never use this module (it is `voicebot_bot::__engine`); the engine
+//! serves it, and the test kit's fake call. [`call_channel`] makes
 //! a `Call` and the [`CallEndpoint`] the engine keeps. Each verb sends one
 //! [`CallMessage`] with a `oneshot` reply, as songbird's `TrackHandle` sends
 //! `TrackCommand`s.
@@ -27,12 +28,12 @@ use std::time::Duration;
 
 use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio::time::Instant;
-use voicebot_media::Frame;
+use voicebot_media::{Channels, Frame, Repeat};
 use voicebot_model::{Action, ActionRequest, Digit};
 use voicebot_speech::{Grammar, Recognizer};
 
 use crate::audio::AudioOut;
-use crate::call::{BargeIn, Channels, Digits, PlayOutcome, Recording};
+use crate::call::{BargeIn, Digits, PlayOutcome, Recording};
 use crate::error::CallError;
 use crate::{Call, CallEvent, CallInfo, PromptSource};
 
@@ -104,22 +105,14 @@ pub enum CallMessage {
     },
 }
 
-/// How many times to play a prompt.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Loops {
-    /// This many times (at least once).
-    Count(u32),
-    /// Until stopped (the reply is closed) or interrupted.
-    Forever,
-}
-
 /// A [`CallMessage::Play`] request.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlayRequest {
     /// What to play.
     pub prompt: PromptSource,
-    /// How many times.
-    pub loops: Loops,
+    /// How many times: `Times(n)` with `n >= 1`, or `Forever` (until the reply is
+    /// closed or the prompt is interrupted).
+    pub repeat: Repeat,
     /// What may interrupt it.
     pub barge_in: BargeIn,
 }
@@ -209,7 +202,7 @@ pub struct RecordRequest {
     pub terminators: Vec<Digit>,
     /// Play a short beep before recording.
     pub beep: bool,
-    /// Mono (caller only) or stereo (caller left, what we played right).
+    /// The caller only, caller and bot mixed, or stereo (caller left, bot right).
     pub channels: Channels,
     /// Cut leading and trailing silence from the file.
     pub trim_silence: bool,

@@ -13,6 +13,46 @@ use crate::error::BotConfigError;
 type Factory =
     Box<dyn Fn(toml::Value, &BotContext) -> Result<Arc<dyn Bot>, BotConfigError> + Send + Sync>;
 
+/// What a bot factory returns: the bot itself, or `Result<bot, BotConfigError>` when
+/// the factory checks its configuration (a key out of range, two settings that
+/// contradict each other) and may refuse it, naming the key.
+#[diagnostic::on_unimplemented(
+    message = "a bot factory must return a `Bot` or `Result<impl Bot, BotConfigError>`, not `{Self}`",
+    label = "returned by this factory"
+)]
+pub trait IntoBot {
+    /// The bot built.
+    type Bot: Bot;
+
+    /// The bot, or why the configuration was refused.
+    ///
+    /// # Errors
+    /// The factory's [`BotConfigError`].
+    fn into_bot(self) -> Result<Self::Bot, BotConfigError>;
+}
+
+impl<B> IntoBot for B
+where
+    B: Bot,
+{
+    type Bot = B;
+
+    fn into_bot(self) -> Result<B, BotConfigError> {
+        Ok(self)
+    }
+}
+
+impl<B> IntoBot for Result<B, BotConfigError>
+where
+    B: Bot,
+{
+    type Bot = B;
+
+    fn into_bot(self) -> Result<B, BotConfigError> {
+        self
+    }
+}
+
 /// Maps bot names (as used in the engine's TOML) to factories that build a bot
 /// from its own typed configuration.
 ///
@@ -50,17 +90,18 @@ impl BotRegistry {
     }
 
     /// Registers `name`, built by `factory` from a configuration of type `C`
-    /// deserialised from the bot's TOML table. A later registration of the same
-    /// name replaces the earlier one.
-    pub fn register<C, B>(&mut self, name: &str, factory: fn(C) -> B) -> &mut Self
+    /// deserialised from the bot's TOML table. The factory returns the bot, or a
+    /// `Result` refusing a configuration that deserialised but makes no sense (see
+    /// [`IntoBot`]). A later registration of the same name replaces the earlier one.
+    pub fn register<C, R>(&mut self, name: &str, factory: fn(C) -> R) -> &mut Self
     where
         C: DeserializeOwned + 'static,
-        B: Bot,
+        R: IntoBot + 'static,
     {
         let bot = name.to_owned();
         self.insert(name, move |value, _context| {
             let config = typed::<C>(&bot, value)?;
-            Ok(Arc::new(factory(config)) as Arc<dyn Bot>)
+            Ok(Arc::new(factory(config).into_bot()?) as Arc<dyn Bot>)
         })
     }
 
@@ -270,6 +311,32 @@ mod tests {
         let error = registry().build("menu", table(config)).err().unwrap();
         assert_eq!(error.bot, "menu");
         assert_eq!(error.key.as_deref(), Some(key), "{error}");
+    }
+
+    #[test]
+    fn typed_factories_may_refuse_what_deserialised() {
+        fn checked(config: MenuConfig) -> Result<Quiet, BotConfigError> {
+            match config.tries {
+                0 => Err(BotConfigError::new(
+                    "checked",
+                    Some("tries"),
+                    "must be 1 or more",
+                )),
+                _ => Ok(Quiet),
+            }
+        }
+        let mut registry = BotRegistry::new();
+        registry.register("checked", checked);
+        assert!(
+            registry
+                .build("checked", table("greeting = 'a'\ntries = 2"))
+                .is_ok()
+        );
+        let error = registry
+            .build("checked", table("greeting = 'a'\ntries = 0"))
+            .err()
+            .unwrap();
+        assert_eq!(error.key.as_deref(), Some("tries"));
     }
 
     #[test]

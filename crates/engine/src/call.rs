@@ -17,7 +17,7 @@
 //! succeeded, updates lost, hard stop: the bot has its grace, we linger for the
 //! PBX's removal), and `Done` when nothing is left to wait for.
 //!
-//! [`CallMessage`]: voicebot_bot::message::CallMessage
+//! [`CallMessage`]: voicebot_bot::__engine::CallMessage
 
 mod actions;
 mod gather;
@@ -37,7 +37,7 @@ use std::time::Duration;
 use tokio::sync::{Mutex as AsyncMutex, OwnedSemaphorePermit, broadcast, mpsc, oneshot, watch};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
-use voicebot_bot::message::CallClock;
+use voicebot_bot::__engine::CallClock;
 use voicebot_bot::{Bot, CallError, Frame};
 use voicebot_callcontrol::CallControlError;
 use voicebot_dispatch::{DigitQueue, NewCall};

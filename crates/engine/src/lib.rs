@@ -1,7 +1,7 @@
 //! The voicebot runtime: runs [`Bot`](voicebot_bot::Bot)s on the calls of a 3CX PBX.
 //!
 //! This crate owns what happens at run time: one task per call serving the bot's
-//! [`Call`](voicebot_bot::Call) (the protocol of `voicebot_bot::message`), the media
+//! [`Call`](voicebot_bot::Call) (the protocol of `voicebot_bot::__engine`), the media
 //! loop (pacer → chunked POST; GET → jitter buffer → DTMF, voice activity and the
 //! bot's audio taps; a lossless tap for recordings), call limits with a busy
 //! treatment, the fallback for failing bots, graceful shutdown, outbound dialling

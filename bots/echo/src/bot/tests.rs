@@ -1,21 +1,15 @@
-//! The echo against the engine's end of a call channel: frames in, frames out.
+//! The echo on the test kit's fake call: frames in, frames out.
 
 use std::time::Duration;
 
 use test_case::test_case;
-use voicebot_bot::message::{CallEndpoint, CallMessage, ChannelCapacity, call_channel};
-use voicebot_bot::{AudioOut, BotRegistry, CallInfo, Direction, Frame, PlayOutcome};
-use voicebot_model::Participant;
+use voicebot_bot::{AudioOut, BotRegistry, Frame};
+use voicebot_testkit::FakeCall;
 
 use super::*;
 
 fn numbered(n: i16) -> Frame {
     Frame::from_samples([n; Frame::SAMPLES])
-}
-
-fn call() -> (Call, CallEndpoint) {
-    let info = CallInfo::new(&Participant::default(), Direction::Inbound);
-    call_channel(info, ChannelCapacity::default())
 }
 
 fn echo(delay_ms: u64, max_secs: u64) -> Echo {
@@ -27,51 +21,54 @@ fn echo(delay_ms: u64, max_secs: u64) -> Echo {
     .unwrap()
 }
 
+/// The frames the caller heard back, by number.
+fn heard(fake: &FakeCall) -> Vec<i16> {
+    fake.played_audio()
+        .iter()
+        .filter_map(|item| match item {
+            AudioOut::Frame(frame) => Some(frame.as_samples()[0]),
+            _ => None,
+        })
+        .collect()
+}
+
 #[tokio::test(start_paused = true)]
 async fn plays_what_the_caller_said_a_few_frames_later() {
-    let (call, mut endpoint) = call();
+    let fake = FakeCall::new();
+    let call = fake.call();
     let bot = tokio::spawn(async move { echo(100, 60).handle(call).await });
     // Let the bot subscribe to the caller's audio before speaking.
     tokio::time::sleep(Duration::from_millis(1)).await;
-    let mut heard = Vec::new();
+    let mut heard_after = Vec::new();
     for n in 1..=20 {
-        endpoint.audio_in.send(numbered(n)).unwrap();
+        fake.send_audio(numbered(n));
         tokio::time::sleep(Frame::DURATION).await;
-        while let Ok(AudioOut::Frame(frame)) = endpoint.audio_out.try_recv() {
-            heard.push((n, frame));
-        }
+        heard_after.push(heard(&fake).len());
     }
-    // 100 ms is 5 frames: frame 1 comes back as frame 6 arrives, in order, intact.
-    assert_eq!(heard.len(), 15);
-    assert_eq!(heard[0], (6, numbered(1)));
-    assert_eq!(heard[14], (20, numbered(15)));
-    // The caller hangs up: the engine drops its end, the audio stream ends.
-    drop(endpoint);
+    // 100 ms is 5 frames: frame 1 comes back as frame 6 arrives, then one a frame.
+    assert_eq!(heard_after[..6], [0, 0, 0, 0, 0, 1]);
+    assert_eq!(
+        heard(&fake),
+        (1..=15).collect::<Vec<_>>(),
+        "in order, intact"
+    );
+    // The caller hangs up: the audio stream ends, and so does the bot.
+    fake.hang_up();
     bot.await.unwrap().unwrap();
 }
 
 #[tokio::test(start_paused = true)]
 async fn plays_the_intro_first_and_hangs_up_after_the_maximum_duration() {
-    let (call, mut endpoint) = call();
+    let fake = FakeCall::new();
     let bot = Echo::new(Config {
         intro: Some("intro.wav".into()),
         ..Config::default()
     })
     .unwrap();
     let started = tokio::time::Instant::now();
-    let bot = tokio::spawn(async move { bot.handle(call).await });
-    let Some(CallMessage::Play { request, reply }) = endpoint.messages.recv().await else {
-        panic!("the intro comes first");
-    };
-    assert_eq!(request.prompt, "intro.wav".into());
-    reply.send(Ok(PlayOutcome::Finished)).unwrap();
-    let Some(CallMessage::Action { action, reply, .. }) = endpoint.messages.recv().await else {
-        panic!("then the hang-up");
-    };
-    assert_eq!(action.to_string(), "drop");
+    bot.handle(fake.call()).await.unwrap();
+    assert_eq!(fake.journal(), ["play intro.wav", "hangup"]);
     assert_eq!(started.elapsed(), Duration::from_secs(60));
-    reply.send(Ok(())).unwrap();
-    bot.await.unwrap().unwrap();
 }
 
 #[test_case("max_duration = '0s'"; "no time at all")]

@@ -1,15 +1,19 @@
-//! The recorder against a fake call task, and its configuration checks.
+//! The recorder on the test kit's fake call, and its configuration checks.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use test_case::test_case;
-use voicebot_bot::{BotRegistry, CallError};
-
-use std::path::Path;
+use voicebot_bot::BotRegistry;
+use voicebot_testkit::{Entry, FakeCall};
 
 use super::*;
-use crate::testutil::fake_call;
+
+/// A call whose recording lasts `length` and ends by `end` (a `Hangup` end also ends
+/// the call, as a real hang-up does).
+fn fake_call(length: Duration, end: RecordEnd) -> FakeCall {
+    FakeCall::builder().recording(length, end).start()
+}
 
 /// The recorder of the documented example, recording under `dir`.
 fn recorder(dir: &Path) -> Recorder {
@@ -44,14 +48,23 @@ async fn greets_records_saves_metadata_thanks_and_hangs_up() {
     let dir = tempfile::tempdir().unwrap();
     let bot = recorder(dir.path());
     let hash = Digit::new('#').unwrap();
-    let (call, journal) = fake_call(Duration::from_secs(7), RecordEnd::Terminator(hash));
-    bot.handle(call).await.unwrap();
-    let journal = journal.lock().unwrap().clone();
+    let fake = fake_call(Duration::from_secs(7), RecordEnd::Terminator(hash));
+    bot.handle(fake.call()).await.unwrap();
+    let journal = fake.journal();
     assert_eq!(journal.len(), 4, "{journal:?}");
-    assert!(journal[0].contains("message.wav"), "{journal:?}");
-    assert_eq!(journal[1], "record beep=true max=120s silence=Some(5s)");
-    assert!(journal[2].contains("saved.wav"), "{journal:?}");
-    assert_eq!(journal[3], "drop");
+    assert_eq!(journal[0], "play samples/prompts/message.wav");
+    assert!(
+        matches!(
+            &journal[1],
+            Entry::Record { beep: true, max_length, silence_timeout: Some(silence), terminators, .. }
+                if *max_length == Duration::from_secs(120)
+                    && *silence == Duration::from_secs(5)
+                    && terminators == &[hash]
+        ),
+        "{journal:?}"
+    );
+    assert_eq!(journal[2], "play samples/prompts/saved.wav");
+    assert_eq!(journal[3], "hangup");
     let [metadata] = metadata_of(dir.path()).try_into().unwrap();
     assert_eq!(metadata.ended_by, "terminator");
     assert_eq!(metadata.terminator.as_deref(), Some("#"));
@@ -73,13 +86,13 @@ async fn greets_records_saves_metadata_thanks_and_hangs_up() {
 async fn a_hang_up_mid_message_still_writes_the_metadata() {
     let dir = tempfile::tempdir().unwrap();
     let bot = recorder(dir.path());
-    let (call, journal) = fake_call(Duration::from_secs(3), RecordEnd::Hangup);
-    bot.handle(call).await.unwrap();
+    let fake = fake_call(Duration::from_secs(3), RecordEnd::Hangup);
+    bot.handle(fake.call()).await.unwrap();
     let [metadata] = metadata_of(dir.path()).try_into().unwrap();
     assert_eq!(metadata.ended_by, "hangup");
     assert_eq!(metadata.duration_ms, 3_000);
     // No "saved" prompt and no drop for a caller who is gone.
-    assert_eq!(journal.lock().unwrap().len(), 2);
+    assert_eq!(fake.journal().len(), 2, "{:?}", fake.journal());
 }
 
 #[tokio::test(start_paused = true)]
@@ -91,23 +104,32 @@ async fn zero_silence_timeout_means_none_and_beep_can_be_off() {
         ..Config::default()
     };
     let bot = Recorder::new(config, &BotContext::new().with_recordings_dir(dir.path())).unwrap();
-    let (call, journal) = fake_call(Duration::from_secs(1), RecordEnd::MaxLength);
-    bot.handle(call).await.unwrap();
-    let journal = journal.lock().unwrap().clone();
-    assert_eq!(journal, ["record beep=false max=120s silence=None", "drop"]);
+    let fake = fake_call(Duration::from_secs(1), RecordEnd::MaxLength);
+    bot.handle(fake.call()).await.unwrap();
+    let journal = fake.journal();
+    assert_eq!(journal.len(), 2, "{journal:?}");
+    assert!(
+        matches!(
+            &journal[0],
+            Entry::Record { beep: false, silence_timeout: None, max_length, .. }
+                if *max_length == Duration::from_secs(120)
+        ),
+        "{journal:?}"
+    );
+    assert_eq!(journal[1], "hangup");
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_hang_up_during_the_greeting_is_a_normal_end_without_files() {
     let dir = tempfile::tempdir().unwrap();
     let bot = recorder(dir.path());
-    let (call, endpoint) = voicebot_bot::message::call_channel(
-        crate::testutil::info(),
-        voicebot_bot::message::ChannelCapacity::default(),
-    );
-    endpoint.end(CallError::Hangup);
-    drop(endpoint);
-    assert!(bot.handle(call).await.unwrap_err().is_hangup());
+    let fake = FakeCall::new();
+    let call = fake.call();
+    let handling = tokio::spawn(async move { bot.handle(call).await });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    fake.hang_up();
+    assert!(handling.await.unwrap().unwrap_err().is_hangup());
+    assert_eq!(fake.journal(), ["play samples/prompts/message.wav"]);
     assert!(walk(dir.path()).is_empty());
 }
 

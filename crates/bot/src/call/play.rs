@@ -4,11 +4,12 @@ use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::time::Duration;
 
+use voicebot_media::Repeat;
 use voicebot_model::Digit;
 
 use crate::Call;
 use crate::error::CallResult;
-use crate::message::{CallMessage, Loops, PlayRequest};
+use crate::message::{CallMessage, PlayRequest};
 use crate::prompt::PromptSource;
 
 /// What may interrupt a prompt.
@@ -93,7 +94,7 @@ impl PlayBuilder {
             call,
             request: PlayRequest {
                 prompt,
-                loops: Loops::Count(1),
+                repeat: Repeat::Times(1),
                 barge_in: BargeIn::DIGITS,
             },
         }
@@ -101,14 +102,14 @@ impl PlayBuilder {
 
     /// Plays the prompt `count` times (at least once).
     pub fn loops(mut self, count: u32) -> Self {
-        self.request.loops = Loops::Count(count.max(1));
+        self.request.repeat = Repeat::Times(count.max(1));
         self
     }
 
     /// Plays the prompt until interrupted or until the future is dropped (hold
     /// music, ringback).
     pub fn forever(mut self) -> Self {
-        self.request.loops = Loops::Forever;
+        self.request.repeat = Repeat::Forever;
         self
     }
 

@@ -5,21 +5,12 @@ use std::path::PathBuf;
 use std::pin::Pin;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use voicebot_media::Channels;
 use voicebot_model::Digit;
 
 use crate::error::{CallError, CallResult};
 use crate::message::{CallMessage, RecordRequest};
 use crate::{Call, CallInfo};
-
-/// Channels of a recording.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Channels {
-    /// The caller only.
-    #[default]
-    Mono,
-    /// The caller on the left, what the bot played on the right.
-    Stereo,
-}
 
 /// Why a recording ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,8 +53,8 @@ pub struct RecordingGap {
 
 /// A `record` to `.await`.
 ///
-/// Defaults: at most 60 s, ends after 5 s of silence or on `#`, a beep first, mono,
-/// no trimming, path `recordings/{callid}-{legid}-{unix}.wav`. Path templates may
+/// Defaults: at most 60 s, ends after 5 s of silence or on `#`, a beep first, the
+/// caller only ([`Channels::Caller`]), no trimming, path `recordings/{callid}-{legid}-{unix}.wav`. Path templates may
 /// use `{callid}`, `{legid}`, `{dn}`, `{participant}`, `{caller}` and `{unix}`;
 /// values are reduced to `[A-Za-z0-9+_-]`, so caller-supplied text cannot leave the
 /// directory.
@@ -77,7 +68,7 @@ pub struct RecordingGap {
 ///     .path_template("/var/voicemail/{dn}/{caller}-{unix}.wav")
 ///     .max_length(Duration::from_secs(120))
 ///     .silence_timeout(Duration::from_secs(4))
-///     .channels(Channels::Mono)
+///     .channels(Channels::Caller)
 ///     .await?;
 /// println!("{} ({:?})", message.path.display(), message.duration);
 /// # Ok(()) }
@@ -103,7 +94,7 @@ impl RecordBuilder {
                 silence_timeout: Some(Duration::from_secs(5)),
                 terminators: Vec::new(),
                 beep: true,
-                channels: Channels::Mono,
+                channels: Channels::Caller,
                 trim_silence: false,
             },
         }
@@ -139,7 +130,8 @@ impl RecordBuilder {
         self
     }
 
-    /// Mono or stereo.
+    /// The caller only (mono), caller and bot mixed (mono), or stereo (caller left,
+    /// bot right).
     pub fn channels(mut self, channels: Channels) -> Self {
         self.request.channels = channels;
         self

@@ -4,10 +4,11 @@ use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::time::Duration;
 
+use voicebot_media::Repeat;
 use voicebot_model::{Action, ActionRequest, DiversionReason};
 
 use crate::error::CallResult;
-use crate::message::{CallMessage, Loops, PlayRequest};
+use crate::message::{CallMessage, PlayRequest};
 use crate::prompt::PromptSource;
 use crate::{BargeIn, Call};
 
@@ -117,7 +118,7 @@ pub(crate) async fn while_ringing(
 ) -> CallResult<()> {
     let request = PlayRequest {
         prompt,
-        loops: Loops::Forever,
+        repeat: Repeat::Forever,
         barge_in: BargeIn::NONE,
     };
     let ringing = call.request(|reply| CallMessage::Play { request, reply });

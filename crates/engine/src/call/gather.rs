@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use voicebot_bot::message::GatherRequest;
+use voicebot_bot::__engine::GatherRequest;
 use voicebot_bot::{CallError, Digits, GatherEnd, PromptSource};
 use voicebot_dispatch::{GatherError, GatherSpec, PromptEnd, Prompter};
 use voicebot_media::Repeat;

@@ -15,7 +15,7 @@
 //!    ahead of the caller's ear); they are encoded into one reused buffer and sent as
 //!    one chunk. Plays are fed to the pacer one at a time, the next one queued as
 //!    soon as the previous one is fully sent, so consecutive prompts are gapless.
-//!    The frames are also handed back (in a reused `Vec`) for stereo recordings.
+//!    The frames are also handed back (in a reused `Vec`) for stereo and mixed recordings.
 //! 2. inbound ([`inbound`]): one frame from the jitter buffer goes to the in-band
 //!    DTMF detector, the voice detector (only while something needs it) and the
 //!    bot's `audio()` subscribers. Bytes from the GET stream are pushed into the
@@ -77,7 +77,7 @@ pub(crate) enum MediaCommand {
     Record {
         id: u64,
         path: std::path::PathBuf,
-        stereo: bool,
+        channels: voicebot_media::Channels,
         max_length: Duration,
         silence_timeout: Option<Duration>,
         done: RecordingDone,
@@ -147,7 +147,7 @@ pub(crate) async fn run(setup: MediaSetup) {
     let mut interval = tokio::time::interval(Frame::DURATION);
     interval.set_missed_tick_behavior(MissedTickBehavior::Burst);
     let mut out_buffer = BytesMut::with_capacity(64 * Frame::BYTES);
-    // The frames of one tick, from the outbound half to stereo recordings (reused).
+    // The frames of one tick, from the outbound half to stereo and mixed recordings (reused).
     let mut sent_frames: Vec<Frame> = Vec::with_capacity(16);
     loop {
         tokio::select! {

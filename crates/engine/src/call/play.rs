@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::oneshot;
-use voicebot_bot::message::{Loops, PlayRequest};
+use voicebot_bot::__engine::PlayRequest;
 use voicebot_bot::{BargeIn, CallError, Interruption, PlayOutcome, Prompt};
 use voicebot_media::Repeat;
 
@@ -18,9 +18,10 @@ pub(super) async fn serve(
     request: PlayRequest,
 ) -> Result<PlayOutcome, CallError> {
     let prompt = ctx.shared.prompts.resolve(&request.prompt).await?;
-    let repeat = match request.loops {
-        Loops::Count(count) => Repeat::Times(count.max(1)),
-        Loops::Forever => Repeat::Forever,
+    // `Times(0)` would play nothing and never end the verb as a prompt should.
+    let repeat = match request.repeat {
+        Repeat::Times(count) => Repeat::Times(count.max(1)),
+        Repeat::Forever => Repeat::Forever,
     };
     play(ctx, prompt, repeat, request.barge_in).await
 }

@@ -11,8 +11,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::oneshot;
-use voicebot_bot::message::{RecordRequest, Reply};
-use voicebot_bot::{BargeIn, CallError, Channels, PromptSource, RecordEnd, Recording};
+use voicebot_bot::__engine::{RecordRequest, Reply};
+use voicebot_bot::{BargeIn, CallError, PromptSource, RecordEnd, Recording};
 use voicebot_media::Repeat;
 
 use super::CallCtx;
@@ -52,7 +52,7 @@ pub(super) async fn serve(
     let command = MediaCommand::Record {
         id,
         path: request.path.clone(),
-        stereo: request.channels == Channels::Stereo,
+        channels: request.channels,
         max_length: request.max_length,
         silence_timeout: request.silence_timeout,
         done,

@@ -10,7 +10,7 @@
 use std::sync::Arc;
 
 use tokio::sync::broadcast;
-use voicebot_bot::message::{GatherRequest, SpeechGather, Validator};
+use voicebot_bot::__engine::{GatherRequest, SpeechGather, Validator};
 use voicebot_bot::{CallError, Digits, Frame, GatherEnd, Grammar, Recognition, SessionOptions};
 
 use super::CallCtx;

@@ -21,7 +21,7 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
-use voicebot_bot::message::{CallEndpoint, CallMessage, ChannelCapacity, call_channel};
+use voicebot_bot::__engine::{CallEndpoint, CallMessage, ChannelCapacity, call_channel};
 use voicebot_bot::{BotError, CallError, CallEvent, CallInfo, Direction};
 use voicebot_dispatch::{CallUpdate, DigitSource, NewCall, Origin};
 use voicebot_model::{Participant, ParticipantStatus};

@@ -6,8 +6,8 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
+use voicebot_bot::__engine::{CallMessage, Reply};
 use voicebot_bot::CallError;
-use voicebot_bot::message::{CallMessage, Reply};
 use voicebot_callcontrol::CallControlError;
 use voicebot_model::{CallControlResult, ParticipantStatus};
 

@@ -27,7 +27,8 @@ use crate::writer::{Gap, WriterCommand, WriterSender};
 /// A recording in progress.
 struct Recording {
     id: u64,
-    stereo: bool,
+    /// Stereo or mixed: the frames sent to the caller go into the file too.
+    with_bot: bool,
     samples_left: u64,
     silence_timeout: Option<Duration>,
     /// When it started, in heard time.
@@ -180,7 +181,7 @@ impl Inbound {
             MediaCommand::Record {
                 id,
                 path,
-                stereo,
+                channels,
                 max_length,
                 silence_timeout,
                 done,
@@ -189,10 +190,6 @@ impl Inbound {
                     // Start the lossless tap afresh: the recording begins at this chunk.
                     self.decoder = FrameDecoder::new();
                 }
-                let channels = match stereo {
-                    true => Channels::Stereo,
-                    false => Channels::Caller,
-                };
                 let _ = self.writer.send(WriterCommand::Open {
                     id,
                     path,
@@ -202,7 +199,7 @@ impl Inbound {
                 let started = self.heard_time(now);
                 self.recordings.push(Recording {
                     id,
-                    stereo,
+                    with_bot: channels != Channels::Caller,
                     samples_left: duration_to_samples(max_length),
                     silence_timeout,
                     started,
@@ -248,10 +245,10 @@ impl Inbound {
         }
     }
 
-    /// Frames sent to the caller, for stereo recordings.
+    /// Frames sent to the caller, for stereo and mixed recordings.
     pub(super) fn bot_frames(&mut self, frames: &[Frame]) {
         for frame in frames {
-            for recording in self.recordings.iter().filter(|r| r.stereo) {
+            for recording in self.recordings.iter().filter(|r| r.with_bot) {
                 let command = WriterCommand::Bot {
                     id: recording.id,
                     frame: *frame,

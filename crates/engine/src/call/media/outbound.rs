@@ -145,7 +145,7 @@ impl Outbound {
     /// Sends what is due at `now` as one chunk on `stream`; `Err` says why the stream
     /// is lost (it failed, or did not take the chunk within `stall_timeout`). Without a
     /// stream what is due is discarded. `sent` is refilled with the frames due (sent or
-    /// discarded), for stereo recordings; it is reused, so a tick does not allocate.
+    /// discarded), for stereo and mixed recordings; it is reused, so a tick does not allocate.
     pub(super) async fn tick(
         &mut self,
         now: Duration,
