@@ -40,6 +40,7 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<()> {
         .map(|(dn, route_point)| format!("{dn} → {}", route_point.bot.get_ref()))
         .collect();
     if args.check {
+        crate::commands::tts_check::check(&config).await?;
         println!(
             "{}: ok ({})",
             args.config.display(),

@@ -84,10 +84,10 @@ impl CommandSynthesizerBuilder {
     /// Checks the settings.
     ///
     /// # Errors
-    /// [`ConfigError::EmptyCommand`] when the program name is empty.
-    pub fn build(self) -> Result<CommandSynthesizer, ConfigError> {
+    /// [`TtsError::Config`] with [`ConfigError::EmptyCommand`] when the program name is empty.
+    pub fn build(self) -> Result<CommandSynthesizer, TtsError> {
         match self.engine.program.is_empty() {
-            true => Err(ConfigError::EmptyCommand),
+            true => Err(ConfigError::EmptyCommand.into()),
             false => Ok(self.engine),
         }
     }

@@ -12,6 +12,14 @@ pub enum TtsError {
     /// A setting was rejected when the engine was built.
     #[error(transparent)]
     Config(#[from] ConfigError),
+    /// The speech server's URL is not an `http(s)://` URL, or the HTTP client cannot be built.
+    #[error("invalid speech server URL {url:?}: {reason}")]
+    InvalidUrl {
+        /// The URL as given.
+        url: String,
+        /// Why it was rejected.
+        reason: String,
+    },
     /// There was nothing to say (empty or only whitespace).
     #[error("the text to speak is empty")]
     EmptyText,

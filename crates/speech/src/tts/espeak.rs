@@ -97,26 +97,28 @@ impl EspeakBuilder {
     /// Checks the settings.
     ///
     /// # Errors
-    /// [`ConfigError`] for an empty program, a voice name with characters espeak-ng voices do
+    /// [`TtsError::Config`] for an empty program, a voice name with characters espeak-ng voices do
     /// not have, a rate outside 80–450 or a pitch above 99. Whether the program and voice exist
     /// shows at the first synthesis ([`Speaker::check`](super::Speaker::check) tries one).
-    pub fn build(self) -> Result<Espeak, ConfigError> {
+    pub fn build(self) -> Result<Espeak, TtsError> {
         let engine = self.engine;
         if engine.program.is_empty() {
-            return Err(ConfigError::EmptyCommand);
+            return Err(ConfigError::EmptyCommand.into());
         }
         check_voice(&engine.voice)?;
         if !(80..=450).contains(&engine.rate_wpm) {
             return Err(ConfigError::OutOfRange {
                 setting: "rate",
                 reason: "must be 80 to 450 words per minute",
-            });
+            }
+            .into());
         }
         if engine.pitch.is_some_and(|pitch| pitch > 99) {
             return Err(ConfigError::OutOfRange {
                 setting: "pitch",
                 reason: "must be 0 to 99",
-            });
+            }
+            .into());
         }
         Ok(engine)
     }

@@ -135,22 +135,24 @@ impl HttpSynthesizerBuilder {
     /// Checks the settings and builds the HTTP client.
     ///
     /// # Errors
-    /// [`ConfigError::InvalidUrl`] for a URL that is not `http(s)://`;
-    /// [`ConfigError::OutOfRange`] for an empty model, a speed outside 0.25–4.0 or a PCM rate
+    /// [`TtsError::InvalidUrl`] for a URL that is not `http(s)://`;
+    /// [`TtsError::Config`] with [`ConfigError::OutOfRange`] for an empty model, a speed outside 0.25–4.0 or a PCM rate
     /// outside 8–48 kHz.
-    pub fn build(self) -> Result<HttpSynthesizer, ConfigError> {
+    pub fn build(self) -> Result<HttpSynthesizer, TtsError> {
         let endpoint = endpoint(&self.url)?;
         if self.model.trim().is_empty() {
             return Err(ConfigError::OutOfRange {
                 setting: "model",
                 reason: "must not be empty",
-            });
+            }
+            .into());
         }
         if !(0.25..=4.0).contains(&self.speed) {
             return Err(ConfigError::OutOfRange {
                 setting: "speed",
                 reason: "must be 0.25 to 4.0",
-            });
+            }
+            .into());
         }
         if let ResponseFormat::Pcm { rate } = self.format
             && !(8_000..=48_000).contains(&rate)
@@ -158,7 +160,8 @@ impl HttpSynthesizerBuilder {
             return Err(ConfigError::OutOfRange {
                 setting: "pcm_rate",
                 reason: "must be 8000 to 48000 Hz",
-            });
+            }
+            .into());
         }
         // reqwest is built without a TLS provider of its own: use ring, as the rest of voicebot
         // does (installing twice is harmless).
@@ -169,7 +172,7 @@ impl HttpSynthesizerBuilder {
             .timeout(self.timeout)
             .user_agent(concat!("voicebot/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|error| ConfigError::InvalidUrl {
+            .map_err(|error| TtsError::InvalidUrl {
                 url: self.url.clone(),
                 reason: format!("the HTTP client cannot be built: {error}"),
             })?;
@@ -185,8 +188,8 @@ impl HttpSynthesizerBuilder {
     }
 }
 
-fn endpoint(url: &str) -> Result<reqwest::Url, ConfigError> {
-    let invalid = |reason: &str| ConfigError::InvalidUrl {
+fn endpoint(url: &str) -> Result<reqwest::Url, TtsError> {
+    let invalid = |reason: &str| TtsError::InvalidUrl {
         url: url.to_owned(),
         reason: reason.to_owned(),
     };
