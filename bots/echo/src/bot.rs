@@ -44,7 +44,7 @@ impl Bot for Echo {
     async fn handle(&self, call: Call) -> Result<(), BotError> {
         let deadline = Instant::now() + self.config.max_duration;
         if let Some(intro) = &self.config.intro {
-            call.play(intro.as_path()).await?;
+            call.play(intro.clone()).await?;
         }
         // Subscribe after the intro, so the echo starts with what the caller says
         // next rather than with whatever was said over the intro.

@@ -61,7 +61,7 @@ impl Bot for Recorder {
     async fn handle(&self, call: Call) -> Result<(), BotError> {
         let config = &self.config;
         if let Some(greeting) = &config.greeting {
-            call.play(greeting.as_path()).await?;
+            call.play(greeting.clone()).await?;
         }
         let mut record = call
             .record()
@@ -94,7 +94,7 @@ impl Bot for Recorder {
             return Ok(());
         }
         if let Some(saved) = &config.saved_prompt {
-            call.play(saved.as_path()).not_interruptible().await?;
+            call.play(saved.clone()).not_interruptible().await?;
         }
         call.hangup().await?;
         Ok(())

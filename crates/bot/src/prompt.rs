@@ -13,7 +13,7 @@ use voicebot_media::Prompt;
 /// In bot configurations a prompt is written one of two ways, the same for every bot:
 /// a file path (`prompt = "menu.wav"`), or a table of text to speak
 /// (`prompt = { text = "Press 1 for sales.", voice = "en-gb" }`, `voice` optional).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum PromptSource {
     /// A WAV or raw PCM file, loaded by the engine (cached by path).
@@ -68,6 +68,21 @@ impl PromptSource {
         match self {
             Self::Text(text) => Some(text),
             _ => None,
+        }
+    }
+}
+
+/// A file prompt shows as its path, a text prompt as its text in quotes; the others as
+/// what they are (`silence 1s`, `tone 440 Hz for 200ms`, `ringback`).
+impl std::fmt::Display for PromptSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::File(path) => write!(f, "{}", path.display()),
+            Self::Text(text) => write!(f, "{:?}", text.text),
+            Self::Prompt(prompt) => write!(f, "audio of {:?}", prompt.duration()),
+            Self::Silence(length) => write!(f, "silence {length:?}"),
+            Self::Tone { hz, duration, .. } => write!(f, "tone {hz} Hz for {duration:?}"),
+            Self::Ringback => f.write_str("ringback"),
         }
     }
 }
