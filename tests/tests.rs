@@ -20,3 +20,4 @@ mod speech;
 mod streams;
 mod support;
 mod transfer;
+mod tts;

@@ -84,6 +84,9 @@ pub(super) struct Playing<'a> {
     id: u64,
     done: Option<oneshot::Receiver<PlayEnd>>,
     feed: Option<Feed>,
+    /// A sentence that could not be synthesised: reported once what came before it
+    /// has played.
+    failure: Option<CallError>,
 }
 
 impl<'a> Playing<'a> {
@@ -117,6 +120,7 @@ impl<'a> Playing<'a> {
             id,
             done: Some(receiver),
             feed,
+            failure: None,
         })
     }
 
@@ -125,7 +129,7 @@ impl<'a> Playing<'a> {
     ///
     /// # Errors
     /// [`CallError::Media`] when a later sentence of a text could not be synthesised:
-    /// the play is stopped there.
+    /// the sentences before it still play, then the play ends with the error.
     pub(super) async fn end(&mut self) -> Result<Option<PlayEnd>, CallError> {
         let Some(done) = self.done.as_mut() else {
             return Ok(None);
@@ -142,17 +146,20 @@ impl<'a> Playing<'a> {
                     // Everything handed over: the media task ends the play after it.
                     Ok(false) => self.feed = None,
                     Err(error) => {
-                        tracing::warn!(%error, "speech synthesis failed mid-prompt; stopping it");
+                        tracing::warn!(%error, "speech synthesis failed mid-text; it ends there");
+                        // Dropping the feed tells the media task that nothing follows.
                         self.feed = None;
-                        self.stop().await;
-                        return Err(error);
+                        self.failure = Some(error);
                     }
                 },
             }
         }
         let end = done.await.ok();
         self.done = None;
-        Ok(end)
+        match self.failure.take() {
+            Some(failure) if end.is_some() => Err(failure),
+            _ => Ok(end),
+        }
     }
 
     /// Stops the play and returns how it ended (usually `Stopped` with what was heard).
