@@ -72,7 +72,11 @@ async fn first_audio(speaker: &Speaker, text: &str) -> (Duration, Duration, Dura
         first.get_or_insert_with(|| started.elapsed());
         audio += sentence.duration();
     }
-    (first.expect("at least one sentence"), started.elapsed(), audio)
+    (
+        first.expect("at least one sentence"),
+        started.elapsed(),
+        audio,
+    )
 }
 
 fn ms(duration: Duration) -> f64 {
