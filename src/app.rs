@@ -226,6 +226,7 @@ impl App {
             Command::State(args) => commands::state::run(args).await,
             Command::Token(args) => commands::token::run(args).await,
             Command::Convert(args) => commands::convert::run(args),
+            Command::Say(args) => commands::say::run(args).await,
             Command::Transcribe(args) => commands::transcribe::run(args).await,
             Command::Doctor(args) => commands::doctor::run(args).await,
             Command::Users(args) => commands::users::run(args).await,
@@ -282,6 +283,8 @@ enum Command {
     Transcribe(commands::transcribe::TranscribeArgs),
     /// Convert audio: any WAV to 8 kHz mono s16 WAV or raw PCM, and back.
     Convert(commands::convert::ConvertArgs),
+    /// Speak a text into an 8 kHz WAV file with the configured speech synthesiser.
+    Say(commands::say::SayArgs),
     /// Walk the troubleshooting checklist and say which step fails.
     Doctor(commands::doctor::DoctorArgs),
     /// Users (extensions) through the Configuration API.
@@ -302,6 +305,7 @@ fn init_logging(command: &Command, extra: &BTreeSet<String>) {
         | Command::Doctor(_)
         | Command::State(_)
         | Command::Convert(_)
+        | Command::Say(_)
         | Command::Transcribe(_)
         | Command::Campaign(_) => "warn",
         _ => "info",

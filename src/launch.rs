@@ -12,7 +12,7 @@ use voicebot_bot::{
 };
 use voicebot_callcontrol::Client;
 use voicebot_engine::{AdoptedCalls, AnswerMode, BusyTreatment, Engine};
-use voicebot_speech::Recognizer;
+use voicebot_speech::{Recognizer, Speaker};
 
 use crate::config::{AdoptedCallsSetting, Answer, Config, RoutePoint, WhenBusy, build_bots};
 use crate::exit::Exit;
@@ -68,6 +68,8 @@ pub(crate) struct Bots {
     bots: BTreeMap<String, Arc<dyn Bot>>,
     dialer: Arc<LateDialer>,
     recognizer: Option<Arc<dyn Recognizer>>,
+    /// Checked here; opened with its cache in [`Bots::engine`].
+    speaker: Speaker,
 }
 
 impl std::fmt::Debug for Bots {
@@ -95,11 +97,13 @@ pub(crate) fn build(config: &Config, registry: &Arc<BotRegistry>) -> anyhow::Res
     if let Some(recognizer) = &recognizer {
         context = context.with_recognizer(Arc::clone(recognizer));
     }
+    let speaker = config.speaker()?;
     let bots = build_bots(config, &registry, &context)?;
     Ok(Bots {
         bots,
         dialer,
         recognizer,
+        speaker,
     })
 }
 
@@ -112,8 +116,8 @@ impl Bots {
     /// The engine that runs these bots on `client`, with the configuration's limits.
     ///
     /// # Errors
-    /// Exit 2 for settings the engine refuses; exit 1 when the recordings folder
-    /// cannot be created.
+    /// Exit 2 for settings the engine refuses or a speech cache folder that cannot be
+    /// created; exit 1 when the recordings folder cannot be created.
     pub(crate) fn engine(self, config: &Config, client: Client) -> anyhow::Result<Engine> {
         let recordings = config.recordings_dir();
         std::fs::create_dir_all(&recordings)
@@ -147,6 +151,10 @@ impl Bots {
         if let Some(recognizer) = self.recognizer {
             builder = builder.recognizer(recognizer);
         }
+        // The speaker checked at build time, now with its cache folder (created here, as
+        // the recordings folder is).
+        drop(self.speaker);
+        builder = builder.speaker(config.speaker_with_cache()?);
         if let Some(ringback) = config.ringback_path() {
             builder = builder.ringback(PromptSource::File(ringback));
         }

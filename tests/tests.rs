@@ -22,3 +22,4 @@ mod speech;
 mod streams;
 mod support;
 mod transfer;
+mod tts;

@@ -16,7 +16,7 @@ use anyhow::Context;
 use clap::Args;
 use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 use tokio_util::sync::CancellationToken;
-use voicebot_announcement::{Campaign, CampaignReport, Outcome};
+use voicebot_announcement::{Campaign, CampaignReport, Outcome, Recipient};
 use voicebot_bot::{BotRegistry, CallError, DialOutcome, DialRequest, Dialer, async_trait};
 
 use crate::commands::run::shutdown_signal;
@@ -207,22 +207,24 @@ fn campaign_config(
 }
 
 /// Reads a numbers file (see `--numbers`).
-fn read_numbers(path: &Path) -> anyhow::Result<Vec<String>> {
+fn read_numbers(path: &Path) -> anyhow::Result<Vec<Recipient>> {
     let text = std::fs::read_to_string(path)
         .map_err(|error| Exit::Usage.error(format!("{}: {error}", path.display())))?;
     parse_numbers(&text)
         .map_err(|message| Exit::Usage.error(format!("{}:{message}", path.display())))
 }
 
-/// The numbers of a numbers file; errors are `LINE: message`.
-fn parse_numbers(text: &str) -> Result<Vec<String>, String> {
+/// The numbers of a numbers file, each with the other columns of its line as fields (named
+/// by the header); errors are `LINE: message`.
+fn parse_numbers(text: &str) -> Result<Vec<Recipient>, String> {
     let lines = text
         .lines()
         .enumerate()
         .map(|(index, line)| (index + 1, line.trim()))
         .filter(|(_, line)| !line.is_empty() && !line.starts_with('#'));
-    let mut numbers: Vec<(usize, String)> = Vec::new();
+    let mut numbers: Vec<(usize, Recipient)> = Vec::new();
     let mut column = None;
+    let mut header: Vec<String> = Vec::new();
     for (number, line) in lines {
         let cells: Vec<String> = split_csv(line);
         // Only the first line can be the header.
@@ -233,6 +235,7 @@ fn parse_numbers(text: &str) -> Result<Vec<String>, String> {
                 .position(|cell| cell.eq_ignore_ascii_case("number"))
         {
             column = Some(index);
+            header = cells;
             continue;
         }
         let value = match column {
@@ -250,12 +253,18 @@ fn parse_numbers(text: &str) -> Result<Vec<String>, String> {
         if value.is_empty() {
             return Err(format!("{number}: the number is empty"));
         }
-        if let Some((first, _)) = numbers.iter().find(|(_, seen)| *seen == value) {
+        if let Some((first, _)) = numbers.iter().find(|(_, seen)| seen.number == value) {
             return Err(format!(
                 "{number}: {value} is listed twice (first on line {first})"
             ));
         }
-        numbers.push((number, value));
+        let fields = header
+            .iter()
+            .zip(cells)
+            .filter(|(name, _)| !name.eq_ignore_ascii_case("number"))
+            .map(|(name, cell)| (name.clone(), cell))
+            .collect();
+        numbers.push((number, Recipient::with_fields(value, fields)));
     }
     if numbers.is_empty() {
         return Err(" no numbers in the file".to_owned());
@@ -392,16 +401,25 @@ fn print_summary(
 mod tests {
     use super::*;
 
-    #[test]
-    fn plain_lists_skip_comments_and_blank_lines() {
-        let text = "# customers\n5550001\n\n  5550002  # the shop\n#5550009\n201\n";
-        assert_eq!(parse_numbers(text).unwrap(), ["5550001", "5550002", "201"]);
+    fn numbers_of(text: &str) -> Vec<String> {
+        let recipients = parse_numbers(text).unwrap();
+        recipients.into_iter().map(|r| r.number).collect()
     }
 
     #[test]
-    fn csv_takes_the_number_column() {
+    fn plain_lists_skip_comments_and_blank_lines() {
+        let text = "# customers\n5550001\n\n  5550002  # the shop\n#5550009\n201\n";
+        assert_eq!(numbers_of(text), ["5550001", "5550002", "201"]);
+    }
+
+    #[test]
+    fn csv_takes_the_number_column_and_the_others_as_fields() {
         let text = "name,\"Number\",note\nAda,5550001,\"first, really\"\nBob,\"5550002\",\n";
-        assert_eq!(parse_numbers(text).unwrap(), ["5550001", "5550002"]);
+        assert_eq!(numbers_of(text), ["5550001", "5550002"]);
+        let ada = &parse_numbers(text).unwrap()[0];
+        assert_eq!(ada.fields["name"], "Ada");
+        assert_eq!(ada.fields["note"], "first, really");
+        assert_eq!(ada.fields["number"], "5550001");
     }
 
     #[test]

@@ -77,7 +77,7 @@ pub(crate) async fn run(args: DemoArgs, registry: &Arc<BotRegistry>) -> anyhow::
     let stage = Stage {
         sim: &sim,
         progress: progress.clone(),
-        timing: timing(&config)?,
+        timing: timing(&config).await?,
         voice: config.resolve(std::path::Path::new(assets::CALLER_VOICE)),
     };
     let scenarios = [
@@ -151,15 +151,36 @@ fn sim_config(config: &Config) -> SimConfig {
     }
 }
 
-/// Prompt durations the scripts time their keys by.
-fn timing(config: &Config) -> anyhow::Result<Timing> {
+/// Prompt durations the scripts time their keys by. The welcome is spoken from text:
+/// synthesising it here also puts it in the speech cache before the first caller.
+async fn timing(config: &Config) -> anyhow::Result<Timing> {
     let load = |name: &str| {
         Prompt::load(config.prompts_dir().join(name))
             .map(|prompt| prompt.duration())
             .with_context(|| format!("loading {name}"))
     };
+    let welcome = config
+        .route_points
+        .get("800")
+        .and_then(|route_point| route_point.config.as_ref())
+        .and_then(|table| {
+            table
+                .get_ref()
+                .get("nodes")?
+                .get("main")?
+                .get("prompt")?
+                .get("text")?
+                .as_str()
+                .map(str::to_owned)
+        })
+        .context("samples/demo.toml: the main menu's prompt is a text")?;
+    let welcome = config
+        .speaker_with_cache()?
+        .synthesize(&welcome, None)
+        .await
+        .context("speaking the welcome (is espeak-ng installed?)")?;
     Ok(Timing {
-        welcome: load("prompts/welcome.wav")?,
+        welcome: welcome.duration(),
         greeting_and_beep: load("prompts/message.wav")? + load("prompts/beep.wav")?,
     })
 }

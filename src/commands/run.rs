@@ -47,6 +47,7 @@ pub(crate) async fn run(args: RunArgs, registry: &Arc<BotRegistry>) -> anyhow::R
     // every call that needs it going to the fallback.
     crate::check::verify(&config, &bots)?;
     if args.check {
+        crate::commands::tts_check::check(&config).await?;
         println!(
             "{}: ok ({})",
             args.config.display(),

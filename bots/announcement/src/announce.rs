@@ -1,10 +1,14 @@
 //! [`Announcement`]: the bot that plays the announcement on a call.
 
+use std::collections::BTreeMap;
+
 use voicebot_bot::{
-    Bot, BotConfigError, BotContext, BotError, Call, CallError, PromptSource, async_trait,
+    Bot, BotConfigError, BotContext, BotError, Call, CallError, PromptSource, SpeechText,
+    async_trait,
 };
 
-use crate::config::{Config, Repeat, Then, invalid};
+use crate::config::{Config, Recipient, Repeat, Then, invalid};
+use crate::template;
 
 /// The `announcement` bot: plays the prompts, then hangs up or transfers. Runs
 /// the same on inbound calls and on calls a [`Campaign`](crate::Campaign) placed.
@@ -46,24 +50,30 @@ impl Announcement {
     }
 }
 
-#[async_trait]
-impl Bot for Announcement {
-    fn prompts(&self) -> Vec<voicebot_bot::PromptRef> {
-        let prompts = self.config.prompts.iter().enumerate();
-        prompts
-            .map(|(index, path)| {
-                voicebot_bot::PromptRef::new(format!("prompts[{index}]"), path.as_path())
-            })
-            .collect()
-    }
-
-    async fn handle(&self, call: Call) -> Result<(), BotError> {
+impl Announcement {
+    /// Plays the announcement on `call`, its text prompts filled from `fields`.
+    ///
+    /// # Errors
+    /// The call's errors.
+    pub async fn announce(
+        &self,
+        call: &Call,
+        fields: &BTreeMap<String, String>,
+    ) -> Result<(), BotError> {
         let config = &self.config;
         let mut played = 0;
         loop {
             for prompt in &config.prompts {
+                let prompt = match prompt {
+                    PromptSource::Text(text) => PromptSource::Text(SpeechText {
+                        // Checked when the configuration was loaded.
+                        text: template::fill(&text.text, fields).unwrap_or_default(),
+                        voice: text.voice.clone(),
+                    }),
+                    file => file.clone(),
+                };
                 // An announcement is heard whole: key presses do not cut it short.
-                call.play(prompt.as_path()).not_interruptible().await?;
+                call.play(prompt).not_interruptible().await?;
             }
             played += 1;
             if let Repeat::Times(times) = config.repeat
@@ -89,5 +99,38 @@ impl Bot for Announcement {
         }
         call.hangup().await?;
         Ok(())
+    }
+}
+
+#[async_trait]
+impl Bot for Announcement {
+    fn prompts(&self) -> Vec<voicebot_bot::PromptRef> {
+        let prompts = self.config.prompts.iter().enumerate();
+        prompts
+            .map(|(index, source)| {
+                voicebot_bot::PromptRef::new(format!("prompts[{index}]"), source.clone())
+            })
+            .collect()
+    }
+
+    /// An inbound caller: text prompts get `{number}` (the caller's number) and no other
+    /// field.
+    async fn handle(&self, call: Call) -> Result<(), BotError> {
+        let fields = Recipient::new(call.info().caller_number()).fields;
+        self.announce(&call, &fields).await
+    }
+}
+
+/// The announcement for one number of a campaign, with its fields.
+#[derive(Debug)]
+pub(crate) struct Addressed {
+    pub(crate) bot: std::sync::Arc<Announcement>,
+    pub(crate) recipient: Recipient,
+}
+
+#[async_trait]
+impl Bot for Addressed {
+    async fn handle(&self, call: Call) -> Result<(), BotError> {
+        self.bot.announce(&call, &self.recipient.fields).await
     }
 }

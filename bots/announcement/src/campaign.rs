@@ -8,8 +8,8 @@ use std::sync::Arc;
 use tokio::sync::Semaphore;
 use voicebot_bot::{BotConfigError, BotContext, DialRequest, Dialer, Dn};
 
-use crate::announce::Announcement;
-use crate::config::{Config, Outbound, RetryOn, invalid};
+use crate::announce::{Addressed, Announcement};
+use crate::config::{Config, Outbound, Recipient, RetryOn, invalid};
 use crate::report::{CampaignReport, NumberResult, Outcome};
 
 /// An outbound campaign: every number of `outbound.numbers` is called from the
@@ -81,7 +81,7 @@ impl Campaign {
             .outbound
             .numbers
             .iter()
-            .map(|number| self.call(number.trim(), &slots));
+            .map(|recipient| self.call(recipient, &slots));
         // All numbers on this one task: the semaphore, not task count, bounds the
         // calls, and each number's retry sleep costs nothing.
         let results = futures::future::join_all(calls).await;
@@ -97,7 +97,12 @@ impl Campaign {
     }
 
     /// One number: attempts until a final outcome.
-    async fn call(&self, number: &str, slots: &Semaphore) -> NumberResult {
+    async fn call(&self, recipient: &Recipient, slots: &Semaphore) -> NumberResult {
+        let number = recipient.number.trim();
+        let bot = Arc::new(Addressed {
+            bot: Arc::clone(&self.bot),
+            recipient: recipient.clone(),
+        });
         let mut attempts = 0;
         loop {
             attempts += 1;
@@ -110,7 +115,7 @@ impl Campaign {
                 let mut request = DialRequest::new(
                     Dn::new(self.outbound.from.as_str()),
                     number,
-                    Arc::clone(&self.bot) as _,
+                    Arc::clone(&bot) as _,
                 );
                 request.ring_timeout = self.outbound.ring_timeout;
                 self.dialer.dial(request).await

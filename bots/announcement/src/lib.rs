@@ -31,12 +31,13 @@ mod announce;
 mod campaign;
 mod config;
 mod report;
+mod template;
 
 use voicebot_bot::BotRegistry;
 
 pub use crate::announce::Announcement;
 pub use crate::campaign::Campaign;
-pub use crate::config::{Config, Outbound, Repeat, RetryOn, Then};
+pub use crate::config::{Config, Outbound, Recipient, Repeat, RetryOn, Then};
 pub use crate::report::{CampaignReport, NumberResult, Outcome};
 
 /// The name this bot is registered under.

@@ -42,9 +42,9 @@ impl Echo {
 #[async_trait]
 impl Bot for Echo {
     fn prompts(&self) -> Vec<voicebot_bot::PromptRef> {
-        let intro = self.config.intro.as_deref();
+        let intro = self.config.intro.clone();
         intro
-            .map(|path| voicebot_bot::PromptRef::new("intro", path))
+            .map(|source| voicebot_bot::PromptRef::new("intro", source))
             .into_iter()
             .collect()
     }
@@ -52,7 +52,7 @@ impl Bot for Echo {
     async fn handle(&self, call: Call) -> Result<(), BotError> {
         let deadline = Instant::now() + self.config.max_duration;
         if let Some(intro) = &self.config.intro {
-            call.play(intro.as_path()).await?;
+            call.play(intro.clone()).await?;
         }
         // Subscribe after the intro, so the echo starts with what the caller says
         // next rather than with whatever was said over the intro.

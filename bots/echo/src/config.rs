@@ -1,9 +1,9 @@
 //! [`Config`]: the echo's settings.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::Deserialize;
+use voicebot_bot::PromptSource;
 
 /// The `echo` bot's configuration; every key has a default.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -11,7 +11,7 @@ use serde::Deserialize;
 pub struct Config {
     /// Played once before the echo starts ("speak after the tone...").
     #[serde(default)]
-    pub intro: Option<PathBuf>,
+    pub intro: Option<PromptSource>,
     /// How far behind the caller the echo runs (default `"500ms"`, rounded down to
     /// 20 ms frames; `"0s"` echoes at once).
     #[serde(default = "default_delay", with = "humantime_serde")]

@@ -58,7 +58,7 @@ impl Bot for IvrMenu {
             step = match step {
                 Step::Ask { node, notice } => {
                     if let Some(notice) = notice {
-                        call.play(notice).await?;
+                        call.play(notice.clone()).await?;
                     }
                     let keys = ask(&call, node).await?;
                     let input = match keys.as_deref() {
@@ -91,7 +91,7 @@ async fn ask(call: &Call, node: &Node) -> Result<Option<String>, CallError> {
     };
     let mut gather = call
         .gather()
-        .prompt(node.prompt.as_path())
+        .prompt(node.prompt.clone())
         .max_digits(node.max_digits)
         .timeout(node.timeout)
         .finish_on(finish_on)
@@ -139,7 +139,7 @@ async fn run(call: &Call, choice: &Choice) -> Result<(), RunError> {
         } => {
             let mut route = call.route_to(to.as_str());
             if let Some(prompt) = prompt {
-                route = route.prompt(prompt.as_path());
+                route = route.prompt(prompt.clone());
             }
             if let Some(timeout) = timeout {
                 route = route.timeout(*timeout);
@@ -149,7 +149,7 @@ async fn run(call: &Call, choice: &Choice) -> Result<(), RunError> {
         Choice::Bot { bot, .. } => bot.handle(call.clone()).await.map_err(Failed)?,
         Choice::Hangup { prompt } => {
             if let Some(prompt) = prompt {
-                call.play(prompt.as_path()).not_interruptible().await?;
+                call.play(prompt.clone()).not_interruptible().await?;
             }
             // A failed hang-up is not a destination refusing the caller: replaying the
             // menu to a caller who chose to hang up would loop. The engine ends the call.

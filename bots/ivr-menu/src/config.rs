@@ -5,10 +5,10 @@
 mod option;
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::Deserialize;
+use voicebot_bot::PromptSource;
 
 pub use self::option::OptionConfig;
 
@@ -27,13 +27,13 @@ pub struct Config {
     pub tries: u32,
     /// Played after a key that is not an option of the node.
     #[serde(default)]
-    pub invalid_prompt: Option<PathBuf>,
+    pub invalid_prompt: Option<PromptSource>,
     /// Played after the caller pressed nothing within the timeout.
     #[serde(default)]
-    pub timeout_prompt: Option<PathBuf>,
+    pub timeout_prompt: Option<PromptSource>,
     /// Played when a transfer or route was refused, before the node is asked again.
     #[serde(default)]
-    pub unavailable_prompt: Option<PathBuf>,
+    pub unavailable_prompt: Option<PromptSource>,
     /// Key that plays the current node's prompt again (not counted as a try).
     #[serde(default)]
     pub repeat_key: Option<char>,
@@ -56,7 +56,7 @@ pub struct Config {
 #[serde(deny_unknown_fields)]
 pub struct NodeConfig {
     /// The menu prompt, played at the start of each try.
-    pub prompt: PathBuf,
+    pub prompt: PromptSource,
     /// Keys (one or more DTMF digits, e.g. `"1"` or `"42"`) to actions, each with
     /// the words that may say it (`say = [...]`).
     #[serde(default)]
@@ -69,10 +69,10 @@ pub struct NodeConfig {
     pub tries: Option<u32>,
     /// Overrides the menu's `invalid_prompt` for this node.
     #[serde(default)]
-    pub invalid_prompt: Option<PathBuf>,
+    pub invalid_prompt: Option<PromptSource>,
     /// Overrides the menu's `timeout_prompt` for this node.
     #[serde(default)]
-    pub timeout_prompt: Option<PathBuf>,
+    pub timeout_prompt: Option<PromptSource>,
     /// Press or say: words a caller may say instead of pressing, each mapped to an
     /// option key (`say = { "sales" = "1", "support" = "2" }`); options may list
     /// their words themselves instead (`say = ["sales"]`). Needs a speech recogniser
@@ -101,7 +101,7 @@ pub enum Action {
         to: String,
         /// Played in a loop while it rings (e.g. ringback).
         #[serde(default)]
-        prompt: Option<PathBuf>,
+        prompt: Option<PromptSource>,
         /// How long it may ring (the PBX's default when absent).
         #[serde(default, with = "humantime_serde")]
         timeout: Option<Duration>,
@@ -124,7 +124,7 @@ pub enum Action {
     Hangup {
         /// Played before hanging up.
         #[serde(default)]
-        prompt: Option<PathBuf>,
+        prompt: Option<PromptSource>,
     },
 }
 

@@ -3,12 +3,11 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::Timestamp;
-use voicebot_bot::{Bot, BotConfigError, BotContext, Digit, Grammar};
+use voicebot_bot::{Bot, BotConfigError, BotContext, Digit, Grammar, PromptSource};
 
 use crate::NAME;
 use crate::config::{Action, Config, NodeConfig};
@@ -22,7 +21,7 @@ pub(crate) struct Menu {
     pub(crate) repeat_key: Option<String>,
     pub(crate) back_key: Option<String>,
     pub(crate) on_failure: Choice,
-    pub(crate) unavailable_prompt: Option<PathBuf>,
+    pub(crate) unavailable_prompt: Option<PromptSource>,
 }
 
 /// How a call picks its first node.
@@ -41,12 +40,12 @@ pub(crate) enum Start {
 #[derive(Debug)]
 pub(crate) struct Node {
     pub(crate) id: String,
-    pub(crate) prompt: PathBuf,
+    pub(crate) prompt: PromptSource,
     pub(crate) options: BTreeMap<String, Choice>,
     pub(crate) timeout: Duration,
     pub(crate) tries: u32,
-    pub(crate) invalid_prompt: Option<PathBuf>,
-    pub(crate) timeout_prompt: Option<PathBuf>,
+    pub(crate) invalid_prompt: Option<PromptSource>,
+    pub(crate) timeout_prompt: Option<PromptSource>,
     /// The longest key among options, repeat and back keys.
     pub(crate) max_digits: usize,
     /// Press or say: the words' grammar and, by choice index, the option key each says.
@@ -59,7 +58,7 @@ pub(crate) enum Choice {
     Transfer(String),
     RouteTo {
         to: String,
-        prompt: Option<PathBuf>,
+        prompt: Option<PromptSource>,
         timeout: Option<Duration>,
     },
     Bot {
@@ -67,7 +66,7 @@ pub(crate) enum Choice {
         bot: Arc<dyn Bot>,
     },
     Hangup {
-        prompt: Option<PathBuf>,
+        prompt: Option<PromptSource>,
     },
 }
 

@@ -4,7 +4,7 @@
 //! it answers with; no I/O happens here, so the whole tree logic (tries, repeat,
 //! back, sub-menus, failure) is tested without a call.
 
-use std::path::Path;
+use voicebot_bot::PromptSource;
 
 use crate::menu::{Choice, Menu, Node};
 
@@ -25,7 +25,7 @@ pub(crate) enum Step<'m> {
     /// Play `notice` if any, then ask at `node` (its prompt, then gather).
     Ask {
         node: &'m Node,
-        notice: Option<&'m Path>,
+        notice: Option<&'m PromptSource>,
     },
     /// Leave the menu: transfer, route, another bot or hang up.
     Run(&'m Choice),
@@ -63,8 +63,8 @@ impl<'m> Navigator<'m> {
     pub(crate) fn input(&mut self, input: Input<'_>) -> Step<'m> {
         let node = self.current();
         match input {
-            Input::Timeout => self.fail(node.timeout_prompt.as_deref()),
-            Input::Unavailable => self.fail(self.menu.unavailable_prompt.as_deref()),
+            Input::Timeout => self.fail(node.timeout_prompt.as_ref()),
+            Input::Unavailable => self.fail(self.menu.unavailable_prompt.as_ref()),
             Input::Keys(keys) if self.menu.repeat_key.as_deref() == Some(keys) => {
                 Step::Ask { node, notice: None }
             }
@@ -79,7 +79,7 @@ impl<'m> Navigator<'m> {
             }
             Input::Keys(keys) => match node.options.get(keys) {
                 Some(choice) => self.choose(choice),
-                None => self.fail(node.invalid_prompt.as_deref()),
+                None => self.fail(node.invalid_prompt.as_ref()),
             },
         }
     }
@@ -96,7 +96,7 @@ impl<'m> Navigator<'m> {
         }
     }
 
-    fn fail(&mut self, notice: Option<&'m Path>) -> Step<'m> {
+    fn fail(&mut self, notice: Option<&'m PromptSource>) -> Step<'m> {
         self.failures += 1;
         let node = self.current();
         match self.failures >= node.tries {

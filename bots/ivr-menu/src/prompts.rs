@@ -1,8 +1,6 @@
 //! The prompts a checked menu names, each with its key, for `voicebot run --check`.
 
-use std::path::Path;
-
-use voicebot_bot::PromptRef;
+use voicebot_bot::{PromptRef, PromptSource};
 
 use crate::menu::{Choice, Menu};
 
@@ -11,15 +9,15 @@ impl Menu {
     /// options' actions, and of the bots the options hand calls to.
     pub(crate) fn prompts(&self) -> Vec<PromptRef> {
         let mut prompts = Vec::new();
-        let add = |prompts: &mut Vec<PromptRef>, key: String, path: Option<&Path>| {
-            if let Some(path) = path {
-                prompts.push(PromptRef::new(key, path));
+        let add = |prompts: &mut Vec<PromptRef>, key: String, source: Option<&PromptSource>| {
+            if let Some(source) = source {
+                prompts.push(PromptRef::new(key, source.clone()));
             }
         };
         add(
             &mut prompts,
             "unavailable_prompt".to_owned(),
-            self.unavailable_prompt.as_deref(),
+            self.unavailable_prompt.as_ref(),
         );
         for (id, node) in &self.nodes {
             add(
@@ -27,15 +25,15 @@ impl Menu {
                 format!("nodes.{id}.prompt"),
                 Some(&node.prompt),
             );
-            let invalid = node.invalid_prompt.as_deref();
+            let invalid = node.invalid_prompt.as_ref();
             add(&mut prompts, format!("nodes.{id}.invalid_prompt"), invalid);
-            let timeout = node.timeout_prompt.as_deref();
+            let timeout = node.timeout_prompt.as_ref();
             add(&mut prompts, format!("nodes.{id}.timeout_prompt"), timeout);
         }
         for (key, choice) in self.choices() {
             match choice {
                 Choice::RouteTo { prompt, .. } | Choice::Hangup { prompt } => {
-                    add(&mut prompts, format!("{key}.prompt"), prompt.as_deref());
+                    add(&mut prompts, format!("{key}.prompt"), prompt.as_ref());
                 }
                 Choice::Bot { bot, .. } => {
                     for inner in bot.prompts() {

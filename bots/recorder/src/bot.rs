@@ -60,19 +60,19 @@ impl Recorder {
 impl Bot for Recorder {
     fn prompts(&self) -> Vec<voicebot_bot::PromptRef> {
         let named = [
-            ("greeting", self.config.greeting.as_deref()),
-            ("saved_prompt", self.config.saved_prompt.as_deref()),
+            ("greeting", self.config.greeting.as_ref()),
+            ("saved_prompt", self.config.saved_prompt.as_ref()),
         ];
         named
             .into_iter()
-            .filter_map(|(key, path)| Some(voicebot_bot::PromptRef::new(key, path?)))
+            .filter_map(|(key, source)| Some(voicebot_bot::PromptRef::new(key, source?.clone())))
             .collect()
     }
 
     async fn handle(&self, call: Call) -> Result<(), BotError> {
         let config = &self.config;
         if let Some(greeting) = &config.greeting {
-            call.play(greeting.as_path()).await?;
+            call.play(greeting.clone()).await?;
         }
         let mut record = call
             .record()
@@ -105,7 +105,7 @@ impl Bot for Recorder {
             return Ok(());
         }
         if let Some(saved) = &config.saved_prompt {
-            call.play(saved.as_path()).not_interruptible().await?;
+            call.play(saved.clone()).not_interruptible().await?;
         }
         call.hangup().await?;
         Ok(())

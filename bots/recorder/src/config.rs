@@ -1,9 +1,9 @@
 //! [`Config`]: the recorder's settings.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::Deserialize;
+use voicebot_bot::PromptSource;
 
 /// The `recorder` bot's configuration; every key has a default.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -11,7 +11,7 @@ use serde::Deserialize;
 pub struct Config {
     /// Played before the beep ("please leave a message").
     #[serde(default)]
-    pub greeting: Option<PathBuf>,
+    pub greeting: Option<PromptSource>,
     /// Whether to beep before recording (default true).
     #[serde(default = "yes")]
     pub beep: bool,
@@ -31,7 +31,7 @@ pub struct Config {
     pub path: String,
     /// Played after the message when the caller is still there ("saved").
     #[serde(default)]
-    pub saved_prompt: Option<PathBuf>,
+    pub saved_prompt: Option<PromptSource>,
 }
 
 impl Default for Config {

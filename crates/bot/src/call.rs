@@ -108,6 +108,26 @@ impl Call {
         PlayBuilder::new(self.clone(), prompt.into())
     }
 
+    /// Speaks `text` with the engine's speech synthesiser: a `play` of
+    /// [`PromptSource::Text`], with the same options, barge-in and outcome (how much the
+    /// caller heard when interrupted). The first sentence plays as soon as it is
+    /// synthesised, while the rest is still being made. Pass a [`SpeechText`] for
+    /// another voice: `call.say(SpeechText::new("Bonjour").voice("fr"))`.
+    ///
+    /// # Errors
+    /// As [`play`](Self::play); [`CallError::InvalidRequest`] when the engine has no
+    /// synthesiser; [`CallError::Media`] when synthesis fails (in the first sentence:
+    /// nothing is played; later: the speech stops there).
+    ///
+    /// # Cancellation
+    /// Dropping the future stops the speech and its synthesis.
+    ///
+    /// [`SpeechText`]: crate::SpeechText
+    #[must_use = "a verb does nothing until awaited"]
+    pub fn say(&self, text: impl Into<crate::SpeechText>) -> PlayBuilder {
+        PlayBuilder::new(self.clone(), PromptSource::Text(text.into()))
+    }
+
     /// Collects digits (`play_and_get_digits`); see [`GatherBuilder`].
     #[must_use = "a verb does nothing until awaited"]
     pub fn gather(&self) -> GatherBuilder {

@@ -1,7 +1,7 @@
 //! The bot author's API for voicebot.
 //!
 //! A bot implements [`Bot`] (or is a closure wrapped by [`bot_fn`]) and drives its
-//! call through a [`Call`]: verbs (`answer`, `play`, `gather`, `record`,
+//! call through a [`Call`]: verbs (`answer`, `play`, `say`, `gather`, `record`,
 //! `transfer`, `route_to`, `divert`, `hangup`, `attach_data`) that return builders
 //! you `.await`, plus [`Call::events`], [`Call::audio`] and [`Call::audio_sink`] for
 //! streaming bots. Outcomes ([`PlayOutcome`], [`Digits`], [`Recording`]) are values;
@@ -102,5 +102,5 @@ pub use crate::dial::{DialOutcome, DialRequest, Dialer};
 pub use crate::error::{BotConfigError, BotError, CallError, CallResult, ErrorSource};
 pub use crate::event::{CallEvent, CallEvents};
 pub use crate::info::{CallInfo, Direction};
-pub use crate::prompt::{PromptRef, PromptSource};
+pub use crate::prompt::{PromptRef, PromptSource, SpeechText};
 pub use crate::registry::{BotRegistry, IntoBot};

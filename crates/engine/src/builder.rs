@@ -8,7 +8,7 @@ use std::time::Duration;
 use voicebot_bot::{Bot, Dn, PromptSource};
 use voicebot_callcontrol::Client;
 use voicebot_media::Pacer;
-use voicebot_speech::Recognizer;
+use voicebot_speech::{Recognizer, Speaker};
 
 use crate::answer::AnswerMode;
 use crate::engine::Engine;
@@ -38,6 +38,8 @@ pub(crate) struct Settings {
     pub(crate) busy_within: Duration,
     /// The default recogniser of speech gathers.
     pub(crate) recognizer: Option<Arc<dyn Recognizer>>,
+    /// Speaks text prompts (`say`, `PromptSource::Text`).
+    pub(crate) speaker: Option<Speaker>,
     /// What callers hear while a transfer or route rings; `None`: a generated tone.
     pub(crate) ringback: Option<PromptSource>,
     /// Route points whose ringing calls the bot answers (the others: the engine).
@@ -66,6 +68,7 @@ impl std::fmt::Debug for Settings {
             .field("stall_timeout", &self.stall_timeout)
             .field("inband_dtmf", &self.inband_dtmf)
             .field("recognizer", &self.recognizer.is_some())
+            .field("speaker", &self.speaker)
             .field("ring_timeout", &self.ring_timeout)
             .field("shutdown_timeout", &self.shutdown_timeout)
             .field("answered_by_bot", &self.answered_by_bot)
@@ -130,6 +133,7 @@ impl EngineBuilder {
                 ring_timeout: Duration::from_secs(30),
                 busy_within: crate::dial::BUSY_WITHIN,
                 recognizer: None,
+                speaker: None,
                 ringback: None,
                 answered_by_bot: Vec::new(),
             },
@@ -238,6 +242,14 @@ impl EngineBuilder {
     /// timeout).
     pub fn ring_timeout(mut self, timeout: Duration) -> Self {
         self.settings.ring_timeout = timeout;
+        self
+    }
+
+    /// The speech synthesiser text prompts go through (`call.say(..)`, text in gather
+    /// and route prompts). Without one, playing text fails with
+    /// `CallError::InvalidRequest`.
+    pub fn speaker(mut self, speaker: Speaker) -> Self {
+        self.settings.speaker = Some(speaker);
         self
     }
 

@@ -27,6 +27,7 @@ mod media;
 mod play;
 mod record;
 mod speech;
+mod spoken;
 mod task;
 mod verbs;
 

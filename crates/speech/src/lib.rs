@@ -22,6 +22,10 @@
 //! [`Grammar`] turns menu choices and digit strings into JSGF or phrase lists and maps a result
 //! back to the [`Choice`] it names.
 //!
+//! **Text-to-speech** lives in [`tts`]: the [`Synthesizer`] trait, the built-in espeak-ng
+//! engine, an OpenAI-compatible HTTP client and a command adapter, behind a [`Speaker`] that
+//! streams, resamples and caches.
+//!
 //! Errors: [`ConfigError`] for settings and grammars rejected up front, [`SpeechError`] for
 //! failures while running.
 //!
@@ -54,6 +58,7 @@ pub mod pocketsphinx;
 pub mod recognition;
 pub mod restart;
 pub mod session;
+pub mod tts;
 pub mod vosk;
 mod wire;
 mod worker;
@@ -67,5 +72,6 @@ pub use crate::{
     recognition::{DIGIT_WORDS, Recognition, Word, words_to_digits},
     restart::RestartPolicy,
     session::{RecognitionSession, Recognizer, Results, SessionOptions, SessionStats},
+    tts::{Speaker, SpeechStream, Synthesizer, TtsError},
     vosk::VoskRecognizer,
 };

@@ -1,6 +1,6 @@
 //! The menu state machine, driven key by key.
 
-use std::path::Path;
+use voicebot_bot::PromptSource;
 
 use test_case::test_case;
 
@@ -52,7 +52,7 @@ fn describe(step: &Step<'_>) -> String {
         Step::Ask {
             node,
             notice: Some(notice),
-        } => format!("{} then ask {}", notice.display(), node.id),
+        } => format!("{notice} then ask {}", node.id),
         Step::Run(choice) => format!("run {choice:?}"),
     }
 }
@@ -115,8 +115,8 @@ fn nodes_inherit_prompts_and_digits_from_the_menu() {
     let menu = menu(TREE);
     let orders = menu.node("orders");
     assert_eq!(
-        orders.invalid_prompt.as_deref(),
-        Some(Path::new("invalid.wav"))
+        orders.invalid_prompt.as_ref(),
+        Some(&PromptSource::file("invalid.wav"))
     );
     assert_eq!(orders.tries, 2);
     assert_eq!(orders.max_digits, 1);

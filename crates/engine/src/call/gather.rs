@@ -11,6 +11,7 @@ use voicebot_media::Repeat;
 use super::CallCtx;
 use super::media::PlayEnd;
 use super::play::{Playing, count_barge_in};
+use super::spoken;
 
 /// Serves a `Gather` message; one that also listens for speech goes to [`speech`].
 ///
@@ -87,7 +88,7 @@ impl Prompter for MediaPrompter<'_> {
         prompt: &PromptSource,
         stop_on_speech: bool,
     ) -> Result<PromptEnd, CallError> {
-        let audio = self.ctx.shared.prompts.resolve(prompt).await?;
+        let audio = spoken::open(self.ctx, prompt, Repeat::Times(1)).await?;
         let mut playing = Playing::start(self.ctx, audio, Repeat::Times(1), stop_on_speech).await?;
         // Counted up front and taken back on a normal end: a dropped future is a barge-in.
         let mut barge = BargeInCount {
@@ -96,7 +97,7 @@ impl Prompter for MediaPrompter<'_> {
         };
         let end = playing.end().await;
         barge.armed = false;
-        match end {
+        match end? {
             Some(PlayEnd::Finished) => Ok(PromptEnd::Finished),
             Some(PlayEnd::Speech { .. }) => {
                 count_barge_in(self.ctx, "speech");

@@ -63,10 +63,13 @@ const COUNT_FLUSH_TICKS: u32 = 50;
 #[derive(Debug)]
 pub(crate) enum MediaCommand {
     /// Play a prompt after the plays queued before it; `done` gets how it ended.
-    /// Dropping the receiver stops it (checked every tick).
+    /// Dropping the receiver stops it (checked every tick). With `more` (spoken text),
+    /// the prompt is the first sentence and the play goes on with what `more` brings
+    /// until it closes; a sentence not ready in time leaves a pause, not an end.
     Play {
         id: u64,
         prompt: Prompt,
+        more: Option<mpsc::Receiver<Prompt>>,
         repeat: Repeat,
         stop_on_speech: bool,
         done: oneshot::Sender<PlayEnd>,

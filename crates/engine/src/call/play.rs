@@ -6,9 +6,10 @@ use std::time::Duration;
 
 use tokio::sync::oneshot;
 use voicebot_bot::__engine::PlayRequest;
-use voicebot_bot::{BargeIn, CallError, Interruption, PlayOutcome, Prompt};
+use voicebot_bot::{BargeIn, CallError, Interruption, PlayOutcome};
 use voicebot_media::Repeat;
 
+use super::spoken::{self, Feed, PlayAudio};
 use super::{CallCtx, MediaCommand, PlayEnd};
 use crate::stats::Counters;
 
@@ -17,36 +18,36 @@ pub(super) async fn serve(
     ctx: &Arc<CallCtx>,
     request: PlayRequest,
 ) -> Result<PlayOutcome, CallError> {
-    let prompt = ctx.shared.prompts.resolve(&request.prompt).await?;
     // `Times(0)` would play nothing and never end the verb as a prompt should.
     let repeat = match request.repeat {
         Repeat::Times(count) => Repeat::Times(count.max(1)),
         Repeat::Forever => Repeat::Forever,
     };
-    play(ctx, prompt, repeat, request.barge_in).await
+    let audio = spoken::open(ctx, &request.prompt, repeat).await?;
+    play(ctx, audio, repeat, request.barge_in).await
 }
 
-/// Plays `prompt`; a digit (when allowed) stops it and stays queued (type-ahead).
+/// Plays `audio`; a digit (when allowed) stops it and stays queued (type-ahead).
 pub(super) async fn play(
     ctx: &CallCtx,
-    prompt: Prompt,
+    audio: impl Into<PlayAudio>,
     repeat: Repeat,
     barge_in: BargeIn,
 ) -> Result<PlayOutcome, CallError> {
-    let mut playing = Playing::start(ctx, prompt, repeat, barge_in.speech).await?;
+    let mut playing = Playing::start(ctx, audio, repeat, barge_in.speech).await?;
     if !barge_in.digits {
-        return outcome(ctx, playing.end().await, None);
+        return outcome(ctx, playing.end().await?, None);
     }
     let mut digits = ctx.digits.lock().await;
     tokio::select! {
-        end = playing.end() => outcome(ctx, end, None),
+        end = playing.end() => outcome(ctx, end?, None),
         unread = digits.wait_unread() => match unread.then(|| digits.peek()).flatten() {
             Some(digit) => {
                 let end = playing.stop().await;
                 outcome(ctx, end, Some(Interruption::Digit(digit)))
             }
             // The queue closed: the call ended.
-            None => outcome(ctx, playing.end().await, None),
+            None => outcome(ctx, playing.end().await?, None),
         },
     }
 }
@@ -76,25 +77,40 @@ pub(super) fn count_barge_in(ctx: &CallCtx, by: &'static str) {
 }
 
 /// A play handed to the media task. Dropping it before it ended stops the prompt at
-/// once (a `Stop` command), which is how a gather's digit barges in.
+/// once (a `Stop` command), which is how a gather's digit barges in. A play of text
+/// also carries its [`Feed`]: the sentences after the first reach the media task
+/// while [`Playing::end`] waits.
 pub(super) struct Playing<'a> {
     ctx: &'a CallCtx,
     id: u64,
     done: Option<oneshot::Receiver<PlayEnd>>,
+    feed: Option<Feed>,
+    /// A sentence that could not be synthesised: reported once what came before it
+    /// has played.
+    failure: Option<CallError>,
 }
 
 impl<'a> Playing<'a> {
     pub(super) async fn start(
         ctx: &'a CallCtx,
-        prompt: Prompt,
+        audio: impl Into<PlayAudio>,
         repeat: Repeat,
         stop_on_speech: bool,
     ) -> Result<Self, CallError> {
+        let PlayAudio { first, rest } = audio.into();
         let id = ctx.shared.next_id();
         let (done, receiver) = oneshot::channel();
+        let (feed, more) = match rest {
+            Some(stream) => {
+                let (feed, more) = Feed::new(stream);
+                (Some(feed), Some(more))
+            }
+            None => (None, None),
+        };
         let command = MediaCommand::Play {
             id,
-            prompt,
+            prompt: first,
+            more,
             repeat,
             stop_on_speech,
             done,
@@ -104,25 +120,62 @@ impl<'a> Playing<'a> {
             ctx,
             id,
             done: Some(receiver),
+            feed,
+            failure: None,
         })
     }
 
-    /// Waits for the play to end; `None` when the media task is gone.
-    pub(super) async fn end(&mut self) -> Option<PlayEnd> {
-        let done = self.done.as_mut()?;
+    /// Waits for the play to end, feeding it the rest of a text meanwhile; `Ok(None)`
+    /// when the media task is gone.
+    ///
+    /// # Errors
+    /// [`CallError::Media`] when a later sentence of a text could not be synthesised:
+    /// the sentences before it still play, then the play ends with the error.
+    pub(super) async fn end(&mut self) -> Result<Option<PlayEnd>, CallError> {
+        let Some(done) = self.done.as_mut() else {
+            return Ok(None);
+        };
+        while let Some(feed) = self.feed.as_mut() {
+            tokio::select! {
+                end = &mut *done => {
+                    self.done = None;
+                    self.feed = None;
+                    return Ok(end.ok());
+                }
+                forwarded = feed.forward() => match forwarded {
+                    Ok(true) => {}
+                    // Everything handed over: the media task ends the play after it.
+                    Ok(false) => self.feed = None,
+                    Err(error) => {
+                        tracing::warn!(%error, "speech synthesis failed mid-text; it ends there");
+                        // Dropping the feed tells the media task that nothing follows.
+                        self.feed = None;
+                        self.failure = Some(error);
+                    }
+                },
+            }
+        }
         let end = done.await.ok();
         self.done = None;
-        end
+        match self.failure.take() {
+            Some(failure) if end.is_some() => Err(failure),
+            _ => Ok(end),
+        }
     }
 
     /// Stops the play and returns how it ended (usually `Stopped` with what was heard).
     pub(super) async fn stop(&mut self) -> Option<PlayEnd> {
+        // Nothing more to synthesise for a stopped play.
+        self.feed = None;
         let _ = self
             .ctx
             .media
             .send(MediaCommand::Stop { id: self.id })
             .await;
-        self.end().await
+        let done = self.done.as_mut()?;
+        let end = done.await.ok();
+        self.done = None;
+        end
     }
 }
 

@@ -23,6 +23,7 @@ use crate::metrics::MediaCounts;
 struct Queued {
     id: u64,
     prompt: Prompt,
+    more: Option<mpsc::Receiver<Prompt>>,
     repeat: Repeat,
     stop_on_speech: bool,
     done: oneshot::Sender<PlayEnd>,
@@ -32,6 +33,8 @@ struct Queued {
 #[derive(Debug)]
 struct Current {
     id: u64,
+    /// Sentences of spoken text still to come; `None` once all arrived.
+    more: Option<mpsc::Receiver<Prompt>>,
     stop_on_speech: bool,
     done: oneshot::Sender<PlayEnd>,
     /// Audio the pacer had sent before this play, to tell what of *it* was heard.
@@ -80,12 +83,14 @@ impl Outbound {
             MediaCommand::Play {
                 id,
                 prompt,
+                more,
                 repeat,
                 stop_on_speech,
                 done,
             } => self.queue.push_back(Queued {
                 id,
                 prompt,
+                more,
                 repeat,
                 stop_on_speech,
                 done,
@@ -164,12 +169,18 @@ impl Outbound {
         }
         sent.clear();
         loop {
+            self.pull_sentences();
             while let Some(frame) = self.pacer.poll(now) {
                 buffer.extend_from_slice(&frame.to_bytes());
                 sent.push(frame);
                 counts.frames_out += 1;
             }
-            if self.current.is_some() && self.pacer.is_idle() {
+            if self
+                .current
+                .as_ref()
+                .is_some_and(|current| current.more.is_none())
+                && self.pacer.is_idle()
+            {
                 let current = self.current.take().expect("checked just above");
                 let _ = current.done.send(PlayEnd::Finished);
             }
@@ -226,6 +237,7 @@ impl Outbound {
             }
             self.current = Some(Current {
                 id: queued.id,
+                more: queued.more,
                 stop_on_speech: queued.stop_on_speech,
                 done: queued.done,
                 sent_before: self.pacer.sent(),
@@ -234,6 +246,28 @@ impl Outbound {
             return true;
         }
         false
+    }
+
+    /// Queues the sentences of the current play's text that are ready; notes when the
+    /// last one has come. Never waits: a sentence still being synthesised comes on a
+    /// later tick, and the caller hears a pause meanwhile.
+    fn pull_sentences(&mut self) {
+        let Some(current) = self.current.as_mut() else {
+            return;
+        };
+        let Some(more) = current.more.as_mut() else {
+            return;
+        };
+        loop {
+            match more.try_recv() {
+                Ok(sentence) => self.pacer.enqueue(sentence),
+                Err(mpsc::error::TryRecvError::Empty) => return,
+                Err(mpsc::error::TryRecvError::Disconnected) => {
+                    current.more = None;
+                    return;
+                }
+            }
+        }
     }
 
     /// Moves streamed audio (from the bot's `AudioSink`) into the pacer once it has sent
@@ -300,6 +334,7 @@ mod tests {
         let play = MediaCommand::Play {
             id: 7,
             prompt,
+            more: None,
             repeat: Repeat::Times(1),
             stop_on_speech: true,
             done,
@@ -342,5 +377,54 @@ mod tests {
             "one frame more per tick once the lead is sent"
         );
         assert_eq!(sent.capacity(), capacity);
+    }
+
+    #[tokio::test]
+    async fn spoken_text_plays_its_sentences_in_order_and_ends_after_the_last() {
+        let (_audio, streamed) = mpsc::channel(4);
+        let (events, _) = broadcast::channel(4);
+        let mut outbound = Outbound::new(Duration::from_millis(40), streamed, events);
+        let sentence = |value: i16| Prompt::from_samples(vec![value; Frame::SAMPLES * 3]).unwrap();
+        let (more_sender, more) = mpsc::channel(4);
+        let (done, mut end) = oneshot::channel();
+        let play = MediaCommand::Play {
+            id: 1,
+            prompt: sentence(1),
+            more: Some(more),
+            repeat: Repeat::Times(1),
+            stop_on_speech: false,
+            done,
+        };
+        assert!(outbound.command(play, Duration::ZERO).is_none());
+        let (mut buffer, mut counts) = (BytesMut::new(), MediaCounts::default());
+        let mut heard: Vec<i16> = Vec::new();
+        let mut sent = Vec::with_capacity(16);
+        let stall = Duration::from_secs(1);
+        let mut tick = |outbound: &mut Outbound, n: u32| {
+            let now = Frame::DURATION * n;
+            let future = outbound.tick(now, &mut buffer, &mut sent, &mut counts, None, stall);
+            futures::executor::block_on(future).unwrap();
+            heard.extend(sent.iter().map(|frame| frame.as_samples()[0]));
+        };
+        for n in 0..6 {
+            tick(&mut outbound, n);
+        }
+        // The first sentence is out and the next is not ready: a pause, not the end.
+        assert!(end.try_recv().is_err(), "still playing");
+        more_sender.try_send(sentence(2)).unwrap();
+        more_sender.try_send(sentence(3)).unwrap();
+        for n in 6..9 {
+            tick(&mut outbound, n);
+        }
+        drop(more_sender);
+        for n in 9..20 {
+            tick(&mut outbound, n);
+        }
+        assert_eq!(end.try_recv(), Ok(PlayEnd::Finished));
+        assert_eq!(
+            heard,
+            [1, 1, 1, 2, 2, 2, 3, 3, 3],
+            "every sentence, in order"
+        );
     }
 }
