@@ -76,7 +76,7 @@ pub use crate::{
     level::{Level, LevelMeter, SILENCE_DBFS, measure, mix_into},
     limits::{AudioInfo, AudioLimits, AudioWarning},
     pacer::{Flushed, Pacer, Repeat},
-    prompt::{LoadedPrompt, Prompt, PromptCache},
+    prompt::{CacheStats, LoadedPrompt, Prompt, PromptCache},
     recorder::{Channels, Recorder, RecorderBuilder, RecordingSummary, Repair, repair_wav},
     resample::{
         ResamplerKind, StreamResampler, Upsampler8To16, f32_to_i16, resample_to_8k, resampler_kind,

@@ -10,7 +10,7 @@ use std::{
     time::Duration,
 };
 
-pub use self::cache::PromptCache;
+pub use self::cache::{CacheStats, PromptCache};
 use self::source::AudioSource;
 use crate::{
     error::{PromptError, PromptErrorKind, Result},

@@ -126,7 +126,7 @@ fn read_format<R: Read>(reader: &mut R, length: u32) -> Result<Format, PromptErr
     if channels == 0 {
         return Err(malformed("the fmt chunk declares zero channels"));
     }
-    if frame_bytes == 0 || frame_bytes % channels != 0 {
+    if frame_bytes == 0 || !frame_bytes.is_multiple_of(channels) {
         return Err(malformed(&format!(
             "block align {frame_bytes} does not fit {channels} channel(s)"
         )));

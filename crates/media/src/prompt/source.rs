@@ -179,7 +179,7 @@ fn describe(
                 read: duration,
             });
         }
-        _ if usable % frame_bytes != 0 && frames > 0 => {
+        _ if !usable.is_multiple_of(frame_bytes) && frames > 0 => {
             warnings.push(AudioWarning::TrailingBytes {
                 bytes: usable % frame_bytes,
                 read: duration,
