@@ -210,10 +210,12 @@ fn decode_sample(encoding: Encoding, bytes: &[u8]) -> f32 {
     match (encoding, bytes) {
         (Encoding::Float32, &[a, b, c, d]) => {
             let value = f32::from_le_bytes([a, b, c, d]);
-            // NaN or infinity would smear through the resampler's filter into silence around it.
-            match value.is_finite() {
-                true => value,
-                false => 0.0,
+            // Full scale is ±1.0, and the output clips there anyway. Beyond it, huge values
+            // overflow the resampler's FFT into NaN (which made rubato panic), and NaN or
+            // infinity would smear through its filter into silence around them.
+            match value.is_nan() {
+                true => 0.0,
+                false => value.clamp(-1.0, 1.0),
             }
         }
         (Encoding::Int { .. }, &[a]) => (f32::from(a) - 128.0) / 128.0,
