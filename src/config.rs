@@ -457,4 +457,6 @@ impl Config {
 }
 
 #[cfg(test)]
+mod fuzz;
+#[cfg(test)]
 mod tests;
