@@ -1,12 +1,12 @@
 //! `voicebot run --check`: proves a configuration runs before any call. Every prompt
-//! each bot names is loaded (decoded, within the audio limits), the ringback too, and
+//! each bot names is loaded (decoded, within the audio limits of `[media]`), the ringback too, and
 //! the recordings folder must be a writable directory. All problems are listed at
 //! once, each naming the route point, the bot, the key and the file.
 
 use std::path::{Path, PathBuf};
 
 use voicebot_bot::PromptSource;
-use voicebot_media::Prompt;
+use voicebot_media::{AudioLimits, Prompt};
 
 use crate::config::Config;
 use crate::exit::Exit;
@@ -14,6 +14,8 @@ use crate::launch::Bots;
 
 /// What `--check` found wrong, one line per problem.
 pub(crate) fn problems(config: &Config, bots: &Bots) -> Vec<String> {
+    let limits = config.audio_limits();
+    let load = |file: &Path| load(file, &limits);
     let mut problems = Vec::new();
     for (dn, bot) in bots.by_route_point() {
         let name = config
@@ -73,11 +75,15 @@ fn resolve(dir: &Path, path: &Path) -> PathBuf {
     }
 }
 
-/// Loads a prompt the way the engine will at run time.
-fn load(file: &Path) -> Result<(), String> {
-    Prompt::load(file)
-        .map(drop)
-        .map_err(|error| error.to_string())
+/// Loads a prompt the way the engine will at run time, within the same limits
+/// (`media.max_prompt`). Usable data that is not quite what its header says is a
+/// warning on stderr, not a problem.
+fn load(file: &Path, limits: &AudioLimits) -> Result<(), String> {
+    let loaded = Prompt::load_checked(file, limits).map_err(|error| error.to_string())?;
+    for warning in loaded.warnings {
+        eprintln!("warning: {}: {warning}", file.display());
+    }
+    Ok(())
 }
 
 /// The recordings folder must be a directory we can create files in; one that does

@@ -1,5 +1,6 @@
 //! Subcommands of `voicebot`, one module each.
 
+mod audio_input;
 pub(crate) mod call;
 pub(crate) mod campaign;
 pub(crate) mod convert;

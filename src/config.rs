@@ -22,6 +22,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use toml::Spanned;
 use voicebot_callcontrol::{Secret, TlsConfig};
+use voicebot_media::{AudioLimits, PromptCache};
 
 pub(crate) use bots::build_bots;
 pub(crate) use error::ConfigError;
@@ -167,6 +168,13 @@ pub(crate) struct Media {
     /// What callers hear while a transfer or route rings (a prompt file, resolved
     /// like other prompts); none: a generated ringback tone.
     pub(crate) ringback: Option<Spanned<PathBuf>>,
+    /// The longest prompt file accepted (1 s – 24 h), checked from its header before
+    /// decoding; also the rate and size limits of [`AudioLimits`] apply.
+    #[serde(with = "humantime_serde")]
+    pub(crate) max_prompt: Duration,
+    /// The most bytes of decoded prompt audio kept in memory (2 per 8 kHz sample);
+    /// past it the least recently played prompts are dropped. 0 keeps none.
+    pub(crate) prompt_cache_bytes: u64,
 }
 
 impl Default for Media {
@@ -176,6 +184,8 @@ impl Default for Media {
             pacer_lead: Duration::from_millis(100),
             stall_timeout: Duration::from_secs(1),
             ringback: None,
+            max_prompt: AudioLimits::DEFAULT_MAX_DURATION,
+            prompt_cache_bytes: PromptCache::DEFAULT_CAPACITY_BYTES,
         }
     }
 }
@@ -336,6 +346,7 @@ impl Config {
                 "must be between 100ms and 60s",
             ));
         }
+        self.validate_audio_limits()?;
         if let Some(ringback) = &self.media.ringback {
             let path = self.ringback_path().unwrap_or_default();
             if !path.is_file() {
@@ -388,6 +399,22 @@ impl Config {
             }
         }
         Ok(())
+    }
+
+    /// `media.max_prompt`: a limit of zero would refuse every prompt, and one of days
+    /// would let a prompt take gigabytes.
+    fn validate_audio_limits(&self) -> Result<(), ConfigError> {
+        let max = self.media.max_prompt;
+        if max < Duration::from_secs(1) || max > Duration::from_secs(24 * 3600) {
+            return Err(self.error_at(None, "media.max_prompt", "must be between 1s and 24h"));
+        }
+        Ok(())
+    }
+
+    /// What every prompt file of this configuration may be (`media.max_prompt` and the
+    /// fixed rate and size rules); `run` and `run --check` load prompts within them.
+    pub(crate) fn audio_limits(&self) -> AudioLimits {
+        AudioLimits::default().with_max_duration(self.media.max_prompt)
     }
 
     /// The client secret, read from the environment variable the file names.
@@ -470,5 +497,7 @@ impl Config {
     }
 }
 
+#[cfg(test)]
+mod fuzz;
 #[cfg(test)]
 mod tests;

@@ -140,6 +140,8 @@ impl Bots {
             .pacer_lead(config.media.pacer_lead)
             .stall_timeout(config.media.stall_timeout)
             .inband_dtmf(config.media.inband_dtmf)
+            .audio_limits(config.audio_limits())
+            .prompt_cache_bytes(config.media.prompt_cache_bytes)
             .bot_grace(config.limits.bot_grace)
             .shutdown_timeout(config.limits.shutdown_timeout)
             .ring_timeout(config.limits.ring_timeout)

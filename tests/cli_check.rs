@@ -27,7 +27,7 @@ options."2" = {{ action = "recorder", config = {{ greeting = "good.wav", saved_p
 
 [route_points."801"]
 bot = "echo"
-config = {{ intro = "good.wav" }}
+config = {{ intro = "slow.wav" }}
 "#
     )
 }
@@ -48,6 +48,20 @@ fn good_wav(path: &std::path::Path) {
     writer.finalize().unwrap();
 }
 
+fn slow_wav(path: &std::path::Path) {
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 1,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut writer = hound::WavWriter::create(path, spec).unwrap();
+    for _ in 0..8000 {
+        writer.write_sample(1000i16).unwrap();
+    }
+    writer.finalize().unwrap();
+}
+
 #[tokio::test]
 async fn every_broken_prompt_and_the_recordings_folder_are_named() {
     let dir = tempfile::tempdir().unwrap();
@@ -57,16 +71,19 @@ async fn every_broken_prompt_and_the_recordings_folder_are_named() {
         b"RIFF\x10\x00\x00\x00WAVEjunkjunk",
     )
     .unwrap();
+    // 16 KB declaring a 1 Hz rate: 8000 s once resampled, refused from the header.
+    slow_wav(&dir.path().join("slow.wav"));
     let path = write_config(dir.path(), &config("/etc/passwd"));
     let output = voicebot(&["run", "-c", &path, "--check"], &[]).await;
     let stderr = text(&output.stderr);
     assert_eq!(code(&output), 2, "{stderr}");
-    assert!(stderr.contains("4 problems found"), "{stderr}");
+    assert!(stderr.contains("5 problems found"), "{stderr}");
     for line in [
         "route_points.\"800\" (bot ivr-menu): config.nodes.main.invalid_prompt: ",
         "route_points.\"800\" (bot ivr-menu): config.nodes.main.options.1.prompt: ",
         "route_points.\"800\" (bot ivr-menu): config.nodes.main.options.2.config.saved_prompt: ",
         "recordings: /etc/passwd: is not a directory",
+        "route_points.\"801\" (bot echo): config.intro: ",
     ] {
         assert!(stderr.contains(line), "{line} not in {stderr}");
     }
@@ -75,13 +92,19 @@ async fn every_broken_prompt_and_the_recordings_folder_are_named() {
     assert!(stderr.contains("gone.wav"), "{stderr}");
     // The good prompts are not reported.
     assert!(!stderr.contains("good.wav"), "{stderr}");
-    assert!(!stderr.contains("801"), "{stderr}");
+    assert!(stderr.contains("1 Hz"), "{stderr}");
 }
 
 #[tokio::test]
 async fn a_config_whose_prompts_load_passes() {
     let dir = tempfile::tempdir().unwrap();
-    for name in ["good.wav", "missing.wav", "corrupt.wav", "gone.wav"] {
+    for name in [
+        "good.wav",
+        "missing.wav",
+        "corrupt.wav",
+        "gone.wav",
+        "slow.wav",
+    ] {
         good_wav(&dir.path().join(name));
     }
     let path = write_config(dir.path(), &config("recordings"));

@@ -1,6 +1,7 @@
 //! End-to-end tests of voicebot: the binary and bots against the simulator.
 
 mod architecture;
+mod audio_limits;
 mod bots;
 mod calls;
 mod cli;

@@ -2,14 +2,17 @@
 //! channels, 8/16/24/32-bit or float) or raw s16le 8 kHz PCM in; 8 kHz mono s16 WAV
 //! or raw PCM out, chosen by the output's extension.
 //!
-//! Input goes through the media crate's prompt loader, so a converted file is exactly
-//! what the engine would play from the original.
+//! Input goes through the media crate's checked prompt loader, so a converted file is
+//! exactly what the engine would play from the original, and a file the engine would
+//! refuse (over 10 minutes unless `--max-duration` says otherwise, a rate outside
+//! 4–192 kHz, not a regular file) is refused here too, before anything is written.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
-use voicebot_media::{Prompt, SAMPLE_RATE, encode_samples};
+use voicebot_media::{SAMPLE_RATE, encode_samples};
 
 use crate::exit::Exit;
 
@@ -26,6 +29,9 @@ pub(crate) struct ConvertArgs {
     /// Replace OUTPUT if it exists.
     #[arg(long, short = 'f')]
     force: bool,
+    /// Refuse inputs longer than this (default 10m, as `media.max_prompt`).
+    #[arg(long, value_name = "DURATION", value_parser = humantime_serde::re::humantime::parse_duration)]
+    max_duration: Option<Duration>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,7 +63,7 @@ pub(crate) fn run(args: ConvertArgs) -> anyhow::Result<()> {
             args.output.display()
         )));
     }
-    let prompt = Prompt::load(&args.input).map_err(|error| Exit::Usage.error(error.to_string()))?;
+    let prompt = super::audio_input::load(&args.input, args.max_duration)?;
     match format {
         Format::Wav => write_wav(&args.output, prompt.samples())?,
         Format::Raw => {

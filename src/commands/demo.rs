@@ -155,8 +155,8 @@ fn sim_config(config: &Config) -> SimConfig {
 /// synthesising it here also puts it in the speech cache before the first caller.
 async fn timing(config: &Config) -> anyhow::Result<Timing> {
     let load = |name: &str| {
-        Prompt::load(config.prompts_dir().join(name))
-            .map(|prompt| prompt.duration())
+        Prompt::load_checked(config.prompts_dir().join(name), &config.audio_limits())
+            .map(|loaded| loaded.prompt.duration())
             .with_context(|| format!("loading {name}"))
     };
     let welcome = config

@@ -1,5 +1,6 @@
 //! `voicebot transcribe FILE.wav`: the transcriber bot's pipeline on a recording.
-//! The file goes through the prompt loader (any WAV → 8 kHz mono), its frames are fed
+//! The file goes through the checked prompt loader (any WAV → 8 kHz mono, within the
+//! prompt limits), its frames are fed
 //! at full speed (not real time) to the recogniser, and results are printed as the
 //! bot's sinks write them, timed in seconds from the start of the file.
 
@@ -7,7 +8,6 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
-use voicebot_media::Prompt;
 use voicebot_speech::{Grammar, SessionOptions};
 use voicebot_transcriber::{Sinks, StdoutFormat, transcribe};
 
@@ -36,11 +36,14 @@ pub(crate) struct TranscribeArgs {
     /// Print partial results too.
     #[arg(long)]
     partials: bool,
+    /// Refuse recordings longer than this (default 10m; a longer call needs it raised).
+    #[arg(long, value_name = "DURATION", value_parser = humantime_serde::re::humantime::parse_duration)]
+    max_duration: Option<Duration>,
 }
 
 /// Transcribes `args.file` and prints the results.
 pub(crate) async fn run(args: TranscribeArgs) -> anyhow::Result<()> {
-    let prompt = Prompt::load(&args.file).map_err(|error| Exit::Usage.error(error.to_string()))?;
+    let prompt = super::audio_input::load(&args.file, args.max_duration)?;
     let recognizer = RecognizerSpec::parse(&args.recognizer, args.rate)
         .build()
         .map_err(|error| Exit::Usage.error(format!("--recognizer: {error}")))?;

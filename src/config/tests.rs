@@ -161,3 +161,39 @@ fn a_ringback_must_be_a_file_named_with_its_key() {
     let config = Config::parse(&file, &text).unwrap();
     assert_eq!(config.ringback_path(), Some(dir.path().join("ring.wav")));
 }
+
+#[test]
+fn audio_limits_default_to_ten_minutes_and_a_64_mib_cache() {
+    let config = parse(GOOD).unwrap();
+    assert_eq!(config.media.max_prompt, Duration::from_secs(600));
+    assert_eq!(
+        config.audio_limits().max_duration(),
+        Duration::from_secs(600)
+    );
+    assert_eq!(config.media.prompt_cache_bytes, 64 * 1024 * 1024);
+    let text = GOOD.replace(
+        "[pbx]",
+        "[media]\nmax_prompt = \"90s\"\nprompt_cache_bytes = 1000000\n\n[pbx]",
+    );
+    let config = parse(&text).unwrap();
+    assert_eq!(
+        config.audio_limits().max_duration(),
+        Duration::from_secs(90)
+    );
+    assert_eq!(config.media.prompt_cache_bytes, 1_000_000);
+}
+
+#[test]
+fn a_max_prompt_out_of_range_is_named() {
+    for value in ["0s", "2days"] {
+        let text = GOOD.replace(
+            "[pbx]",
+            &format!("[media]\nmax_prompt = \"{value}\"\n\n[pbx]"),
+        );
+        let error = parse(&text).unwrap_err();
+        assert_eq!(error.key, "media.max_prompt", "{value}");
+        assert!(error.message.contains("between 1s and 24h"), "{error}");
+    }
+    let text = GOOD.replace("[pbx]", "[media]\nprompt_cache_bytes = -1\n\n[pbx]");
+    assert_eq!(parse(&text).unwrap_err().key, "media.prompt_cache_bytes");
+}

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use voicebot_bot::{Bot, Dn, PromptSource};
 use voicebot_callcontrol::Client;
-use voicebot_media::Pacer;
+use voicebot_media::{AudioLimits, Pacer, PromptCache};
 use voicebot_speech::{Recognizer, Speaker};
 
 use crate::answer::AnswerMode;
@@ -44,6 +44,10 @@ pub(crate) struct Settings {
     pub(crate) ringback: Option<PromptSource>,
     /// Route points whose ringing calls the bot answers (the others: the engine).
     pub(crate) answered_by_bot: Vec<Dn>,
+    /// What a prompt file may be (size, rate, duration).
+    pub(crate) audio_limits: AudioLimits,
+    /// The most bytes of decoded prompt audio kept in memory.
+    pub(crate) prompt_cache_bytes: u64,
 }
 
 impl Settings {
@@ -72,6 +76,8 @@ impl std::fmt::Debug for Settings {
             .field("ring_timeout", &self.ring_timeout)
             .field("shutdown_timeout", &self.shutdown_timeout)
             .field("answered_by_bot", &self.answered_by_bot)
+            .field("audio_limits", &self.audio_limits)
+            .field("prompt_cache_bytes", &self.prompt_cache_bytes)
             .finish_non_exhaustive()
     }
 }
@@ -80,7 +86,8 @@ impl std::fmt::Debug for Settings {
 /// recordings and prompts relative to the current folder, 100 ms pacer lead, in-band
 /// DTMF off, 2 s bot grace, 10 s shutdown timeout, no metrics listener, 30 s ring
 /// timeout for outbound calls, transfers and routes, 2 s `busy_within`, a generated
-/// ringback tone, and ringing route-point calls answered by the engine.
+/// ringback tone, ringing route-point calls answered by the engine, the default
+/// [`AudioLimits`] for prompt files (10 minutes at most) and a 64 MiB prompt cache.
 ///
 /// ```no_run
 /// # use std::sync::Arc;
@@ -136,6 +143,8 @@ impl EngineBuilder {
                 speaker: None,
                 ringback: None,
                 answered_by_bot: Vec::new(),
+                audio_limits: AudioLimits::default(),
+                prompt_cache_bytes: PromptCache::DEFAULT_CAPACITY_BYTES,
             },
         }
     }
@@ -267,6 +276,22 @@ impl EngineBuilder {
     /// caller during such an attempt.
     pub fn ringback(mut self, prompt: PromptSource) -> Self {
         self.settings.ringback = Some(prompt);
+        self
+    }
+
+    /// What a prompt file may be: at most this long and this large, with a sample rate
+    /// in range, checked before decoding (default [`AudioLimits::default`]: 10 minutes,
+    /// 256 MiB). A file over a limit fails the `play` with a media error naming it.
+    pub fn audio_limits(mut self, limits: AudioLimits) -> Self {
+        self.settings.audio_limits = limits;
+        self
+    }
+
+    /// The most bytes of decoded prompt audio (2 per 8 kHz sample) kept in memory
+    /// (default 64 MiB); past it, the least recently played prompts are dropped and
+    /// decoded again when next played. 0 keeps nothing.
+    pub fn prompt_cache_bytes(mut self, bytes: u64) -> Self {
+        self.settings.prompt_cache_bytes = bytes;
         self
     }
 

@@ -152,7 +152,8 @@ impl Engine {
         );
         let (writer_sender, writer) = mpsc::unbounded_channel();
         let shared = Arc::new(Shared {
-            prompts: Prompts::new(settings.prompt_dir.clone(), settings.ringback.clone()),
+            prompts: Prompts::new(settings.prompt_dir.clone(), settings.ringback.clone())
+                .with_files(settings.audio_limits, settings.prompt_cache_bytes),
             limits: Limits::new(settings.max_calls),
             dispatch: dispatcher.handle(),
             client,

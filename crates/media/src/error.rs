@@ -4,7 +4,10 @@
 use std::{
     path::{Path, PathBuf},
     sync::Arc,
+    time::Duration,
 };
+
+use crate::limits::Seconds;
 
 /// A `Result` whose error defaults to [`PromptError`].
 pub type Result<T, E = PromptError> = std::result::Result<T, E>;
@@ -95,6 +98,42 @@ pub enum PromptErrorKind {
     /// The file holds no audio.
     #[error("no audio in file")]
     Empty,
+    /// The path is not a regular file (a FIFO, a device such as `/dev/zero`, a directory).
+    #[error("not a regular file: it is {0}")]
+    NotAFile(&'static str),
+    /// The file is larger than [`crate::AudioLimits::max_file_bytes`].
+    #[error("the file is {bytes} bytes, more than the limit of {max_bytes} bytes")]
+    FileTooLarge {
+        /// The file's size.
+        bytes: u64,
+        /// The limit.
+        max_bytes: u64,
+    },
+    /// The header's sample rate is outside what any real audio uses.
+    #[error("sample rate {hz} Hz is outside {min_hz}–{max_hz} Hz")]
+    SampleRate {
+        /// The rate the header declares.
+        hz: u32,
+        /// The lowest rate accepted.
+        min_hz: u32,
+        /// The highest rate accepted.
+        max_hz: u32,
+    },
+    /// The audio plays longer than [`crate::AudioLimits::max_duration`] (measured from the header
+    /// and the file's size, before decoding).
+    #[error("the audio lasts {}, more than the limit of {}", Seconds(*duration), Seconds(*max))]
+    TooLong {
+        /// How long the file plays.
+        duration: Duration,
+        /// The limit.
+        max: Duration,
+    },
+    /// The file ends before the first whole sample its header declares.
+    #[error("truncated: the header declares {} of audio but the file ends before the first whole sample", Seconds(*declared))]
+    Truncated {
+        /// What the header declares.
+        declared: Duration,
+    },
     /// Resampling to 8 kHz failed.
     #[error("cannot resample {from_hz} Hz to 8000 Hz")]
     Resample {

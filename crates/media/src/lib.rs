@@ -1,8 +1,8 @@
 //! voicebot-media: the synchronous signal-processing core every call runs through.
 //!
 //! This crate owns call audio from bytes to decisions: 20 ms [`Frame`]s of 8 kHz s16le mono and
-//! their byte-stream [`FrameDecoder`]; the caller-side [`JitterBuffer`]; [`Prompt`] loading and
-//! resampling ([`PromptCache`], [`StreamResampler`], [`Upsampler8To16`]); the bot-side [`Pacer`];
+//! their byte-stream [`FrameDecoder`]; the caller-side [`JitterBuffer`]; [`Prompt`] loading within
+//! [`AudioLimits`] and resampling ([`PromptCache`], [`StreamResampler`], [`Upsampler8To16`]); the bot-side [`Pacer`];
 //! WAV [`Recorder`]s and [`repair_wav`]; DTMF ([`DtmfGenerator`], [`DtmfDetector`]); voice activity
 //! ([`VoiceDetector`]); and level metering and mixing ([`LevelMeter`], [`mix_into`]).
 //!
@@ -52,6 +52,7 @@ pub mod error;
 pub mod frame;
 pub mod jitter;
 pub mod level;
+pub mod limits;
 pub mod pacer;
 pub mod prompt;
 pub mod recorder;
@@ -73,8 +74,9 @@ pub use crate::{
     },
     jitter::{JitterBuffer, JitterConfig, JitterStats, Lookup, PlayoutMode},
     level::{Level, LevelMeter, SILENCE_DBFS, measure, mix_into},
+    limits::{AudioInfo, AudioLimits, AudioWarning},
     pacer::{Flushed, Pacer, Repeat},
-    prompt::{Prompt, PromptCache},
+    prompt::{CacheStats, LoadedPrompt, Prompt, PromptCache},
     recorder::{Channels, Recorder, RecorderBuilder, RecordingSummary, Repair, repair_wav},
     resample::{
         ResamplerKind, StreamResampler, Upsampler8To16, f32_to_i16, resample_to_8k, resampler_kind,

@@ -65,6 +65,6 @@ pub use error::{Result, SimError};
 pub use faults::{Faults, RequestMatcher};
 pub use journal::{JournalEntry, JournalKind, StreamDirection};
 pub use schedule::{RecurringFault, Repeating};
-pub use script::{Script, Step};
+pub use script::{MAX_STEP_DURATION, Script, Step};
 pub use sim::Sim;
 pub use wav::write_wav;

@@ -18,6 +18,10 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::{Caller, SimError};
 
+/// The longest duration a step may name: a silence is sent as samples (an hour is
+/// 57.6 MB), and `voicebot call` adds the steps up.
+pub const MAX_STEP_DURATION: Duration = Duration::from_secs(3600);
+
 /// A caller's script.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Script {
@@ -51,7 +55,7 @@ impl FromIterator<Step> for Script {
 }
 
 /// One step of a [`Script`]. Durations read as `"1.5s"`, `"200ms"`, `"2m"` or a
-/// number of seconds.
+/// number of seconds, at most [`MAX_STEP_DURATION`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
@@ -132,12 +136,18 @@ mod duration_text {
             Seconds(f64),
             Text(String),
         }
-        let invalid =
-            || serde::de::Error::custom("expected a duration such as \"1.5s\" or \"200ms\"");
-        match Text::deserialize(d)? {
-            Text::Seconds(secs) => Duration::try_from_secs_f64(secs).map_err(|_| invalid()),
-            Text::Text(text) => parse_duration(&text).ok_or_else(invalid),
-        }
+        let invalid = || {
+            serde::de::Error::custom(
+                "expected a duration of at most 1h such as \"1.5s\" or \"200ms\"",
+            )
+        };
+        let duration = match Text::deserialize(d)? {
+            Text::Seconds(secs) => Duration::try_from_secs_f64(secs).ok(),
+            Text::Text(text) => parse_duration(&text),
+        };
+        duration
+            .filter(|duration| *duration <= MAX_STEP_DURATION)
+            .ok_or_else(invalid)
     }
 }
 
@@ -168,5 +178,21 @@ mod tests {
     fn rejects_bad_durations() {
         assert!(Script::from_toml(r#"steps = [ { wait = "soon" } ]"#).is_err());
         assert_eq!(parse_duration("2m"), Some(Duration::from_secs(120)));
+    }
+
+    /// Found writing `fuzz_scripts`' bounds: a step of 1e19 s made `voicebot call` overflow
+    /// adding the steps up, and a long `send_silence` allocated all its samples at once.
+    #[test]
+    fn durations_over_an_hour_are_refused() {
+        for step in [
+            "{ wait = 1e19 }",
+            "{ send_silence = \"100000m\" }",
+            "{ wait_heard = 3600.001 }",
+        ] {
+            let error = Script::from_toml(&format!("steps = [ {step} ]")).unwrap_err();
+            assert!(error.to_string().contains("at most 1h"), "{step}: {error}");
+        }
+        let hour = Script::from_toml(r#"steps = [ { send_silence = "60m" } ]"#).unwrap();
+        assert_eq!(hour.steps, vec![Step::SendSilence(MAX_STEP_DURATION)]);
     }
 }

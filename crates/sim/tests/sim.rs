@@ -9,6 +9,7 @@ mod sim {
     mod devices;
     mod events;
     mod faults;
+    mod fuzz_scripts;
     mod scripts;
     mod timeouts;
 }

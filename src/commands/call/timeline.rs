@@ -5,7 +5,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::Context;
-use voicebot_media::{DtmfGenerator, Prompt, duration_to_samples, samples_to_duration};
+use voicebot_media::{DtmfGenerator, duration_to_samples, samples_to_duration};
 use voicebot_sim::{Script, Step};
 
 use crate::exit::Exit;
@@ -35,9 +35,7 @@ fn tones(digits: &str) -> anyhow::Result<Vec<i16>> {
 }
 
 fn wav(path: &Path) -> anyhow::Result<Vec<i16>> {
-    Prompt::load(path)
-        .map(|prompt| prompt.samples().to_vec())
-        .map_err(|error| Exit::Usage.error(error.to_string()))
+    crate::commands::audio_input::load(path, None).map(|prompt| prompt.samples().to_vec())
 }
 
 impl Timeline {

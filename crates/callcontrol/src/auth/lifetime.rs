@@ -54,8 +54,22 @@ impl PbxVersion {
     }
 }
 
-/// The lifetime of a freshly issued token.
+/// The longest lifetime believed. A real 3CX token lives an hour; a claim of
+/// `u64::MAX` seconds (in `expires_in` or the JWT) overflowed the expiry instant and
+/// panicked, so longer claims are cut here and such a token is refreshed within a day.
+pub(crate) const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 3600);
+
+/// The lifetime of a freshly issued token, at most [`MAX_TOKEN_LIFETIME`].
 pub(crate) fn token_lifetime(
+    access_token: &str,
+    expires_in: u64,
+    unit: ExpiresInUnit,
+    version: Option<PbxVersion>,
+) -> Duration {
+    claimed_lifetime(access_token, expires_in, unit, version).min(MAX_TOKEN_LIFETIME)
+}
+
+fn claimed_lifetime(
     access_token: &str,
     expires_in: u64,
     unit: ExpiresInUnit,
@@ -98,8 +112,27 @@ fn jwt_lifetime(token: &str) -> Option<u64> {
 }
 
 #[cfg(test)]
+mod fuzz;
+
+#[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by `fuzz::token_answers_give_a_usable_lifetime`: a token answer claiming
+    /// `u64::MAX` seconds made `now + lifetime` overflow and panic the token task.
+    #[test]
+    fn absurd_lifetimes_are_capped_to_a_day() {
+        let forever = jwt(&format!(r#"{{"iat":0,"exp":{}}}"#, u64::MAX));
+        for (token, expires_in, unit) in [
+            ("opaque", u64::MAX, ExpiresInUnit::Seconds),
+            ("opaque", u64::MAX / 2, ExpiresInUnit::Minutes),
+            (forever.as_str(), 3600, ExpiresInUnit::Auto),
+        ] {
+            let lifetime = token_lifetime(token, expires_in, unit, None);
+            assert_eq!(lifetime, MAX_TOKEN_LIFETIME);
+            assert!(tokio::time::Instant::now().checked_add(lifetime).is_some());
+        }
+    }
 
     fn jwt(claims: &str) -> String {
         format!(

@@ -1,4 +1,4 @@
-use std::path::PathBuf;
+use std::{io::Cursor, path::PathBuf};
 
 use test_case::test_case;
 
@@ -167,4 +167,35 @@ proptest::proptest! {
         let _ = Prompt::from_wav_bytes(&bytes);
         let _ = Prompt::from_pcm(&bytes);
     }
+}
+
+/// Found by `fuzz_audio::wav_headers_never_panic`: 32-bit float data far beyond full scale
+/// (random bytes read as floats reach 1e38) overflowed rubato's FFT into NaN and panicked it.
+#[test]
+fn float_samples_beyond_full_scale_clip_instead_of_panicking() {
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 44_100,
+        bits_per_sample: 32,
+        sample_format: hound::SampleFormat::Float,
+    };
+    let mut bytes = Vec::new();
+    let mut writer = hound::WavWriter::new(Cursor::new(&mut bytes), spec).expect("writer");
+    let wild = [
+        f32::MAX,
+        -f32::MAX,
+        f32::NAN,
+        f32::INFINITY,
+        3.0e38,
+        -1.0e30,
+    ];
+    for n in 0..4_410 {
+        writer
+            .write_sample(wild[(n / 441) % wild.len()])
+            .expect("write");
+    }
+    writer.finalize().expect("finalize");
+    let prompt = Prompt::from_wav_bytes(&bytes).expect("loads");
+    assert_eq!(prompt.len_samples(), 800);
+    assert!(prompt.samples().iter().any(|s| s.unsigned_abs() > 10_000));
 }
