@@ -69,7 +69,7 @@ mod testutil;
 
 pub use async_trait::async_trait;
 pub use tokio_stream::{Stream, StreamExt};
-pub use voicebot_media::{Frame, Prompt};
+pub use voicebot_media::{Frame, G711, Prompt};
 pub use voicebot_model::{
     AttachedData, Digit, DiversionReason, Dn, ParticipantId, ParticipantStatus,
 };
