@@ -20,3 +20,5 @@ mod speech;
 mod streams;
 mod support;
 mod transfer;
+mod webhook;
+mod webhook_server;

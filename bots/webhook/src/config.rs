@@ -37,6 +37,10 @@ pub struct WebhookConfig {
     /// a path.
     #[serde(default = "default_record_path")]
     pub record_path: String,
+    /// The folder the answers' prompt paths resolve in (default: the engine's prompts
+    /// folder). Answers may name only paths inside it.
+    #[serde(default)]
+    pub prompts: Option<std::path::PathBuf>,
     /// Defaults for `stream` verbs.
     #[serde(default)]
     pub stream: StreamDefaults,

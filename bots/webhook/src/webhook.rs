@@ -112,6 +112,19 @@ impl WebhookBot {
     }
 }
 
+impl Shared {
+    /// What the engine plays for a prompt of an answer: file paths resolve in the
+    /// configured prompts folder.
+    fn prompt(&self, prompt: &crate::verb::Prompt) -> voicebot_bot::PromptSource {
+        match (prompt.source(), &self.config.prompts) {
+            (voicebot_bot::PromptSource::File(path), Some(folder)) => {
+                voicebot_bot::PromptSource::File(folder.join(path))
+            }
+            (source, _) => source,
+        }
+    }
+}
+
 #[async_trait]
 impl Bot for WebhookBot {
     async fn handle(&self, call: Call) -> Result<(), BotError> {

@@ -58,7 +58,7 @@ pub(super) async fn run_verb(
             .into())
         }
         Verb::Play(play) => {
-            let mut builder = call.play(play.prompt.source());
+            let mut builder = call.play(run.shared.prompt(&play.prompt));
             if let Some(loops) = play.loops {
                 builder = builder.loops(loops);
             }
@@ -70,7 +70,7 @@ pub(super) async fn run_verb(
         }
         Verb::Gather(gather) => {
             let action = gather.action.clone();
-            let digits = gather_builder(&call, *gather)
+            let digits = gather_builder(run, *gather)
                 .map_err(|what| WebhookError::BadVerb {
                     url: source.to_owned(),
                     index,
@@ -108,7 +108,7 @@ pub(super) async fn run_verb(
         Verb::RouteTo(route) => {
             let mut builder = call.route_to(route.to.as_str());
             if let Some(prompt) = &route.prompt {
-                builder = builder.prompt(prompt.source());
+                builder = builder.prompt(run.shared.prompt(prompt));
             }
             if let Some(timeout) = route.timeout {
                 builder = builder.timeout(timeout);
@@ -181,16 +181,13 @@ async fn routed(
     }
 }
 
-fn gather_builder(
-    call: &voicebot_bot::Call,
-    gather: Gather,
-) -> Result<voicebot_bot::GatherBuilder, String> {
-    let mut builder = call.gather();
-    if let Some(prompt) = gather.prompt {
-        builder = builder.prompt(prompt.source());
+fn gather_builder(run: &Run<'_>, gather: Gather) -> Result<voicebot_bot::GatherBuilder, String> {
+    let mut builder = run.call.gather();
+    if let Some(prompt) = &gather.prompt {
+        builder = builder.prompt(run.shared.prompt(prompt));
     }
-    if let Some(prompt) = gather.invalid_prompt {
-        builder = builder.invalid_prompt(prompt.source());
+    if let Some(prompt) = &gather.invalid_prompt {
+        builder = builder.invalid_prompt(run.shared.prompt(prompt));
     }
     if let Some(count) = gather.min_digits {
         builder = builder.min_digits(count);
