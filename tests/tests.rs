@@ -17,6 +17,8 @@ mod observability;
 mod outbound;
 mod reconnect;
 mod speech;
+mod stream;
+mod stream_agent;
 mod streams;
 mod support;
 mod transfer;
