@@ -267,3 +267,64 @@ async fn a_server_that_answers_too_late_is_retried_then_the_call_goes_to_the_fal
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_websocket_webhook_carries_the_same_messages_on_one_socket_per_call() {
+    use axum::extract::ws::{Message, WebSocket};
+
+    timeout(async {
+        let (messages, mut received) = tokio::sync::mpsc::unbounded_channel::<Value>();
+        let connections = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counted = Arc::clone(&connections);
+        let agent = crate::stream_agent::Agent::start(move |mut socket: WebSocket| {
+            let messages = messages.clone();
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            async move {
+                while let Some(Ok(Message::Text(text))) = socket.recv().await {
+                    let message: Value = serde_json::from_str(text.as_str()).unwrap();
+                    let answer = match message["event"].as_str() {
+                        Some("call") => Some(json!([
+                            {"verb": "gather", "prompt": "1000.wav", "max_digits": 1, "action": "/menu"}
+                        ])),
+                        Some("gather") => Some(json!([
+                            {"verb": "play", "prompt": "2000.wav"}, {"verb": "hangup"}
+                        ])),
+                        _ => None,
+                    };
+                    let _ = messages.send(message);
+                    if let Some(answer) = answer {
+                        socket.send(Message::text(answer.to_string())).await.unwrap();
+                    }
+                }
+            }
+        })
+        .await;
+        let dir = tempfile::tempdir().unwrap();
+        let bot = webhook_bot(dir.path(), &agent.url, "");
+        let harness = Harness::start_with(SimConfig::default(), |b| b, bot).await;
+        let caller = harness.sim.call_in("+15550705").await.unwrap();
+        caller.wait_heard(PROMPT).await.unwrap();
+        caller.press("7").await.unwrap();
+        assert_eq!(caller.wait_ended().await, CallEnd::Dropped);
+        assert_eq!(prompts_heard(&caller), [1000, 2000]);
+        let mut events = Vec::new();
+        while events.last().is_none_or(|event: &String| event != "status:ended") {
+            let message = received.recv().await.unwrap();
+            events.push(match message["event"].as_str().unwrap() {
+                "status" => format!("status:{}", message["status"]["status"].as_str().unwrap()),
+                "gather" => {
+                    assert_eq!(message["url"], "/menu");
+                    assert_eq!(message["gather"]["digits"], "7");
+                    "gather".to_owned()
+                }
+                other => other.to_owned(),
+            });
+        }
+        assert_eq!(
+            events,
+            ["status:started", "status:answered", "call", "gather", "status:ended"]
+        );
+        assert_eq!(connections.load(std::sync::atomic::Ordering::SeqCst), 1);
+    })
+    .await;
+}
