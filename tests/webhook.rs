@@ -328,3 +328,53 @@ async fn a_websocket_webhook_carries_the_same_messages_on_one_socket_per_call() 
     })
     .await;
 }
+
+/// Stops the sample server when the test ends, however it ends.
+struct Child(std::process::Child);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_python_sample_runs_its_menu_against_the_simulator() {
+    timeout(async {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let _server = Child(
+            std::process::Command::new("python3")
+                .arg(root.join("samples/webhook_menu.py"))
+                .arg(port.to_string())
+                .env("VOICEBOT_WEBHOOK_SECRET", std::str::from_utf8(SECRET).unwrap())
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .expect("python3 runs the sample (python3 is needed for this test)"),
+        );
+        while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let config = format!(
+            "url = \"http://127.0.0.1:{port}/voice\"\nprompts = {:?}",
+            root.join("samples/prompts").display().to_string()
+        );
+        let config = toml::from_str(&config).unwrap();
+        let bot = Arc::new(WebhookBot::new(config, SECRET, dir.path()).unwrap());
+        let harness = Harness::start_with(SimConfig::default(), |b| b, bot).await;
+        let caller = harness.sim.call_in("+15550706").await.unwrap();
+        caller.wait_heard(Duration::from_millis(500)).await.unwrap();
+        caller.press("2").await.unwrap(); // barges into the welcome prompt
+        // The message prompt, the beep, then the caller speaks and ends with #.
+        caller.wait_silence(Duration::from_millis(300)).await.unwrap();
+        caller.send_pcm(sawtooth(50).samples()).await;
+        caller.wait_sent().await;
+        caller.press("#").await.unwrap();
+        assert_eq!(caller.wait_ended().await, CallEnd::Dropped);
+        let recordings: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(recordings.len(), 1, "one voicemail was recorded");
+    })
+    .await;
+}
