@@ -85,3 +85,36 @@ fn a_huge_bad_answer_is_quoted_short() {
     let error = parse_answer(body.as_bytes()).unwrap_err();
     assert!(error.0.len() < 700, "{}", error.0.len());
 }
+
+/// `docs/webhook.schema.json` describes what the parser accepts: the same verbs, and
+/// for each verb the same fields.
+#[test]
+fn the_schema_file_names_every_verb_and_field_the_parser_knows() {
+    let schema: Value =
+        serde_json::from_str(include_str!("../../../../docs/webhook.schema.json")).unwrap();
+    let verbs = schema["$defs"]["Verb"]["oneOf"].as_array().unwrap();
+    let mut names = Vec::new();
+    for verb in verbs {
+        let properties = verb["properties"].as_object().unwrap();
+        let name = properties["verb"]["const"].as_str().unwrap().to_owned();
+        // An object with every field the schema lists parses, apart from values: so an
+        // "unknown field" error means the schema names a field the parser does not know.
+        for field in properties.keys().filter(|field| *field != "verb") {
+            let body = format!(r#"[{{"verb": "{name}", "{field}": null}}]"#);
+            if let Err(error) = parse_answer(body.as_bytes()) {
+                assert!(!error.0.contains("unknown field"), "{name}.{field}: {error}");
+            }
+        }
+        names.push(name);
+    }
+    let parsed = names.iter().map(|name| {
+        let body = format!(r#"[{{"verb": "{name}"}}]"#);
+        parse_answer(body.as_bytes()).map_err(|error| error.0)
+    });
+    for (name, result) in names.iter().zip(parsed) {
+        if let Err(error) = result {
+            assert!(!error.contains("unknown verb"), "{name}: {error}");
+        }
+    }
+    assert_eq!(names.len(), 12, "{names:?}");
+}
