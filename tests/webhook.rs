@@ -343,17 +343,27 @@ impl Drop for Child {
 async fn the_python_sample_runs_its_menu_against_the_simulator() {
     timeout(async {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         let _server = Child(
             std::process::Command::new("python3")
                 .arg(root.join("samples/webhook_menu.py"))
                 .arg(port.to_string())
-                .env("VOICEBOT_WEBHOOK_SECRET", std::str::from_utf8(SECRET).unwrap())
+                .env(
+                    "VOICEBOT_WEBHOOK_SECRET",
+                    std::str::from_utf8(SECRET).unwrap(),
+                )
                 .stdout(std::process::Stdio::null())
                 .spawn()
                 .expect("python3 runs the sample (python3 is needed for this test)"),
         );
-        while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
+        while tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_err()
+        {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         let dir = tempfile::tempdir().unwrap();
@@ -368,7 +378,10 @@ async fn the_python_sample_runs_its_menu_against_the_simulator() {
         caller.wait_heard(Duration::from_millis(500)).await.unwrap();
         caller.press("2").await.unwrap(); // barges into the welcome prompt
         // The message prompt, the beep, then the caller speaks and ends with #.
-        caller.wait_silence(Duration::from_millis(300)).await.unwrap();
+        caller
+            .wait_silence(Duration::from_millis(300))
+            .await
+            .unwrap();
         caller.send_pcm(sawtooth(50).samples()).await;
         caller.wait_sent().await;
         caller.press("#").await.unwrap();

@@ -102,7 +102,10 @@ fn the_schema_file_names_every_verb_and_field_the_parser_knows() {
         for field in properties.keys().filter(|field| *field != "verb") {
             let body = format!(r#"[{{"verb": "{name}", "{field}": null}}]"#);
             if let Err(error) = parse_answer(body.as_bytes()) {
-                assert!(!error.0.contains("unknown field"), "{name}.{field}: {error}");
+                assert!(
+                    !error.0.contains("unknown field"),
+                    "{name}.{field}: {error}"
+                );
             }
         }
         names.push(name);
