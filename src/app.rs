@@ -26,7 +26,7 @@ Logging: RUST_LOG (e.g. RUST_LOG=debug or RUST_LOG=voicebot_engine=trace) filter
 log on stderr; the default is info for voicebot crates and warn for the rest.";
 
 /// Crates whose logs show at info by default (the one-shot commands: warn).
-const OUR_CRATES: [&str; 13] = [
+const OUR_CRATES: [&str; 15] = [
     "voicebot",
     "voicebot_engine",
     "voicebot_callcontrol",
@@ -40,6 +40,8 @@ const OUR_CRATES: [&str; 13] = [
     "voicebot_recorder",
     "voicebot_echo",
     "voicebot_transcriber",
+    "voicebot_webhook",
+    "voicebot_speech",
 ];
 
 /// The `voicebot` program: every command (`run`, `run --check`, `sim`, `demo`,

@@ -3,7 +3,7 @@
 use voicebot_bot::BotRegistry;
 
 /// A registry with every bundled bot: `ivr-menu`, `recorder`, `announcement`, `echo`,
-/// `transcriber`. [`crate::App`] adds its own.
+/// `transcriber`, `webhook`, `stream`. [`crate::App`] adds its own.
 pub(crate) fn bundled() -> BotRegistry {
     let mut registry = BotRegistry::new();
     voicebot_ivr_menu::register(&mut registry);
@@ -11,6 +11,7 @@ pub(crate) fn bundled() -> BotRegistry {
     voicebot_announcement::register(&mut registry);
     voicebot_echo::register(&mut registry);
     voicebot_transcriber::register(&mut registry);
+    voicebot_webhook::register(&mut registry);
     registry
 }
 
@@ -26,7 +27,9 @@ mod tests {
             "echo",
             "ivr-menu",
             "recorder",
+            "stream",
             "transcriber",
+            "webhook",
         ] {
             assert!(names.contains(&name), "{name} is missing: {names:?}");
         }

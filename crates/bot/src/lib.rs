@@ -81,7 +81,7 @@ pub mod __engine {
 
 pub use async_trait::async_trait;
 pub use tokio_stream::{Stream, StreamExt};
-pub use voicebot_media::{Channels, Frame, Prompt};
+pub use voicebot_media::{Channels, Frame, G711, Prompt};
 pub use voicebot_model::{
     AttachedData, Digit, DiversionReason, Dn, ParticipantId, ParticipantStatus,
 };

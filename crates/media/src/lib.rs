@@ -1,7 +1,7 @@
 //! voicebot-media: the synchronous signal-processing core every call runs through.
 //!
 //! This crate owns call audio from bytes to decisions: 20 ms [`Frame`]s of 8 kHz s16le mono and
-//! their byte-stream [`FrameDecoder`]; the caller-side [`JitterBuffer`]; [`Prompt`] loading within
+//! their byte-stream [`FrameDecoder`]; G.711 μ-law and A-law ([`G711`]); the caller-side [`JitterBuffer`]; [`Prompt`] loading within
 //! [`AudioLimits`] and resampling ([`PromptCache`], [`StreamResampler`], [`Upsampler8To16`]); the bot-side [`Pacer`];
 //! WAV [`Recorder`]s and [`repair_wav`]; DTMF ([`DtmfGenerator`], [`DtmfDetector`]); voice activity
 //! ([`VoiceDetector`]); and level metering and mixing ([`LevelMeter`], [`mix_into`]).
@@ -50,6 +50,7 @@
 pub mod dtmf;
 pub mod error;
 pub mod frame;
+pub mod g711;
 pub mod jitter;
 pub mod level;
 pub mod limits;
@@ -72,6 +73,7 @@ pub use crate::{
         Frame, FrameDecoder, FrameEncoder, SAMPLE_RATE, decode_samples, duration_to_samples,
         encode_samples, samples_to_duration,
     },
+    g711::{G711, alaw_decode, alaw_encode, ulaw_decode, ulaw_encode},
     jitter::{JitterBuffer, JitterConfig, JitterStats, Lookup, PlayoutMode},
     level::{Level, LevelMeter, SILENCE_DBFS, measure, mix_into},
     limits::{AudioInfo, AudioLimits, AudioWarning},
