@@ -39,6 +39,8 @@
 mod ffi;
 mod session;
 mod telephone;
+#[cfg(test)]
+mod study;
 
 use std::{
     path::{Path, PathBuf},
