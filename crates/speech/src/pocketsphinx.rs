@@ -37,6 +37,7 @@
 //! nothing was recognised produce no final result.
 
 mod ffi;
+mod fillers;
 mod session;
 mod telephone;
 #[cfg(test)]

@@ -24,6 +24,7 @@ use async_trait::async_trait;
 pub use self::{
     command::{CommandTranscriber, CommandTranscriberBuilder},
     http::{HttpTranscriber, HttpTranscriberBuilder},
+    command::WAV_PLACEHOLDER,
     recording::{ChannelTranscript, RetryPolicy, transcribe_recording},
 };
 use crate::{error::Result, recognition::Recognition};

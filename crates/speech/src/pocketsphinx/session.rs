@@ -9,6 +9,7 @@ use voicebot_media::{Frame, Upsampler8To16, VoiceDetector, VoiceEvent};
 use super::{
     Settings,
     ffi::{CallFailed, Decoder, Segment},
+    fillers,
 };
 use crate::{
     error::{ConfigError, Result, SpeechError},
@@ -45,7 +46,9 @@ pub(super) fn run(
         }
     };
     let posteriors = grammar.is_none();
+    let menu = grammar.and_then(Grammar::choice_phrases).is_some();
     let mut endpointer = Endpointer::new(settings, decoder, partials, posteriors)?;
+    endpointer.menu = menu;
     let WorkerIo {
         mut frames,
         results,
@@ -63,6 +66,9 @@ pub(super) fn run(
     }
     Ok(())
 }
+
+/// The search of a menu grammar's fillers-only path.
+const FILLERS_SEARCH: &str = "fillers";
 
 /// Word insertion penalty of grammar searches (`-wip`).
 const GRAMMAR_WORD_INSERTION_PENALTY: &str = "1e-3";
@@ -82,10 +88,19 @@ fn build(settings: &Settings, grammar: Option<&Grammar>) -> Result<Decoder> {
         ("-dither", "yes".into()),
         ("-seed", "1".into()),
     ];
-    if grammar.is_some() {
+    let menu = grammar.and_then(Grammar::choice_phrases);
+    match (grammar, menu) {
+        (Some(_), Some(phrases)) => {
+            // Menus reject what is not on them: common words as fillers (see `fillers`).
+            let fillers = fillers::filler_dictionary(&settings.dictionary, phrases)?;
+            args.push(("-fdict", path(&fillers)));
+            args.push(("-fillprob", fillers::FILLER_PROBABILITY.into()));
+            args.push(("-wip", fillers::MENU_WORD_INSERTION_PENALTY.into()));
+        }
         // The default insertion penalty (0.65) let grammars of repeatable words (digit strings)
         // insert words into pauses and releases: "one two three four oh". 1e-3 measured best.
-        args.push(("-wip", GRAMMAR_WORD_INSERTION_PENALTY.into()));
+        (Some(_), None) => args.push(("-wip", GRAMMAR_WORD_INSERTION_PENALTY.into())),
+        (None, _) => {}
     }
     if let Some(adaptation) = &settings.adaptation {
         args.extend(adaptation.decoder_args());
@@ -93,9 +108,13 @@ fn build(settings: &Settings, grammar: Option<&Grammar>) -> Result<Decoder> {
     let borrowed: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let mut decoder = Decoder::new(&borrowed)?;
     let search = match grammar {
-        Some(grammar) => decoder
-            .set_jsgf("grammar", &grammar.to_jsgf())
-            .map(|()| "grammar"),
+        Some(grammar) => {
+            let jsgf = match menu {
+                Some(phrases) => fillers::optional_jsgf(phrases),
+                None => grammar.to_jsgf(),
+            };
+            decoder.set_jsgf("grammar", &jsgf).map(|()| "grammar")
+        }
         None => decoder
             .set_lm_file("lm", &path(&settings.language_model))
             .map(|()| "lm"),
@@ -103,6 +122,14 @@ fn build(settings: &Settings, grammar: Option<&Grammar>) -> Result<Decoder> {
     let rejected = |reason: &str| ConfigError::GrammarRejected {
         reason: reason.to_owned(),
     };
+    if grammar.and_then(Grammar::choice_phrases).is_some() {
+        // The fillers-only path, whose score the menu path's is measured against.
+        decoder
+            .set_jsgf(FILLERS_SEARCH, fillers::FILLERS_ONLY_JSGF)
+            .map_err(|_| SpeechError::Decoder {
+                operation: "ps_set_jsgf_string (fillers only)",
+            })?;
+    }
     let search = search.map_err(|_| match grammar {
         Some(_) => rejected("PocketSphinx rejected the JSGF (syntax error or unknown word)"),
         None => rejected("PocketSphinx could not load the language model"),
@@ -139,6 +166,10 @@ struct Endpointer {
     posteriors: bool,
     max_utterance: Duration,
     utterance: Option<Utterance>,
+    /// Whether this is a menu grammar with fillers: utterances of fillers only end in an empty
+    /// final result (a no-match), and accepted ones carry the margin over the fillers as their
+    /// confidence.
+    menu: bool,
 }
 
 fn frames_in(duration: Duration) -> u32 {
@@ -167,6 +198,7 @@ impl Endpointer {
             posteriors,
             max_utterance: settings.max_utterance,
             utterance: None,
+            menu: false,
         })
     }
 
@@ -264,17 +296,25 @@ impl Endpointer {
         self.decoder.start_utt()?;
         self.decoder.process(&utterance.audio, true)?;
         self.decoder.end_utt()?;
-        let text = normalize(&self.decoder.hypothesis().unwrap_or_default());
+        let (text, score) = self.decoder.scored_hypothesis().unwrap_or_default();
+        let text = normalize(&text);
         if text.is_empty() {
-            return Ok(None);
+            // In a menu, speech that only fillers fit is a no-match, reported as such.
+            return Ok(self.menu.then(|| Recognition {
+                text,
+                is_final: true,
+                start: utterance.start,
+                end: utterance.end,
+                confidence: None,
+                words: Vec::new(),
+            }));
         }
         let mut words = words(&self.decoder.segments(), utterance.start);
-        let confidence = match self.posteriors {
-            true => Some(self.decoder.probability() as f32),
-            false => {
-                words.iter_mut().for_each(|w| w.confidence = None);
-                None
-            }
+        words.iter_mut().for_each(|w| w.confidence = None);
+        let confidence = match (self.posteriors, self.menu) {
+            (true, _) => Some(self.decoder.probability() as f32),
+            (false, true) => Some(self.margin(&utterance.audio, score)?),
+            (false, false) => None,
         };
         Ok(Some(Recognition {
             text,
@@ -284,6 +324,26 @@ impl Endpointer {
             confidence,
             words,
         }))
+    }
+}
+
+impl Endpointer {
+    /// The confidence of an accepted menu result: how far its path score (`score`) beat the
+    /// best path of fillers alone, per 10 ms frame, mapped onto 0..=1 (see
+    /// [`fillers::confidence`]). Costs a second decode of the utterance.
+    fn margin(&mut self, audio: &[i16], score: i32) -> Result<f32> {
+        self.decoder.set_search(FILLERS_SEARCH)?;
+        self.decoder.start_utt()?;
+        let decoded = self
+            .decoder
+            .process(audio, true)
+            .and_then(|()| self.decoder.end_utt());
+        let fillers = self.decoder.scored_hypothesis().map(|(_, s)| s);
+        // The menu search comes back whatever happened, for the next utterance.
+        self.decoder.set_search("grammar")?;
+        decoded?;
+        let frames = self.decoder.frames().max(1);
+        Ok(fillers::confidence(score, fillers, frames))
     }
 }
 
@@ -298,7 +358,10 @@ fn words(segments: &[Segment], utterance_start: Duration) -> Vec<Word> {
     segments
         .iter()
         .filter(|s| {
-            !(s.word.starts_with('<') || s.word.starts_with('[') || s.word.starts_with('('))
+            !(s.word.starts_with('<')
+                || s.word.starts_with('[')
+                || s.word.starts_with('(')
+                || s.word.starts_with("++"))
         })
         .map(|s| Word {
             text: normalize(s.word.split('(').next().unwrap_or_default()),
@@ -329,6 +392,7 @@ mod tests {
             segment("two(2)", 10, 39),
             segment("<sil>", 40, 49),
             segment("[NOISE]", 50, 59),
+            segment("++the0++", 50, 59),
             segment("four", 60, 89),
             segment("</s>", 90, 99),
         ];

@@ -180,6 +180,49 @@ pub fn item_jsgf(fillers: &[String], garbage_weight: f64) -> String {
     )
 }
 
+pub fn optional_jsgf() -> String {
+    let alts: Vec<String> = MENU.iter().map(|p| format!("( {p} )")).collect();
+    format!("#JSGF V1.0;\ngrammar g;\npublic <utt> = [ {} ];\n", alts.join(" | "))
+}
+
+pub fn filler_dict(words: bool, noise: bool) -> PathBuf {
+    let dict = std::fs::read_to_string(format!("{MODEL}/cmudict-en-us.dict")).unwrap();
+    let mut text = String::from("<s> SIL\n</s> SIL\n<sil> SIL\n");
+    if noise {
+        text.push_str("[NOISE] +NSN+\n[SPEECH] +SPN+\n");
+    }
+    let corpus: Vec<String> = match std::env::var_os("VOICEBOT_STUDY_CORPUS") {
+        Some(_) => {
+            let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("model/telephone/sentences.txt")).unwrap();
+            let words: Vec<String> = text.split_whitespace().map(|w| w.to_lowercase().trim_matches(|c: char| !c.is_alphanumeric() && c != '\'').to_owned()).filter(|w| !w.is_empty()).collect();
+            let mut counts: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+            for w in &words { *counts.entry(w.clone()).or_default() += 1; }
+            let mut all: Vec<(String, usize)> = counts.into_iter().collect();
+            all.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+            let top: usize = std::env::var("VOICEBOT_STUDY_TOP").ok().and_then(|v| v.parse().ok()).unwrap_or(usize::MAX);
+            let mut all: Vec<String> = all.into_iter().map(|(w, _)| w).take(top).collect();
+            all.retain(|w| !MENU.iter().any(|m| m.split(' ').any(|mw| mw == w)) && w != "know");
+            all
+        }
+        None => GARBAGE_WORDS.iter().map(|w| (*w).to_owned()).collect(),
+    };
+    for word in corpus.iter().filter(|_| words) {
+        let word = &word.as_str();
+        let min_phones: usize = std::env::var("VOICEBOT_STUDY_MINPHONES").ok().and_then(|v| v.parse().ok()).unwrap_or(0);
+        if let Some(line) = dict.lines().find(|l| l.split(' ').next() == Some(word)).filter(|l| l.split(' ').count() - 1 >= min_phones) {
+            text.push_str(&format!("++{}++ {}\n", word.replace('\'', ""), line.split_once(' ').unwrap().1));
+        }
+    }
+    if std::env::var_os("VOICEBOT_STUDY_PHONEFILL").is_some() {
+        for p in PHONES {
+            text.push_str(&format!("++ph{p}++ {p}\n"));
+        }
+    }
+    let path = std::env::temp_dir().join(format!("voicebot-study-fillers-{words}-{noise}-{}.dict", std::process::id()));
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
 pub fn kws_file(k: f64) -> PathBuf {
     let path = std::env::temp_dir().join(format!("voicebot-kws-{k}.txt"));
     let dict = std::fs::read_to_string(format!("{MODEL}/cmudict-en-us.dict")).unwrap();
@@ -215,6 +258,19 @@ fn study() {
             d.set_jsgf("g", &item_jsgf(&fillers, weight)).unwrap();
             d.set_search("g").unwrap();
             report(&format!("word fillers as items, weight {weight}"), &sets, &mut d, verbose);
+        }
+    }
+    if which.contains("fillers") {
+        let words = !which.contains("nowords");
+        let noise = which.contains("noise");
+        let fdict = filler_dict(words, noise);
+        let probs = std::env::var("VOICEBOT_STUDY_PROBS").unwrap_or_else(|_| "1e-2,1e-4".into());
+        let wips = std::env::var("VOICEBOT_STUDY_WIPS").unwrap_or_else(|_| "1e-3".into());
+        for (prob, wip) in probs.split(',').flat_map(|p| wips.split(',').map(move |w| (p, w))) {
+            let mut d = decoder(&[("-fdict", fdict.to_str().unwrap()), ("-fillprob", prob), ("-wip", wip)]);
+            d.set_jsgf("g", &optional_jsgf()).unwrap();
+            d.set_search("g").unwrap();
+            report(&format!("fillers (words {words}, noise {noise}), fillprob {prob}, wip {wip}"), &sets, &mut d, verbose);
         }
     }
     if which.contains("words") {
