@@ -12,6 +12,7 @@
 mod bots;
 mod error;
 mod speech;
+mod transcription;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -25,6 +26,7 @@ use voicebot_callcontrol::Secret;
 pub(crate) use bots::build_bots;
 pub(crate) use error::ConfigError;
 pub(crate) use speech::RecognizerSpec;
+pub(crate) use transcription::EngineSpec;
 
 /// The default environment variable holding the API client's secret.
 pub(crate) const DEFAULT_SECRET_ENV: &str = "VOICEBOT_CLIENT_SECRET";
@@ -56,6 +58,9 @@ pub(crate) struct Config {
     /// The speech recogniser (`[speech]`).
     #[serde(default)]
     pub(crate) speech: speech::Speech,
+    /// The batch transcription engine (`[transcription]`).
+    #[serde(default)]
+    pub(crate) transcription: transcription::Transcription,
     /// Route point DN → the bot that answers its calls.
     pub(crate) route_points: BTreeMap<String, RoutePoint>,
     /// The file it was read from, for error messages.

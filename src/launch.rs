@@ -93,6 +93,9 @@ pub(crate) fn build(config: &Config) -> anyhow::Result<Bots> {
     if let Some(recognizer) = &recognizer {
         context = context.with_recognizer(Arc::clone(recognizer));
     }
+    if let Some(transcriber) = config.transcriber()? {
+        context = context.with_transcriber(transcriber, config.transcription.retry_policy());
+    }
     let bots = build_bots(config, &registry, &context)?;
     Ok(Bots {
         bots,

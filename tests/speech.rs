@@ -517,3 +517,91 @@ fn voicebot_transcribe_prints_results_of_a_file_timed_from_its_start() {
     assert!((start - 1.0).abs() < 0.3, "{stdout}");
     assert!(end > start + 0.3, "{stdout}");
 }
+
+/// Issue #15: speech off the grammar ends a speech gather as a no-match carrying what was
+/// heard, also when the caller's audio stream is cut (and reopened) mid-gather and stalls.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issue_15_off_grammar_speech_is_a_no_match_across_a_cut_and_a_stalled_stream() {
+    timeout(async {
+        let (results, mut result) = report();
+        let bot = bot_fn(move |call| {
+            let results = results.clone();
+            async move {
+                let menu = Grammar::choices(["support", "sales"])?;
+                for _ in 0..2 {
+                    let answer = call
+                        .gather()
+                        .max_digits(1)
+                        .timeout(Duration::from_secs(8))
+                        .speech(menu.clone())
+                        .min_confidence(0.5)
+                        .await?;
+                    let _ = results.send(answer);
+                }
+                Ok(())
+            }
+        });
+        // The test program hears every utterance as "opening hours".
+        let harness = Harness::start_with(
+            SimConfig::default(),
+            |builder| builder.recognizer(energy(&["--label", "opening hours"])),
+            Arc::new(bot),
+        )
+        .await;
+        let caller = harness.sim.call_in("+15550215").await.unwrap();
+        caller.wait_connected().await.unwrap();
+        caller.send_silence(Duration::from_millis(300)).await;
+        harness.sim.faults().cut_audio_streams();
+        say(&caller, &["support"]).await;
+        let off = result.recv().await.expect("the first gather ends");
+        assert_eq!(off.ended_by(), GatherEnd::NoMatch);
+        assert!(off.is_empty() && off.heard().is_none());
+        assert_eq!(off.unmatched().map(|r| r.text.as_str()), Some("opening hours"));
+        // A stalled stream while the caller speaks, then typed input still works.
+        harness.sim.faults().stall_audio_streams(true);
+        say(&caller, &["support"]).await;
+        harness.sim.faults().stall_audio_streams(false);
+        caller.press("2").await.unwrap();
+        let typed = result.recv().await.expect("the second gather ends");
+        match typed.ended_by() {
+            // The stall hid the speech: the key decides.
+            GatherEnd::MaxDigits => assert_eq!(typed.as_str(), "2"),
+            // Speech got through after the stall: still a no-match, never a choice.
+            other => assert_eq!(other, GatherEnd::NoMatch, "{typed:?}"),
+        }
+    })
+    .await;
+}
+
+/// Issue #15: the ivr-menu treats speech off the menu like an invalid key and asks again,
+/// instead of taking an option.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issue_15_ivr_menu_asks_again_after_speech_off_the_menu() {
+    timeout(async {
+        let dir = tempfile::tempdir().unwrap();
+        let recognizer = energy(&["--label", "cancel my account"]);
+        let mut config = menu_config(dir.path());
+        config
+            .as_table_mut()
+            .unwrap()
+            .insert("tries".to_owned(), toml::Value::Integer(2));
+        let bot = context(dir.path(), Some(Arc::clone(&recognizer)))
+            .build_bot("ivr-menu", config)
+            .expect("the menu builds");
+        let harness =
+            Harness::start_with(SimConfig::default(), |b| b.recognizer(recognizer), bot).await;
+        let caller = harness.sim.call_in("+15550216").await.unwrap();
+        caller.wait_connected().await.unwrap();
+        say(&caller, &["billing"]).await;
+        // Heard "cancel my account": no option taken, the menu asks again.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert!(harness.actions().is_empty(), "{:?}", harness.actions());
+        caller.press("2").await.unwrap();
+        let actions = harness.wait_actions(1).await;
+        assert_eq!(
+            actions.first(),
+            Some(&("transferto".to_owned(), Some("202".to_owned())))
+        );
+    })
+    .await;
+}

@@ -2,16 +2,20 @@
 //! The file goes through the prompt loader (any WAV → 8 kHz mono), its frames are fed
 //! at full speed (not real time) to the recogniser, and results are printed as the
 //! bot's sinks write them, timed in seconds from the start of the file.
+//!
+//! With `--engine URL|COMMAND` the file goes to a batch transcriber instead (a server of
+//! the OpenAI-compatible `/v1/audio/transcriptions` API, or a program given `{wav}`), each
+//! channel of a stereo file on its own, retried with backoff.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
 use voicebot_media::Prompt;
-use voicebot_speech::{Grammar, SessionOptions};
-use voicebot_transcriber::{Sinks, StdoutFormat, transcribe};
+use voicebot_speech::{Grammar, RetryPolicy, SessionOptions};
+use voicebot_transcriber::{Sinks, StdoutFormat, transcribe, transcribe_file};
 
-use crate::config::RecognizerSpec;
+use crate::config::{EngineSpec, RecognizerSpec};
 use crate::exit::Exit;
 
 /// Options of `voicebot transcribe`.
@@ -36,10 +40,24 @@ pub(crate) struct TranscribeArgs {
     /// Print partial results too.
     #[arg(long)]
     partials: bool,
+    /// Transcribe with a batch engine instead of a streaming recogniser: an
+    /// `http(s)://` server of the `/v1/audio/transcriptions` API, or a program's
+    /// command line holding `{wav}` (e.g. `"whisper-cli -f {wav} -ojf -of -"`).
+    #[arg(long, conflicts_with_all = ["recognizer", "grammar", "partials", "rate"])]
+    engine: Option<String>,
+    /// The environment variable holding the batch server's API key.
+    #[arg(long, requires = "engine")]
+    api_key_env: Option<String>,
+    /// Attempts per channel for `--engine` (with backoff from 1 s).
+    #[arg(long, default_value_t = 5, requires = "engine")]
+    tries: u32,
 }
 
 /// Transcribes `args.file` and prints the results.
 pub(crate) async fn run(args: TranscribeArgs) -> anyhow::Result<()> {
+    if let Some(engine) = &args.engine {
+        return batch(&args, engine).await;
+    }
     let prompt = Prompt::load(&args.file).map_err(|error| Exit::Usage.error(error.to_string()))?;
     let recognizer = RecognizerSpec::parse(&args.recognizer, args.rate)
         .build()
@@ -75,4 +93,33 @@ pub(crate) async fn run(args: TranscribeArgs) -> anyhow::Result<()> {
         Some(error) => Err(anyhow::anyhow!("the recogniser failed: {error}")),
         None => Ok(()),
     }
+}
+
+/// `--engine`: the whole file through a batch transcriber.
+async fn batch(args: &TranscribeArgs, engine: &str) -> anyhow::Result<()> {
+    let mut spec = EngineSpec::parse(engine);
+    if let (EngineSpec::Http { api_key_env, .. }, Some(variable)) = (&mut spec, &args.api_key_env)
+    {
+        *api_key_env = Some(variable.clone());
+    }
+    let transcriber = spec
+        .build()
+        .map_err(|error| Exit::Usage.error(format!("--engine: {error}")))?;
+    if !args.file.is_file() {
+        return Err(Exit::Usage.error(format!("{}: no such file", args.file.display())));
+    }
+    let retry = RetryPolicy {
+        tries: args.tries.max(1),
+        ..RetryPolicy::default()
+    };
+    let format = match args.json {
+        true => StdoutFormat::Json,
+        false => StdoutFormat::Text,
+    };
+    let mut sinks = Sinks::new().stdout(format);
+    let summary = transcribe_file(&transcriber, &retry, &args.file, 0, &mut sinks)
+        .await
+        .map_err(|error| anyhow::anyhow!("the transcription failed: {error}"))?;
+    tracing::info!(lines = summary.lines, channels = summary.channels, "transcribed");
+    Ok(())
 }

@@ -43,16 +43,6 @@ unsafe extern "C" {
     fn ps_set_jsgf_string(ps: *mut PsDecoder, name: *const c_char, jsgf: *const c_char) -> c_int;
     fn ps_set_lm_file(ps: *mut PsDecoder, name: *const c_char, path: *const c_char) -> c_int;
     fn ps_set_search(ps: *mut PsDecoder, name: *const c_char) -> c_int;
-    fn ps_set_kws(ps: *mut PsDecoder, name: *const c_char, keyfile: *const c_char) -> c_int;
-    fn ps_set_allphone_file(ps: *mut PsDecoder, name: *const c_char, path: *const c_char)
-    -> c_int;
-    fn ps_add_word(
-        ps: *mut PsDecoder,
-        word: *const c_char,
-        phones: *const c_char,
-        update: c_int,
-    ) -> c_int;
-    fn ps_get_n_frames(ps: *mut PsDecoder) -> c_int;
     fn ps_start_utt(ps: *mut PsDecoder) -> c_int;
     fn ps_process_raw(
         ps: *mut PsDecoder,
@@ -183,66 +173,6 @@ impl Decoder {
         )
     }
 
-    /// Adds a keyphrase-spotting search called `name` from a keyphrase file (one phrase a
-    /// line, each with its detection threshold: `sales /1e-20/`).
-    pub(crate) fn set_kws(&mut self, name: &str, keyfile: &str) -> Result<(), CallFailed> {
-        let (name, keyfile) = (
-            c_string(name, "ps_set_kws")?,
-            c_string(keyfile, "ps_set_kws")?,
-        );
-        // SAFETY: as in `set_jsgf`.
-        check(
-            unsafe { ps_set_kws(self.ps.as_ptr(), name.as_ptr(), keyfile.as_ptr()) },
-            "ps_set_kws",
-        )
-    }
-
-    /// Adds a phone-loop search called `name` with the phonetic language model at `path`.
-    pub(crate) fn set_allphone_file(&mut self, name: &str, path: &str) -> Result<(), CallFailed> {
-        let (name, path) = (
-            c_string(name, "ps_set_allphone_file")?,
-            c_string(path, "ps_set_allphone_file")?,
-        );
-        // SAFETY: as in `set_jsgf`.
-        check(
-            unsafe { ps_set_allphone_file(self.ps.as_ptr(), name.as_ptr(), path.as_ptr()) },
-            "ps_set_allphone_file",
-        )
-    }
-
-    /// Adds `word` with pronunciation `phones` (space-separated, e.g. `"S EY L Z"`) to the
-    /// dictionary; `update` refreshes the active search (pass it with the last word only).
-    pub(crate) fn add_word(
-        &mut self,
-        word: &str,
-        phones: &str,
-        update: bool,
-    ) -> Result<(), CallFailed> {
-        let (word, phones) = (
-            c_string(word, "ps_add_word")?,
-            c_string(phones, "ps_add_word")?,
-        );
-        // SAFETY: `self.ps` is valid; both strings are NUL-terminated and outlive the call
-        // (the dictionary copies them).
-        check(
-            unsafe {
-                ps_add_word(
-                    self.ps.as_ptr(),
-                    word.as_ptr(),
-                    phones.as_ptr(),
-                    c_int::from(update),
-                )
-            },
-            "ps_add_word",
-        )
-    }
-
-    /// How many 10 ms frames the current or last utterance has had.
-    pub(crate) fn frames(&mut self) -> u32 {
-        // SAFETY: `self.ps` is valid and used from this thread only.
-        u32::try_from(unsafe { ps_get_n_frames(self.ps.as_ptr()) }).unwrap_or(0)
-    }
-
     /// Makes the search called `name` the active one.
     pub(crate) fn set_search(&mut self, name: &str) -> Result<(), CallFailed> {
         let name = c_string(name, "ps_set_search")?;
@@ -286,21 +216,15 @@ impl Decoder {
 
     /// The best hypothesis so far (or of the last utterance), if any.
     pub(crate) fn hypothesis(&mut self) -> Option<String> {
-        self.scored_hypothesis().map(|(text, _)| text)
-    }
-
-    /// The best hypothesis with its path score (log base 1.0001, acoustic plus grammar).
-    pub(crate) fn scored_hypothesis(&mut self) -> Option<(String, i32)> {
         let mut score: c_int = 0;
         // SAFETY: `self.ps` is valid; the returned string is owned by the decoder and valid
         // until its next call, so it is copied at once.
         let text = unsafe { ps_get_hyp(self.ps.as_ptr(), &mut score) };
         // SAFETY: a non-null result is a NUL-terminated string (see above).
         (!text.is_null()).then(|| {
-            let text = unsafe { CStr::from_ptr(text) }
+            unsafe { CStr::from_ptr(text) }
                 .to_string_lossy()
-                .into_owned();
-            (text, score)
+                .into_owned()
         })
     }
 

@@ -56,25 +56,6 @@ fn garbage_words() -> Vec<String> {
     ranked.into_iter().take(FILLER_WORDS).map(|(word, _)| word).collect()
 }
 
-/// A grammar of no words: its best path is made of fillers alone.
-pub(super) const FILLERS_ONLY_JSGF: &str = "#JSGF V1.0;\ngrammar fillers;\npublic <none> = <NULL>;\n";
-
-/// The margin per frame (in the decoder's log base 1.0001) at which a menu result's
-/// confidence is one half, chosen by the measurements.
-const HALF_CONFIDENCE_MARGIN: f64 = 200.0;
-
-/// A menu result's confidence from its path score and that of the fillers-only path over
-/// `frames` frames: `1 - 2^(-margin / HALF_CONFIDENCE_MARGIN)`, 0 when the fillers did as well.
-/// No fillers-only path (it found none) counts as a clear win.
-pub(super) fn confidence(score: i32, fillers: Option<i32>, frames: u32) -> f32 {
-    let Some(fillers) = fillers else {
-        return 1.0;
-    };
-    let margin = (f64::from(score) - f64::from(fillers)).max(0.0) / f64::from(frames.max(1));
-    tracing::trace!(margin, "menu result margin per frame");
-    (1.0 - (-margin / HALF_CONFIDENCE_MARGIN).exp2()) as f32
-}
-
 /// The silence entries every filler dictionary needs (the model's own `noisedict` has them).
 const SILENCE: &str = "<s> SIL\n</s> SIL\n<sil> SIL\n";
 

@@ -67,9 +67,6 @@ pub(super) fn run(
     Ok(())
 }
 
-/// The search of a menu grammar's fillers-only path.
-const FILLERS_SEARCH: &str = "fillers";
-
 /// Word insertion penalty of grammar searches (`-wip`).
 const GRAMMAR_WORD_INSERTION_PENALTY: &str = "1e-3";
 
@@ -122,14 +119,6 @@ fn build(settings: &Settings, grammar: Option<&Grammar>) -> Result<Decoder> {
     let rejected = |reason: &str| ConfigError::GrammarRejected {
         reason: reason.to_owned(),
     };
-    if grammar.and_then(Grammar::choice_phrases).is_some() {
-        // The fillers-only path, whose score the menu path's is measured against.
-        decoder
-            .set_jsgf(FILLERS_SEARCH, fillers::FILLERS_ONLY_JSGF)
-            .map_err(|_| SpeechError::Decoder {
-                operation: "ps_set_jsgf_string (fillers only)",
-            })?;
-    }
     let search = search.map_err(|_| match grammar {
         Some(_) => rejected("PocketSphinx rejected the JSGF (syntax error or unknown word)"),
         None => rejected("PocketSphinx could not load the language model"),
@@ -167,8 +156,7 @@ struct Endpointer {
     max_utterance: Duration,
     utterance: Option<Utterance>,
     /// Whether this is a menu grammar with fillers: utterances of fillers only end in an empty
-    /// final result (a no-match), and accepted ones carry the margin over the fillers as their
-    /// confidence.
+    /// final result (a no-match).
     menu: bool,
 }
 
@@ -296,8 +284,7 @@ impl Endpointer {
         self.decoder.start_utt()?;
         self.decoder.process(&utterance.audio, true)?;
         self.decoder.end_utt()?;
-        let (text, score) = self.decoder.scored_hypothesis().unwrap_or_default();
-        let text = normalize(&text);
+        let text = normalize(&self.decoder.hypothesis().unwrap_or_default());
         if text.is_empty() {
             // In a menu, speech that only fillers fit is a no-match, reported as such.
             return Ok(self.menu.then(|| Recognition {
@@ -311,11 +298,10 @@ impl Endpointer {
         }
         let mut words = words(&self.decoder.segments(), utterance.start);
         words.iter_mut().for_each(|w| w.confidence = None);
-        let confidence = match (self.posteriors, self.menu) {
-            (true, _) => Some(self.decoder.probability() as f32),
-            (false, true) => Some(self.margin(&utterance.audio, score)?),
-            (false, false) => None,
-        };
+        // Grammar searches report a posterior of 1.0 for anything, so they give none.
+        let confidence = self
+            .posteriors
+            .then(|| self.decoder.probability() as f32);
         Ok(Some(Recognition {
             text,
             is_final: true,
@@ -324,26 +310,6 @@ impl Endpointer {
             confidence,
             words,
         }))
-    }
-}
-
-impl Endpointer {
-    /// The confidence of an accepted menu result: how far its path score (`score`) beat the
-    /// best path of fillers alone, per 10 ms frame, mapped onto 0..=1 (see
-    /// [`fillers::confidence`]). Costs a second decode of the utterance.
-    fn margin(&mut self, audio: &[i16], score: i32) -> Result<f32> {
-        self.decoder.set_search(FILLERS_SEARCH)?;
-        self.decoder.start_utt()?;
-        let decoded = self
-            .decoder
-            .process(audio, true)
-            .and_then(|()| self.decoder.end_utt());
-        let fillers = self.decoder.scored_hypothesis().map(|(_, s)| s);
-        // The menu search comes back whatever happened, for the next utterance.
-        self.decoder.set_search("grammar")?;
-        decoded?;
-        let frames = self.decoder.frames().max(1);
-        Ok(fillers::confidence(score, fillers, frames))
     }
 }
 

@@ -21,7 +21,7 @@ fn grammar() -> Grammar {
 /// after 2 s.
 fn stereo_recording(path: &Path, left: &str, right: &str) {
     let (left, right) = (fixture(left), fixture(right));
-    let length = 8_000 * 4;
+    let length: usize = 8_000 * 4;
     let spec = hound::WavSpec {
         channels: 2,
         sample_rate: 8_000,
