@@ -98,8 +98,7 @@ pub(crate) async fn run(args: TranscribeArgs) -> anyhow::Result<()> {
 /// `--engine`: the whole file through a batch transcriber.
 async fn batch(args: &TranscribeArgs, engine: &str) -> anyhow::Result<()> {
     let mut spec = EngineSpec::parse(engine);
-    if let (EngineSpec::Http { api_key_env, .. }, Some(variable)) = (&mut spec, &args.api_key_env)
-    {
+    if let (EngineSpec::Http { api_key_env, .. }, Some(variable)) = (&mut spec, &args.api_key_env) {
         *api_key_env = Some(variable.clone());
     }
     let transcriber = spec
@@ -120,6 +119,10 @@ async fn batch(args: &TranscribeArgs, engine: &str) -> anyhow::Result<()> {
     let summary = transcribe_file(&transcriber, &retry, &args.file, 0, &mut sinks)
         .await
         .map_err(|error| anyhow::anyhow!("the transcription failed: {error}"))?;
-    tracing::info!(lines = summary.lines, channels = summary.channels, "transcribed");
+    tracing::info!(
+        lines = summary.lines,
+        channels = summary.channels,
+        "transcribed"
+    );
     Ok(())
 }

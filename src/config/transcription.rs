@@ -159,8 +159,16 @@ mod tests {
         let command = parse(r#"engine = { command = ["whisper-cli", "-f", "{wav}"] }"#);
         assert!(command.engine.unwrap().build().is_ok());
         let no_placeholder = EngineSpec::parse("whisper-cli -f");
-        assert!(no_placeholder.build().err().is_some_and(|e| e.contains("{wav}")));
+        assert!(
+            no_placeholder
+                .build()
+                .err()
+                .is_some_and(|e| e.contains("{wav}"))
+        );
         assert!(EngineSpec::parse("ftp://x").build().is_err());
-        assert!(toml::from_str::<Transcription>(r#"engine = { url = "http://h", colour = 1 }"#).is_err());
+        assert!(
+            toml::from_str::<Transcription>(r#"engine = { url = "http://h", colour = 1 }"#)
+                .is_err()
+        );
     }
 }

@@ -4,12 +4,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use tokio::task::JoinSet;
 use voicebot_bot::speech::{RetryPolicy, Transcriber as BatchEngine};
 use voicebot_bot::{
     Bot, BotConfigError, BotContext, BotError, Call, CallEvent, Grammar, Recognizer,
     SessionOptions, StreamExt, async_trait,
 };
-use tokio::task::JoinSet;
 
 use crate::NAME;
 use crate::batch::transcribe_file;
@@ -280,15 +280,22 @@ impl Transcriber {
         let drain = self.config.sinks.webhook.as_ref().map(|w| w.drain);
         let job = async move {
             match transcribe_file(&transcriber, &retry, &path, call_id, &mut sinks).await {
-                Ok(summary) => tracing::info!(lines = summary.lines, channels = summary.channels, path = %path.display(), "transcribed"),
-                Err(error) => tracing::warn!(%error, path = %path.display(), "not transcribed; the recording is kept"),
+                Ok(summary) => {
+                    tracing::info!(lines = summary.lines, channels = summary.channels, path = %path.display(), "transcribed")
+                }
+                Err(error) => {
+                    tracing::warn!(%error, path = %path.display(), "not transcribed; the recording is kept")
+                }
             }
             drop(sinks);
             if let (Some(worker), Some(drain)) = (worker, drain) {
                 let _ = tokio::time::timeout(drain, worker.run()).await;
             }
         };
-        let mut jobs = self.jobs.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut jobs = self
+            .jobs
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         // Reap finished jobs so the set does not grow with every call.
         while jobs.try_join_next().is_some() {}
         jobs.spawn(job);

@@ -68,7 +68,11 @@ impl BotContext {
     /// Sets the batch transcriber of finished recordings (a Whisper-class server or
     /// program) and how its failures are retried.
     #[must_use]
-    pub fn with_transcriber(mut self, transcriber: Arc<dyn Transcriber>, retry: RetryPolicy) -> Self {
+    pub fn with_transcriber(
+        mut self,
+        transcriber: Arc<dyn Transcriber>,
+        retry: RetryPolicy,
+    ) -> Self {
         self.transcriber = Some((transcriber, retry));
         self
     }

@@ -22,9 +22,9 @@ use std::{path::Path, time::Duration};
 use async_trait::async_trait;
 
 pub use self::{
+    command::WAV_PLACEHOLDER,
     command::{CommandTranscriber, CommandTranscriberBuilder},
     http::{HttpTranscriber, HttpTranscriberBuilder},
-    command::WAV_PLACEHOLDER,
     recording::{ChannelTranscript, RetryPolicy, transcribe_recording},
 };
 use crate::{error::Result, recognition::Recognition};

@@ -198,7 +198,10 @@ mod tests {
         let off = outcome(&speech(None), heard("opening hours"), None, 1);
         assert_eq!(off.ended_by(), GatherEnd::NoMatch);
         assert!(off.is_empty());
-        assert_eq!(off.unmatched().map(|r| r.text.as_str()), Some("opening hours"));
+        assert_eq!(
+            off.unmatched().map(|r| r.text.as_str()),
+            Some("opening hours")
+        );
         // Heard at 0.8: accepted at 0.5, a no-match at 0.9.
         let sure = outcome(&speech(Some(0.5)), heard("sales"), None, 1);
         assert_eq!(sure.heard().map(|c| c.index), Some(0));
@@ -207,6 +210,9 @@ mod tests {
         // Without a confidence to compare, the choice stands.
         let mut bare = heard("support");
         bare.confidence = None;
-        assert_eq!(outcome(&speech(Some(0.9)), bare, None, 1).ended_by(), GatherEnd::Speech);
+        assert_eq!(
+            outcome(&speech(Some(0.9)), bare, None, 1).ended_by(),
+            GatherEnd::Speech
+        );
     }
 }

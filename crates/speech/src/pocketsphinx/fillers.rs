@@ -53,7 +53,11 @@ fn garbage_words() -> Vec<String> {
     }
     let mut ranked: Vec<(String, usize)> = counts.into_iter().collect();
     ranked.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    ranked.into_iter().take(FILLER_WORDS).map(|(word, _)| word).collect()
+    ranked
+        .into_iter()
+        .take(FILLER_WORDS)
+        .map(|(word, _)| word)
+        .collect()
 }
 
 /// The silence entries every filler dictionary needs (the model's own `noisedict` has them).
@@ -124,7 +128,9 @@ pub(super) fn filler_dictionary(
 /// process (a few MB); keyed by word, alternates (`word(2)`) under the same key.
 fn pronunciations(dictionary: &Path) -> Result<Arc<HashMap<String, Vec<String>>>, ConfigError> {
     static CACHE: Mutex<Option<(PathBuf, Arc<HashMap<String, Vec<String>>>)>> = Mutex::new(None);
-    let mut cache = CACHE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut cache = CACHE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     if let Some((path, words)) = cache.as_ref()
         && path == dictionary
     {
@@ -162,13 +168,17 @@ mod tests {
             "no N OW\nfor F AO R\nfour F AO R\nthe DH AH\nthe(2) DH IY\nplease P L IY Z\nsales S EY L Z\n",
         )
         .unwrap();
-        let path = filler_dictionary(&dictionary, &["sales".to_owned(), "four".to_owned()]).unwrap();
+        let path =
+            filler_dictionary(&dictionary, &["sales".to_owned(), "four".to_owned()]).unwrap();
         let text = fs::read_to_string(&path).unwrap();
         assert!(text.starts_with(SILENCE));
         assert!(text.contains("++the0++ DH AH\n++the1++ DH IY\n"), "{text}");
         assert!(text.contains("++please0++ P L IY Z\n"));
         assert!(text.contains("++zh++ ZH\n"), "phones are fillers too");
-        assert!(!text.contains("++for"), "a homophone of a menu word: {text}");
+        assert!(
+            !text.contains("++for"),
+            "a homophone of a menu word: {text}"
+        );
         let words = garbage_words();
         assert_eq!(words.len(), FILLER_WORDS);
         assert_eq!(words[0], "the", "the corpus's most frequent word");

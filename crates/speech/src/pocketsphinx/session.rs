@@ -299,9 +299,7 @@ impl Endpointer {
         let mut words = words(&self.decoder.segments(), utterance.start);
         words.iter_mut().for_each(|w| w.confidence = None);
         // Grammar searches report a posterior of 1.0 for anything, so they give none.
-        let confidence = self
-            .posteriors
-            .then(|| self.decoder.probability() as f32);
+        let confidence = self.posteriors.then(|| self.decoder.probability() as f32);
         Ok(Some(Recognition {
             text,
             is_final: true,

@@ -113,7 +113,10 @@ impl Transcriber for CommandTranscriber {
         let output = tokio::time::timeout(self.timeout, child.wait_with_output())
             .await
             .map_err(|_| SpeechError::Unreachable {
-                reason: format!("{} ran longer than {:?} and was killed", self.program, self.timeout),
+                reason: format!(
+                    "{} ran longer than {:?} and was killed",
+                    self.program, self.timeout
+                ),
             })??;
         if !output.status.success() {
             return Err(SpeechError::ProgramFailed {
@@ -195,10 +198,17 @@ mod tests {
         assert_eq!(results[0].text, "hello world");
         assert_eq!(results[0].end, Duration::from_secs(2));
         let json = CommandTranscriber::builder("sh")
-            .args(["-c", r#"echo '{"segments":[{"start":0.5,"end":1,"text":"yes"}]}'"#, "{wav}"])
+            .args([
+                "-c",
+                r#"echo '{"segments":[{"start":0.5,"end":1,"text":"yes"}]}'"#,
+                "{wav}",
+            ])
             .build()
             .unwrap();
-        assert_eq!(json.transcribe(&wav).await.unwrap()[0].start, Duration::from_millis(500));
+        assert_eq!(
+            json.transcribe(&wav).await.unwrap()[0].start,
+            Duration::from_millis(500)
+        );
         let failing = CommandTranscriber::builder("sh")
             .args(["-c", "echo model missing >&2; exit 3", "{wav}"])
             .build()

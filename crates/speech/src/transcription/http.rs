@@ -134,11 +134,13 @@ impl HttpTranscriberBuilder {
             });
         }
         let api_key = match &self.api_key_env {
-            Some(variable) => Some(std::env::var(variable).map_err(|_| {
-                ConfigError::MissingEnv {
-                    variable: variable.clone(),
-                }
-            })?),
+            Some(variable) => {
+                Some(
+                    std::env::var(variable).map_err(|_| ConfigError::MissingEnv {
+                        variable: variable.clone(),
+                    })?,
+                )
+            }
             None => None,
         };
         // reqwest is built without a TLS provider of its own: use ring, as the rest of
@@ -165,9 +167,10 @@ impl HttpTranscriberBuilder {
 impl Transcriber for HttpTranscriber {
     async fn transcribe(&self, wav: &Path) -> Result<Vec<Recognition>> {
         let bytes = tokio::fs::read(wav).await?;
-        let name = wav
-            .file_name()
-            .map_or_else(|| "audio.wav".to_owned(), |n| n.to_string_lossy().into_owned());
+        let name = wav.file_name().map_or_else(
+            || "audio.wav".to_owned(),
+            |n| n.to_string_lossy().into_owned(),
+        );
         let file = multipart::Part::bytes(bytes)
             .file_name(name)
             .mime_str("audio/wav")
@@ -212,7 +215,11 @@ mod tests {
 
     #[test]
     fn the_api_path_is_added_once_and_bad_urls_are_refused() {
-        let url = |u: &str| HttpTranscriber::builder(u).build().map(|t| t.url().to_string());
+        let url = |u: &str| {
+            HttpTranscriber::builder(u)
+                .build()
+                .map(|t| t.url().to_string())
+        };
         assert_eq!(
             url("http://127.0.0.1:8080").unwrap(),
             "http://127.0.0.1:8080/v1/audio/transcriptions"
@@ -225,8 +232,14 @@ mod tests {
             url("https://h/v1/audio/transcriptions").unwrap(),
             "https://h/v1/audio/transcriptions"
         );
-        assert!(matches!(url("ftp://h"), Err(ConfigError::InvalidUrl { .. })));
-        assert!(matches!(url("not a url"), Err(ConfigError::InvalidUrl { .. })));
+        assert!(matches!(
+            url("ftp://h"),
+            Err(ConfigError::InvalidUrl { .. })
+        ));
+        assert!(matches!(
+            url("not a url"),
+            Err(ConfigError::InvalidUrl { .. })
+        ));
     }
 
     #[test]
@@ -235,7 +248,11 @@ mod tests {
             .api_key_env("VOICEBOT_TEST_SURELY_UNSET_KEY")
             .build()
             .unwrap_err();
-        assert!(missing.to_string().contains("VOICEBOT_TEST_SURELY_UNSET_KEY"));
+        assert!(
+            missing
+                .to_string()
+                .contains("VOICEBOT_TEST_SURELY_UNSET_KEY")
+        );
         // PATH is set in every test environment; its value stands in for a key.
         let key = std::env::var("PATH").unwrap();
         let transcriber = HttpTranscriber::builder("http://h")

@@ -83,9 +83,7 @@ pub(crate) fn is_retryable(error: &SpeechError) -> bool {
         SpeechError::Unreachable { .. }
         | SpeechError::ProgramFailed { .. }
         | SpeechError::Stalled { .. } => true,
-        SpeechError::Rejected { status, .. } => {
-            *status >= 500 || *status == 408 || *status == 429
-        }
+        SpeechError::Rejected { status, .. } => *status >= 500 || *status == 408 || *status == 429,
         _ => false,
     }
 }
@@ -277,7 +275,11 @@ mod tests {
         let leftovers = std::fs::read_dir(std::env::temp_dir())
             .unwrap()
             .filter_map(|e| e.ok())
-            .filter(|e| e.file_name().to_string_lossy().starts_with(&format!("voicebot-call-{}", std::process::id())))
+            .filter(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .starts_with(&format!("voicebot-call-{}", std::process::id()))
+            })
             .count();
         assert_eq!(leftovers, 0, "channel files are removed");
     }
@@ -305,7 +307,11 @@ mod tests {
             ..RetryPolicy::default()
         };
         assert!(transcribe_recording(&down, &wav, &policy).await.is_err());
-        assert_eq!(down.failures.load(Ordering::SeqCst), 97, "three tries, no more");
+        assert_eq!(
+            down.failures.load(Ordering::SeqCst),
+            97,
+            "three tries, no more"
+        );
         let missing = transcribe_recording(&down, &dir.path().join("nope.wav"), &policy).await;
         assert!(matches!(missing, Err(SpeechError::Io(_))));
     }

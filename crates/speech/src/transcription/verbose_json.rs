@@ -74,9 +74,7 @@ pub(crate) fn parse(body: &str) -> Result<Vec<Recognition>> {
                 start,
                 end,
                 // exp(mean log probability): the geometric mean of the token probabilities.
-                confidence: segment
-                    .avg_logprob
-                    .map(|p| p.exp().clamp(0.0, 1.0) as f32),
+                confidence: segment.avg_logprob.map(|p| p.exp().clamp(0.0, 1.0) as f32),
                 words,
             })
         })

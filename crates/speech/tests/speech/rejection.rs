@@ -87,27 +87,48 @@ async fn off_menu_speech_is_rejected_and_menu_words_are_found_in_sentences() {
             let heard: Vec<&str> = results.iter().map(|r| r.text.as_str()).collect();
             println!("| menu | {text} | {} | {choice:?} |", heard.join(" / "));
             // Grammar searches give no confidence (their posterior is 1.0 for anything).
-            assert!(results.iter().all(|r| r.confidence.is_none()), "{results:?}");
+            assert!(
+                results.iter().all(|r| r.confidence.is_none()),
+                "{results:?}"
+            );
             right += usize::from(choice.is_some_and(|(phrase, _)| &phrase == text));
         }
         let mut accepted = 0;
         let offmenu = list("offmenu.txt");
-        let names: Vec<String> = offmenu.iter().map(|l| format!("offmenu/{}", l[0])).collect();
+        let names: Vec<String> = offmenu
+            .iter()
+            .map(|l| format!("offmenu/{}", l[0]))
+            .collect();
         let heard_all = finals(&recognizer, &menu, &names).await;
         for (line, results) in offmenu.iter().zip(heard_all) {
             let choice = chosen(&menu, &results);
             let heard: Vec<&str> = results.iter().map(|r| r.text.as_str()).collect();
-            println!("| off-menu {} {} | {} | {} | {choice:?} |", line[1], line[2], line[3], heard.join(" / "));
+            println!(
+                "| off-menu {} {} | {} | {} | {choice:?} |",
+                line[1],
+                line[2],
+                line[3],
+                heard.join(" / ")
+            );
             accepted += usize::from(choice.is_some());
         }
         let mut found = 0;
         let sentences = list("sentences.txt");
-        let names: Vec<String> = sentences.iter().map(|l| format!("sentences/{}", l[0])).collect();
+        let names: Vec<String> = sentences
+            .iter()
+            .map(|l| format!("sentences/{}", l[0]))
+            .collect();
         let heard_all = finals(&recognizer, &menu, &names).await;
         for (line, results) in sentences.iter().zip(heard_all) {
             let choice = chosen(&menu, &results);
             let heard: Vec<&str> = results.iter().map(|r| r.text.as_str()).collect();
-            println!("| sentence {} {} | {} | {} | {choice:?} |", line[1], line[2], line[4], heard.join(" / "));
+            println!(
+                "| sentence {} {} | {} | {} | {choice:?} |",
+                line[1],
+                line[2],
+                line[4],
+                heard.join(" / ")
+            );
             found += usize::from(choice.is_some_and(|(phrase, _)| phrase == line[3]));
         }
         let rate = |n: usize, of: usize| 100.0 * n as f64 / of as f64;
@@ -129,7 +150,10 @@ async fn off_menu_speech_is_rejected_and_menu_words_are_found_in_sentences() {
         // not get there on these voices. A regression of more than two phrases fails.
         assert!(right >= 8, "menu phrases heard fell to {right}");
         assert!(accepted <= 10, "off-menu false accepts rose to {accepted}");
-        assert!(found >= 10, "menu phrases found in sentences fell to {found}");
+        assert!(
+            found >= 10,
+            "menu phrases found in sentences fell to {found}"
+        );
     })
     .await
     .expect("the rejection test exceeded its time limit");

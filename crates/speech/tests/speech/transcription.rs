@@ -128,7 +128,10 @@ async fn errors_are_capped_redirects_are_not_followed_and_the_key_is_sent() {
         match transcriber.transcribe(&mono).await {
             Err(SpeechError::Rejected { status, body }) => {
                 assert_eq!(status, 503);
-                assert!(body.len() <= 512 && body.starts_with("overloaded"), "{body}");
+                assert!(
+                    body.len() <= 512 && body.starts_with("overloaded"),
+                    "{body}"
+                );
             }
             other => panic!("{other:?}"),
         }
