@@ -124,10 +124,13 @@ pub(super) fn filler_dictionary(
     Ok(path)
 }
 
+/// Pronunciations by word (alternates under the same word).
+type Pronunciations = HashMap<String, Vec<String>>;
+
 /// Pronunciations of the garbage words and of any word, read from `dictionary` once per
 /// process (a few MB); keyed by word, alternates (`word(2)`) under the same key.
-fn pronunciations(dictionary: &Path) -> Result<Arc<HashMap<String, Vec<String>>>, ConfigError> {
-    static CACHE: Mutex<Option<(PathBuf, Arc<HashMap<String, Vec<String>>>)>> = Mutex::new(None);
+fn pronunciations(dictionary: &Path) -> Result<Arc<Pronunciations>, ConfigError> {
+    static CACHE: Mutex<Option<(PathBuf, Arc<Pronunciations>)>> = Mutex::new(None);
     let mut cache = CACHE
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
