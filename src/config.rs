@@ -12,6 +12,7 @@
 mod bots;
 mod error;
 mod speech;
+mod transcription;
 mod tts;
 
 use std::collections::BTreeMap;
@@ -27,6 +28,7 @@ use voicebot_media::{AudioLimits, PromptCache};
 pub(crate) use bots::build_bots;
 pub(crate) use error::ConfigError;
 pub(crate) use speech::RecognizerSpec;
+pub(crate) use transcription::EngineSpec;
 pub(crate) use tts::Tts;
 
 /// The default environment variable holding the API client's secret.
@@ -62,6 +64,9 @@ pub(crate) struct Config {
     /// The speech synthesiser (`[tts]`).
     #[serde(default)]
     pub(crate) tts: tts::Tts,
+    /// The batch transcription engine (`[transcription]`).
+    #[serde(default)]
+    pub(crate) transcription: transcription::Transcription,
     /// Route point DN → the bot that answers its calls.
     pub(crate) route_points: BTreeMap<String, RoutePoint>,
     /// The file it was read from, for error messages.

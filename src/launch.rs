@@ -98,6 +98,9 @@ pub(crate) fn build(config: &Config, registry: &Arc<BotRegistry>) -> anyhow::Res
         context = context.with_recognizer(Arc::clone(recognizer));
     }
     let speaker = config.speaker()?;
+    if let Some(transcriber) = config.transcriber()? {
+        context = context.with_transcriber(transcriber, config.transcription.retry_policy());
+    }
     let bots = build_bots(config, &registry, &context)?;
     Ok(Bots {
         bots,

@@ -517,3 +517,173 @@ fn voicebot_transcribe_prints_results_of_a_file_timed_from_its_start() {
     assert!((start - 1.0).abs() < 0.3, "{stdout}");
     assert!(end > start + 0.3, "{stdout}");
 }
+
+/// Issue #15: speech off the grammar ends a speech gather as a no-match carrying what was
+/// heard, also when the caller's audio stream is cut (and reopened) mid-gather and stalls.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issue_15_off_grammar_speech_is_a_no_match_across_a_cut_and_a_stalled_stream() {
+    timeout(async {
+        let (results, mut result) = report();
+        let bot = bot_fn(move |call| {
+            let results = results.clone();
+            async move {
+                let menu = Grammar::choices(["support", "sales"])?;
+                for _ in 0..2 {
+                    let answer = call
+                        .gather()
+                        .max_digits(1)
+                        .timeout(Duration::from_secs(8))
+                        .speech(menu.clone())
+                        .min_confidence(0.5)
+                        .await?;
+                    let _ = results.send(answer);
+                }
+                Ok(())
+            }
+        });
+        // The test program hears every utterance as "opening hours".
+        let harness = Harness::start_with(
+            SimConfig::default(),
+            |builder| builder.recognizer(energy(&["--label", "opening hours"])),
+            Arc::new(bot),
+        )
+        .await;
+        let caller = harness.sim.call_in("+15550215").await.unwrap();
+        caller.wait_connected().await.unwrap();
+        caller.send_silence(Duration::from_millis(300)).await;
+        harness.sim.faults().cut_audio_streams();
+        say(&caller, &["support"]).await;
+        let off = result.recv().await.expect("the first gather ends");
+        assert_eq!(off.ended_by(), GatherEnd::NoMatch);
+        assert!(off.is_empty() && off.heard().is_none());
+        assert_eq!(
+            off.unmatched().map(|r| r.text.as_str()),
+            Some("opening hours")
+        );
+        // A stalled stream while the caller speaks, then typed input still works.
+        harness.sim.faults().stall_audio_streams(true);
+        say(&caller, &["support"]).await;
+        harness.sim.faults().stall_audio_streams(false);
+        caller.press("2").await.unwrap();
+        let typed = result.recv().await.expect("the second gather ends");
+        match typed.ended_by() {
+            // The stall hid the speech: the key decides.
+            GatherEnd::MaxDigits => assert_eq!(typed.as_str(), "2"),
+            // Speech got through after the stall: still a no-match, never a choice.
+            other => assert_eq!(other, GatherEnd::NoMatch, "{typed:?}"),
+        }
+    })
+    .await;
+}
+
+/// Issue #15: the ivr-menu treats speech off the menu like an invalid key and asks again,
+/// instead of taking an option.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issue_15_ivr_menu_asks_again_after_speech_off_the_menu() {
+    timeout(async {
+        let dir = tempfile::tempdir().unwrap();
+        let recognizer = energy(&["--label", "cancel my account"]);
+        let mut config = menu_config(dir.path());
+        config
+            .as_table_mut()
+            .unwrap()
+            .insert("tries".to_owned(), toml::Value::Integer(2));
+        let bot = context(dir.path(), Some(Arc::clone(&recognizer)))
+            .build_bot("ivr-menu", config)
+            .expect("the menu builds");
+        let harness =
+            Harness::start_with(SimConfig::default(), |b| b.recognizer(recognizer), bot).await;
+        let caller = harness.sim.call_in("+15550216").await.unwrap();
+        caller.wait_connected().await.unwrap();
+        say(&caller, &["billing"]).await;
+        // Heard "cancel my account": no option taken, the menu asks again.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert!(harness.actions().is_empty(), "{:?}", harness.actions());
+        caller.press("2").await.unwrap();
+        let actions = harness.wait_actions(1).await;
+        assert_eq!(
+            actions.first(),
+            Some(&("transferto".to_owned(), Some("202".to_owned())))
+        );
+    })
+    .await;
+}
+
+/// Issue #15: the transcriber with `engine = "batch"` records the call, then sends the
+/// recording to the transcription engine (here a program given `{wav}`, failing once), and
+/// writes its lines with the call's id beside the kept recording.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issue_15_batch_transcription_of_the_recording_after_the_call() {
+    timeout(async {
+        let dir = tempfile::tempdir().unwrap();
+        let once = dir.path().join("failed-once");
+        // Fails the first run (exit 1), then answers verbose_json naming the file's size.
+        let script = format!(
+            r#"test -f "$1" || exit 2
+               if [ ! -e "{once}" ]; then touch "{once}"; echo busy >&2; exit 1; fi
+               echo '{{"segments":[{{"start":0.4,"end":1.2,"text":" Hello there."}}]}}'"#,
+            once = once.display()
+        );
+        let transcriber = voicebot_bot::speech::CommandTranscriber::builder("sh")
+            .args(["-c", script.as_str(), "sh", "{wav}"])
+            .build()
+            .unwrap();
+        let retry = voicebot_bot::speech::RetryPolicy {
+            tries: 3,
+            first_delay: Duration::from_millis(50),
+            max_delay: Duration::from_millis(100),
+        };
+        let mut registry = BotRegistry::new();
+        voicebot_transcriber::register(&mut registry);
+        let context = BotContext::new()
+            .with_recordings_dir(dir.path())
+            .with_registry(Arc::new(registry))
+            .with_transcriber(Arc::new(transcriber), retry);
+        let config: toml::Value = toml::from_str(r#"engine = "batch""#).unwrap();
+        let bot = context.build_bot("transcriber", config).expect("it builds");
+        let recordings = dir.path().to_owned();
+        let harness =
+            Harness::start_with(SimConfig::default(), |b| b.recordings_dir(&recordings), bot).await;
+        let caller = harness.sim.call_in("+15550217").await.unwrap();
+        caller.wait_connected().await.unwrap();
+        say(&caller, &["support"]).await;
+        caller.wait_sent().await;
+        caller.hang_up().await.unwrap();
+        let mut lines = Vec::new();
+        for _ in 0..500 {
+            let jsonl = files(dir.path(), "jsonl");
+            let pending = files(dir.path(), "pending");
+            if let (Some(path), true) = (jsonl.first(), pending.is_empty()) {
+                lines = std::fs::read_to_string(path)
+                    .unwrap()
+                    .lines()
+                    .map(str::to_owned)
+                    .collect();
+                if !lines.is_empty() {
+                    break;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        let line: serde_json::Value = serde_json::from_str(&lines[0]).unwrap();
+        assert_eq!(line["text"], "hello there");
+        assert_eq!(line["start"], 0.4);
+        assert!(line["call_id"].as_i64().is_some_and(|id| id > 0), "{line}");
+        assert!(once.exists(), "the first run failed and was retried");
+        assert_eq!(files(dir.path(), "wav").len(), 1, "the recording is kept");
+    })
+    .await;
+}
+
+#[test]
+fn batch_transcription_without_an_engine_names_the_setting() {
+    let dir = tempfile::tempdir().unwrap();
+    let config: toml::Value = toml::from_str(r#"engine = "batch""#).unwrap();
+    let error = context(dir.path(), None)
+        .build_bot("transcriber", config)
+        .err()
+        .expect("no transcription engine");
+    assert_eq!(error.key.as_deref(), Some("engine"));
+    assert!(error.message.contains("[transcription]"), "{error}");
+}

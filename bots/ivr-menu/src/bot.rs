@@ -81,7 +81,8 @@ impl Bot for IvrMenu {
     }
 }
 
-/// One try at `node`: its prompt, then its keys; `None` after silence.
+/// One try at `node`: its prompt, then its keys; `None` after silence, `Some("")` for
+/// speech off the menu (no option has an empty key, so it is invalid input).
 async fn ask(call: &Call, node: &Node) -> Result<Option<String>, CallError> {
     // `#` ends multi-digit input, unless the menu uses `#` as a key of its own.
     let hash_is_a_key = node.options.keys().any(|key| key.contains('#'));
@@ -104,6 +105,11 @@ async fn ask(call: &Call, node: &Node) -> Result<Option<String>, CallError> {
     if let (Some(heard), Some((_, keys))) = (digits.heard(), &node.say) {
         tracing::debug!(node = %node.id, word = %heard.phrase, confidence = ?heard.confidence, "said");
         return Ok(keys.get(heard.index).cloned());
+    }
+    if let Some(heard) = digits.unmatched() {
+        // Speech off the menu counts as an invalid key: the invalid prompt, then again.
+        tracing::debug!(node = %node.id, heard = %heard.text, confidence = ?heard.confidence, "said something off the menu");
+        return Ok(Some(String::new()));
     }
     Ok(match (digits.is_empty(), digits.ended_by()) {
         (true, GatherEnd::NoInput) => None,

@@ -4,13 +4,16 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use tokio::task::JoinSet;
+use voicebot_bot::speech::{RetryPolicy, Transcriber as BatchEngine};
 use voicebot_bot::{
     Bot, BotConfigError, BotContext, BotError, Call, CallEvent, Grammar, Recognizer,
     SessionOptions, StreamExt, async_trait,
 };
 
 use crate::NAME;
-use crate::config::{Config, RecordSetting};
+use crate::batch::transcribe_file;
+use crate::config::{Config, EngineChoice, RecordSetting};
 use crate::pipeline::transcribe;
 use crate::sinks::{Sinks, StdoutFormat};
 use crate::webhook::Webhook;
@@ -25,12 +28,27 @@ const NO_RECOGNIZER: &str = "the transcriber needs a speech recogniser, and `spe
     `recognizer = { command = [\"my-asr\"] }` or `recognizer = { vosk = \"ws://127.0.0.1:2700\" }` \
     (embedding: `BotContext::with_recognizer`)";
 
-/// The `transcriber` bot: checked settings and the recogniser, shared by all calls.
+/// Why a batch transcriber cannot be built without `[transcription]`.
+const NO_TRANSCRIPTION: &str = "engine = \"batch\" needs a transcription engine, and \
+    `transcription.engine` is not set: add `[transcription]` to voicebot.toml with \
+    `engine = { url = \"http://127.0.0.1:8080\" }` (a /v1/audio/transcriptions server) or \
+    `engine = { command = [\"prog\", \"{wav}\"] }` (embedding: `BotContext::with_transcriber`)";
+
+/// The `transcriber` bot: checked settings and the engine, shared by all calls.
 pub struct Transcriber {
     config: Config,
     grammar: Option<Grammar>,
-    recognizer: Arc<dyn Recognizer>,
+    engine: Engine,
     recordings_dir: PathBuf,
+    /// Batch transcriptions still running: they outlive their calls (a long recording takes
+    /// longer than a bot's grace after the hang-up), and end with the bot.
+    jobs: Arc<std::sync::Mutex<JoinSet<()>>>,
+}
+
+/// The engine a [`Transcriber`] uses, by its `engine` setting.
+enum Engine {
+    Stream(Arc<dyn Recognizer>),
+    Batch(Arc<dyn BatchEngine>, RetryPolicy),
 }
 
 impl std::fmt::Debug for Transcriber {
@@ -49,12 +67,26 @@ impl Transcriber {
     /// [`BotConfigError`] when the context has no recogniser, or the grammar, record
     /// template or webhook URL is unusable.
     pub fn new(config: Config, context: &BotContext) -> Result<Self, BotConfigError> {
-        let Some(recognizer) = context.recognizer().cloned() else {
-            // No key of the bot's own table is at fault (the binary would place it
-            // under the route point's `config`): what is missing is the engine's
-            // recogniser, named in the message.
-            return Err(BotConfigError::new(NAME, None, NO_RECOGNIZER));
+        let engine = match config.engine {
+            EngineChoice::Stream => match context.recognizer() {
+                Some(recognizer) => Engine::Stream(Arc::clone(recognizer)),
+                // No key of the bot's own table is at fault (the binary would place it
+                // under the route point's `config`): what is missing is the engine's
+                // recogniser, named in the message.
+                None => return Err(BotConfigError::new(NAME, None, NO_RECOGNIZER)),
+            },
+            EngineChoice::Batch => match context.transcriber() {
+                Some((transcriber, retry)) => Engine::Batch(Arc::clone(transcriber), retry),
+                None => return Err(BotConfigError::new(NAME, Some("engine"), NO_TRANSCRIPTION)),
+            },
         };
+        if matches!(engine, Engine::Batch(..)) && config.record.template().is_none() {
+            return Err(BotConfigError::new(
+                NAME,
+                Some("record"),
+                "engine = \"batch\" transcribes the recording, so record cannot be false",
+            ));
+        }
         let grammar =
             match &config.grammar {
                 Some(phrases) => Some(Grammar::choices(phrases).map_err(|error| {
@@ -79,8 +111,9 @@ impl Transcriber {
         Ok(Self {
             config,
             grammar,
-            recognizer,
+            engine,
             recordings_dir: context.recordings_dir().to_owned(),
+            jobs: Arc::default(),
         })
     }
 
@@ -135,6 +168,12 @@ impl Bot for Transcriber {
         // first counts), not from the start of the transcription.
         let call_time = call.elapsed();
         let events = call.events();
+        let recognizer = match &self.engine {
+            Engine::Stream(recognizer) => recognizer,
+            Engine::Batch(transcriber, retry) => {
+                return self.batch(&call, &base, transcriber, retry).await;
+            }
+        };
         let (mut sinks, worker) = self.sinks(&base).await?;
         let mut options = SessionOptions::new()
             .call_offset(call_time)
@@ -142,7 +181,7 @@ impl Bot for Transcriber {
         if let Some(grammar) = &self.grammar {
             options = options.grammar(grammar.clone());
         }
-        let session = match self.recognizer.start(options).await {
+        let session = match recognizer.start(options).await {
             Ok(session) => Some(session),
             Err(error) => {
                 // The recording matters more than its transcript: go on without one.
@@ -214,6 +253,60 @@ impl Bot for Transcriber {
             Err(error) if error.is_hangup() => {}
             Err(error) => return Err(error.into()),
         }
+        Ok(())
+    }
+}
+
+impl Transcriber {
+    /// Batch mode: records the call, then hands the recording to a job that transcribes it
+    /// and writes the lines (the job outlives the call, so a long transcription is not cut
+    /// short by the bot's grace after the hang-up).
+    async fn batch(
+        &self,
+        call: &Call,
+        base: &std::path::Path,
+        transcriber: &Arc<dyn BatchEngine>,
+        retry: &RetryPolicy,
+    ) -> Result<(), BotError> {
+        let recorded = call
+            .record()
+            .path_template(base.to_string_lossy())
+            .max_length(self.config.max_length)
+            .no_silence_timeout()
+            .finish_on("")
+            .beep(false)
+            .await;
+        let recording = match recorded {
+            Ok(recording) => recording,
+            Err(error) => return Err(error.into()),
+        };
+        tracing::info!(path = %recording.path.display(), duration = ?recording.duration, "recorded; transcribing");
+        let (mut sinks, worker) = self.sinks(&recording.path).await?;
+        let (transcriber, retry) = (Arc::clone(transcriber), *retry);
+        let call_id = call.info().call_id();
+        let path = recording.path.clone();
+        let drain = self.config.sinks.webhook.as_ref().map(|w| w.drain);
+        let job = async move {
+            match transcribe_file(&transcriber, &retry, &path, call_id, &mut sinks).await {
+                Ok(summary) => {
+                    tracing::info!(lines = summary.lines, channels = summary.channels, path = %path.display(), "transcribed")
+                }
+                Err(error) => {
+                    tracing::warn!(%error, path = %path.display(), "not transcribed; the recording is kept")
+                }
+            }
+            drop(sinks);
+            if let (Some(worker), Some(drain)) = (worker, drain) {
+                let _ = tokio::time::timeout(drain, worker.run()).await;
+            }
+        };
+        let mut jobs = self
+            .jobs
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Reap finished jobs so the set does not grow with every call.
+        while jobs.try_join_next().is_some() {}
+        jobs.spawn(job);
         Ok(())
     }
 }

@@ -25,9 +25,25 @@ pub struct Config {
     /// Restricts recognition to these phrases (default: free-form).
     #[serde(default)]
     pub grammar: Option<Vec<String>>,
+    /// Which engine transcribes: `"stream"` (the `[speech]` recogniser, live, during the
+    /// call) or `"batch"` (the `[transcription]` engine, a Whisper-class server or program,
+    /// on the finished recording). Default `"stream"`.
+    #[serde(default)]
+    pub engine: EngineChoice,
     /// Where results go.
     #[serde(default)]
     pub sinks: SinksConfig,
+}
+
+/// `engine`: which engine transcribes the call.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EngineChoice {
+    /// The streaming recogniser, while the call goes on (grammar menus, live captions).
+    #[default]
+    Stream,
+    /// The batch transcriber, on the recording once the call is over (dictation quality).
+    Batch,
 }
 
 /// `record`: `true`, `false`, or a path template.

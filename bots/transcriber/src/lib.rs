@@ -18,6 +18,13 @@
 //! times go to stdout and the webhook; `voicebot transcribe FILE.wav` times from the
 //! start of the file.
 //!
+//! With `engine = "batch"` the bot records the call and, once it is over, sends the
+//! recording to the `[transcription]` engine (a server of the OpenAI-compatible
+//! `/v1/audio/transcriptions` API, such as whisper.cpp's, or a program): each channel on its
+//! own, retried with backoff, the lines written to the same sinks with the call's id (and
+//! `"channel"` for stereo recordings). A marker `<recording>.pending` shows a transcription
+//! outstanding or failed; the recording itself is never touched.
+//!
 //! Depends on `voicebot-bot` only; the recogniser comes from the engine's
 //! [`BotContext`](voicebot_bot::BotContext) (`[speech] recognizer` in voicebot.toml).
 //!
@@ -43,6 +50,7 @@
 //! let bot = registry.build_with("transcriber", config, &context);
 //! ```
 
+mod batch;
 mod bot;
 mod config;
 mod line;
@@ -52,8 +60,9 @@ mod webhook;
 
 use voicebot_bot::BotRegistry;
 
+pub use crate::batch::{BatchSummary, pending_marker, transcribe_file};
 pub use crate::bot::Transcriber;
-pub use crate::config::{Config, RecordSetting, SinksConfig, WebhookConfig};
+pub use crate::config::{Config, EngineChoice, RecordSetting, SinksConfig, WebhookConfig};
 pub use crate::line::TranscriptLine;
 pub use crate::pipeline::{Summary, transcribe};
 pub use crate::sinks::{Sinks, StdoutFormat};

@@ -23,6 +23,10 @@ pub struct TranscriptLine {
     /// Whether this is a final result (partials are only written when enabled).
     #[serde(rename = "final")]
     pub is_final: bool,
+    /// The recording's channel, for batch transcripts of a multichannel recording (0 is the
+    /// caller); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub channel: Option<u16>,
 }
 
 impl TranscriptLine {
@@ -36,6 +40,7 @@ impl TranscriptLine {
             text: result.text.clone(),
             confidence: result.confidence,
             is_final: result.is_final,
+            channel: None,
         }
     }
 

@@ -4,7 +4,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use voicebot_speech::Recognizer;
+use voicebot_speech::{Recognizer, RetryPolicy, Transcriber};
 
 use crate::bot::Bot;
 use crate::dial::Dialer;
@@ -21,6 +21,7 @@ pub struct BotContext {
     recordings_dir: PathBuf,
     registry: Option<Arc<BotRegistry>>,
     recognizer: Option<Arc<dyn Recognizer>>,
+    transcriber: Option<(Arc<dyn Transcriber>, RetryPolicy)>,
 }
 
 impl BotContext {
@@ -64,6 +65,23 @@ impl BotContext {
         self.recognizer.as_ref()
     }
 
+    /// Sets the batch transcriber of finished recordings (a Whisper-class server or
+    /// program) and how its failures are retried.
+    #[must_use]
+    pub fn with_transcriber(
+        mut self,
+        transcriber: Arc<dyn Transcriber>,
+        retry: RetryPolicy,
+    ) -> Self {
+        self.transcriber = Some((transcriber, retry));
+        self
+    }
+
+    /// The configured batch transcriber and its retry policy, if any.
+    pub fn transcriber(&self) -> Option<(&Arc<dyn Transcriber>, RetryPolicy)> {
+        self.transcriber.as_ref().map(|(t, retry)| (t, *retry))
+    }
+
     /// The dialer, when the engine offers outbound calls.
     pub fn dialer(&self) -> Option<&Arc<dyn Dialer>> {
         self.dialer.as_ref()
@@ -102,6 +120,7 @@ impl fmt::Debug for BotContext {
             .field("recordings_dir", &self.recordings_dir)
             .field("registry", &self.registry)
             .field("recognizer", &self.recognizer.is_some())
+            .field("transcriber", &self.transcriber)
             .finish()
     }
 }

@@ -159,6 +159,8 @@ pub struct SpeechGather {
     /// How long, once the digit timeouts ran out, to wait for the recogniser's last
     /// result (an utterance still being spoken or decoded).
     pub timeout: Duration,
+    /// The least confidence at which a spoken choice is accepted (`None`: any).
+    pub min_confidence: Option<f32>,
 }
 
 impl std::fmt::Debug for SpeechGather {
@@ -167,6 +169,7 @@ impl std::fmt::Debug for SpeechGather {
             .field("grammar", &self.grammar)
             .field("recognizer", &self.recognizer.is_some())
             .field("timeout", &self.timeout)
+            .field("min_confidence", &self.min_confidence)
             .finish()
     }
 }

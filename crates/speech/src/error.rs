@@ -69,6 +69,18 @@ pub enum ConfigError {
     /// The external command's program name is empty.
     #[error("the recogniser command is empty")]
     EmptyCommand,
+    /// An environment variable a setting names (e.g. the API key's) is not set.
+    #[error("environment variable {variable} is not set")]
+    MissingEnv {
+        /// The variable's name.
+        variable: String,
+    },
+    /// A command's arguments lack the placeholder it needs.
+    #[error("no argument holds {placeholder}, so the program would not know which file to read")]
+    MissingPlaceholder {
+        /// The placeholder, e.g. `{wav}`.
+        placeholder: &'static str,
+    },
 }
 
 /// A recognition session failed to start or to run.
@@ -99,6 +111,28 @@ pub enum SpeechError {
     /// The session's worker has ended; no more audio is accepted.
     #[error("the recognition session has ended")]
     Closed,
+    /// A transcription server answered with an error status.
+    #[error("the transcription server answered {status}: {body}")]
+    Rejected {
+        /// The HTTP status.
+        status: u16,
+        /// The start of its answer (at most 512 bytes).
+        body: String,
+    },
+    /// A transcription server could not be reached, or did not answer in time.
+    #[error("the transcription server is unreachable: {reason}")]
+    Unreachable {
+        /// Why.
+        reason: String,
+    },
+    /// A transcription program exited with an error.
+    #[error("the transcription program failed (exit status {status:?}): {stderr}")]
+    ProgramFailed {
+        /// Its exit status (`None` when killed by a signal).
+        status: Option<i32>,
+        /// The start of its stderr (at most 512 bytes).
+        stderr: String,
+    },
     /// `finish` gave up waiting for the recogniser's last results.
     #[error("the recogniser did not finish within {waited:?}")]
     Stalled {

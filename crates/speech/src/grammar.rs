@@ -142,6 +142,15 @@ impl Grammar {
         }
     }
 
+    /// The phrases of a [`Grammar::choices`] grammar; `None` for other grammars.
+    #[cfg_attr(not(feature = "pocketsphinx"), allow(dead_code))]
+    pub(crate) fn choice_phrases(&self) -> Option<&[String]> {
+        match &self.kind {
+            Kind::Choices(phrases) => Some(phrases),
+            _ => None,
+        }
+    }
+
     /// The phrases a recogniser should listen for, for recognisers that take a list (Vosk's
     /// `grammar`); `None` for hand-written JSGF.
     #[must_use]

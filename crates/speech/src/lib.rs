@@ -10,6 +10,10 @@
 //! - [`CommandRecognizer`]: any program that reads PCM on stdin and prints JSON results;
 //! - [`VoskRecognizer`]: a client of the Vosk WebSocket server protocol.
 //!
+//! Finished recordings go to a [`Transcriber`] instead: [`HttpTranscriber`] for servers of the
+//! OpenAI-compatible `/v1/audio/transcriptions` API (whisper.cpp's server and others), or
+//! [`CommandTranscriber`] for a program that reads a file ([`transcription`]).
+//!
 //! It depends on `voicebot-media` (frames, resampling, voice activity) and on no other
 //! workspace crate; bots reach it through `voicebot-bot`.
 //!
@@ -58,6 +62,7 @@ pub mod pocketsphinx;
 pub mod recognition;
 pub mod restart;
 pub mod session;
+pub mod transcription;
 pub mod tts;
 pub mod vosk;
 mod wire;
@@ -72,6 +77,10 @@ pub use crate::{
     recognition::{DIGIT_WORDS, Recognition, Word, words_to_digits},
     restart::RestartPolicy,
     session::{RecognitionSession, Recognizer, Results, SessionOptions, SessionStats},
+    transcription::{
+        ChannelTranscript, CommandTranscriber, CommandTranscriberBuilder, HttpTranscriber,
+        HttpTranscriberBuilder, RetryPolicy, Transcriber, transcribe_recording,
+    },
     tts::{Speaker, SpeechStream, Synthesizer, TtsError},
     vosk::VoskRecognizer,
 };

@@ -26,6 +26,13 @@
 //! stops digit grammars from inserting words into pauses. Free-form decoding (the language
 //! model) stays unusable on calls.
 //!
+//! **Rejection.** Menu grammars ([`Grammar::choices`](crate::Grammar::choices)) are decoded
+//! against filler words and phones, so speech off the menu ends in a final result with empty
+//! text (a no-match) and a menu phrase inside a sentence is found; digit and JSGF grammars are
+//! decoded as written. The measurements behind this choice:
+//!
+#![doc = include_str!("../docs/rejection.md")]
+//!
 //! **Confidence.** Free-form results carry PocketSphinx's lattice posterior. Grammar results
 //! carry none (`None`): its grammar search reports a posterior of 1.0 for any hypothesis.
 //!
@@ -34,9 +41,11 @@
 //! audio from before it, since onset is reported late), emits partial results while the caller
 //! speaks, and a final result with word times (and, free-form, a confidence) once the detector
 //! reports the end of speech, or at [`PocketSphinxBuilder::max_utterance`]. Utterances in which
-//! nothing was recognised produce no final result.
+//! nothing was recognised produce no final result, except in a menu grammar, where they are a
+//! no-match (empty text).
 
 mod ffi;
+mod fillers;
 mod session;
 mod telephone;
 

@@ -11,6 +11,12 @@ mod speech {
     mod accuracy;
     #[cfg(feature = "pocketsphinx")]
     mod pocketsphinx;
+    #[cfg(feature = "pocketsphinx")]
+    mod rejection;
+    #[cfg(feature = "pocketsphinx")]
+    mod transcription;
+    #[cfg(feature = "pocketsphinx")]
+    mod transcription_server;
 }
 
 #[path = "support/energy.rs"]

@@ -15,6 +15,7 @@ fn line(text: &str) -> TranscriptLine {
         text: text.to_owned(),
         confidence: Some(0.9),
         is_final: true,
+        channel: None,
     }
 }
 

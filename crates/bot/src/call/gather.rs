@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use regex::Regex;
 use voicebot_model::Digit;
-use voicebot_speech::{Choice, Grammar, Recognizer};
+use voicebot_speech::{Choice, Grammar, Recognition, Recognizer};
 
 use super::BargeIn;
 use crate::Call;
@@ -32,6 +32,10 @@ pub enum GatherEnd {
     Invalid,
     /// The caller said something the gather's grammar accepts (see [`Digits::heard`]).
     Speech,
+    /// The caller said something the gather's grammar does not accept, or accepted it with
+    /// less than [`GatherBuilder::min_confidence`] (see [`Digits::unmatched`]). Treat it as
+    /// invalid input: say so and ask again.
+    NoMatch,
 }
 
 /// Digits a caller typed (or, in a speech gather, said as words), or the choice
@@ -43,6 +47,7 @@ pub struct Digits {
     ended_by: GatherEnd,
     tries: u32,
     heard: Option<Choice>,
+    unmatched: Option<Recognition>,
 }
 
 impl PartialEq for Digits {
@@ -64,6 +69,7 @@ impl PartialEq for Digits {
             && self.ended_by == other.ended_by
             && self.tries == other.tries
             && same_heard
+            && self.unmatched.as_ref().map(|r| &r.text) == other.unmatched.as_ref().map(|r| &r.text)
     }
 }
 
@@ -82,7 +88,28 @@ impl Digits {
             ended_by,
             tries,
             heard: None,
+            unmatched: None,
         }
+    }
+
+    /// The result of a speech gather in which the caller said something off the grammar
+    /// (for the engine, and for tests of bots): empty, ended by [`GatherEnd::NoMatch`].
+    pub fn no_match(heard: Recognition, tries: u32) -> Self {
+        Self {
+            text: String::new(),
+            terminator: None,
+            ended_by: GatherEnd::NoMatch,
+            tries,
+            heard: None,
+            unmatched: Some(heard),
+        }
+    }
+
+    /// What the caller said when the gather ended by [`GatherEnd::NoMatch`]: the
+    /// recogniser's result (its text, possibly empty when nothing on the grammar was
+    /// heard, and its confidence); `None` otherwise.
+    pub fn unmatched(&self) -> Option<&Recognition> {
+        self.unmatched.as_ref()
     }
 
     /// The result of a speech gather in which the caller said `choice` (for the
@@ -95,6 +122,7 @@ impl Digits {
             ended_by: GatherEnd::Speech,
             tries,
             heard: Some(choice),
+            unmatched: None,
         }
     }
 
@@ -110,7 +138,8 @@ impl Digits {
         &self.text
     }
 
-    /// Whether nothing valid was typed or said (timeout, or every try invalid).
+    /// Whether nothing valid was typed or said (timeout, every try invalid, or speech
+    /// off the grammar).
     pub fn is_empty(&self) -> bool {
         self.text.is_empty() && self.heard.is_none()
     }
@@ -286,7 +315,9 @@ impl GatherBuilder {
 
     /// Also listen for speech: a final result that names a choice of `grammar` (or,
     /// for [`Grammar::digits`], a digit string of the right length) ends the gather,
-    /// unless digits end it first. Speech also stops the prompt (barge-in). Uses the
+    /// unless digits end it first; a final result that does not (speech off the
+    /// grammar) ends it as [`GatherEnd::NoMatch`], whatever [`tries`](Self::tries) says,
+    /// so the bot can say why and ask again. Speech also stops the prompt (barge-in). Uses the
     /// engine's recogniser unless [`recognizer`](Self::recognizer) names one; a
     /// gather with speech and no recogniser fails with [`CallError::InvalidRequest`].
     ///
@@ -307,6 +338,7 @@ impl GatherBuilder {
             grammar: grammar.clone(),
             recognizer: None,
             timeout: DEFAULT_SPEECH_TIMEOUT,
+            min_confidence: None,
         });
         speech.grammar = grammar;
         self.request.barge_in.speech = true;
@@ -327,6 +359,20 @@ impl GatherBuilder {
     pub fn speech_timeout(mut self, timeout: Duration) -> Self {
         if let Some(speech) = &mut self.request.speech {
             speech.timeout = timeout;
+        }
+        self
+    }
+
+    /// The least confidence (0..=1) at which a spoken choice is accepted; a result the
+    /// grammar accepts with less ends the gather as [`GatherEnd::NoMatch`]. Results
+    /// without a confidence (the recogniser gives none) are accepted. Has no effect
+    /// without [`speech`](Self::speech).
+    ///
+    /// The built-in PocketSphinx recogniser already rejects what is off its grammar;
+    /// its confidences on the test phrases are in the speech crate's docs.
+    pub fn min_confidence(mut self, confidence: f32) -> Self {
+        if let Some(speech) = &mut self.request.speech {
+            speech.min_confidence = Some(confidence);
         }
         self
     }
@@ -360,6 +406,13 @@ impl GatherBuilder {
             return Err(CallError::InvalidRequest(format!(
                 "gather needs 0 <= min_digits <= max_digits and max_digits >= 1 (got {}..={})",
                 request.min_digits, request.max_digits
+            )));
+        }
+        if let Some(min) = request.speech.as_ref().and_then(|s| s.min_confidence)
+            && !(0.0..=1.0).contains(&min)
+        {
+            return Err(CallError::InvalidRequest(format!(
+                "min_confidence must be within 0..=1 (got {min})"
             )));
         }
         if request.tries == 0 {

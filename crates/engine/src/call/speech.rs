@@ -1,7 +1,8 @@
 //! Speech in `gather`: the digit gather raced against a recognition session fed the
 //! caller's frames. Whichever ends first wins: digits by the usual rules, or a final
-//! result the grammar accepts (a choice, or digits said as words). Dropping the
-//! digit gather when speech wins stops its prompt, as a digit barge-in does.
+//! result: one the grammar accepts (a choice, or digits said as words) at the
+//! request's least confidence ends it as speech, any other as a no-match. Dropping
+//! the digit gather when speech wins stops its prompt, as a digit barge-in does.
 //!
 //! The recogniser never holds up the call: `feed` only queues, a session that fails
 //! to start or dies leaves a digits-only gather (logged), and the wait for its last
@@ -68,8 +69,12 @@ pub(super) async fn gather(
                 let tries = gathered.tries();
                 return Ok(match session.finish().await {
                     Ok(finals) => finals
-                        .iter()
-                        .find_map(|result| accepted(&speech.grammar, result, validator.as_ref(), tries))
+                        .into_iter()
+                        .map(|result| outcome(&speech, result, validator.as_ref(), tries))
+                        .reduce(|first, next| match first.ended_by() {
+                            GatherEnd::Speech => first,
+                            _ => next,
+                        })
                         .unwrap_or(gathered),
                     Err(error) => {
                         tracing::debug!(%error, "the recogniser's last result was lost");
@@ -89,13 +94,29 @@ pub(super) async fn gather(
             result = session.results().next_final(), if results_open => match result {
                 Some(result) => {
                     tracing::debug!(text = %result.text, confidence = ?result.confidence, "speech in gather");
-                    if let Some(spoken) = accepted(&speech.grammar, &result, validator.as_ref(), 1) {
-                        return Ok(spoken);
-                    }
+                    return Ok(outcome(&speech, result, validator.as_ref(), 1));
                 }
                 None => results_open = false,
             },
         }
+    }
+}
+
+/// The gather's outcome for a final result: speech if the grammar accepts it at the
+/// least confidence, else a no-match carrying what was heard.
+fn outcome(
+    speech: &SpeechGather,
+    result: Recognition,
+    validator: Option<&Validator>,
+    tries: u32,
+) -> Digits {
+    let confident = match (speech.min_confidence, result.confidence) {
+        (Some(min), Some(confidence)) => confidence >= min,
+        _ => true,
+    };
+    match accepted(&speech.grammar, &result, validator, tries).filter(|_| confident) {
+        Some(spoken) => spoken,
+        None => Digits::no_match(result, tries),
     }
 }
 
@@ -164,5 +185,34 @@ mod tests {
         assert!(accepted(&pin, &heard("one two"), None, 1).is_none());
         let no_ones: Validator = Arc::new(|digits: &str| !digits.contains('1'));
         assert!(accepted(&pin, &heard("one two three"), Some(&no_ones), 1).is_none());
+    }
+
+    #[test]
+    fn off_grammar_and_unsure_results_are_no_matches() {
+        let speech = |min_confidence| SpeechGather {
+            grammar: Grammar::choices(["sales", "support"]).unwrap(),
+            recognizer: None,
+            timeout: Duration::from_secs(1),
+            min_confidence,
+        };
+        let off = outcome(&speech(None), heard("opening hours"), None, 1);
+        assert_eq!(off.ended_by(), GatherEnd::NoMatch);
+        assert!(off.is_empty());
+        assert_eq!(
+            off.unmatched().map(|r| r.text.as_str()),
+            Some("opening hours")
+        );
+        // Heard at 0.8: accepted at 0.5, a no-match at 0.9.
+        let sure = outcome(&speech(Some(0.5)), heard("sales"), None, 1);
+        assert_eq!(sure.heard().map(|c| c.index), Some(0));
+        let unsure = outcome(&speech(Some(0.9)), heard("sales"), None, 1);
+        assert_eq!(unsure.ended_by(), GatherEnd::NoMatch);
+        // Without a confidence to compare, the choice stands.
+        let mut bare = heard("support");
+        bare.confidence = None;
+        assert_eq!(
+            outcome(&speech(Some(0.9)), bare, None, 1).ended_by(),
+            GatherEnd::Speech
+        );
     }
 }

@@ -9,6 +9,7 @@ use voicebot_media::{Frame, Upsampler8To16, VoiceDetector, VoiceEvent};
 use super::{
     Settings,
     ffi::{CallFailed, Decoder, Segment},
+    fillers,
 };
 use crate::{
     error::{ConfigError, Result, SpeechError},
@@ -45,7 +46,9 @@ pub(super) fn run(
         }
     };
     let posteriors = grammar.is_none();
+    let menu = grammar.and_then(Grammar::choice_phrases).is_some();
     let mut endpointer = Endpointer::new(settings, decoder, partials, posteriors)?;
+    endpointer.menu = menu;
     let WorkerIo {
         mut frames,
         results,
@@ -82,10 +85,19 @@ fn build(settings: &Settings, grammar: Option<&Grammar>) -> Result<Decoder> {
         ("-dither", "yes".into()),
         ("-seed", "1".into()),
     ];
-    if grammar.is_some() {
+    let menu = grammar.and_then(Grammar::choice_phrases);
+    match (grammar, menu) {
+        (Some(_), Some(phrases)) => {
+            // Menus reject what is not on them: common words as fillers (see `fillers`).
+            let fillers = fillers::filler_dictionary(&settings.dictionary, phrases)?;
+            args.push(("-fdict", path(&fillers)));
+            args.push(("-fillprob", fillers::FILLER_PROBABILITY.into()));
+            args.push(("-wip", fillers::MENU_WORD_INSERTION_PENALTY.into()));
+        }
         // The default insertion penalty (0.65) let grammars of repeatable words (digit strings)
         // insert words into pauses and releases: "one two three four oh". 1e-3 measured best.
-        args.push(("-wip", GRAMMAR_WORD_INSERTION_PENALTY.into()));
+        (Some(_), None) => args.push(("-wip", GRAMMAR_WORD_INSERTION_PENALTY.into())),
+        (None, _) => {}
     }
     if let Some(adaptation) = &settings.adaptation {
         args.extend(adaptation.decoder_args());
@@ -93,9 +105,13 @@ fn build(settings: &Settings, grammar: Option<&Grammar>) -> Result<Decoder> {
     let borrowed: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let mut decoder = Decoder::new(&borrowed)?;
     let search = match grammar {
-        Some(grammar) => decoder
-            .set_jsgf("grammar", &grammar.to_jsgf())
-            .map(|()| "grammar"),
+        Some(grammar) => {
+            let jsgf = match menu {
+                Some(phrases) => fillers::optional_jsgf(phrases),
+                None => grammar.to_jsgf(),
+            };
+            decoder.set_jsgf("grammar", &jsgf).map(|()| "grammar")
+        }
         None => decoder
             .set_lm_file("lm", &path(&settings.language_model))
             .map(|()| "lm"),
@@ -139,6 +155,9 @@ struct Endpointer {
     posteriors: bool,
     max_utterance: Duration,
     utterance: Option<Utterance>,
+    /// Whether this is a menu grammar with fillers: utterances of fillers only end in an empty
+    /// final result (a no-match).
+    menu: bool,
 }
 
 fn frames_in(duration: Duration) -> u32 {
@@ -167,6 +186,7 @@ impl Endpointer {
             posteriors,
             max_utterance: settings.max_utterance,
             utterance: None,
+            menu: false,
         })
     }
 
@@ -266,16 +286,20 @@ impl Endpointer {
         self.decoder.end_utt()?;
         let text = normalize(&self.decoder.hypothesis().unwrap_or_default());
         if text.is_empty() {
-            return Ok(None);
+            // In a menu, speech that only fillers fit is a no-match, reported as such.
+            return Ok(self.menu.then(|| Recognition {
+                text,
+                is_final: true,
+                start: utterance.start,
+                end: utterance.end,
+                confidence: None,
+                words: Vec::new(),
+            }));
         }
         let mut words = words(&self.decoder.segments(), utterance.start);
-        let confidence = match self.posteriors {
-            true => Some(self.decoder.probability() as f32),
-            false => {
-                words.iter_mut().for_each(|w| w.confidence = None);
-                None
-            }
-        };
+        words.iter_mut().for_each(|w| w.confidence = None);
+        // Grammar searches report a posterior of 1.0 for anything, so they give none.
+        let confidence = self.posteriors.then(|| self.decoder.probability() as f32);
         Ok(Some(Recognition {
             text,
             is_final: true,
@@ -298,7 +322,10 @@ fn words(segments: &[Segment], utterance_start: Duration) -> Vec<Word> {
     segments
         .iter()
         .filter(|s| {
-            !(s.word.starts_with('<') || s.word.starts_with('[') || s.word.starts_with('('))
+            !(s.word.starts_with('<')
+                || s.word.starts_with('[')
+                || s.word.starts_with('(')
+                || s.word.starts_with("++"))
         })
         .map(|s| Word {
             text: normalize(s.word.split('(').next().unwrap_or_default()),
@@ -329,6 +356,7 @@ mod tests {
             segment("two(2)", 10, 39),
             segment("<sil>", 40, 49),
             segment("[NOISE]", 50, 59),
+            segment("++the0++", 50, 59),
             segment("four", 60, 89),
             segment("</s>", 90, 99),
         ];

@@ -5,6 +5,7 @@
 //! Faults on demand: `--crash-after-ms N` exits with status 3 after N ms of audio,
 //! `--stall-after-ms N` stops reading (sleeps forever); `--once PATH` makes the fault happen
 //! only in the first process (it creates PATH). `--vosk` prints Vosk-style results.
+//! `--label TEXT` makes every result's text TEXT (e.g. speech off the grammar).
 //! Compiled by the tests with plain rustc: std only.
 
 #[path = "energy.rs"]
@@ -21,6 +22,12 @@ fn main() {
             .position(|a| a == name)
             .and_then(|i| args.get(i + 1))
             .and_then(|v| v.parse::<u64>().ok())
+    };
+    let opt_text = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
     };
     let once = args
         .iter()
@@ -42,10 +49,12 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(8000);
     // A crude look into the JSON array: the first quoted string.
-    let label = std::env::var("VOICEBOT_PHRASES")
-        .ok()
-        .and_then(|p| p.split('"').nth(1).map(str::to_owned))
-        .unwrap_or_else(|| "speech".to_owned());
+    let label = opt_text("--label").unwrap_or_else(|| {
+        std::env::var("VOICEBOT_PHRASES")
+            .ok()
+            .and_then(|p| p.split('"').nth(1).map(str::to_owned))
+            .unwrap_or_else(|| "speech".to_owned())
+    });
     let mut stdin = std::io::stdin().lock();
     let mut stdout = std::io::stdout().lock();
     let mut bytes = vec![0u8; rate / 50 * 2];
