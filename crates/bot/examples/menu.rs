@@ -11,12 +11,19 @@
 //!
 //! Pressing 1 transfers the caller to 100 (`transferto`); anything else, or nothing
 //! within 5 seconds three times, plays the goodbye prompt and the engine hangs up.
-//! The bot is a value: `voicebot run` registers bots like it by name, and
-//! `Engine::builder().route_point(dn, bot)` runs it directly.
+//! The bot is a value: `voicebot run` registers bots like it by name (see
+//! `examples/custom-bot`), and `Engine::builder().route_point(dn, bot)` runs it
+//! directly. Here it runs on the test kit's `FakeCall` (no engine, no PBX), on
+//! tokio's paused clock, and prints what happened on the call:
+//!
+//! ```text
+//! cargo run -p voicebot-bot --example menu
+//! ```
 
 use std::time::Duration;
 
 use voicebot_bot::{Bot, BotError, Call, bot_fn};
+use voicebot_testkit::FakeCall;
 
 /// The menu as an async function of the call.
 fn menu() -> impl Bot {
@@ -37,8 +44,18 @@ fn menu() -> impl Bot {
     })
 }
 
-fn main() {
-    // Running a bot needs an engine and a PBX (or the simulator): see `voicebot demo`.
+#[tokio::main(flavor = "current_thread", start_paused = true)]
+async fn main() {
+    let fake = FakeCall::new();
+    let call = fake.call();
     let bot = menu();
-    println!("built {}", std::any::type_name_of_val(&bot));
+    let running = tokio::spawn(async move { bot.handle(call).await });
+    // The caller presses 2 one second into the welcome prompt.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    fake.press("2");
+    let outcome = running.await.expect("the bot task");
+    for entry in fake.journal() {
+        println!("{entry}");
+    }
+    println!("the bot returned {outcome:?}");
 }
