@@ -3,15 +3,12 @@
 //! Shared by `voicebot run` and `voicebot demo`.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use anyhow::Context;
-use voicebot_bot::{
-    Bot, BotContext, BotRegistry, CallError, DialOutcome, DialRequest, Dialer, PromptSource,
-    async_trait,
-};
+use voicebot_bot::{Bot, BotContext, BotRegistry, Dialer, PromptSource};
 use voicebot_callcontrol::Client;
-use voicebot_engine::{AdoptedCalls, AnswerMode, BusyTreatment, Engine};
+use voicebot_engine::{AdoptedCalls, AnswerMode, BusyTreatment, Engine, LateDialer};
 use voicebot_speech::{Recognizer, Speaker};
 
 use crate::config::{AdoptedCallsSetting, Answer, Config, RoutePoint, WhenBusy, build_bots};
@@ -177,23 +174,7 @@ impl Bots {
             .build()
             .map_err(|error| Exit::Usage.error(format!("{}: {error}", config.file.display())))?;
         // Bots were built before the engine existed; from here on they can dial.
-        let _ = self.dialer.engine.set(engine.dialer());
+        self.dialer.connect(engine.dialer());
         Ok(engine)
-    }
-}
-
-/// A dialer handed to bots at build time that forwards to the engine once it exists.
-#[derive(Default)]
-struct LateDialer {
-    engine: OnceLock<Arc<dyn Dialer>>,
-}
-
-#[async_trait]
-impl Dialer for LateDialer {
-    async fn dial(&self, request: DialRequest) -> Result<DialOutcome, CallError> {
-        match self.engine.get() {
-            Some(dialer) => dialer.dial(request).await,
-            None => Err(CallError::Shutdown),
-        }
     }
 }

@@ -32,10 +32,11 @@ config = {{ intro = "slow.wav" }}
     )
 }
 
-fn good_wav(path: &std::path::Path) {
+/// A mono 16-bit WAV declaring `rate`, holding 8000 samples of a sawtooth.
+fn mono_wav(path: &std::path::Path, rate: u32) {
     let spec = hound::WavSpec {
         channels: 1,
-        sample_rate: 8000,
+        sample_rate: rate,
         bits_per_sample: 16,
         sample_format: hound::SampleFormat::Int,
     };
@@ -48,18 +49,14 @@ fn good_wav(path: &std::path::Path) {
     writer.finalize().unwrap();
 }
 
+/// One second of a sawtooth at 8 kHz.
+fn good_wav(path: &std::path::Path) {
+    mono_wav(path, 8000);
+}
+
+/// 16 KB declaring a 1 Hz rate: 8000 s once resampled, refused from the header.
 fn slow_wav(path: &std::path::Path) {
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: 1,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut writer = hound::WavWriter::create(path, spec).unwrap();
-    for _ in 0..8000 {
-        writer.write_sample(1000i16).unwrap();
-    }
-    writer.finalize().unwrap();
+    mono_wav(path, 1);
 }
 
 #[tokio::test]

@@ -24,6 +24,10 @@ use voicebot_bot::{CallError, DialOutcome, DialRequest, Dialer, async_trait};
 use voicebot_callcontrol::CallControlError;
 use voicebot_model::{CallControlResult, MakeCallRequest, Participant};
 
+mod late;
+
+pub use late::LateDialer;
+
 use crate::call::DialReport;
 use crate::engine::{PendingDial, Shared, Slot};
 

@@ -89,6 +89,7 @@ mod writer;
 
 pub use crate::answer::AnswerMode;
 pub use crate::builder::EngineBuilder;
+pub use crate::dial::LateDialer;
 pub use crate::engine::{Engine, EngineHandle};
 pub use crate::error::{BuildError, EngineError, Result};
 pub use crate::events::{CallOutcome, EngineEvent};

@@ -1,16 +1,14 @@
 //! [`TestPbx`]: the simulator and an engine running a bot on its route point.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
-use voicebot_bot::{
-    Bot, BotConfigError, BotContext, CallError, DialOutcome, DialRequest, Dialer, async_trait,
-};
+use voicebot_bot::{Bot, BotConfigError, BotContext, Dialer};
 use voicebot_callcontrol::{Client, Secret};
-use voicebot_engine::{Engine, EngineBuilder, EngineError, EngineHandle};
+use voicebot_engine::{Engine, EngineBuilder, EngineError, EngineHandle, LateDialer};
 use voicebot_sim::{CallSpec, JournalKind, Sim, SimConfig};
 
 use crate::caller::TestCaller;
@@ -320,7 +318,7 @@ impl TestPbxBuilder {
             .with_dialer(Arc::clone(&dialer) as Arc<dyn Dialer>);
         let bot = build(&context).unwrap_or_else(|error| panic!("the bot does not build: {error}"));
         let pbx = self.launch(bot, dir, |builder| builder).await;
-        let _ = dialer.engine.set(pbx.engine.dialer());
+        dialer.connect(pbx.engine.dialer());
         pbx
     }
 
@@ -385,22 +383,5 @@ impl TestPbxBuilder {
         };
         pbx.wait_pbx_connected().await;
         pbx
-    }
-}
-
-/// A dialer handed to the bot before the engine exists, forwarding to it once it does
-/// (as `voicebot run` does).
-#[derive(Default)]
-struct LateDialer {
-    engine: OnceLock<Arc<dyn Dialer>>,
-}
-
-#[async_trait]
-impl Dialer for LateDialer {
-    async fn dial(&self, request: DialRequest) -> Result<DialOutcome, CallError> {
-        match self.engine.get() {
-            Some(dialer) => dialer.dial(request).await,
-            None => Err(CallError::Shutdown),
-        }
     }
 }
