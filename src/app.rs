@@ -7,9 +7,9 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use serde::de::DeserializeOwned;
-use tracing_subscriber::EnvFilter;
 use voicebot_bot::{Bot, BotConfigError, BotContext, BotRegistry, IntoBot};
 
+use crate::logging::LogFormat;
 use crate::{commands, exit, registry};
 
 /// Exit codes, shown at the end of `--help`.
@@ -23,7 +23,9 @@ Exit codes:
   5  a `doctor` step failed
 
 Logging: RUST_LOG (e.g. RUST_LOG=debug or RUST_LOG=voicebot_engine=trace) filters the
-log on stderr; the default is info for voicebot crates and warn for the rest.";
+log on stderr; the default is info for voicebot crates under `run` and `sim`, warn for
+every other command and for other crates. `--log-format json` writes one JSON object per
+line; colour is used only on a terminal and never with NO_COLOR set.";
 
 /// Crates whose logs show at info by default (the one-shot commands: warn).
 const OUR_CRATES: [&str; 15] = [
@@ -217,7 +219,7 @@ impl App {
 
     async fn dispatch(self, cli: Cli) -> ExitCode {
         let _ = rustls::crypto::ring::default_provider().install_default();
-        init_logging(&cli.command, &self.log_targets);
+        init_logging(&cli.command, cli.log_format, &self.log_targets);
         let bots = Arc::new(self.registry);
         let result = match cli.command {
             Command::Run(args) => commands::run::run(args, &bots).await,
@@ -259,6 +261,16 @@ fn crate_of(type_name: &str) -> Option<String> {
 #[derive(Debug, Parser)]
 #[command(name = "voicebot", version, about, after_long_help = EXIT_CODES, after_help = EXIT_CODES)]
 struct Cli {
+    /// Log line format on stderr: `text`, or `json` (one object per line, call ids
+    /// as fields) for a log shipper.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value_t,
+        env = "VOICEBOT_LOG_FORMAT"
+    )]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
 }
@@ -298,20 +310,11 @@ enum Command {
 }
 
 /// `RUST_LOG` wins; otherwise info for our crates (and those of the bots registered
-/// with [`App::bot`]) and warn for others. The demo and the one-shot checks default
-/// to warn, since their stdout already tells the story.
-fn init_logging(command: &Command, extra: &BTreeSet<String>) {
-    let ours = match command {
-        Command::Demo(_)
-        | Command::Token(_)
-        | Command::Doctor(_)
-        | Command::State(_)
-        | Command::Convert(_)
-        | Command::Say(_)
-        | Command::Transcribe(_)
-        | Command::Campaign(_) => "warn",
-        _ => "info",
-    };
+/// with [`App::bot`]) and warn for others. The demo and the one-shot commands default
+/// to warn, since their stdout already tells the story; `run` and `sim` are services
+/// and log at info.
+fn init_logging(command: &Command, format: LogFormat, extra: &BTreeSet<String>) {
+    let ours = default_level(command);
     let default = OUR_CRATES
         .iter()
         .copied()
@@ -319,12 +322,16 @@ fn init_logging(command: &Command, extra: &BTreeSet<String>) {
         .fold("warn".to_owned(), |filter, krate| {
             format!("{filter},{krate}={ours}")
         });
-    tracing_subscriber::fmt()
-        .with_env_filter(crate::logging::without_secrets(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default)),
-        ))
-        .with_writer(std::io::stderr)
-        .init();
+    crate::logging::init(format, &default);
+}
+
+/// Our crates' default level for `command`: `info` for the services, `warn` for the
+/// rest (the README's Command line section says the same).
+fn default_level(command: &Command) -> &'static str {
+    match command {
+        Command::Run(_) | Command::Sim(_) => "info",
+        _ => "warn",
+    }
 }
 
 #[cfg(test)]

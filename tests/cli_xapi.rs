@@ -259,3 +259,59 @@ async fn xapi_commands_exit_with_the_cli_codes() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn xapi_commands_take_the_connection_flags_anywhere_and_a_config_file() {
+    within(async {
+        let sim = Sim::start().await.unwrap();
+        let url = sim.base_url();
+        // Flags after the subcommand, and the secret in a variable of our naming.
+        let output = voicebot(
+            &[
+                "users",
+                "list",
+                "--url",
+                url.as_str(),
+                "--client-id",
+                "800",
+                "--secret-env",
+                "MY_PBX_KEY",
+                "--json",
+            ],
+            &[("MY_PBX_KEY", sim.client_secret())],
+        )
+        .await;
+        assert_eq!(code(&output), 0, "{}", text(&output.stderr));
+        assert!(
+            serde_json::from_slice::<Value>(&output.stdout)
+                .unwrap()
+                .is_array()
+        );
+        // `-c voicebot.toml`, as `token` and `call` take it.
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("voicebot.toml");
+        std::fs::write(
+            &file,
+            format!(
+                "[pbx]\nurl = \"{url}\"\nclient_id = \"800\"\n\n[route_points.\"800\"]\nbot = \"echo\"\n"
+            ),
+        )
+        .unwrap();
+        let config = file.to_str().unwrap();
+        let output = voicebot(
+            &["departments", "list", "-c", config, "--json"],
+            &[("VOICEBOT_CLIENT_SECRET", sim.client_secret())],
+        )
+        .await;
+        assert_eq!(code(&output), 0, "{}", text(&output.stderr));
+        // Before the subcommand works too.
+        let output = voicebot(
+            &["parking", "-c", config, "list"],
+            &[("VOICEBOT_CLIENT_SECRET", sim.client_secret())],
+        )
+        .await;
+        assert_eq!(code(&output), 0, "{}", text(&output.stderr));
+        sim.shutdown().await;
+    })
+    .await;
+}

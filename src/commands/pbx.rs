@@ -1,4 +1,5 @@
-//! The PBX connection flags shared by `token`, `state`, `doctor` and `call`: either a
+//! The PBX connection flags shared by `token`, `state`, `doctor`, `call` and the XAPI
+//! commands (`users`, `departments`, `parking`): either a
 //! configuration file (`-c voicebot.toml`) or `--url` and `--client-id`, with the
 //! secret always from the environment.
 
@@ -12,27 +13,40 @@ use voicebot_callcontrol::{Client, Secret, TlsConfig, redact_url};
 use crate::config::{Config, DEFAULT_SECRET_ENV};
 use crate::exit::Exit;
 
-/// Where the PBX is and which API client to use.
+/// Where the PBX is and which API client to use. The flags are global, so they may
+/// come before or after a subcommand (`voicebot users list --url …`).
 #[derive(Debug, Clone, Args)]
 pub(crate) struct PbxArgs {
     /// Take the PBX address, client id and secret variable from this config file.
-    #[arg(short = 'c', long, value_name = "FILE")]
+    #[arg(short = 'c', long, value_name = "FILE", global = true)]
     config: Option<PathBuf>,
     /// PBX base URL, e.g. https://pbx.example.com:5001 (or the simulator's).
-    #[arg(long, env = "VOICEBOT_URL", conflicts_with = "config")]
+    #[arg(long, env = "VOICEBOT_URL", conflicts_with = "config", global = true)]
     url: Option<String>,
     /// API client id (also the route point's DN).
-    #[arg(long, env = "VOICEBOT_CLIENT_ID", conflicts_with = "config")]
+    #[arg(
+        long,
+        env = "VOICEBOT_CLIENT_ID",
+        conflicts_with = "config",
+        global = true
+    )]
     client_id: Option<String>,
     /// Environment variable that holds the client secret (the API key).
-    #[arg(long, value_name = "VAR", default_value = DEFAULT_SECRET_ENV, conflicts_with = "config")]
+    #[arg(
+        long,
+        value_name = "VAR",
+        default_value = DEFAULT_SECRET_ENV,
+        conflicts_with = "config",
+        global = true
+    )]
     secret_env: String,
     /// PEM file of a private CA (or the PBX's self-signed certificate) to trust.
     #[arg(
         long,
         value_name = "FILE",
         env = "VOICEBOT_CA_FILE",
-        conflicts_with = "config"
+        conflicts_with = "config",
+        global = true
     )]
     ca_file: Option<PathBuf>,
 }

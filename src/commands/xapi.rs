@@ -1,5 +1,5 @@
 //! Shared parts of the XAPI commands (`users`, `departments`, `parking`): the
-//! connection flags, building a client on the Call Control token provider, and output.
+//! connection flags (those of every PBX command), building a client on the Call Control token provider, and output.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,26 +8,20 @@ use anyhow::Context;
 use clap::Args;
 use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 use serde::Serialize;
-use voicebot_callcontrol::auth::{Secret, TokenProvider};
-use voicebot_callcontrol::{CallControlError, TlsConfig};
+use voicebot_callcontrol::CallControlError;
+use voicebot_callcontrol::auth::TokenProvider;
 use voicebot_xapi::{Error as XapiError, XapiClient};
 
-use crate::config::DEFAULT_SECRET_ENV;
+use crate::commands::pbx::PbxArgs;
 use crate::exit::{Exit, ExitError, of_callcontrol};
 
-/// Where the PBX is and which API client to use. The secret comes from the
-/// environment only (`VOICEBOT_CLIENT_SECRET`), so it never shows in `ps`.
+/// Where the PBX is and which API client to use: the same flags as `token`, `state`
+/// and `call` (`-c voicebot.toml`, or `--url`, `--client-id`, `--secret-env`,
+/// `--ca-file`), in any position.
 #[derive(Debug, Args)]
 pub(crate) struct Connection {
-    /// PBX base URL, e.g. `https://pbx.example.com:5001`.
-    #[arg(long, env = "VOICEBOT_URL")]
-    url: String,
-    /// API client id.
-    #[arg(long, env = "VOICEBOT_CLIENT_ID")]
-    client_id: String,
-    /// PEM file of a private CA (or the PBX's self-signed certificate) to trust.
-    #[arg(long, value_name = "FILE", env = "VOICEBOT_CA_FILE")]
-    ca_file: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pbx: PbxArgs,
     /// Print JSON instead of a table.
     #[arg(long, global = true)]
     pub(crate) json: bool,
@@ -39,33 +33,18 @@ impl Connection {
     /// # Errors
     /// Exit code 2 when the secret variable is unset or the URL is not one.
     pub(crate) fn client(&self) -> anyhow::Result<XapiClient> {
-        let secret = match std::env::var(DEFAULT_SECRET_ENV) {
-            Ok(secret) if !secret.is_empty() => secret,
-            _ => {
-                return Err(Exit::Usage.error(format!(
-                    "the environment variable {DEFAULT_SECRET_ENV} is not set: put the API \
-                     client's secret (API key) in it"
-                )));
-            }
-        };
-        crate::commands::pbx::refuse_user_info(&self.url)?;
-        let tls = match &self.ca_file {
-            None => TlsConfig::system(),
-            Some(file) => TlsConfig::with_ca_file(file),
-        }
-        .map_err(|error| Exit::Usage.error(format!("--ca-file: {error}")))?;
-        let http = tls
+        let target = self.pbx.target()?;
+        let http = target
+            .tls
             .http_client_builder()
             .connect_timeout(Duration::from_secs(5))
             .timeout(Duration::from_secs(30))
             .build()
             .context("building the HTTP client")?;
-        let base = url::Url::parse(&self.url)
-            .map_err(|error| Exit::Usage.error(format!("invalid --url {:?}: {error}", self.url)))?;
-        let provider =
-            TokenProvider::new(http.clone(), &base, &self.client_id, Secret::new(secret))
-                .map_err(|error| Exit::Usage.error(format!("--url {:?}: {error}", self.url)))?;
-        XapiClient::builder(&self.url, Arc::new(provider))
+        let base = target.base()?;
+        let provider = TokenProvider::new(http.clone(), &base, &target.client_id, target.secret)
+            .map_err(|error| Exit::Usage.error(format!("--url {:?}: {error}", target.url)))?;
+        XapiClient::builder(&target.url, Arc::new(provider))
             .http_client(http)
             .build()
             .map_err(|error| Exit::Usage.error(error.to_string()))
