@@ -226,6 +226,7 @@ impl App {
             Command::Sim(args) => commands::sim::run(args).await,
             Command::Demo(args) => commands::demo::run(args, &bots).await,
             Command::Call(args) => commands::call::run(args).await,
+            Command::Calls(args) => commands::calls::run(args).await,
             Command::Campaign(args) => commands::campaign::run(args, &bots).await,
             Command::State(args) => commands::state::run(args).await,
             Command::Token(args) => commands::token::run(args).await,
@@ -287,6 +288,8 @@ enum Command {
     Demo(commands::demo::DemoArgs),
     /// Place a scripted test call: dial, send audio, press digits, save what was heard.
     Call(commands::call::CallArgs),
+    /// List the calls the engine handled, from its call records (cdr.jsonl).
+    Calls(commands::calls::CallsArgs),
     /// Run the announcement bot's outbound campaign for a route point and report.
     Campaign(commands::campaign::CampaignArgs),
     /// Show the PBX's current DNs, devices and calls.

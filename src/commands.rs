@@ -2,6 +2,7 @@
 
 mod audio_input;
 pub(crate) mod call;
+pub(crate) mod calls;
 pub(crate) mod campaign;
 pub(crate) mod convert;
 pub(crate) mod demo;

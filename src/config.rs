@@ -67,6 +67,9 @@ pub(crate) struct Config {
     /// The batch transcription engine (`[transcription]`).
     #[serde(default)]
     pub(crate) transcription: transcription::Transcription,
+    /// Where call records go (`[call_records]`).
+    #[serde(default)]
+    pub(crate) call_records: crate::records::CallRecordsConfig,
     /// Route point DN → the bot that answers its calls.
     pub(crate) route_points: BTreeMap<String, RoutePoint>,
     /// The file it was read from, for error messages.
@@ -477,6 +480,11 @@ impl Config {
             true => path.to_owned(),
             false => self.base_dir().join(path),
         }
+    }
+
+    /// The call records file, resolved.
+    pub(crate) fn call_records_file(&self) -> PathBuf {
+        self.resolve(&self.call_records.file)
     }
 
     /// The recordings folder, resolved.

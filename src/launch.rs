@@ -13,6 +13,7 @@ use voicebot_speech::{Recognizer, Speaker};
 
 use crate::config::{AdoptedCallsSetting, Answer, Config, RoutePoint, WhenBusy, build_bots};
 use crate::exit::Exit;
+use crate::records::CallRecords;
 
 /// Builds the PBX client of `config` and checks that it can work: a token, then
 /// `GET /callcontrol`. Failing here, with the right exit code, on a wrong address or
@@ -107,6 +108,20 @@ pub(crate) fn build(config: &Config, registry: &Arc<BotRegistry>) -> anyhow::Res
     })
 }
 
+/// Starts the call record writer of `config` (`[call_records]`), each record named
+/// with its route point's bot.
+///
+/// # Errors
+/// When the records file cannot be opened or the webhook's secret is missing.
+pub(crate) fn call_records(config: &Config) -> anyhow::Result<CallRecords> {
+    let bots = config
+        .route_points
+        .iter()
+        .map(|(dn, route_point)| (dn.clone(), route_point.bot.get_ref().clone()))
+        .collect();
+    CallRecords::start(&config.call_records, config.call_records_file(), bots)
+}
+
 impl Bots {
     /// Each route point's DN with its bot.
     pub(crate) fn by_route_point(&self) -> impl Iterator<Item = (&String, &Arc<dyn Bot>)> {
@@ -118,7 +133,12 @@ impl Bots {
     /// # Errors
     /// Exit 2 for settings the engine refuses or a speech cache folder that cannot be
     /// created; exit 1 when the recordings folder cannot be created.
-    pub(crate) fn engine(self, config: &Config, client: Client) -> anyhow::Result<Engine> {
+    pub(crate) fn engine(
+        self,
+        config: &Config,
+        client: Client,
+        records: &CallRecords,
+    ) -> anyhow::Result<Engine> {
         let recordings = config.recordings_dir();
         std::fs::create_dir_all(&recordings)
             .with_context(|| format!("creating the recordings folder {}", recordings.display()))?;
@@ -149,7 +169,8 @@ impl Bots {
                 AdoptedCallsSetting::Restart => AdoptedCalls::Restart,
                 AdoptedCallsSetting::Fallback => AdoptedCalls::Fallback,
             })
-            .metrics_addr(config.metrics);
+            .metrics_addr(config.metrics)
+            .call_records(records.sender.clone());
         if let Some(recognizer) = self.recognizer {
             builder = builder.recognizer(recognizer);
         }

@@ -42,6 +42,7 @@ mod config;
 mod exit;
 mod launch;
 mod logging;
+mod records;
 mod registry;
 
 pub use voicebot_bot as bot;

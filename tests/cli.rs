@@ -302,6 +302,12 @@ async fn the_demo_completes_and_reports_its_recordings() {
     let stdout = text(&output.stdout);
     assert_eq!(code(&output), 0, "{stdout}\n{}", text(&output.stderr));
     assert!(stdout.contains("Summary"), "{stdout}");
+    // It names the file it runs: the copy under --out, not the sample.
+    let copy = dir.path().join("demo.toml");
+    assert!(
+        stdout.contains(&format!("running {}", copy.display())),
+        "{stdout}"
+    );
     assert!(stdout.contains("transferred to 200"), "{stdout}");
     assert!(stdout.contains("transferred to 100"), "{stdout}");
     let recordings = stdout

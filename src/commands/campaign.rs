@@ -1,7 +1,8 @@
 //! `voicebot campaign -c voicebot.toml --route-point DN`: runs the `announcement`
 //! bot's outbound mode (its `[outbound]` table) on a running engine: connects as
 //! `run` does, dials every number through the engine's dialer, prints progress and a
-//! summary, writes `results.csv` and `results.json`, and shuts the engine down.
+//! summary, writes this run's results (timestamped files, copied to `results.csv` and
+//! `results.json`), and shuts the engine down.
 //!
 //! Busy and unanswered numbers are outcomes, not errors: the command exits 0 once
 //! every number has a result, and 1 only when no number could be dialled at all.
@@ -62,7 +63,8 @@ pub(crate) async fn run(args: CampaignArgs, registry: &Arc<BotRegistry>) -> anyh
     let route_point = args.route_point.as_str();
 
     let client = launch::connect(&config, &args.config).await?;
-    let engine = bots.engine(&config, client)?;
+    let records = launch::call_records(&config)?;
+    let engine = bots.engine(&config, client, &records)?;
     let handle = engine.handle();
     let progress = Arc::new(Progress {
         inner: engine.dialer(),
@@ -240,6 +242,15 @@ fn parse_numbers(text: &str) -> Result<Vec<Recipient>, String> {
         }
         let value = match column {
             Some(index) => cells.get(index).cloned().unwrap_or_default(),
+            // A first line of words is a header: without a `number` column its
+            // cells would be dialled as numbers.
+            None if numbers.is_empty() && looks_like_header(&cells) => {
+                return Err(format!(
+                    "{number}: a header without a `number` column (columns found: {}); \
+                     name the column of numbers `number`",
+                    cells.join(", ")
+                ));
+            }
             None if cells.len() > 1 => {
                 return Err(format!(
                     "{number}: several columns but no header with a `number` column"
@@ -270,6 +281,13 @@ fn parse_numbers(text: &str) -> Result<Vec<Recipient>, String> {
         return Err(" no numbers in the file".to_owned());
     }
     Ok(numbers.into_iter().map(|(_, value)| value).collect())
+}
+
+/// Whether a line is a header: no cell has a digit (numbers and extensions do).
+fn looks_like_header(cells: &[String]) -> bool {
+    cells
+        .iter()
+        .all(|cell| !cell.chars().any(|c| c.is_ascii_digit()))
 }
 
 /// The cells of one CSV line, trimmed, with double quotes removed (`""` is a quote).
@@ -429,6 +447,11 @@ mod tests {
             "2: 5550001 is listed twice (first on line 1)"
         );
         assert!(parse_numbers("a,b\n1,2\n").unwrap_err().starts_with("1: "));
+        // A header whose column is not called `number` is never dialled.
+        let refused = parse_numbers("phone\n5550001\n").unwrap_err();
+        assert!(refused.contains("columns found: phone"), "{refused}");
+        let refused = parse_numbers("Phone,Name\n5550001,Ada\n").unwrap_err();
+        assert!(refused.contains("columns found: Phone, Name"), "{refused}");
         assert_eq!(
             parse_numbers("number,name\n,Ada\n").unwrap_err(),
             "2: the number is empty"

@@ -61,7 +61,8 @@ pub(crate) async fn run(args: DemoArgs, registry: &Arc<BotRegistry>) -> anyhow::
         .credentials(sim.client_id(), sim.client_secret())
         .build()
         .context("building the client")?;
-    let engine = bots.engine(&config, client)?;
+    let records = launch::call_records(&config)?;
+    let engine = bots.engine(&config, client, &records)?;
     let handle = engine.handle();
     let printer = tokio::spawn(progress.clone().follow(engine.subscribe()));
     let (stop, stopped) = oneshot::channel::<()>();
@@ -70,7 +71,10 @@ pub(crate) async fn run(args: DemoArgs, registry: &Arc<BotRegistry>) -> anyhow::
     }));
     progress.line(
         "engine",
-        "running samples/demo.toml: ivr-menu on route point 800",
+        format!(
+            "running {} (a copy of samples/demo.toml): ivr-menu on route point 800",
+            config_path.display()
+        ),
     );
     wait_connected(&handle).await?;
 

@@ -33,6 +33,9 @@ pub(crate) struct RunArgs {
     exit_on_connect_failure: bool,
 }
 
+/// How long records still being posted to the webhook may hold up the exit.
+const RECORDS_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Loads the configuration, builds its bots from `registry`, checks the credentials, and
 /// runs the engine.
 pub(crate) async fn run(args: RunArgs, registry: &Arc<BotRegistry>) -> anyhow::Result<()> {
@@ -72,10 +75,12 @@ pub(crate) async fn run(args: RunArgs, registry: &Arc<BotRegistry>) -> anyhow::R
             );
         }
     }
-    let engine = bots.engine(&config, client)?;
+    let records = launch::call_records(&config)?;
+    let engine = bots.engine(&config, client, &records)?;
     println!("voicebot running against {}", config.url());
     println!("  route points: {}", route_points.join(", "));
     println!("  recordings:   {}", config.recordings_dir().display());
+    println!("  call records: {}", records.path.display());
     if let Some(metrics) = config.metrics {
         println!("  metrics:      http://{metrics}/metrics");
     }
@@ -83,10 +88,10 @@ pub(crate) async fn run(args: RunArgs, registry: &Arc<BotRegistry>) -> anyhow::R
         "Ctrl-C stops it (calls in progress get {} to finish).",
         humantime_serde::re::humantime::format_duration(config.limits.shutdown_timeout)
     );
-    engine
-        .run(shutdown_signal())
-        .await
-        .context("running the engine")?;
+    let ran = engine.run(shutdown_signal()).await;
+    // The engine is gone, so every call's record has been handed over.
+    records.finish(RECORDS_GRACE).await;
+    ran.context("running the engine")?;
     println!("stopped");
     Ok(())
 }

@@ -88,7 +88,9 @@ impl Campaign {
         CampaignReport { results }
     }
 
-    /// Writes `results.csv` and `results.json` into `outbound.results_dir`.
+    /// Writes this run's results into `outbound.results_dir` (see
+    /// [`CampaignReport::write_to`]): timestamped files, copied to `results.csv` and
+    /// `results.json`.
     ///
     /// # Errors
     /// The I/O error when a file cannot be written.

@@ -96,25 +96,60 @@ impl CampaignReport {
         out.write_all(b"\n")
     }
 
-    /// Writes `results.csv` and `results.json` into `dir` (created if missing), on
-    /// tokio's blocking pool; returns both paths.
+    /// Writes this run's `results-YYYYMMDDTHHMMSSZ.csv` and `.json` into `dir`
+    /// (created if missing; `-2`, `-3`, ... when two runs share a second), then
+    /// copies them to `results.csv` and `results.json`, the latest run, each replaced
+    /// whole (written beside and renamed). Runs on tokio's blocking pool; returns the
+    /// run's two paths. Earlier runs are never overwritten.
     ///
     /// # Errors
     /// The I/O error when a file cannot be written.
     pub async fn write_to(&self, dir: &Path) -> io::Result<[PathBuf; 2]> {
         let report = self.clone();
         let dir = dir.to_owned();
+        let stamp = jiff::Timestamp::now()
+            .strftime("%Y%m%dT%H%M%SZ")
+            .to_string();
         tokio::task::spawn_blocking(move || {
             std::fs::create_dir_all(&dir)?;
-            let csv = dir.join("results.csv");
-            let json = dir.join("results.json");
-            report.write_csv(io::BufWriter::new(std::fs::File::create(&csv)?))?;
-            report.write_json(io::BufWriter::new(std::fs::File::create(&json)?))?;
+            let [csv, json] = run_files(&dir, &stamp);
+            report.write_csv(io::BufWriter::new(create_new(&csv)?))?;
+            report.write_json(io::BufWriter::new(create_new(&json)?))?;
+            for (run, latest) in [(&csv, "results.csv"), (&json, "results.json")] {
+                let partial = dir.join(format!(".{latest}.partial"));
+                std::fs::copy(run, &partial)?;
+                std::fs::rename(&partial, dir.join(latest))?;
+            }
             Ok([csv, json])
         })
         .await
         .map_err(io::Error::other)?
     }
+}
+
+/// The first free pair of run file names for `stamp` in `dir`.
+fn run_files(dir: &Path, stamp: &str) -> [PathBuf; 2] {
+    (1..)
+        .map(|n| match n {
+            1 => format!("results-{stamp}"),
+            n => format!("results-{stamp}-{n}"),
+        })
+        .map(|base| {
+            [
+                dir.join(format!("{base}.csv")),
+                dir.join(format!("{base}.json")),
+            ]
+        })
+        .find(|[csv, json]| !csv.exists() && !json.exists())
+        .unwrap_or_else(|| unreachable!("an unbounded range always has a free name"))
+}
+
+/// Creates `path`, refusing to replace a file (another run writing the same second).
+fn create_new(path: &Path) -> io::Result<std::fs::File> {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
 }
 
 #[cfg(test)]
@@ -165,10 +200,28 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn both_files_land_in_the_results_folder() {
+    async fn each_run_keeps_its_files_and_the_latest_is_beside_them() {
         let dir = tempfile::tempdir().unwrap();
-        let [csv, json] = report().write_to(&dir.path().join("run-1")).await.unwrap();
-        assert_eq!(csv, dir.path().join("run-1/results.csv"));
+        let out = dir.path().join("run-1");
+        let first = report().write_to(&out).await.unwrap();
+        let mut second_report = report();
+        second_report.results.truncate(1);
+        let second = second_report.write_to(&out).await.unwrap();
+        assert_ne!(first, second, "a second run never overwrites the first");
+        let name = first[0].file_name().unwrap().to_str().unwrap().to_owned();
+        assert!(
+            name.starts_with("results-2") && name.ends_with("Z.csv") || name.contains("Z-"),
+            "{name}"
+        );
+        // The first run's files are intact; `results.csv` is the second run.
+        assert_eq!(
+            std::fs::read_to_string(&first[0]).unwrap().lines().count(),
+            5
+        );
+        let latest = std::fs::read_to_string(out.join("results.csv")).unwrap();
+        assert_eq!(latest, std::fs::read_to_string(&second[0]).unwrap());
+        assert_eq!(latest.lines().count(), 2);
+        let [csv, json] = first;
         let rows = std::fs::read_to_string(csv).unwrap();
         assert_eq!(rows.lines().count(), 5);
         let back: Vec<NumberResult> =

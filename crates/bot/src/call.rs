@@ -20,7 +20,7 @@ use crate::audio::{AudioOut, AudioSink, AudioStream};
 use crate::error::{CallError, CallResult};
 use crate::event::{CallEvent, CallEvents};
 use crate::info::CallInfo;
-use crate::message::{CallClock, CallMessage, Reply};
+use crate::message::{CallClock, CallMessage, CallNote, Reply};
 use crate::prompt::PromptSource;
 
 /// A live call. Cheap to clone; every clone drives the same call.
@@ -220,6 +220,16 @@ impl Call {
     /// If cancelled after the request went out, the digits are still cleared.
     pub async fn clear_digits(&self) -> CallResult<usize> {
         self.request(|reply| CallMessage::ClearDigits { reply })
+            .await
+    }
+
+    /// Adds `note` (a transcript, a handled error) to the call's record: the line
+    /// `cdr.jsonl` gets when the call ends.
+    ///
+    /// # Errors
+    /// The call's end cause once it has ended.
+    pub async fn note(&self, note: CallNote) -> CallResult<()> {
+        self.request(|reply| CallMessage::Note { note, reply })
             .await
     }
 

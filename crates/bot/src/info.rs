@@ -23,6 +23,7 @@ pub struct CallInfo {
     call_id: i64,
     leg_id: i64,
     direction: Direction,
+    engine_id: uuid::Uuid,
 }
 
 impl CallInfo {
@@ -38,7 +39,15 @@ impl CallInfo {
             call_id: participant.callid,
             leg_id: participant.legid,
             direction,
+            engine_id: uuid::Uuid::now_v7(),
         }
+    }
+
+    /// The engine's id of this call: a time-ordered UUID unique across PBX restarts
+    /// and engine runs (the PBX's [`call_id`](Self::call_id) starts again at 1 when
+    /// the PBX restarts). Call records, transcript lines and logs carry it.
+    pub fn engine_id(&self) -> uuid::Uuid {
+        self.engine_id
     }
 
     /// The other party's number (the caller on inbound calls, the callee on
@@ -106,5 +115,7 @@ mod tests {
         assert_eq!(info.did(), None);
         assert_eq!((info.call_id(), info.leg_id()), (2, 3));
         assert_eq!(info.participant_id(), ParticipantId(12));
+        let again = CallInfo::new(&participant, Direction::Inbound);
+        assert_ne!(info.engine_id(), again.engine_id(), "one id per call");
     }
 }

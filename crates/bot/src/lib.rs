@@ -102,5 +102,6 @@ pub use crate::dial::{DialOutcome, DialRequest, Dialer};
 pub use crate::error::{BotConfigError, BotError, CallError, CallResult, ErrorSource};
 pub use crate::event::{CallEvent, CallEvents};
 pub use crate::info::{CallInfo, Direction};
+pub use crate::message::CallNote;
 pub use crate::prompt::{PromptRef, PromptSource, SpeechText};
 pub use crate::registry::{BotRegistry, IntoBot};

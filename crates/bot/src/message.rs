@@ -44,6 +44,17 @@ pub type Reply<T> = oneshot::Sender<Result<T, CallError>>;
 /// `voicebot_dispatch::Validator`, so the engine passes it through).
 pub type Validator = Arc<dyn Fn(&str) -> bool + Send + Sync>;
 
+/// What a bot adds to its call's record beside what the engine notes itself
+/// (digits, spoken choices, actions, recordings, errors).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CallNote {
+    /// A transcript of what the caller said (a line of the transcriber bot).
+    Transcript(String),
+    /// An error the bot handled but wants on record.
+    Error(String),
+}
+
 /// One request from a [`Call`] to its call task.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -90,6 +101,14 @@ pub enum CallMessage {
         /// Its body.
         request: ActionRequest,
         /// `Ok` when the PBX carried it out.
+        reply: Reply<()>,
+    },
+    /// Add a line to the call's record (the engine's call detail record). Reply
+    /// once it is noted.
+    Note {
+        /// What to note.
+        note: CallNote,
+        /// Always `Ok` while the call lives.
         reply: Reply<()>,
     },
     /// Forget unread digits (type-ahead). Reply with how many were dropped.

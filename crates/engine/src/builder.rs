@@ -11,6 +11,7 @@ use voicebot_media::{AudioLimits, Pacer, PromptCache};
 use voicebot_speech::{Recognizer, Speaker};
 
 use crate::answer::AnswerMode;
+use crate::cdr::CallRecordSender;
 use crate::engine::Engine;
 use crate::error::BuildError;
 use crate::limits::{AdoptedCalls, BusyTreatment};
@@ -48,6 +49,10 @@ pub(crate) struct Settings {
     pub(crate) audio_limits: AudioLimits,
     /// The most bytes of decoded prompt audio kept in memory.
     pub(crate) prompt_cache_bytes: u64,
+    /// Where finished calls' records go; `None`: nowhere.
+    pub(crate) call_records: Option<CallRecordSender>,
+    /// The PBX's name in call records.
+    pub(crate) pbx_name: String,
 }
 
 impl Settings {
@@ -145,6 +150,8 @@ impl EngineBuilder {
                 answered_by_bot: Vec::new(),
                 audio_limits: AudioLimits::default(),
                 prompt_cache_bytes: PromptCache::DEFAULT_CAPACITY_BYTES,
+                call_records: None,
+                pbx_name: "default".to_owned(),
             },
         }
     }
@@ -185,6 +192,21 @@ impl EngineBuilder {
     /// default) or send them to the fallback (which must then be set).
     pub fn adopted_calls(mut self, adopted: AdoptedCalls) -> Self {
         self.settings.adopted = adopted;
+        self
+    }
+
+    /// Sends a [`CallRecord`](crate::CallRecord) of every call to `records` when the
+    /// call ends (busy treatments and unanswered outbound calls included). The send
+    /// never waits; the receiver writes them where it wants (`voicebot run`: the
+    /// `cdr.jsonl` file and an optional webhook).
+    pub fn call_records(mut self, records: CallRecordSender) -> Self {
+        self.settings.call_records = Some(records);
+        self
+    }
+
+    /// The PBX's name in call records (default `default`).
+    pub fn pbx_name(mut self, name: impl Into<String>) -> Self {
+        self.settings.pbx_name = name.into();
         self
     }
 

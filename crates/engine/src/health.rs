@@ -13,7 +13,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 use crate::engine::Shared;
 use crate::error::EngineError;
@@ -24,11 +24,22 @@ static PROMETHEUS: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 /// another recorder was installed first (metrics then go there).
 fn prometheus() -> Option<&'static PrometheusHandle> {
     PROMETHEUS
-        .get_or_init(|| match PrometheusBuilder::new().install_recorder() {
-            Ok(handle) => Some(handle),
-            Err(error) => {
-                tracing::warn!(%error, "cannot install the Prometheus recorder");
-                None
+        .get_or_init(|| {
+            let builder = PrometheusBuilder::new().set_buckets_for_metric(
+                Matcher::Suffix("_seconds".to_owned()),
+                &crate::metrics::SECONDS_BUCKETS,
+            );
+            let installed = builder.and_then(PrometheusBuilder::install_recorder);
+            match installed {
+                Ok(handle) => {
+                    // Described now that a recorder takes the descriptions.
+                    crate::metrics::describe();
+                    Some(handle)
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "cannot install the Prometheus recorder");
+                    None
+                }
             }
         })
         .as_ref()

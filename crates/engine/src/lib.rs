@@ -75,6 +75,7 @@
 mod answer;
 mod builder;
 mod call;
+mod cdr;
 mod dial;
 mod engine;
 mod error;
@@ -89,6 +90,7 @@ mod writer;
 
 pub use crate::answer::AnswerMode;
 pub use crate::builder::EngineBuilder;
+pub use crate::cdr::{ActionRecord, CallRecord, CallRecordSender, Choice, RecordingRecord};
 pub use crate::dial::LateDialer;
 pub use crate::engine::{Engine, EngineHandle};
 pub use crate::error::{BuildError, EngineError, Result};

@@ -42,6 +42,18 @@ pub(crate) const RELEASED: &str = "voicebot_calls_released_total";
 pub(crate) const CONNECT_FAILURES: &str = "voicebot_pbx_connect_failures_total";
 /// `voicebot_recorder_errors_total`: recording files that could not be written.
 pub(crate) const RECORDER_ERRORS: &str = "voicebot_recorder_errors_total";
+/// `voicebot_action_duration_seconds{action,result}` (histogram): a bot's participant
+/// action (`drop`, `transferto`, `routeto`, ...) from the request to the PBX's answer.
+pub(crate) const ACTION_SECONDS: &str = "voicebot_action_duration_seconds";
+/// `voicebot_first_audio_seconds` (histogram): from the call reaching the engine to
+/// its first prompt starting.
+pub(crate) const FIRST_AUDIO_SECONDS: &str = "voicebot_first_audio_seconds";
+
+/// Bucket bounds of every `_seconds` histogram: 5 ms to 60 s, where prompt starts,
+/// REST round trips and ringing transfers fall.
+pub(crate) const SECONDS_BUCKETS: [f64; 14] = [
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0,
+];
 
 /// Frame counts of one call since the last flush.
 #[derive(Debug, Default)]
@@ -78,8 +90,57 @@ impl MediaCounts {
     }
 }
 
-/// Describes the engine's metrics for the exporter.
+/// Describes the metrics of the engine and of the PBX client for the exporter (the
+/// `# HELP` lines). Must run after the recorder is installed: descriptions given to
+/// no recorder are lost.
 pub(crate) fn describe() {
+    metrics::describe_histogram!(
+        ACTION_SECONDS,
+        metrics::Unit::Seconds,
+        "Bot actions (drop, transferto, routeto, divert) from request to the PBX's answer, by action and result"
+    );
+    metrics::describe_histogram!(
+        FIRST_AUDIO_SECONDS,
+        metrics::Unit::Seconds,
+        "Time from a call reaching the engine to its first prompt starting"
+    );
+    metrics::describe_histogram!(
+        "voicebot_pbx_request_duration_seconds",
+        metrics::Unit::Seconds,
+        "Call Control REST requests, by method and path"
+    );
+    metrics::describe_counter!(
+        "voicebot_pbx_requests_total",
+        "Call Control REST requests, by method, path and status"
+    );
+    metrics::describe_counter!(
+        "voicebot_pbx_audio_bytes_total",
+        "Audio bytes exchanged with the PBX, by direction"
+    );
+    metrics::describe_counter!(
+        "voicebot_pbx_token_requests_total",
+        "Token requests, by HTTP status"
+    );
+    metrics::describe_counter!(
+        "voicebot_pbx_ws_reconnects_total",
+        "Event WebSocket reconnects"
+    );
+    metrics::describe_counter!(
+        "voicebot_pbx_ws_sequence_gaps_total",
+        "Event WebSocket sequence gaps (events the PBX did not deliver)"
+    );
+    metrics::describe_counter!(
+        "voicebot_pbx_ws_events_total",
+        "Events received on the event WebSocket, by type"
+    );
+    metrics::describe_counter!(
+        "voicebot_pbx_ws_dead_total",
+        "Event WebSockets given up as dead (no pong)"
+    );
+    metrics::describe_counter!(
+        STREAM_REOPENS,
+        "Call audio streams reopened after a cut, an error or a stall, by direction"
+    );
     metrics::describe_counter!(CALLS_TOTAL, "Calls ended, by direction and outcome");
     metrics::describe_gauge!(ACTIVE_CALLS, "Calls running now");
     metrics::describe_counter!(FRAMES_IN, "Caller frames received (20 ms each)");

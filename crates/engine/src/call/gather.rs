@@ -20,10 +20,18 @@ pub(super) async fn serve(
     ctx: &Arc<CallCtx>,
     mut request: GatherRequest,
 ) -> Result<Digits, CallError> {
-    match request.speech.take() {
+    let result = match request.speech.take() {
         Some(speech) => super::speech::gather(ctx, request, speech).await,
         None => gather_digits(ctx, request).await,
+    };
+    if let Ok(digits) = &result {
+        match digits.heard() {
+            Some(choice) => ctx.record.choice("speech", &choice.phrase),
+            None if !digits.is_empty() => ctx.record.choice("digits", digits.as_str()),
+            None => {}
+        }
     }
+    result
 }
 
 /// The digit part of a gather.

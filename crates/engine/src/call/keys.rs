@@ -15,8 +15,13 @@ use voicebot_dispatch::{
 };
 use voicebot_model::Digit;
 
+use crate::cdr::Draft;
+
 /// Creates a call's key router and the digit queue it fills.
-pub(crate) fn key_queue(terminators: Arc<Terminators>) -> (KeySink, DigitQueue) {
+pub(crate) fn key_queue(
+    terminators: Arc<Terminators>,
+    record: Arc<Draft>,
+) -> (KeySink, DigitQueue) {
     // The first queue only deduplicates: its digits are never read, and a capacity of
     // one keeps it from holding more than the latest.
     let (dedup, _never_read) = digit_queue_with(1, DEFAULT_DEDUP_WINDOW);
@@ -27,6 +32,7 @@ pub(crate) fn key_queue(terminators: Arc<Terminators>) -> (KeySink, DigitQueue) 
         dedup,
         queue: queue_sink,
         terminators,
+        record,
     };
     (sink, queue)
 }
@@ -38,6 +44,8 @@ pub(crate) struct KeySink {
     dedup: DigitSink,
     queue: DigitSink,
     terminators: Arc<Terminators>,
+    /// Every new digit goes on the call's record.
+    record: Arc<Draft>,
 }
 
 impl KeySink {
@@ -47,6 +55,7 @@ impl KeySink {
         if !self.dedup.push(source, digit) {
             return false;
         }
+        self.record.digit(digit.as_char());
         if !self.terminators.take(digit) {
             self.queue.push(DigitSource::OutOfBand, digit);
         }
@@ -135,7 +144,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn only_the_terminator_is_taken_and_echoes_are_dropped() {
         let terminators = Arc::new(Terminators::default());
-        let (sink, mut queue) = key_queue(Arc::clone(&terminators));
+        let (sink, mut queue) = key_queue(Arc::clone(&terminators), Draft::detached());
         let mut watch = terminators.watch(1, vec![digit('#')]);
         assert!(sink.push(DigitSource::OutOfBand, digit('1')));
         assert!(!sink.push(DigitSource::InBand, digit('1')), "an echo");
@@ -155,7 +164,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_dropped_watch_takes_nothing_and_the_queue_closes_with_the_sinks() {
         let terminators = Arc::new(Terminators::default());
-        let (sink, mut queue) = key_queue(Arc::clone(&terminators));
+        let (sink, mut queue) = key_queue(Arc::clone(&terminators), Draft::detached());
         drop(terminators.watch(1, vec![digit('#')]));
         assert!(sink.push(DigitSource::OutOfBand, digit('#')));
         drop(sink);

@@ -116,6 +116,7 @@ impl<'a> Playing<'a> {
             done,
         };
         ctx.media.send(command).await.map_err(|_| ctx.end_error())?;
+        ctx.record.audio_started();
         Ok(Self {
             ctx,
             id,

@@ -95,6 +95,12 @@ pub(super) async fn serve(
         Ok(recording) if request.trim_silence => trim(recording).await,
         other => other,
     };
+    match &recording {
+        Ok(recording) => ctx.record.recording(recording),
+        Err(error) => ctx
+            .record
+            .error(format!("recording {}: {error}", request.path.display())),
+    }
     let _ = reply.send(recording);
 }
 

@@ -33,6 +33,7 @@ use super::media::{self, MediaSetup};
 use super::verbs::{self, Verb};
 use super::{CallCtx, CallSetup, DialReport};
 use crate::answer::{self, AnswerMode, Answered};
+use crate::cdr::Draft;
 use crate::engine::Shared;
 use crate::events::{CallOutcome, EngineEvent};
 use crate::stats::Counters;
@@ -58,6 +59,10 @@ pub(crate) async fn run(shared: Arc<Shared>, setup: CallSetup) {
     };
     let started = Instant::now();
     let _active = Active::new(&shared);
+    // The call's identity, engine id included, from the start: unanswered and
+    // abandoned calls get a record too.
+    let info = CallInfo::new(&participant, direction);
+    let record = Arc::new(Draft::new(&info, &shared.settings.pbx_name));
     if origin == Origin::Outbound
         && !answered(&shared, &mut updates, &given_up, &mut participant).await
     {
@@ -67,6 +72,7 @@ pub(crate) async fn run(shared: Arc<Shared>, setup: CallSetup) {
         }
         ended(
             &shared,
+            &record,
             participant.callid,
             direction,
             CallOutcome::NotAnswered,
@@ -88,6 +94,7 @@ pub(crate) async fn run(shared: Arc<Shared>, setup: CallSetup) {
                 tracing::info!("the caller left before the call was answered");
                 ended(
                     &shared,
+                    &record,
                     participant.callid,
                     direction,
                     CallOutcome::Hangup,
@@ -102,12 +109,9 @@ pub(crate) async fn run(shared: Arc<Shared>, setup: CallSetup) {
         }
     }
 
-    let (call, mut endpoint) = call_channel(
-        CallInfo::new(&participant, direction),
-        ChannelCapacity::default(),
-    );
+    let (call, mut endpoint) = call_channel(info, ChannelCapacity::default());
     let terminators = Arc::new(Terminators::default());
-    let (sink, queue) = key_queue(Arc::clone(&terminators));
+    let (sink, queue) = key_queue(Arc::clone(&terminators), Arc::clone(&record));
     let (status_sender, status) = watch::channel(participant.status.clone());
     let (media_sender, media_commands) = mpsc::channel(32);
     let over = shared.root.child_token();
@@ -126,6 +130,7 @@ pub(crate) async fn run(shared: Arc<Shared>, setup: CallSetup) {
         ended_by_us: Default::default(),
         over: over.clone(),
         audio_lost: Arc::default(),
+        record: Arc::clone(&record),
     });
     let (_, closed) = mpsc::channel(1);
     let media = MediaSetup {
@@ -255,7 +260,7 @@ pub(crate) async fn run(shared: Arc<Shared>, setup: CallSetup) {
             bot_error: running.lifecycle.bot_error().map(str::to_owned),
         });
     }
-    ended(&shared, ctx.call_id, direction, outcome, started);
+    ended(&shared, &record, ctx.call_id, direction, outcome, started);
 }
 
 /// The I/O side of a running call: what the lifecycle's actions act on.
@@ -287,6 +292,7 @@ impl Running {
         for action in actions {
             match action {
                 LifecycleAction::StartMedia => {
+                    self.ctx.record.answered();
                     if let Some(setup) = self.media.take() {
                         self.shared
                             .tracker
@@ -426,6 +432,7 @@ fn bot_failure(
         Err(_) => return None,
     };
     tracing::warn!(call_id = ctx.call_id, kind, %error, "bot failed; the call goes to the fallback");
+    ctx.record.error(format!("bot {kind}: {error}"));
     metrics::counter!(crate::metrics::BOT_FAILURES, "kind" => kind).increment(1);
     shared.emit(EngineEvent::BotFailed {
         call_id: ctx.call_id,
@@ -435,9 +442,10 @@ fn bot_failure(
     Some(error)
 }
 
-/// Counts a call's end.
+/// Counts a call's end and hands its record on.
 fn ended(
     shared: &Shared,
+    record: &Draft,
     call_id: i64,
     direction: Direction,
     outcome: CallOutcome,
@@ -455,6 +463,10 @@ fn ended(
     )
     .increment(1);
     tracing::info!(outcome = outcome.as_str(), "call ended");
+    if let Some(records) = &shared.settings.call_records {
+        // The receiver gone (the program stopping) loses nothing a call needs.
+        let _ = records.send(record.finish(outcome));
+    }
     shared.emit(EngineEvent::CallEnded {
         call_id,
         outcome,

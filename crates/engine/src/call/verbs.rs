@@ -7,7 +7,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use voicebot_bot::__engine::{CallMessage, Reply};
-use voicebot_bot::CallError;
+use voicebot_bot::{CallError, CallNote};
 use voicebot_callcontrol::CallControlError;
 use voicebot_model::{CallControlResult, ParticipantStatus};
 
@@ -41,10 +41,36 @@ pub(crate) fn serve(ctx: Arc<CallCtx>, message: CallMessage) -> Verb {
             request,
             reply,
         } => Box::pin(async move {
+            let started = std::time::Instant::now();
             let outcome = actions::serve(&ctx, &action, &request).await;
+            let took = started.elapsed();
+            metrics::histogram!(
+                crate::metrics::ACTION_SECONDS,
+                "action" => action.to_string(),
+                "result" => if outcome.is_ok() { "ok" } else { "failed" }
+            )
+            .record(took.as_secs_f64());
+            ctx.record.action(
+                action.to_string(),
+                request.destination.clone(),
+                match &outcome {
+                    Ok(()) => "ok".to_owned(),
+                    Err(error) => error.to_string(),
+                },
+                took,
+            );
             let _ = reply.send(outcome);
             None
         }),
+        CallMessage::Note { note, reply } => {
+            match note {
+                CallNote::Transcript(text) => ctx.record.transcript(text),
+                CallNote::Error(text) => ctx.record.error(text),
+                other => ctx.record.error(format!("{other:?}")),
+            }
+            let _ = reply.send(Ok(()));
+            Box::pin(async { None })
+        }
         CallMessage::ClearDigits { reply } => Box::pin(verb(ctx, reply, |ctx| async move {
             Ok(ctx.digits.lock().await.clear())
         })),

@@ -4,7 +4,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use voicebot_bot::{BargeIn, Channels, Digit, DiversionReason, PromptSource};
+use voicebot_bot::{BargeIn, CallNote, Channels, Digit, DiversionReason, PromptSource};
 use voicebot_media::Repeat;
 use voicebot_model::AttachedData;
 
@@ -79,6 +79,8 @@ pub enum Entry {
     ClearDigits,
     /// `AudioSink::clear`: `clear_audio`.
     ClearAudio,
+    /// `note`: `note transcript: …` or `note error: …`.
+    Note(CallNote),
     /// A request the fake does not serve (it fails with the call's end cause): its
     /// `Debug` text.
     Unsupported(String),
@@ -106,6 +108,9 @@ impl fmt::Display for Entry {
             Self::AttachData(_) => f.write_str("attach_data"),
             Self::ClearDigits => f.write_str("clear_digits"),
             Self::ClearAudio => f.write_str("clear_audio"),
+            Self::Note(CallNote::Transcript(text)) => write!(f, "note transcript: {text}"),
+            Self::Note(CallNote::Error(text)) => write!(f, "note error: {text}"),
+            Self::Note(other) => write!(f, "note {other:?}"),
             Self::Unsupported(what) => f.write_str(what),
         }
     }

@@ -205,6 +205,7 @@ fn refuse(shared: &Shared, message: CallMessage) {
         } => action_entry(action, request),
         CallMessage::ClearDigits { .. } => Entry::ClearDigits,
         CallMessage::ClearAudio { .. } => Entry::ClearAudio,
+        CallMessage::Note { note, .. } => Entry::Note(note.clone()),
         other => Entry::Unsupported(format!("{other:?}")),
     };
     shared.log(entry);
@@ -241,6 +242,10 @@ fn accept(ctx: &Ctx, work: &mut JoinSet<Done>, message: CallMessage) {
                 let _ = reply.send(Ok(ctx.queue.lock().await.clear()));
                 Done::Nothing
             });
+        }
+        CallMessage::Note { note, reply } => {
+            ctx.shared.log(Entry::Note(note));
+            let _ = reply.send(Ok(()));
         }
         other => ctx.shared.log(Entry::Unsupported(format!("{other:?}"))),
     }
