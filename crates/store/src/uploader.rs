@@ -116,23 +116,19 @@ impl UploaderBuilder {
             settings: self,
         });
         let handle = UploaderHandle { shared };
-        let scanner = handle.clone();
-        handle.shared.tracker.spawn(async move {
-            let dir = scanner.shared.settings.dir.clone();
-            let found = tokio::task::spawn_blocking(move || crate::scan::wav_files(&dir))
-                .await
-                .unwrap_or_default();
-            if !found.is_empty() {
-                tracing::info!(
-                    files = found.len(),
-                    dir = %scanner.shared.settings.dir.display(),
-                    "uploading recordings left by an earlier run"
-                );
-            }
-            for wav in found {
-                scanner.queue(wav, Origin::Leftover);
-            }
-        });
+        // At start nothing of ours is being written yet: every recording here was left
+        // by an earlier run. A few directory reads, once, before any call.
+        let found = crate::scan::wav_files(&handle.shared.settings.dir);
+        if !found.is_empty() {
+            tracing::info!(
+                files = found.len(),
+                dir = %handle.shared.settings.dir.display(),
+                "uploading recordings left by an earlier run"
+            );
+        }
+        for wav in found {
+            handle.queue(wav, Origin::Leftover);
+        }
         Ok(handle)
     }
 }

@@ -13,7 +13,8 @@ const INSTALL: &str = "install it with `pip install 'moto[server]'` (the .ci/run
 
 /// A running S3-compatible server on loopback, stopped when dropped if this value
 /// started it. Requests to it here are plain HTTP without signatures (moto takes any
-/// credentials), so test set-up and checks do not go through the client under test.
+/// credentials and checks no signature), so test set-up and checks do not go through
+/// the client under test.
 #[derive(Debug)]
 pub struct S3Server {
     endpoint: String,
@@ -63,10 +64,24 @@ impl S3Server {
     }
 
     fn at(endpoint: String, child: Option<Child>) -> Self {
+        // moto refuses anonymous reads of private objects but does not check
+        // signatures: a request that names an access key is enough.
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(
+            reqwest::header::AUTHORIZATION,
+            reqwest::header::HeaderValue::from_static(
+                "AWS4-HMAC-SHA256 Credential=voicebot-test/20250101/us-east-1/s3/aws4_request, \
+                 SignedHeaders=host, Signature=0",
+            ),
+        );
+        let http = reqwest::Client::builder()
+            .default_headers(headers)
+            .build()
+            .expect("a plain HTTP client builds");
         Self {
             endpoint,
             child,
-            http: reqwest::Client::new(),
+            http,
         }
     }
 
