@@ -14,6 +14,7 @@ use crate::answer::AnswerMode;
 use crate::engine::Engine;
 use crate::error::BuildError;
 use crate::limits::{AdoptedCalls, BusyTreatment};
+use crate::recordings::RecordingSink;
 
 /// The settings of an [`Engine`], fixed at build time.
 #[derive(Clone)]
@@ -48,6 +49,8 @@ pub(crate) struct Settings {
     pub(crate) audio_limits: AudioLimits,
     /// The most bytes of decoded prompt audio kept in memory.
     pub(crate) prompt_cache_bytes: u64,
+    /// Told about each call's recordings (opened, then final).
+    pub(crate) recording_sink: Option<Arc<dyn RecordingSink>>,
 }
 
 impl Settings {
@@ -78,6 +81,7 @@ impl std::fmt::Debug for Settings {
             .field("answered_by_bot", &self.answered_by_bot)
             .field("audio_limits", &self.audio_limits)
             .field("prompt_cache_bytes", &self.prompt_cache_bytes)
+            .field("recording_sink", &self.recording_sink)
             .finish_non_exhaustive()
     }
 }
@@ -145,6 +149,7 @@ impl EngineBuilder {
                 answered_by_bot: Vec::new(),
                 audio_limits: AudioLimits::default(),
                 prompt_cache_bytes: PromptCache::DEFAULT_CAPACITY_BYTES,
+                recording_sink: None,
             },
         }
     }
@@ -185,6 +190,14 @@ impl EngineBuilder {
     /// default) or send them to the fallback (which must then be set).
     pub fn adopted_calls(mut self, adopted: AdoptedCalls) -> Self {
         self.settings.adopted = adopted;
+        self
+    }
+
+    /// Tells `sink` about every call's recordings: when each is opened, and all of a
+    /// call's once they are final (the call over, its bot finished, the files closed),
+    /// e.g. to upload them. None by default.
+    pub fn recording_sink(mut self, sink: Arc<dyn RecordingSink>) -> Self {
+        self.settings.recording_sink = Some(sink);
         self
     }
 

@@ -103,6 +103,8 @@ pub(crate) struct CallCtx {
     /// Microseconds of the caller's audio lost in transit so far (its stream cut or
     /// stalled), kept by the media task: gather timeouts are extended by it.
     pub(crate) audio_lost: Arc<std::sync::atomic::AtomicU64>,
+    /// The recordings this call started, for the recording sink at its end.
+    pub(crate) recordings: crate::recordings::CallRecordings,
 }
 
 impl CallCtx {

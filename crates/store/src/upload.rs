@@ -82,18 +82,21 @@ pub(crate) async fn upload_file(
     );
     // Small files go up in one PUT, large ones as a multipart upload, streamed from
     // the file so a long recording is never held in memory whole.
-    let mut writer = BufWriter::new(Arc::clone(store), location.clone()).with_attributes(attributes);
+    let mut writer =
+        BufWriter::new(Arc::clone(store), location.clone()).with_attributes(attributes);
     let sent = send_file(file, &mut writer).await;
     let sent = match sent {
-        Ok(sent) => writer.shutdown().await.map(|()| sent).map_err(|error| {
-            UploadError::Store {
+        Ok(sent) => writer
+            .shutdown()
+            .await
+            .map(|()| sent)
+            .map_err(|error| UploadError::Store {
                 url: url.clone(),
                 source: object_store::Error::Generic {
                     store: "S3",
                     source: Box::new(error),
                 },
-            }
-        }),
+            }),
         Err(error) => {
             let _ = writer.abort().await;
             Err(error)

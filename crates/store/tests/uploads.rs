@@ -38,7 +38,11 @@ fn recording(dir: &Path, name: &str, seconds: u32) -> PathBuf {
         writer.write_sample((n % 3000) as i16).unwrap();
     }
     writer.finalize().unwrap();
-    std::fs::write(wav.with_extension("json"), format!(r#"{{"path":{:?}}}"#, wav)).unwrap();
+    std::fs::write(
+        wav.with_extension("json"),
+        format!(r#"{{"path":{:?}}}"#, wav),
+    )
+    .unwrap();
     wav
 }
 
@@ -69,7 +73,9 @@ async fn a_final_recording_goes_up_with_its_metadata_and_the_local_files_go() {
         let wav = recording(dir.path(), "800/+15550100-7.wav", 2);
         let audio = std::fs::read(&wav).unwrap();
         let json = std::fs::read(wav.with_extension("json")).unwrap();
-        let uploads = uploader(server.endpoint(), &bucket, dir.path()).start().unwrap();
+        let uploads = uploader(server.endpoint(), &bucket, dir.path())
+            .start()
+            .unwrap();
         uploads.opened(&wav);
         uploads.submit(&wav);
         idle(&uploads).await;
@@ -147,13 +153,18 @@ async fn a_recording_left_by_a_killed_writer_is_repaired_then_uploaded() {
         bytes[4..8].copy_from_slice(&((data as u32) - 4 + 8).to_le_bytes());
         std::fs::write(&wav, &bytes).unwrap();
         std::fs::remove_file(wav.with_extension("json")).unwrap();
-        let uploads = uploader(server.endpoint(), &bucket, dir.path()).start().unwrap();
+        let uploads = uploader(server.endpoint(), &bucket, dir.path())
+            .start()
+            .unwrap();
         idle(&uploads).await;
         let stored = server.object(&bucket, "calls/killed.wav").await.unwrap();
         assert_eq!(stored, whole, "the header was repaired before the upload");
         let samples = hound::WavReader::new(&stored[..]).unwrap().len();
         assert_eq!(samples, 8000);
-        assert_eq!(server.keys(&bucket).await, vec!["calls/killed.wav".to_owned()]);
+        assert_eq!(
+            server.keys(&bucket).await,
+            vec!["calls/killed.wav".to_owned()]
+        );
     })
     .await;
 }
@@ -173,7 +184,10 @@ async fn a_recording_a_live_call_writes_waits_for_its_submit() {
         // Found at start but just written; a call of ours opens it before it settles.
         uploads.opened(&wav);
         tokio::time::sleep(Duration::from_secs(1)).await;
-        assert!(server.keys(&bucket).await.is_empty(), "not uploaded while live");
+        assert!(
+            server.keys(&bucket).await.is_empty(),
+            "not uploaded while live"
+        );
         assert!(wav.exists());
         uploads.submit(&wav);
         idle(&uploads).await;

@@ -119,7 +119,10 @@ impl S3Server {
     pub async fn create_bucket(&self, bucket: &str) {
         let url = format!("{}/{bucket}", self.endpoint);
         let response = self.http.put(&url).send().await.expect("PUT bucket");
-        assert!(response.status().is_success(), "creating {bucket}: {response:?}");
+        assert!(
+            response.status().is_success(),
+            "creating {bucket}: {response:?}"
+        );
     }
 
     /// The object's bytes, `None` when there is no such object.
@@ -143,7 +146,10 @@ impl S3Server {
     pub async fn keys(&self, bucket: &str) -> Vec<String> {
         let url = format!("{}/{bucket}?list-type=2", self.endpoint);
         let response = self.http.get(&url).send().await.expect("list objects");
-        assert!(response.status().is_success(), "listing {bucket}: {response:?}");
+        assert!(
+            response.status().is_success(),
+            "listing {bucket}: {response:?}"
+        );
         let body = response.text().await.unwrap();
         let mut keys: Vec<String> = body
             .split("<Key>")
@@ -170,7 +176,10 @@ impl S3Server {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        panic!("no S3 server answers at {} within a minute: {INSTALL}", self.endpoint);
+        panic!(
+            "no S3 server answers at {} within a minute: {INSTALL}",
+            self.endpoint
+        );
     }
 }
 
@@ -187,7 +196,13 @@ fn watch_parent(server: Option<u32>) {
     };
     let script = "while kill -0 \"$1\" 2>/dev/null && kill -0 \"$2\" 2>/dev/null; do sleep 1; done; kill \"$2\" 2>/dev/null";
     let _ = std::process::Command::new("sh")
-        .args(["-c", script, "watch", &std::process::id().to_string(), &server.to_string()])
+        .args([
+            "-c",
+            script,
+            "watch",
+            &std::process::id().to_string(),
+            &server.to_string(),
+        ])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())

@@ -126,6 +126,7 @@ pub(crate) async fn run(shared: Arc<Shared>, setup: CallSetup) {
         ended_by_us: Default::default(),
         over: over.clone(),
         audio_lost: Arc::default(),
+        recordings: Default::default(),
     });
     let (_, closed) = mpsc::channel(1);
     let media = MediaSetup {
@@ -145,6 +146,7 @@ pub(crate) async fn run(shared: Arc<Shared>, setup: CallSetup) {
         verbs: FuturesUnordered::new(),
         bot: None,
         media: Some(media),
+        media_task: None,
         sink: Some(sink),
         lifecycle: Lifecycle::new(shared.settings.bot_grace),
         finished: None,
@@ -255,6 +257,7 @@ pub(crate) async fn run(shared: Arc<Shared>, setup: CallSetup) {
             bot_error: running.lifecycle.bot_error().map(str::to_owned),
         });
     }
+    ctx.recordings.hand_over(&shared, running.media_task.take());
     ended(&shared, ctx.call_id, direction, outcome, started);
 }
 
@@ -269,6 +272,8 @@ struct Running {
     bot: Option<JoinHandle<Result<(), BotError>>>,
     /// The media task, until it is started.
     media: Option<MediaSetup>,
+    /// The media task once started, so the call's recordings are handed over after it.
+    media_task: Option<JoinHandle<()>>,
     /// Out-of-band digits go here until no more input can come.
     sink: Option<KeySink>,
     lifecycle: Lifecycle,
@@ -288,9 +293,8 @@ impl Running {
             match action {
                 LifecycleAction::StartMedia => {
                     if let Some(setup) = self.media.take() {
-                        self.shared
-                            .tracker
-                            .spawn(media::run(setup).in_current_span());
+                        let task = media::run(setup).in_current_span();
+                        self.media_task = Some(self.shared.tracker.spawn(task));
                     }
                 }
                 LifecycleAction::EndForBot(cause) => self.endpoint.end(match cause {
