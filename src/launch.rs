@@ -119,6 +119,19 @@ impl Bots {
     /// Exit 2 for settings the engine refuses or a speech cache folder that cannot be
     /// created; exit 1 when the recordings folder cannot be created.
     pub(crate) fn engine(self, config: &Config, client: Client) -> anyhow::Result<Engine> {
+        self.engine_with_uploads(config, client, None)
+    }
+
+    /// As [`Bots::engine`], handing every call's final recordings to `uploads`.
+    ///
+    /// # Errors
+    /// As [`Bots::engine`].
+    pub(crate) fn engine_with_uploads(
+        self,
+        config: &Config,
+        client: Client,
+        uploads: Option<&voicebot_store::UploaderHandle>,
+    ) -> anyhow::Result<Engine> {
         let recordings = config.recordings_dir();
         std::fs::create_dir_all(&recordings)
             .with_context(|| format!("creating the recordings folder {}", recordings.display()))?;
@@ -157,6 +170,10 @@ impl Bots {
         // the recordings folder is).
         drop(self.speaker);
         builder = builder.speaker(config.speaker_with_cache()?);
+        if let Some(uploads) = uploads {
+            let sink = crate::uploads::UploadSink(uploads.clone());
+            builder = builder.recording_sink(Arc::new(sink));
+        }
         if let Some(ringback) = config.ringback_path() {
             builder = builder.ringback(PromptSource::File(ringback));
         }

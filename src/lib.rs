@@ -43,6 +43,7 @@ mod exit;
 mod launch;
 mod logging;
 mod registry;
+mod uploads;
 
 pub use voicebot_bot as bot;
 

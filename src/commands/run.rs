@@ -46,6 +46,7 @@ pub(crate) async fn run(args: RunArgs, registry: &Arc<BotRegistry>) -> anyhow::R
     // The same checks start `run`: a missing prompt found now is better than
     // every call that needs it going to the fallback.
     crate::check::verify(&config, &bots)?;
+    crate::uploads::check(&config)?;
     if args.check {
         crate::commands::tts_check::check(&config).await?;
         println!(
@@ -72,10 +73,22 @@ pub(crate) async fn run(args: RunArgs, registry: &Arc<BotRegistry>) -> anyhow::R
             );
         }
     }
-    let engine = bots.engine(&config, client)?;
+    // After `engine` made the recordings folder; its scan sees only earlier runs' files.
+    let recordings = config.recordings_dir();
+    std::fs::create_dir_all(&recordings)
+        .with_context(|| format!("creating the recordings folder {}", recordings.display()))?;
+    let uploads = crate::uploads::start(&config)?;
+    let engine = bots.engine_with_uploads(&config, client, uploads.as_ref())?;
     println!("voicebot running against {}", config.url());
     println!("  route points: {}", route_points.join(", "));
-    println!("  recordings:   {}", config.recordings_dir().display());
+    println!("  recordings:   {}", recordings.display());
+    if let Some(uploads) = &uploads {
+        let kept = match uploads.keeps_local() {
+            true => ", local files kept",
+            false => "",
+        };
+        println!("  uploaded to:  {}{kept}", uploads.url());
+    }
     if let Some(metrics) = config.metrics {
         println!("  metrics:      http://{metrics}/metrics");
     }
@@ -87,6 +100,10 @@ pub(crate) async fn run(args: RunArgs, registry: &Arc<BotRegistry>) -> anyhow::R
         .run(shutdown_signal())
         .await
         .context("running the engine")?;
+    if let Some(uploads) = uploads {
+        // What does not make it now stays on disk; the next start uploads it.
+        uploads.stop(config.limits.shutdown_timeout).await;
+    }
     println!("stopped");
     Ok(())
 }
