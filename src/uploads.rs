@@ -16,7 +16,9 @@ use crate::config::Config;
 /// The uploader `config` asks for; `None` without `recordings.store`.
 fn builder(config: &Config) -> Option<UploaderBuilder> {
     let url = config.recordings_store()?;
-    Some(UploaderBuilder::new(url, config.recordings_dir()).keep_local(config.recordings.keep_local))
+    Some(
+        UploaderBuilder::new(url, config.recordings_dir()).keep_local(config.recordings.keep_local),
+    )
 }
 
 /// Checks the S3 client's settings (the `AWS_*` environment) without a request.

@@ -103,7 +103,10 @@ bot = "echo"
 "#;
 
     fn parse(recordings: &str) -> Result<Config, ConfigError> {
-        Config::parse(Path::new("conf/voicebot.toml"), &format!("{recordings}\n{REST}"))
+        Config::parse(
+            Path::new("conf/voicebot.toml"),
+            &format!("{recordings}\n{REST}"),
+        )
     }
 
     #[test]
@@ -118,10 +121,9 @@ bot = "echo"
 
     #[test]
     fn a_table_adds_the_store_and_keep_local() {
-        let config = parse(
-            "[recordings]\ndir = \"rec\"\nstore = \"s3://calls/vm/\"\nkeep_local = true",
-        )
-        .unwrap();
+        let config =
+            parse("[recordings]\ndir = \"rec\"\nstore = \"s3://calls/vm/\"\nkeep_local = true")
+                .unwrap();
         let cwd = std::env::current_dir().unwrap();
         assert_eq!(config.recordings_dir(), cwd.join("conf/rec"));
         let store = config.recordings_store().unwrap();

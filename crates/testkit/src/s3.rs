@@ -74,6 +74,7 @@ impl S3Server {
                  SignedHeaders=host, Signature=0",
             ),
         );
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let http = reqwest::Client::builder()
             .default_headers(headers)
             .build()
