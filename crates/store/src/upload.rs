@@ -84,7 +84,7 @@ pub(crate) async fn upload_file(
     // the file so a long recording is never held in memory whole.
     let mut writer =
         BufWriter::new(Arc::clone(store), location.clone()).with_attributes(attributes);
-    let sent = send_file(file, &mut writer).await;
+    let sent = send_file(file, &url, &mut writer).await;
     let sent = match sent {
         Ok(sent) => writer
             .shutdown()
@@ -108,7 +108,7 @@ pub(crate) async fn upload_file(
             why: format!("the file changed while it was sent ({len} bytes hashed, {sent} sent)"),
         });
     }
-    verify(store, &location, &url, len, &sha256)
+    verify(store, &location, len, &sha256)
         .await
         .map_err(|error| match error {
             Verify::Store(source) => store_error(source),
@@ -134,7 +134,6 @@ enum Verify {
 async fn verify(
     store: &Arc<dyn ObjectStore>,
     location: &ObjectPath,
-    _url: &str,
     len: u64,
     sha256: &str,
 ) -> Result<(), Verify> {
@@ -172,7 +171,7 @@ async fn verify(
 }
 
 /// Streams the file into `writer`; the bytes sent.
-async fn send_file(file: &Path, writer: &mut BufWriter) -> Result<u64, UploadError> {
+async fn send_file(file: &Path, url: &str, writer: &mut BufWriter) -> Result<u64, UploadError> {
     let mut input = tokio::fs::File::open(file)
         .await
         .map_err(|source| read_error(file, source))?;
@@ -192,7 +191,7 @@ async fn send_file(file: &Path, writer: &mut BufWriter) -> Result<u64, UploadErr
             .put(Bytes::from(buffer))
             .await
             .map_err(|source| UploadError::Store {
-                url: file.display().to_string(),
+                url: url.to_owned(),
                 source,
             })?;
     }
