@@ -11,6 +11,7 @@
 
 mod bots;
 mod error;
+mod recordings;
 mod speech;
 mod transcription;
 mod tts;
@@ -40,9 +41,10 @@ pub(crate) const DEFAULT_SECRET_ENV: &str = "VOICEBOT_CLIENT_SECRET";
 pub(crate) struct Config {
     /// The PBX and the API client.
     pub(crate) pbx: Pbx,
-    /// Folder for recordings (created when missing).
-    #[serde(default = "default_recordings")]
-    pub(crate) recordings: PathBuf,
+    /// Folder for recordings (created when missing), and optionally the object
+    /// storage they are uploaded to (`[recordings]`).
+    #[serde(default)]
+    pub(crate) recordings: recordings::Recordings,
     /// Folder relative prompt paths resolve in (default: the file's own folder).
     #[serde(default)]
     pub(crate) prompts: Option<PathBuf>,
@@ -232,10 +234,6 @@ pub(crate) enum Answer {
     Bot,
 }
 
-fn default_recordings() -> PathBuf {
-    PathBuf::from("recordings")
-}
-
 fn default_secret_env() -> String {
     DEFAULT_SECRET_ENV.to_owned()
 }
@@ -355,6 +353,11 @@ impl Config {
             ));
         }
         self.validate_audio_limits()?;
+        if let Some(store) = &self.recordings.store
+            && let Err(error) = voicebot_store::StoreUrl::parse(store.get_ref())
+        {
+            return Err(self.error_at(Some(store.span()), "recordings.store", error.to_string()));
+        }
         if let Some(ringback) = &self.media.ringback {
             let path = self.ringback_path().unwrap_or_default();
             if !path.is_file() {
@@ -489,7 +492,13 @@ impl Config {
 
     /// The recordings folder, resolved.
     pub(crate) fn recordings_dir(&self) -> PathBuf {
-        self.resolve(&self.recordings)
+        self.resolve(&self.recordings.dir)
+    }
+
+    /// `recordings.store`, parsed (checked when the file was loaded).
+    pub(crate) fn recordings_store(&self) -> Option<voicebot_store::StoreUrl> {
+        let store = self.recordings.store.as_ref()?;
+        voicebot_store::StoreUrl::parse(store.get_ref()).ok()
     }
 
     /// The ringback prompt, resolved against the prompts folder, if one is set.

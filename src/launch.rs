@@ -119,7 +119,10 @@ pub(crate) fn call_records(config: &Config) -> anyhow::Result<CallRecords> {
         .iter()
         .map(|(dn, route_point)| (dn.clone(), route_point.bot.get_ref().clone()))
         .collect();
-    CallRecords::start(&config.call_records, config.call_records_file(), bots)
+    let store = config
+        .recordings_store()
+        .map(|store| (store, config.recordings_dir()));
+    CallRecords::start(&config.call_records, config.call_records_file(), bots, store)
 }
 
 impl Bots {
@@ -138,6 +141,7 @@ impl Bots {
         config: &Config,
         client: Client,
         records: &CallRecords,
+        uploads: Option<&voicebot_store::UploaderHandle>,
     ) -> anyhow::Result<Engine> {
         let recordings = config.recordings_dir();
         std::fs::create_dir_all(&recordings)
@@ -178,6 +182,10 @@ impl Bots {
         // the recordings folder is).
         drop(self.speaker);
         builder = builder.speaker(config.speaker_with_cache()?);
+        if let Some(uploads) = uploads {
+            let sink = crate::uploads::UploadSink(uploads.clone());
+            builder = builder.recording_sink(Arc::new(sink));
+        }
         if let Some(ringback) = config.ringback_path() {
             builder = builder.ringback(PromptSource::File(ringback));
         }

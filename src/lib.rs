@@ -44,6 +44,7 @@ mod launch;
 mod logging;
 mod records;
 mod registry;
+mod uploads;
 
 pub use voicebot_bot as bot;
 

@@ -67,7 +67,8 @@ pub(crate) struct CallRecords {
 
 impl CallRecords {
     /// Starts writing records to `path` (and the webhook), naming each record's bot
-    /// from `bots` (route point → bot name) and its PBX `pbx`.
+    /// from `bots` (route point → bot name) and each recording's object URL from
+    /// `store` (the bucket and the recordings folder) when recordings are uploaded.
     ///
     /// # Errors
     /// When the webhook is set and its secret variable is not, or the file's folder
@@ -76,6 +77,7 @@ impl CallRecords {
         config: &CallRecordsConfig,
         path: PathBuf,
         bots: BTreeMap<String, String>,
+        store: Option<(voicebot_store::StoreUrl, PathBuf)>,
     ) -> anyhow::Result<Self> {
         let file = RecordFile::open(&path, config.rotate_daily, config.max_bytes)?;
         let webhook = match &config.webhook {
@@ -91,7 +93,7 @@ impl CallRecords {
             )?),
         };
         let (sender, receiver) = mpsc::unbounded_channel();
-        let done = tokio::spawn(write_all(receiver, file, webhook, bots));
+        let done = tokio::spawn(write_all(receiver, file, webhook, bots, store));
         Ok(Self { sender, done, path })
     }
 
@@ -116,6 +118,7 @@ async fn write_all(
     file: RecordFile,
     webhook: Option<webhook::Poster>,
     bots: BTreeMap<String, String>,
+    store: Option<(voicebot_store::StoreUrl, PathBuf)>,
 ) {
     let mut file = Some(file);
     let mut batch = Vec::new();
@@ -123,6 +126,14 @@ async fn write_all(
         for record in &mut batch {
             if record.bot.is_none() {
                 record.bot = bots.get(&record.route_point).cloned();
+            }
+            // Where each recording goes once uploaded (the key is fixed by its path).
+            if let Some((store, dir)) = &store {
+                for recording in &mut record.recordings {
+                    recording.object_url = store
+                        .key_for(dir, &recording.path)
+                        .map(|key| store.object_url(&key));
+                }
             }
             if let Some(webhook) = &webhook {
                 webhook.offer(record);

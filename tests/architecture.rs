@@ -38,6 +38,7 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
         ),
         // The test kit runs the simulator, an engine and a bot together: a library, but
         // for bot crates' and the root's `[dev-dependencies]` only.
+        ("voicebot-store", &["voicebot-media"][..]),
         (
             "voicebot-testkit",
             &[

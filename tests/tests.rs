@@ -18,6 +18,7 @@ mod media;
 mod observability;
 mod outbound;
 mod reconnect;
+mod recordings_store;
 mod security;
 mod speech;
 mod stream;

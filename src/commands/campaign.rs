@@ -64,7 +64,7 @@ pub(crate) async fn run(args: CampaignArgs, registry: &Arc<BotRegistry>) -> anyh
 
     let client = launch::connect(&config, &args.config).await?;
     let records = launch::call_records(&config)?;
-    let engine = bots.engine(&config, client, &records)?;
+    let engine = bots.engine(&config, client, &records, None)?;
     let handle = engine.handle();
     let progress = Arc::new(Progress {
         inner: engine.dialer(),

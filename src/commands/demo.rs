@@ -62,7 +62,7 @@ pub(crate) async fn run(args: DemoArgs, registry: &Arc<BotRegistry>) -> anyhow::
         .build()
         .context("building the client")?;
     let records = launch::call_records(&config)?;
-    let engine = bots.engine(&config, client, &records)?;
+    let engine = bots.engine(&config, client, &records, None)?;
     let handle = engine.handle();
     let printer = tokio::spawn(progress.clone().follow(engine.subscribe()));
     let (stop, stopped) = oneshot::channel::<()>();

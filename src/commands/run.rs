@@ -49,6 +49,7 @@ pub(crate) async fn run(args: RunArgs, registry: &Arc<BotRegistry>) -> anyhow::R
     // The same checks start `run`: a missing prompt found now is better than
     // every call that needs it going to the fallback.
     crate::check::verify(&config, &bots)?;
+    crate::uploads::check(&config)?;
     if args.check {
         crate::commands::tts_check::check(&config).await?;
         println!(
@@ -75,11 +76,27 @@ pub(crate) async fn run(args: RunArgs, registry: &Arc<BotRegistry>) -> anyhow::R
             );
         }
     }
+    // After `engine` made the recordings folder; its scan sees only earlier runs' files.
+    let recordings = config.recordings_dir();
+    std::fs::create_dir_all(&recordings)
+        .with_context(|| format!("creating the recordings folder {}", recordings.display()))?;
+    if config.metrics.is_some() {
+        // Before the uploader describes its metrics, so /metrics keeps their HELP text.
+        voicebot_engine::install_metrics_recorder();
+    }
+    let uploads = crate::uploads::start(&config)?;
     let records = launch::call_records(&config)?;
-    let engine = bots.engine(&config, client, &records)?;
+    let engine = bots.engine(&config, client, &records, uploads.as_ref())?;
     println!("voicebot running against {}", config.url());
     println!("  route points: {}", route_points.join(", "));
-    println!("  recordings:   {}", config.recordings_dir().display());
+    println!("  recordings:   {}", recordings.display());
+    if let Some(uploads) = &uploads {
+        let kept = match uploads.keeps_local() {
+            true => ", local files kept",
+            false => "",
+        };
+        println!("  uploaded to:  {}{kept}", uploads.url());
+    }
     println!("  call records: {}", records.path.display());
     if let Some(metrics) = config.metrics {
         println!("  metrics:      http://{metrics}/metrics");
@@ -91,6 +108,10 @@ pub(crate) async fn run(args: RunArgs, registry: &Arc<BotRegistry>) -> anyhow::R
     let ran = engine.run(shutdown_signal()).await;
     // The engine is gone, so every call's record has been handed over.
     records.finish(RECORDS_GRACE).await;
+    if let Some(uploads) = uploads {
+        // What does not make it now stays on disk; the next start uploads it.
+        uploads.stop(config.limits.shutdown_timeout).await;
+    }
     ran.context("running the engine")?;
     println!("stopped");
     Ok(())

@@ -15,6 +15,7 @@ use crate::cdr::CallRecordSender;
 use crate::engine::Engine;
 use crate::error::BuildError;
 use crate::limits::{AdoptedCalls, BusyTreatment};
+use crate::recordings::RecordingSink;
 
 /// The settings of an [`Engine`], fixed at build time.
 #[derive(Clone)]
@@ -53,6 +54,8 @@ pub(crate) struct Settings {
     pub(crate) call_records: Option<CallRecordSender>,
     /// The PBX's name in call records.
     pub(crate) pbx_name: String,
+    /// Told about each call's recordings (opened, then final).
+    pub(crate) recording_sink: Option<Arc<dyn RecordingSink>>,
 }
 
 impl Settings {
@@ -83,6 +86,7 @@ impl std::fmt::Debug for Settings {
             .field("answered_by_bot", &self.answered_by_bot)
             .field("audio_limits", &self.audio_limits)
             .field("prompt_cache_bytes", &self.prompt_cache_bytes)
+            .field("recording_sink", &self.recording_sink)
             .finish_non_exhaustive()
     }
 }
@@ -152,6 +156,7 @@ impl EngineBuilder {
                 prompt_cache_bytes: PromptCache::DEFAULT_CAPACITY_BYTES,
                 call_records: None,
                 pbx_name: "default".to_owned(),
+                recording_sink: None,
             },
         }
     }
@@ -207,6 +212,14 @@ impl EngineBuilder {
     /// The PBX's name in call records (default `default`).
     pub fn pbx_name(mut self, name: impl Into<String>) -> Self {
         self.settings.pbx_name = name.into();
+        self
+    }
+
+    /// Tells `sink` about every call's recordings: when each is opened, and all of a
+    /// call's once they are final (the call over, its bot finished, the files closed),
+    /// e.g. to upload them. None by default.
+    pub fn recording_sink(mut self, sink: Arc<dyn RecordingSink>) -> Self {
+        self.settings.recording_sink = Some(sink);
         self
     }
 

@@ -105,6 +105,8 @@ pub(crate) struct CallCtx {
     pub(crate) audio_lost: Arc<std::sync::atomic::AtomicU64>,
     /// The call's record, finished and sent when the call ends.
     pub(crate) record: Arc<crate::cdr::Draft>,
+    /// The recordings this call started, for the recording sink at its end.
+    pub(crate) recordings: crate::recordings::CallRecordings,
 }
 
 impl CallCtx {

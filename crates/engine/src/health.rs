@@ -45,6 +45,14 @@ fn prometheus() -> Option<&'static PrometheusHandle> {
         .as_ref()
 }
 
+/// Installs the process's Prometheus recorder now (it is otherwise installed when
+/// the engine starts serving `/metrics`), so metrics that other parts of the program
+/// describe before the engine runs keep their `# HELP` text. Returns whether the
+/// recorder is ours (false when another recorder was installed first).
+pub fn install_metrics_recorder() -> bool {
+    prometheus().is_some()
+}
+
 /// Binds `addr` and serves until the engine's root token is cancelled.
 pub(crate) async fn serve(shared: &Arc<Shared>, addr: SocketAddr) -> Result<(), EngineError> {
     let listener = tokio::net::TcpListener::bind(addr)

@@ -58,6 +58,8 @@ pub(crate) enum WriterCommand {
         end: RecordEnd,
         gaps: Vec<Gap>,
     },
+    /// Answer `done` (everything sent before this is done: files finished are closed).
+    Flush { done: oneshot::Sender<()> },
     /// Close every open file and stop (the engine has stopped).
     Stop,
 }
@@ -75,6 +77,9 @@ pub(crate) fn run(mut commands: mpsc::UnboundedReceiver<WriterCommand>) {
     while let Some(command) = commands.blocking_recv() {
         match command {
             WriterCommand::Stop => break,
+            WriterCommand::Flush { done } => {
+                let _ = done.send(());
+            }
             WriterCommand::Open {
                 id,
                 path,

@@ -53,6 +53,7 @@ mod fake;
 mod logging;
 mod pbx;
 mod prompts;
+mod s3;
 
 pub use voicebot_media::Repeat;
 /// The simulator crate, for faults, journal entries and settings.
@@ -63,3 +64,4 @@ pub use crate::caller::TestCaller;
 pub use crate::fake::{Entry, FakeCall, FakeCallBuilder};
 pub use crate::logging::init_logging;
 pub use crate::pbx::{TestPbx, TestPbxBuilder};
+pub use crate::s3::S3Server;

@@ -48,6 +48,7 @@ pub(super) async fn serve(
         }
     }
     let id = ctx.shared.next_id();
+    ctx.recordings.started(&ctx.shared, &request.path);
     let (done, mut finished) = oneshot::channel();
     let command = MediaCommand::Record {
         id,

@@ -131,6 +131,7 @@ pub(crate) async fn run(shared: Arc<Shared>, setup: CallSetup) {
         over: over.clone(),
         audio_lost: Arc::default(),
         record: Arc::clone(&record),
+        recordings: Default::default(),
     });
     let (_, closed) = mpsc::channel(1);
     let media = MediaSetup {
@@ -150,6 +151,7 @@ pub(crate) async fn run(shared: Arc<Shared>, setup: CallSetup) {
         verbs: FuturesUnordered::new(),
         bot: None,
         media: Some(media),
+        media_task: None,
         sink: Some(sink),
         lifecycle: Lifecycle::new(shared.settings.bot_grace),
         finished: None,
@@ -260,6 +262,7 @@ pub(crate) async fn run(shared: Arc<Shared>, setup: CallSetup) {
             bot_error: running.lifecycle.bot_error().map(str::to_owned),
         });
     }
+    ctx.recordings.hand_over(&shared, running.media_task.take());
     ended(&shared, &record, ctx.call_id, direction, outcome, started);
 }
 
@@ -274,6 +277,8 @@ struct Running {
     bot: Option<JoinHandle<Result<(), BotError>>>,
     /// The media task, until it is started.
     media: Option<MediaSetup>,
+    /// The media task once started, so the call's recordings are handed over after it.
+    media_task: Option<JoinHandle<()>>,
     /// Out-of-band digits go here until no more input can come.
     sink: Option<KeySink>,
     lifecycle: Lifecycle,
@@ -294,9 +299,8 @@ impl Running {
                 LifecycleAction::StartMedia => {
                     self.ctx.record.answered();
                     if let Some(setup) = self.media.take() {
-                        self.shared
-                            .tracker
-                            .spawn(media::run(setup).in_current_span());
+                        let task = media::run(setup).in_current_span();
+                        self.media_task = Some(self.shared.tracker.spawn(task));
                     }
                 }
                 LifecycleAction::EndForBot(cause) => self.endpoint.end(match cause {
