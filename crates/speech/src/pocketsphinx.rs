@@ -48,6 +48,8 @@ mod ffi;
 mod fillers;
 mod session;
 mod telephone;
+#[cfg(test)]
+mod study;
 
 use std::{
     path::{Path, PathBuf},
