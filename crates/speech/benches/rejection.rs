@@ -45,8 +45,8 @@ fn list(file: &str) -> Vec<Vec<String>> {
 }
 
 fn samples(name: &str) -> Vec<i16> {
-    let mut reader = hound::WavReader::open(fixtures().join(format!("{name}.wav")))
-        .expect("the fixture exists");
+    let mut reader =
+        hound::WavReader::open(fixtures().join(format!("{name}.wav"))).expect("the fixture exists");
     reader.samples::<i16>().map_while(Result::ok).collect()
 }
 
@@ -59,7 +59,11 @@ struct Item {
 
 /// The final results overlapping each item, from one call in which the caller says every
 /// item in turn, each after a pause.
-async fn finals(recognizer: &PocketSphinx, grammar: &Grammar, items: &[Item]) -> Vec<Vec<Recognition>> {
+async fn finals(
+    recognizer: &PocketSphinx,
+    grammar: &Grammar,
+    items: &[Item],
+) -> Vec<Vec<Recognition>> {
     let options = SessionOptions::new()
         .grammar(grammar.clone())
         .partial_results(false)
@@ -98,7 +102,11 @@ fn menu_items(file: &str, dir: &str, name: usize, phrase: usize, label: &[usize]
         .map(|l| Item {
             fixture: format!("{dir}{}", l[name]),
             want: Some(l[phrase].clone()),
-            label: label.iter().map(|i| l[*i].as_str()).collect::<Vec<_>>().join(" "),
+            label: label
+                .iter()
+                .map(|i| l[*i].as_str())
+                .collect::<Vec<_>>()
+                .join(" "),
         })
         .collect()
 }
@@ -109,7 +117,11 @@ fn offmenu_items(file: &str, dir: &str, label: &[usize]) -> Vec<Item> {
         .map(|l| Item {
             fixture: format!("{dir}{}", l[0]),
             want: None,
-            label: label.iter().map(|i| l[*i].as_str()).collect::<Vec<_>>().join(" "),
+            label: label
+                .iter()
+                .map(|i| l[*i].as_str())
+                .collect::<Vec<_>>()
+                .join(" "),
         })
         .collect()
 }
@@ -136,7 +148,10 @@ fn main() {
         .collect();
     let sets: Vec<(&str, Vec<Item>)> = vec![
         ("tuning: menu phrases alone (1 voice)", tuning_menu),
-        ("tuning: off-menu (6 voices)", offmenu_items("offmenu.txt", "offmenu/", &[1, 2])),
+        (
+            "tuning: off-menu (6 voices)",
+            offmenu_items("offmenu.txt", "offmenu/", &[1, 2]),
+        ),
         (
             "tuning: menu phrase in a sentence (6 voices)",
             menu_items("sentences.txt", "sentences/", 0, 3, &[1, 2]),
@@ -151,7 +166,13 @@ fn main() {
         ),
         (
             "held out: menu phrase in a sentence (8 voices, 3 speeds)",
-            menu_items("heldout-sentences.txt", "heldout/sentences/", 0, 4, &[1, 2, 3]),
+            menu_items(
+                "heldout-sentences.txt",
+                "heldout/sentences/",
+                0,
+                4,
+                &[1, 2, 3],
+            ),
         ),
     ];
     println!("| set | right | rate |");
@@ -161,7 +182,10 @@ fn main() {
         let heard = runtime.block_on(finals(&recognizer, &grammar, &items));
         let mut right = 0;
         for (item, results) in items.iter().zip(&heard) {
-            let choice = results.iter().find_map(|r| grammar.choice(r)).map(|c| c.phrase);
+            let choice = results
+                .iter()
+                .find_map(|r| grammar.choice(r))
+                .map(|c| c.phrase);
             let ok = match &item.want {
                 Some(want) => choice.as_ref() == Some(want),
                 None => choice.is_none(),

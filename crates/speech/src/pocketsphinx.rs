@@ -48,8 +48,6 @@ mod ffi;
 mod fillers;
 mod session;
 mod telephone;
-#[cfg(test)]
-mod study;
 
 use std::{
     path::{Path, PathBuf},

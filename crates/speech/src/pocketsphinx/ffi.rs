@@ -43,10 +43,6 @@ unsafe extern "C" {
     fn ps_set_jsgf_string(ps: *mut PsDecoder, name: *const c_char, jsgf: *const c_char) -> c_int;
     fn ps_set_lm_file(ps: *mut PsDecoder, name: *const c_char, path: *const c_char) -> c_int;
     fn ps_set_search(ps: *mut PsDecoder, name: *const c_char) -> c_int;
-    fn ps_set_kws(ps: *mut PsDecoder, name: *const c_char, keyfile: *const c_char) -> c_int;
-    fn ps_set_allphone_file(ps: *mut PsDecoder, name: *const c_char, path: *const c_char)
-    -> c_int;
-    fn ps_get_n_frames(ps: *mut PsDecoder) -> c_int;
     fn ps_start_utt(ps: *mut PsDecoder) -> c_int;
     fn ps_process_raw(
         ps: *mut PsDecoder,
@@ -93,12 +89,6 @@ pub(crate) struct Segment {
     pub(crate) end_frame: u32,
     /// Posterior probability, 0..=1 (1.0 when the search does not compute posteriors).
     pub(crate) probability: f64,
-    /// Acoustic score (log base 1.0001, scaled down by PocketSphinx's senone shift); in a
-    /// keyword-spotting search, the keyphrase's path score.
-    pub(crate) acoustic_score: i32,
-    /// The log posterior behind `probability`, as PocketSphinx reports it; in a
-    /// keyword-spotting search, how far the keyphrase beat the phone loop, less a constant.
-    pub(crate) log_probability: i32,
 }
 
 /// A failing PocketSphinx call, named.
@@ -183,39 +173,6 @@ impl Decoder {
         )
     }
 
-    /// Adds a keyphrase-spotting search called `name` from a keyphrase file (one phrase a
-    /// line, each with its detection threshold: `sales /1e-20/`).
-    pub(crate) fn set_kws(&mut self, name: &str, keyfile: &str) -> Result<(), CallFailed> {
-        let (name, keyfile) = (
-            c_string(name, "ps_set_kws")?,
-            c_string(keyfile, "ps_set_kws")?,
-        );
-        // SAFETY: as in `set_jsgf` (PocketSphinx reads the file during the call).
-        check(
-            unsafe { ps_set_kws(self.ps.as_ptr(), name.as_ptr(), keyfile.as_ptr()) },
-            "ps_set_kws",
-        )
-    }
-
-    /// Adds a phone-loop search called `name` with the phone language model at `path`.
-    pub(crate) fn set_allphone_file(&mut self, name: &str, path: &str) -> Result<(), CallFailed> {
-        let (name, path) = (
-            c_string(name, "ps_set_allphone_file")?,
-            c_string(path, "ps_set_allphone_file")?,
-        );
-        // SAFETY: as in `set_jsgf` (PocketSphinx reads the file during the call).
-        check(
-            unsafe { ps_set_allphone_file(self.ps.as_ptr(), name.as_ptr(), path.as_ptr()) },
-            "ps_set_allphone_file",
-        )
-    }
-
-    /// How many 10 ms frames the current or last utterance has had.
-    pub(crate) fn frames(&mut self) -> u32 {
-        // SAFETY: `self.ps` is valid and used from this thread only.
-        u32::try_from(unsafe { ps_get_n_frames(self.ps.as_ptr()) }).unwrap_or(0)
-    }
-
     /// Makes the search called `name` the active one.
     pub(crate) fn set_search(&mut self, name: &str) -> Result<(), CallFailed> {
         let name = c_string(name, "ps_set_search")?;
@@ -259,21 +216,15 @@ impl Decoder {
 
     /// The best hypothesis so far (or of the last utterance), if any.
     pub(crate) fn hypothesis(&mut self) -> Option<String> {
-        self.scored_hypothesis().map(|(text, _)| text)
-    }
-
-    /// The best hypothesis with its path score (log base 1.0001, acoustic plus grammar).
-    pub(crate) fn scored_hypothesis(&mut self) -> Option<(String, i32)> {
         let mut score: c_int = 0;
         // SAFETY: `self.ps` is valid; the returned string is owned by the decoder and valid
         // until its next call, so it is copied at once.
         let text = unsafe { ps_get_hyp(self.ps.as_ptr(), &mut score) };
         // SAFETY: a non-null result is a NUL-terminated string (see above).
         (!text.is_null()).then(|| {
-            let text = unsafe { CStr::from_ptr(text) }
+            unsafe { CStr::from_ptr(text) }
                 .to_string_lossy()
-                .into_owned();
-            (text, score)
+                .into_owned()
         })
     }
 
@@ -312,11 +263,8 @@ impl Decoder {
                     true => String::new(),
                     false => CStr::from_ptr(word).to_string_lossy().into_owned(),
                 };
-                (word, prob)
+                (word, logmath_exp(logmath, prob))
             };
-            let log_probability = probability;
-            // SAFETY: the logmath object belongs to the decoder.
-            let probability = unsafe { logmath_exp(logmath, probability) };
             segments.push(Segment {
                 word,
                 start_frame: u32::try_from(start).unwrap_or(0),
@@ -325,8 +273,6 @@ impl Decoder {
                     true => probability.clamp(0.0, 1.0),
                     false => 0.0,
                 },
-                acoustic_score: ascr,
-                log_probability,
             });
             // SAFETY: `seg` is live; it is not used again after this call.
             seg = unsafe { ps_seg_next(seg) };

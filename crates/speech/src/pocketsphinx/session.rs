@@ -347,8 +347,6 @@ mod tests {
             start_frame,
             end_frame,
             probability: 0.5,
-            acoustic_score: 0,
-            log_probability: 0,
         }
     }
 
