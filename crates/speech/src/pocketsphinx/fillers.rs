@@ -26,6 +26,12 @@ pub(super) const FILLER_PROBABILITY: &str = "1e-2";
 /// The word insertion penalty (`-wip`) of menu grammars, chosen by the measurements.
 pub(super) const MENU_WORD_INSERTION_PENALTY: &str = "1e-3";
 
+/// The search beams of menu grammars, wider than PocketSphinx's defaults (1e-48, 1e-48,
+/// 7e-29): with a filler at every grammar state, the default beams pruned the menu phrase's
+/// path inside sentences. Measured in `docs/rejection.md`.
+pub(super) const MENU_BEAMS: [(&str, &str); 3] =
+    [("-beam", "1e-80"), ("-pbeam", "1e-80"), ("-wbeam", "1e-60")];
+
 /// How many of the adaptation corpus's most frequent words become fillers.
 const FILLER_WORDS: usize = 100;
 

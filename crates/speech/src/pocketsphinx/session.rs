@@ -93,6 +93,7 @@ fn build(settings: &Settings, grammar: Option<&Grammar>) -> Result<Decoder> {
             args.push(("-fdict", path(&fillers)));
             args.push(("-fillprob", fillers::FILLER_PROBABILITY.into()));
             args.push(("-wip", fillers::MENU_WORD_INSERTION_PENALTY.into()));
+            args.extend(fillers::MENU_BEAMS.map(|(flag, value)| (flag, value.to_owned())));
         }
         // The default insertion penalty (0.65) let grammars of repeatable words (digit strings)
         // insert words into pauses and releases: "one two three four oh". 1e-3 measured best.
