@@ -122,7 +122,12 @@ pub(crate) fn call_records(config: &Config) -> anyhow::Result<CallRecords> {
     let store = config
         .recordings_store()
         .map(|store| (store, config.recordings_dir()));
-    CallRecords::start(&config.call_records, config.call_records_file(), bots, store)
+    CallRecords::start(
+        &config.call_records,
+        config.call_records_file(),
+        bots,
+        store,
+    )
 }
 
 impl Bots {

@@ -120,9 +120,10 @@ impl Transcriber {
     async fn sinks(
         &self,
         base: &std::path::Path,
+        call: &Call,
     ) -> Result<(Sinks, Option<crate::webhook::WebhookWorker>), BotError> {
         let sinks_config = &self.config.sinks;
-        let mut sinks = Sinks::new().partials(self.config.partials);
+        let mut sinks = Sinks::new().partials(self.config.partials).for_call(call);
         if sinks_config.jsonl {
             sinks = sinks.jsonl(base.with_extension("jsonl")).await?;
         }
@@ -174,7 +175,7 @@ impl Bot for Transcriber {
                 return self.batch(&call, &base, transcriber, retry).await;
             }
         };
-        let (mut sinks, worker) = self.sinks(&base).await?;
+        let (mut sinks, worker) = self.sinks(&base, &call).await?;
         let mut options = SessionOptions::new()
             .call_offset(call_time)
             .partial_results(self.config.partials);
@@ -281,7 +282,7 @@ impl Transcriber {
             Err(error) => return Err(error.into()),
         };
         tracing::info!(path = %recording.path.display(), duration = ?recording.duration, "recorded; transcribing");
-        let (mut sinks, worker) = self.sinks(&recording.path).await?;
+        let (mut sinks, worker) = self.sinks(&recording.path, call).await?;
         let (transcriber, retry) = (Arc::clone(transcriber), *retry);
         let call_id = call.info().call_id();
         let path = recording.path.clone();

@@ -4,7 +4,7 @@ use serde::Serialize;
 use voicebot_bot::Recognition;
 
 /// One recognition result, as a JSON line:
-/// `{"call_id": 7, "start": 1.24, "end": 2.1, "text": "support", "confidence": 0.9, "final": true}`.
+/// `{"call_id": 7, "engine_call_id": "0193…", "start": 1.24, "end": 2.1, "text": "support", "confidence": 0.9, "final": true}`.
 /// Times are seconds from the start of the call (or of the file, for `voicebot
 /// transcribe`), as the recognition session's
 /// [`call_offset`](voicebot_bot::SessionOptions::call_offset) sets them.
@@ -12,6 +12,10 @@ use voicebot_bot::Recognition;
 pub struct TranscriptLine {
     /// The PBX's call id (0 for a file).
     pub call_id: i64,
+    /// The engine's id of the call ([`CallInfo::engine_id`](voicebot_bot::CallInfo::engine_id)),
+    /// as in the call's record: unique across PBX restarts. Absent for a file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub engine_call_id: Option<String>,
     /// When the utterance started, in seconds from the start of the call.
     pub start: f64,
     /// When it ended, in seconds from the start of the call.
@@ -34,6 +38,7 @@ impl TranscriptLine {
     pub fn new(call_id: i64, result: &Recognition) -> Self {
         Self {
             call_id,
+            engine_call_id: None,
             // Milliseconds are plenty, and keep the lines short.
             start: (result.start.as_secs_f64() * 1000.0).round() / 1000.0,
             end: (result.end.as_secs_f64() * 1000.0).round() / 1000.0,

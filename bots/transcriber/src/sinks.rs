@@ -25,12 +25,22 @@ pub struct Sinks {
     stdout: Option<StdoutFormat>,
     webhook: Option<Webhook>,
     partials: bool,
+    /// The call the lines belong to: its engine id goes on every line and its final
+    /// texts on the call's record.
+    call: Option<voicebot_bot::Call>,
 }
 
 impl Sinks {
     /// No sinks.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Lines of `call`: each carries the call's engine id, and final texts go on the
+    /// call's record ([`Call::note`](voicebot_bot::Call::note)).
+    pub fn for_call(mut self, call: &voicebot_bot::Call) -> Self {
+        self.call = Some(call.clone());
+        self
     }
 
     /// Writes lines to a new file at `path` (its folder is created).
@@ -82,6 +92,22 @@ impl Sinks {
         if !line.is_final && !self.partials {
             return;
         }
+        let stamped;
+        let line = match &self.call {
+            Some(call) => {
+                stamped = TranscriptLine {
+                    engine_call_id: Some(call.info().engine_id().to_string()),
+                    ..line.clone()
+                };
+                if line.is_final {
+                    // On the call's record too; a call already gone only loses the note.
+                    let note = voicebot_bot::CallNote::Transcript(line.text.clone());
+                    let _ = call.note(note).await;
+                }
+                &stamped
+            }
+            None => line,
+        };
         let json = line.to_json();
         if let Some((path, file)) = &mut self.jsonl {
             // Flushed per line: the transcript so far survives a crash of the process.

@@ -10,6 +10,7 @@ use super::*;
 fn line(text: &str) -> TranscriptLine {
     TranscriptLine {
         call_id: 7,
+        engine_call_id: None,
         start: 0.5,
         end: 1.0,
         text: text.to_owned(),

@@ -234,6 +234,12 @@ pub(crate) async fn run(shared: Arc<Shared>, setup: CallSetup) {
             // Hard stop: nothing more will be served.
             () = shared.root.cancelled(), if !removed => running.handle(LifecycleEvent::HardStop),
             message = running.endpoint.messages.recv(), if messages_open => match message {
+                // A note only adds to the record, which is open until the task ends:
+                // a bot finishing its transcript after the hang-up still gets it in.
+                Some(message @ CallMessage::Note { .. }) => {
+                    running.verbs.push(verbs::serve(Arc::clone(&ctx), message));
+                    running.handle(LifecycleEvent::VerbStarted);
+                }
                 Some(message) if running.over.is_cancelled() => refuse(message, ctx.end_error()),
                 Some(message) => {
                     running.verbs.push(verbs::serve(Arc::clone(&ctx), message));
