@@ -26,11 +26,12 @@
 //! Neither half holds the other: each returns what the other must know, and this
 //! loop hands it over, so each can be read (and tested) alone.
 //!
-//! The interval uses `MissedTickBehavior::Burst`: the inbound side takes exactly one
-//! frame per tick, so after a stall (a busy runtime) the missed ticks must still
-//! happen, or the jitter buffer would fill and trim real audio. The outbound side
-//! computes what is due from the clock, not from the tick count, so burst ticks send
-//! nothing extra.
+//! The tick is `media_tick` (40 ms by default, whole frames): each tick sends what is due
+//! in one write of at least a tick's audio, and takes one caller frame out of the jitter
+//! buffer per 20 ms of call time since the last tick. Both sides count from the clock,
+//! not from ticks, so a late tick (a busy runtime) catches up exactly and the interval
+//! skips the ticks it missed (`MissedTickBehavior::Skip`, which keeps the grid) instead
+//! of bursting them.
 
 mod inbound;
 mod links;
@@ -56,8 +57,14 @@ use self::inbound::{Inbound, InboundEvent};
 use self::links::Link;
 use self::outbound::Outbound;
 
-/// Ticks between flushes of the frame counters (one second).
-const COUNT_FLUSH_TICKS: u32 = 50;
+/// How often the frame counters are flushed to the engine's.
+const COUNT_FLUSH: Duration = Duration::from_secs(1);
+
+/// The tick for `wanted` and `lead`: whole frames, at most the lead's.
+fn media_tick(wanted: Duration, lead: Duration) -> Duration {
+    let frames = (wanted.min(lead).as_micros() / Frame::DURATION.as_micros()).max(1) as u32;
+    Frame::DURATION * frames
+}
 
 /// A request to the media task.
 #[derive(Debug)]
@@ -136,7 +143,8 @@ pub(crate) async fn run(setup: MediaSetup) {
     let stall_timeout = settings.stall_timeout;
     let start = Instant::now();
     ctx.clock.start(start);
-    let mut outbound = Outbound::new(settings.pacer_lead, audio_out, events.clone());
+    let tick = media_tick(settings.media_tick, settings.pacer_lead);
+    let mut outbound = Outbound::new(settings.pacer_lead, tick, audio_out, events.clone());
     let mut inbound = Inbound::new(
         settings.inband_dtmf.then_some(digits),
         audio_in,
@@ -147,8 +155,11 @@ pub(crate) async fn run(setup: MediaSetup) {
     let mut last_bytes = Duration::ZERO;
     let mut counts = MediaCounts::default();
     let mut ticks = 0u32;
-    let mut interval = tokio::time::interval(Frame::DURATION);
-    interval.set_missed_tick_behavior(MissedTickBehavior::Burst);
+    let count_flush_ticks = (COUNT_FLUSH.as_millis() / tick.as_millis()).max(1) as u32;
+    // Caller frames taken out of the jitter buffer so far: one per 20 ms of call time.
+    let mut frames_in = 0u32;
+    let mut interval = tokio::time::interval_at(start, tick);
+    interval.set_missed_tick_behavior(MissedTickBehavior::Skip);
     let mut out_buffer = BytesMut::with_capacity(64 * Frame::BYTES);
     // The frames of one tick, from the outbound half to stereo and mixed recordings (reused).
     let mut sent_frames: Vec<Frame> = Vec::with_capacity(16);
@@ -189,8 +200,10 @@ pub(crate) async fn run(setup: MediaSetup) {
             opened = link_out.opened() => if let Some(stream) = opened {
                 stream_out = Some(stream);
             },
-            _ = interval.tick() => {
-                let now = start.elapsed();
+            due = interval.tick() => {
+                // The tick's own instant, not when it ran: the pacer's runs start on the
+                // tick grid, so each tick finds whole frames played.
+                let now = due.duration_since(start);
                 if stream_in.is_some() && now.saturating_sub(last_bytes) >= stall_timeout {
                     // Open but silent: a PBX may keep a dead stream open. What was not
                     // delivered since the last bytes is lost either way.
@@ -207,16 +220,24 @@ pub(crate) async fn run(setup: MediaSetup) {
                     stream_out = None;
                     link_out.lost(&why);
                 }
-                let barge_in = outbound.speech_interruptible();
-                if let Some(InboundEvent::SpeechStarted) = inbound.tick(now, barge_in.is_some())
-                    && let Some(id) = barge_in
-                {
-                    // Barge-in by speech stops the prompt at once (in call time, the
-                    // pacer's clock, not heard time); the play verb counts it.
-                    outbound.stop(id, now, true);
+                // One caller frame per 20 ms of call time, however late this tick ran;
+                // the frames of one tick are 20 ms apart, the last at the real time now.
+                let real = start.elapsed();
+                let frames_due = (real.as_micros() / Frame::DURATION.as_micros()) as u32;
+                while frames_in < frames_due {
+                    frames_in += 1;
+                    let at = real.saturating_sub(Frame::DURATION * (frames_due - frames_in));
+                    let barge_in = outbound.speech_interruptible();
+                    if let Some(InboundEvent::SpeechStarted) = inbound.tick(at, barge_in.is_some())
+                        && let Some(id) = barge_in
+                    {
+                        // Barge-in by speech stops the prompt at once (in call time, the
+                        // pacer's clock, not heard time); the play verb counts it.
+                        outbound.stop(id, real, true);
+                    }
                 }
                 ticks += 1;
-                if ticks.is_multiple_of(COUNT_FLUSH_TICKS) {
+                if ticks.is_multiple_of(count_flush_ticks) {
                     inbound.count_jitter(&mut counts);
                     counts.flush(&ctx.shared.counters);
                 }
