@@ -4,7 +4,8 @@
 //!
 //! The engine runs in a child process of its own (this bench binary with `--engine`), so
 //! CPU (`/proc/PID/stat`), memory (`VmRSS` growth from before the first call) and system
-//! calls (`perf stat`, where allowed) are the engine's alone; the simulator and its
+//! calls (`perf stat`, where allowed, in a window of up to 5 s after the CPU's, since
+//! tracing them costs CPU) are the engine's alone; the simulator and its
 //! per-caller queues and records stay in this process. `--busy` starts a process that
 //! keeps one core busy for the whole run and stops it at the end.
 //!
@@ -157,7 +158,8 @@ struct Report {
     load_after: String,
     cpu_seconds: f64,
     rss_kib: u64,
-    syscalls: Option<u64>,
+    /// System calls per second (all calls together).
+    syscalls: Option<f64>,
     window: ChildStats,
     gaps_heard: usize,
     gap_time: Duration,
@@ -206,15 +208,20 @@ fn run(sim_runtime: &Runtime, plan: &Plan, calls: usize) -> Report {
     let stats_before = engine.stats();
     let cpu_before = procfs::cpu_seconds(pid);
     let window = Duration::from_secs(plan.seconds);
-    let syscalls = procfs::count_syscalls(pid, window);
     let wall = Instant::now();
     std::thread::sleep(window);
     let cpu_seconds = procfs::cpu_seconds(pid) - cpu_before;
     let seconds = wall.elapsed().as_secs_f64();
     let rss_during = procfs::rss_kib(pid);
     let stats_after = engine.stats();
+    // System calls in a window of their own: tracing them costs the engine CPU.
+    let syscall_window = window.min(Duration::from_secs(5));
+    let syscalls = procfs::count_syscalls(pid, syscall_window)
+        .join()
+        .ok()
+        .flatten()
+        .map(|count| count as f64 / syscall_window.as_secs_f64());
     pressing.abort();
-    let syscalls = syscalls.join().ok().flatten();
     // Let the last presses' tails play out before reading what was heard.
     std::thread::sleep(Duration::from_millis(500));
     let presses = presses.lock().expect("not poisoned").clone();
@@ -309,7 +316,9 @@ impl Report {
         let call_seconds = self.calls as f64 * self.seconds;
         let cpu_ms = 1e3 * self.cpu_seconds / call_seconds;
         let rss_per_call = self.rss_kib as f64 / self.calls as f64;
-        let syscalls = self.syscalls.map(|count| count as f64 / call_seconds);
+        let syscalls = self
+            .syscalls
+            .map(|per_second| per_second / self.calls as f64);
         let mut tails = self.tails.clone();
         tails.sort();
         let tail_at = |q: f64| {
