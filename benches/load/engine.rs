@@ -28,6 +28,8 @@ pub(crate) fn prompt_value(n: usize) -> i16 {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Tuning {
     pub(crate) workers: Option<usize>,
+    /// `--media-tick MS`: the engine's media tick.
+    pub(crate) media_tick: Option<u64>,
 }
 
 impl Tuning {
@@ -35,6 +37,9 @@ impl Tuning {
         let mut args = Vec::new();
         if let Some(workers) = self.workers {
             args.extend(["--workers".to_owned(), workers.to_string()]);
+        }
+        if let Some(tick) = self.media_tick {
+            args.extend(["--media-tick".to_owned(), tick.to_string()]);
         }
         args
     }
@@ -47,6 +52,7 @@ impl Tuning {
         };
         Self {
             workers: value("--workers").and_then(|v| v.parse().ok()),
+            media_tick: value("--media-tick").and_then(|v| v.parse().ok()),
         }
     }
 }
@@ -65,7 +71,11 @@ pub(crate) fn run(url: &str, client_id: &str, route_point: &str, tuning: &Tuning
         .credentials(client_id, Secret::new(secret))
         .build()
         .expect("the client builds");
-    let engine = Engine::builder()
+    let mut builder = Engine::builder();
+    if let Some(tick) = tuning.media_tick {
+        builder = builder.media_tick(Duration::from_millis(tick));
+    }
+    let engine = builder
         .client(client)
         .route_point(
             Dn::new(route_point),

@@ -151,7 +151,8 @@ pub(crate) async fn run(setup: MediaSetup) {
         events,
         ctx.shared.writer.clone(),
     )
-    .reporting_lost_audio(Arc::clone(&ctx.audio_lost));
+    .reporting_lost_audio(Arc::clone(&ctx.audio_lost))
+    .taking_frames((tick.as_micros() / Frame::DURATION.as_micros()) as u32);
     let mut last_bytes = Duration::ZERO;
     let mut counts = MediaCounts::default();
     let mut ticks = 0u32;
