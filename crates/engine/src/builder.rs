@@ -375,7 +375,7 @@ impl EngineBuilder {
         let tick = settings.media_tick;
         if tick < Duration::from_millis(20)
             || tick > Duration::from_millis(60)
-            || tick.as_micros() % 20_000 != 0
+            || !tick.as_micros().is_multiple_of(20_000)
         {
             return out("media_tick", "must be 20, 40 or 60 ms");
         }
