@@ -1,4 +1,4 @@
-//! The media task of one call: a 20 ms tick that paces audio out to the PBX and
+//! The media task of one call: a tick (`media_tick`, 40 ms) that paces audio out to the PBX and
 //! plays the caller's audio out of the jitter buffer to the taps.
 //!
 //! Both audio streams open when the call is connected and stay open for the call
