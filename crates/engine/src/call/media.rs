@@ -144,7 +144,14 @@ pub(crate) async fn run(setup: MediaSetup) {
     let start = Instant::now();
     ctx.clock.start(start);
     let tick = media_tick(settings.media_tick, settings.pacer_lead);
-    let mut outbound = Outbound::new(settings.pacer_lead, tick, audio_out, events.clone());
+    // One write per tick already: the pacer fills the lead at each tick (a tick's worth
+    // once it is full), so it needs no minimum chunk of its own.
+    let mut outbound = Outbound::new(
+        settings.pacer_lead,
+        Frame::DURATION,
+        audio_out,
+        events.clone(),
+    );
     let mut inbound = Inbound::new(
         settings.inband_dtmf.then_some(digits),
         audio_in,
@@ -201,10 +208,10 @@ pub(crate) async fn run(setup: MediaSetup) {
             opened = link_out.opened() => if let Some(stream) = opened {
                 stream_out = Some(stream);
             },
-            due = interval.tick() => {
-                // The tick's own instant, not when it ran: the pacer's runs start on the
-                // tick grid, so each tick finds whole frames played.
-                let now = due.duration_since(start);
+            _ = interval.tick() => {
+                // When the tick ran, not when it was due: a run of audio starts playing
+                // when it is written, and a drain must not answer before the PBX is done.
+                let now = start.elapsed();
                 if stream_in.is_some() && now.saturating_sub(last_bytes) >= stall_timeout {
                     // Open but silent: a PBX may keep a dead stream open. What was not
                     // delivered since the last bytes is lost either way.
