@@ -1,48 +1,192 @@
-//! Load test: N concurrent full-duplex calls against the simulator.
+//! Load test: N concurrent full-duplex calls against the simulator, with barge-ins.
 //!
-//! `cargo bench --bench load -- --calls 256 --seconds 30`
+//! `cargo bench --bench load -- --calls 64,256,1024 --seconds 30 [--busy]`
 //!
-//! The simulator and the engine run in this process but on two separate tokio
-//! runtimes whose threads are named `vb-sim` and `vb-engine`; engine CPU is the user +
-//! system time of the `vb-engine` threads only (from `/proc/self/task/*/stat`), so the
-//! simulator's own cost (its media clock, the callers) is left out. Memory is the
-//! process's RSS growth while the calls run, so it includes the simulator's per-call
-//! state too: read it as an upper bound for the engine.
+//! The engine runs in a child process of its own (this bench binary with `--engine`), so
+//! CPU (`/proc/PID/stat`), memory (`VmRSS` growth from before the first call) and system
+//! calls (`perf stat`, where allowed, in a window of up to 5 s after the CPU's, since
+//! tracing them costs CPU) are the engine's alone; the simulator and its
+//! per-caller queues and records stay in this process. `--busy` starts a process that
+//! keeps one core busy for the whole run and stops it at the end.
 //!
-//! Each caller talks continuously (a sawtooth queued for the whole run); each bot
-//! loops a one-second prompt forever while reading `call.audio()`.
+//! Each caller talks continuously and presses a key every `--press-every` seconds
+//! (staggered across calls); each bot reads the caller's audio and loops a one-second
+//! prompt until a key stops it, then loops the next one (another value). A barge-in's
+//! *tail* is how long the caller still hears the stopped prompt after the key, in the
+//! simulator's media time (the digit's trip to the engine included).
+//!
+//! Per run it prints a summary and one JSON line (starting with `{`) to compare runs.
 
 mod common;
+#[path = "load/engine.rs"]
+mod engine;
+#[path = "load/procfs.rs"]
+mod procfs;
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tokio::runtime::Runtime;
-use voicebot_bot::{StreamExt, bot_fn};
-use voicebot_callcontrol::{Client, Secret};
-use voicebot_engine::Engine;
 use voicebot_sim::{Caller, Sim};
 
+use self::engine::{ChildStats, Tuning};
+
+/// What a run is asked to do.
+#[derive(Debug, Clone)]
+struct Plan {
+    calls: Vec<usize>,
+    seconds: u64,
+    busy: bool,
+    press_every: Duration,
+    sim_workers: usize,
+    tuning: Tuning,
+}
+
 fn main() {
-    let (calls, seconds) = common::arguments(256, 30);
-    let sim_runtime = common::runtime("vb-sim", 1);
-    let engine_runtime = common::runtime("vb-engine", 2);
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|arg| arg == "--spin") {
+        procfs::spin();
+    }
+    if let Some(at) = args.iter().position(|arg| arg == "--engine") {
+        let value = |n: usize| args.get(at + n).map(String::as_str).unwrap_or_default();
+        engine::run(value(1), value(2), value(3), &Tuning::parse(&args));
+        return;
+    }
+    let plan = plan(&args);
+    let sim_runtime = common::runtime("vb-sim", plan.sim_workers);
+    for &calls in &plan.calls {
+        let report = run(&sim_runtime, &plan, calls);
+        report.print();
+    }
+}
+
+fn plan(args: &[String]) -> Plan {
+    let value = |name: &str| {
+        args.iter()
+            .position(|arg| arg == name)
+            .and_then(|at| args.get(at + 1))
+    };
+    let calls = value("--calls")
+        .map(|list| {
+            list.split(',')
+                .filter_map(|n| n.trim().parse().ok())
+                .collect()
+        })
+        .unwrap_or_else(|| vec![64, 256, 1024]);
+    Plan {
+        calls,
+        seconds: value("--seconds")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(30),
+        busy: args.iter().any(|arg| arg == "--busy"),
+        press_every: Duration::from_secs_f64(
+            value("--press-every")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(5.0),
+        ),
+        sim_workers: value("--sim-workers")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(2),
+        tuning: Tuning::parse(args),
+    }
+}
+
+/// The engine child process and its line protocol.
+struct EngineProcess {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+}
+
+impl EngineProcess {
+    fn start(sim: &Sim, tuning: &Tuning) -> Self {
+        let mut child = Command::new(std::env::current_exe().expect("the bench's own path"))
+            .arg("--engine")
+            .arg(sim.base_url())
+            .arg(sim.client_id())
+            .arg(sim.route_point().to_string())
+            .args(tuning.args())
+            .env("LOAD_BENCH_SECRET", sim.client_secret())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("the engine process starts");
+        let stdin = child.stdin.take().expect("piped");
+        let stdout = BufReader::new(child.stdout.take().expect("piped"));
+        let mut process = Self {
+            child,
+            stdin,
+            stdout,
+        };
+        assert_eq!(process.line(), "ready", "the engine connects");
+        process
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    fn line(&mut self) -> String {
+        let mut line = String::new();
+        let _ = self.stdout.read_line(&mut line);
+        line.trim().to_owned()
+    }
+
+    fn stats(&mut self) -> ChildStats {
+        let _ = writeln!(self.stdin, "stats");
+        let _ = self.stdin.flush();
+        let line = self.line();
+        ChildStats::parse(&line).unwrap_or_else(|| panic!("engine stats: {line:?}"))
+    }
+
+    fn stop(mut self) {
+        let _ = writeln!(self.stdin, "stop");
+        let _ = self.stdin.flush();
+        let _ = self.child.wait();
+    }
+}
+
+/// What one run measured.
+#[derive(Debug)]
+struct Report {
+    calls: usize,
+    seconds: f64,
+    busy: bool,
+    load_before: String,
+    load_after: String,
+    cpu_seconds: f64,
+    rss_kib: u64,
+    /// System calls per second (all calls together).
+    syscalls: Option<f64>,
+    window: ChildStats,
+    gaps_heard: usize,
+    gap_time: Duration,
+    underruns: u64,
+    max_lead: Duration,
+    tails: Vec<Duration>,
+}
+
+fn run(sim_runtime: &Runtime, plan: &Plan, calls: usize) -> Report {
+    let load_before = loadavg();
     let sim = sim_runtime
         .block_on(Sim::start())
         .expect("the simulator starts");
-    let frames_read = Arc::new(AtomicU64::new(0));
-    let (engine, shutdown) = start_engine(&engine_runtime, &sim, Arc::clone(&frames_read));
-
-    let rss_before = rss_kib();
-    let call_audio = common::sawtooth(((seconds + 15) * 8000) as usize);
+    let mut engine = EngineProcess::start(&sim, &plan.tuning);
+    let pid = engine.pid();
+    let rss_before = procfs::rss_kib(pid);
+    let busy = plan.busy.then(procfs::Busy::start);
+    let ramp = Duration::from_millis(10) * calls as u32;
+    let talk = Duration::from_secs(plan.seconds + 10) + ramp;
+    let call_audio = common::sawtooth(common::samples_in(talk));
     let callers: Vec<Caller> = sim_runtime.block_on(async {
         let mut callers = Vec::with_capacity(calls);
         for n in 0..calls {
             let caller = sim.call_in(&format!("+1555{n:07}")).await.expect("a call");
             caller.send_pcm(&call_audio).await;
             callers.push(caller);
-            // Ramp up over a few seconds, as real traffic would.
+            // Ramp up, as real traffic would.
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         for caller in &callers {
@@ -53,136 +197,203 @@ fn main() {
         }
         callers
     });
-    println!("{calls} calls up; measuring for {seconds} s");
+    drop(call_audio);
+    println!("{calls} calls up; measuring for {} s", plan.seconds);
+    let presses: Arc<Mutex<Vec<Vec<Duration>>>> = Arc::new(Mutex::new(vec![Vec::new(); calls]));
+    let pressing = sim_runtime.spawn(press_keys(
+        callers.clone(),
+        plan.press_every,
+        Arc::clone(&presses),
+    ));
     let stats_before = engine.stats();
-    let cpu_before = engine_cpu();
+    let cpu_before = procfs::cpu_seconds(pid);
+    let window = Duration::from_secs(plan.seconds);
     let wall = Instant::now();
-    std::thread::sleep(Duration::from_secs(seconds));
-    let cpu = engine_cpu() - cpu_before;
-    let elapsed = wall.elapsed().as_secs_f64();
-    let stats = engine.stats();
-    let rss_during = rss_kib();
-    let active = stats.active_calls;
-
-    let (underruns, gap_time, max_lead) = sim_runtime.block_on(async {
-        let mut underruns = 0;
-        let mut gap_time = Duration::ZERO;
-        let mut max_lead = Duration::ZERO;
+    std::thread::sleep(window);
+    let cpu_seconds = procfs::cpu_seconds(pid) - cpu_before;
+    let seconds = wall.elapsed().as_secs_f64();
+    let rss_during = procfs::rss_kib(pid);
+    let stats_after = engine.stats();
+    // System calls in a window of their own: tracing them costs the engine CPU.
+    let syscall_window = window.min(Duration::from_secs(5));
+    let syscalls = procfs::count_syscalls(pid, syscall_window)
+        .join()
+        .ok()
+        .flatten()
+        .map(|count| count as f64 / syscall_window.as_secs_f64());
+    pressing.abort();
+    // Let the last presses' tails play out before reading what was heard.
+    std::thread::sleep(Duration::from_millis(500));
+    let presses = presses.lock().expect("not poisoned").clone();
+    let mut report = Report {
+        calls,
+        seconds,
+        busy: plan.busy,
+        load_before,
+        load_after: String::new(),
+        cpu_seconds,
+        rss_kib: rss_during.saturating_sub(rss_before),
+        syscalls,
+        window: ChildStats {
+            active: stats_after.active,
+            frames_in: stats_after.frames_in - stats_before.frames_in,
+            frames_out: stats_after.frames_out - stats_before.frames_out,
+            jitter_underruns: stats_after.jitter_underruns,
+            barge_ins: stats_after.barge_ins - stats_before.barge_ins,
+            frames_read: stats_after.frames_read - stats_before.frames_read,
+        },
+        gaps_heard: 0,
+        gap_time: Duration::ZERO,
+        underruns: stats_after.jitter_underruns,
+        max_lead: Duration::ZERO,
+        tails: Vec::new(),
+    };
+    for (caller, presses) in callers.iter().zip(&presses) {
+        let heard = caller.heard();
+        report.gaps_heard += heard.underruns.len();
+        report.gap_time += heard.underruns.iter().map(|gap| gap.len).sum::<Duration>();
+        report.max_lead = report.max_lead.max(heard.max_lead);
+        report.tails.extend(tails(&heard.samples, presses));
+    }
+    sim_runtime.block_on(async {
         for caller in &callers {
-            let heard = caller.heard();
-            underruns += heard.underruns.len();
-            gap_time += heard.underruns.iter().map(|gap| gap.len).sum::<Duration>();
-            max_lead = max_lead.max(heard.max_lead);
             let _ = caller.hang_up().await;
         }
-        (underruns, gap_time, max_lead)
     });
-    let _ = shutdown.send(());
-    engine_runtime.shutdown_timeout(Duration::from_secs(5));
-
-    let call_seconds = calls as f64 * elapsed;
-    println!("--- load: {calls} full-duplex calls, {elapsed:.1} s measured ---");
-    println!(
-        "engine CPU            {:.2} s ({:.1}% of one core)",
-        cpu,
-        100.0 * cpu / elapsed
-    );
-    println!(
-        "engine CPU per call-s {:.1} µs ({:.3}% of a core per call)",
-        1e6 * cpu / call_seconds,
-        100.0 * cpu / call_seconds
-    );
-    println!("active calls          {active}");
-    println!(
-        "RSS per call          {:.1} KiB (engine + simulator; {} KiB total growth)",
-        (rss_during.saturating_sub(rss_before)) as f64 / calls as f64,
-        rss_during.saturating_sub(rss_before)
-    );
-    println!(
-        "frames in / out       {} / {} in the window ({:.1} / {:.1} per call-second; 50 is real time)",
-        stats.frames_in - stats_before.frames_in,
-        stats.frames_out - stats_before.frames_out,
-        (stats.frames_in - stats_before.frames_in) as f64 / call_seconds,
-        (stats.frames_out - stats_before.frames_out) as f64 / call_seconds
-    );
-    println!(
-        "frames read by bots   {}",
-        frames_read.load(Ordering::Relaxed)
-    );
-    println!(
-        "jitter underruns      {} (engine side, whole run)",
-        stats.jitter_underruns
-    );
-    println!(
-        "gaps heard by callers {underruns} ({gap_time:?} in total, whole run); max lead {max_lead:?}"
-    );
+    drop(callers);
+    engine.stop();
+    drop(busy);
+    sim_runtime.block_on(sim.shutdown());
+    report.load_after = loadavg();
+    report
 }
 
-fn start_engine(
-    runtime: &Runtime,
-    sim: &Sim,
-    frames_read: Arc<AtomicU64>,
-) -> (
-    voicebot_engine::EngineHandle,
-    tokio::sync::oneshot::Sender<()>,
+/// Presses a key on every call every `every`, staggered; notes each press's media time
+/// (the n-th press of a call stops its n-th prompt).
+async fn press_keys(
+    callers: Vec<Caller>,
+    every: Duration,
+    presses: Arc<Mutex<Vec<Vec<Duration>>>>,
 ) {
-    let prompt = voicebot_bot::Prompt::from_samples(common::sawtooth(8000)).expect("a prompt");
-    let bot = bot_fn(move |call| {
-        let prompt = prompt.clone();
-        let frames_read = Arc::clone(&frames_read);
-        async move {
-            let mut audio = call.audio();
-            tokio::spawn(async move {
-                while audio.next().await.is_some() {
-                    frames_read.fetch_add(1, Ordering::Relaxed);
-                }
-            });
-            call.play(prompt).forever().await?;
-            Ok(())
-        }
-    });
-    let client = Client::builder(sim.base_url())
-        .credentials(sim.client_id(), Secret::new(sim.client_secret()))
-        .build()
-        .expect("the client builds");
-    let engine = Engine::builder()
-        .client(client)
-        .route_point(sim.route_point().clone(), Arc::new(bot))
-        .max_calls(4096)
-        .build()
-        .expect("the engine builds");
-    common::run_engine(runtime, engine)
-}
-
-/// User + system CPU seconds of the engine runtime's threads.
-fn engine_cpu() -> f64 {
-    let ticks = 100.0; // USER_HZ on Linux
-    let mut total = 0u64;
-    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
-        return 0.0;
-    };
-    for task in tasks.flatten() {
-        let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
-        if !comm.starts_with("vb-engine") {
-            continue;
-        }
-        let stat = std::fs::read_to_string(task.path().join("stat")).unwrap_or_default();
-        // Fields after the `(comm)`: state is field 3; utime and stime are 14 and 15.
-        if let Some(rest) = stat.rsplit(')').next() {
-            let fields: Vec<&str> = rest.split_whitespace().collect();
-            let utime: u64 = fields.get(11).and_then(|v| v.parse().ok()).unwrap_or(0);
-            let stime: u64 = fields.get(12).and_then(|v| v.parse().ok()).unwrap_or(0);
-            total += utime + stime;
+    let calls = callers.len().max(1) as u32;
+    let step = every / calls;
+    let mut interval = tokio::time::interval(step.max(Duration::from_micros(100)));
+    for (n, caller) in callers.iter().enumerate().cycle() {
+        interval.tick().await;
+        let at = caller.media_time();
+        if caller.press("1").await.is_ok() {
+            presses.lock().expect("not poisoned")[n].push(at);
         }
     }
-    total as f64 / ticks
 }
 
-fn rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
+/// How long each press's prompt went on being heard after it, from the caller's timeline.
+fn tails(samples: &[i16], presses: &[Duration]) -> Vec<Duration> {
+    presses
+        .iter()
+        .enumerate()
+        .filter_map(|(n, &at)| {
+            let value = engine::prompt_value(n);
+            let end = samples.iter().rposition(|&sample| sample == value)?;
+            let end = Duration::from_micros((end as u64 + 1) * 125);
+            // A press that came before its prompt began stopped nothing of it.
+            (end >= at).then(|| end - at)
+        })
+        .collect()
+}
+
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
         .unwrap_or_default()
-        .lines()
-        .find_map(|line| line.strip_prefix("VmRSS:"))
-        .and_then(|value| value.split_whitespace().next()?.parse().ok())
-        .unwrap_or(0)
+        .split_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+impl Report {
+    fn print(&self) {
+        let call_seconds = self.calls as f64 * self.seconds;
+        let cpu_ms = 1e3 * self.cpu_seconds / call_seconds;
+        let rss_per_call = self.rss_kib as f64 / self.calls as f64;
+        let syscalls = self
+            .syscalls
+            .map(|per_second| per_second / self.calls as f64);
+        let mut tails = self.tails.clone();
+        tails.sort();
+        let tail_at = |q: f64| {
+            tails
+                .get(((tails.len() as f64 * q) as usize).min(tails.len().saturating_sub(1)))
+                .copied()
+                .unwrap_or_default()
+        };
+        let over = tails
+            .iter()
+            .filter(|&&tail| tail > Duration::from_millis(100))
+            .count();
+        println!(
+            "--- load: {} calls, {:.1} s measured{} (load {} → {}) ---",
+            self.calls,
+            self.seconds,
+            if self.busy {
+                ", one core kept busy"
+            } else {
+                ""
+            },
+            self.load_before,
+            self.load_after
+        );
+        println!(
+            "engine CPU            {:.2} s ({:.1}% of one core); {cpu_ms:.3} ms per call-second",
+            self.cpu_seconds,
+            100.0 * self.cpu_seconds / self.seconds
+        );
+        println!(
+            "engine RSS per call   {rss_per_call:.1} KiB ({} KiB growth)",
+            self.rss_kib
+        );
+        match syscalls {
+            Some(rate) => println!("system calls          {rate:.1} per call-second"),
+            None => println!("system calls          not readable here (perf stat)"),
+        }
+        println!(
+            "frames in / out       {:.1} / {:.1} per call-second (50 is real time); bots read {:.1}",
+            self.window.frames_in as f64 / call_seconds,
+            self.window.frames_out as f64 / call_seconds,
+            self.window.frames_read as f64 / call_seconds,
+        );
+        println!(
+            "gaps heard by callers {} ({:?} in all); engine jitter underruns {}; max lead {:?}",
+            self.gaps_heard, self.gap_time, self.underruns, self.max_lead
+        );
+        println!(
+            "barge-ins             {} in the window; tails p50 {:?}, p99 {:?}, max {:?}, {over} over 100 ms",
+            self.window.barge_ins,
+            tail_at(0.5),
+            tail_at(0.99),
+            tails.last().copied().unwrap_or_default()
+        );
+        let json = serde_json::json!({
+            "calls": self.calls,
+            "seconds": (self.seconds * 10.0).round() / 10.0,
+            "busy": self.busy,
+            "load_before": self.load_before,
+            "load_after": self.load_after,
+            "active_calls": self.window.active,
+            "cpu_ms_per_call_second": (cpu_ms * 1000.0).round() / 1000.0,
+            "rss_kib_per_call": (rss_per_call * 10.0).round() / 10.0,
+            "syscalls_per_call_second": syscalls.map(|rate| (rate * 10.0).round() / 10.0),
+            "frames_out_per_call_second": self.window.frames_out as f64 / call_seconds,
+            "gaps_heard": self.gaps_heard,
+            "gap_ms": self.gap_time.as_millis() as u64,
+            "underruns": self.underruns,
+            "max_lead_ms": self.max_lead.as_millis() as u64,
+            "barge_ins": self.window.barge_ins,
+            "tail_p50_ms": tail_at(0.5).as_millis() as u64,
+            "tail_p99_ms": tail_at(0.99).as_millis() as u64,
+            "tail_max_ms": tails.last().copied().unwrap_or_default().as_millis() as u64,
+            "tails_over_100ms": over,
+        });
+        println!("{json}");
+    }
 }

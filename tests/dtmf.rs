@@ -225,3 +225,80 @@ async fn in_band_tones_are_digits_and_a_press_on_both_paths_counts_once() {
     })
     .await;
 }
+
+/// Issue #16: 3CX cannot drop audio it holds, so after a barge-in the PBX still plays
+/// what the engine had sent. The next prompt must queue behind it within the lead, not
+/// start a fresh lead on top of it; otherwise every later barge-in hears up to two
+/// leads of the interrupted prompt. Measured in the simulator's playout model (media
+/// time), never in wall time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issue_16_every_barge_in_tail_stays_within_the_lead() {
+    timeout(async {
+        let lead = Duration::from_millis(100);
+        // Each prompt is one value, so where each ended is plain in what the caller heard.
+        const VALUES: [i16; 4] = [1111, 2222, 3333, 4444];
+        let caller_slot = std::sync::Arc::new(std::sync::OnceLock::<voicebot_sim::Caller>::new());
+        let slot = std::sync::Arc::clone(&caller_slot);
+        let (results, mut result) = report();
+        let bot = std::sync::Arc::new(bot_fn(move |call| {
+            let (results, slot) = (results.clone(), std::sync::Arc::clone(&slot));
+            async move {
+                for value in VALUES {
+                    let prompt = Prompt::from_samples(vec![value; 8000 * 3]).expect("not empty");
+                    let played = call.play(prompt).await?;
+                    // The PBX's media time once the engine has stopped the prompt.
+                    let stopped_at = slot.get().map(voicebot_sim::Caller::media_time);
+                    let _ = results.send((played, stopped_at));
+                    // The key that stopped it stays queued (type-ahead): take it.
+                    call.gather().max_digits(1).await?;
+                }
+                Ok(())
+            }
+        }));
+        let harness = Harness::start_with(Default::default(), |b| b.pacer_lead(lead), bot).await;
+        let caller = harness.sim.call_in("+15550105").await.unwrap();
+        let _ = caller_slot.set(caller.clone());
+        let mut stops = Vec::new();
+        for (n, _) in VALUES.iter().enumerate().take(3) {
+            // Well into each prompt (its own 300 ms), so the lead is full when the key comes.
+            caller
+                .wait_heard(Duration::from_millis(400) * (n as u32 + 1))
+                .await
+                .unwrap();
+            caller.press("1").await.unwrap();
+            let (played, stopped_at) = result.recv().await.unwrap();
+            assert!(
+                matches!(played, PlayOutcome::Interrupted { .. }),
+                "prompt {n}: {played:?}"
+            );
+            stops.push(stopped_at.expect("the caller was known before the first press"));
+        }
+        caller
+            .wait_heard(Duration::from_millis(1_500))
+            .await
+            .unwrap();
+        let heard = caller.heard();
+        for (n, stopped_at) in stops.into_iter().enumerate() {
+            let end = heard
+                .samples
+                .iter()
+                .rposition(|&sample| sample == VALUES[n])
+                .expect("the prompt was heard");
+            let end = Duration::from_micros((end as u64 + 1) * 125);
+            let tail = end.saturating_sub(stopped_at);
+            eprintln!("barge-in {}: tail {tail:?}", n + 1);
+            // The PBX plays whole frames, so its clock reads up to a frame behind.
+            assert!(
+                tail <= lead + Frame::DURATION,
+                "barge-in {}: the caller heard {tail:?} of the prompt after it was stopped",
+                n + 1
+            );
+        }
+        assert!(
+            heard.max_lead <= lead + Frame::DURATION,
+            "the PBX held {:?} at most",
+            heard.max_lead
+        );
+    })
+    .await;
+}

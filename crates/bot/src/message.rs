@@ -283,7 +283,8 @@ pub struct ChannelCapacity {
     pub messages: usize,
     /// Events buffered per subscriber.
     pub events: usize,
-    /// Caller frames buffered per audio subscriber (50 = 1 s).
+    /// Caller frames buffered per audio subscriber (32 = 640 ms; the broadcast channel
+    /// allocates every slot up front, rounded up to a power of two).
     pub audio_in: usize,
     /// Outgoing frames buffered before `AudioSink::send` waits (25 = 500 ms).
     pub audio_out: usize,
@@ -294,7 +295,7 @@ impl Default for ChannelCapacity {
         Self {
             messages: 16,
             events: 64,
-            audio_in: 50,
+            audio_in: 32,
             audio_out: 25,
         }
     }

@@ -18,6 +18,9 @@ use crate::limits::{AdoptedCalls, BusyTreatment};
 use crate::recordings::RecordingSink;
 
 /// The settings of an [`Engine`], fixed at build time.
+/// The default media tick: two frames per write and per wake-up.
+pub(crate) const DEFAULT_MEDIA_TICK: Duration = Duration::from_millis(40);
+
 #[derive(Clone)]
 pub(crate) struct Settings {
     pub(crate) route_points: Vec<(Dn, Arc<dyn Bot>)>,
@@ -29,6 +32,8 @@ pub(crate) struct Settings {
     pub(crate) recordings_dir: PathBuf,
     pub(crate) prompt_dir: PathBuf,
     pub(crate) pacer_lead: Duration,
+    /// The media tick, and the least audio sent to the PBX in one write.
+    pub(crate) media_tick: Duration,
     /// How long an audio stream may stay silent (GET) or refuse a chunk (POST) before
     /// it is taken as lost and reopened.
     pub(crate) stall_timeout: Duration,
@@ -77,6 +82,7 @@ impl std::fmt::Debug for Settings {
             .field("busy", &self.busy)
             .field("fallback", &self.fallback)
             .field("pacer_lead", &self.pacer_lead)
+            .field("media_tick", &self.media_tick)
             .field("stall_timeout", &self.stall_timeout)
             .field("inband_dtmf", &self.inband_dtmf)
             .field("recognizer", &self.recognizer.is_some())
@@ -141,6 +147,7 @@ impl EngineBuilder {
                 recordings_dir: PathBuf::from("."),
                 prompt_dir: PathBuf::from("."),
                 pacer_lead: Pacer::DEFAULT_LEAD,
+                media_tick: DEFAULT_MEDIA_TICK,
                 stall_timeout: Duration::from_secs(1),
                 inband_dtmf: false,
                 bot_grace: Duration::from_secs(2),
@@ -242,6 +249,16 @@ impl EngineBuilder {
     /// 100 ms, at most 1 s). It bounds what a caller still hears after a barge-in.
     pub fn pacer_lead(mut self, lead: Duration) -> Self {
         self.settings.pacer_lead = lead;
+        self
+    }
+
+    /// How often each call's media runs (default 40 ms; 20, 40 or 60 ms; a lead shorter
+    /// than the tick shortens it to the lead's whole frames). Each run sends the audio due as one write of at least this
+    /// much and takes in the caller's frames that arrived: a longer tick means fewer
+    /// writes and wake-ups per call (less CPU), but leaves less of the lead to cover a
+    /// late tick and delays in-band DTMF and speech detection by up to a tick.
+    pub fn media_tick(mut self, tick: Duration) -> Self {
+        self.settings.media_tick = tick;
         self
     }
 
@@ -389,6 +406,13 @@ impl EngineBuilder {
             || settings.pacer_lead > Duration::from_secs(1)
         {
             return out("pacer_lead", "must be between 20 ms and 1 s");
+        }
+        let tick = settings.media_tick;
+        if tick < Duration::from_millis(20)
+            || tick > Duration::from_millis(60)
+            || !tick.as_micros().is_multiple_of(20_000)
+        {
+            return out("media_tick", "must be 20, 40 or 60 ms");
         }
         if settings.stall_timeout < Duration::from_millis(100)
             || settings.stall_timeout > Duration::from_secs(60)

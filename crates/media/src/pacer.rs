@@ -7,6 +7,18 @@
 //! gapless audio that started playing at a known instant, so the caller has heard
 //! `min(sent, elapsed since the run started)`. When everything sent has been heard the run ends and
 //! the next audio starts a new one.
+//!
+//! Two rules keep the lead a bound, not an average:
+//! - **A flush does not take back what was sent.** 3CX cannot drop audio it has queued, so after a
+//!   barge-in the PBX still plays what was in flight. The pacer keeps it in flight (as audio that
+//!   is no longer the bot's: it counts as neither sent nor heard) and the next prompt queues behind
+//!   it in the same run, so the lead stays within `lead` across barge-ins and prompt changes.
+//! - **Only whole frames count as played** when deciding what may be sent: the PBX plays in 20 ms
+//!   frames, so audio sent mid-frame is measured against the frame boundary before it.
+//!
+//! Audio goes out in *chunks* of at least `chunk` (see [`Pacer::with_chunk`]): nothing is sent
+//! until a chunk fits under the lead, then the lead is filled. Fewer, larger writes cost the
+//! engine fewer system calls and wake-ups; the lead bound is the same.
 
 use std::{collections::VecDeque, time::Duration};
 
@@ -50,12 +62,17 @@ enum Item {
 #[derive(Debug, Clone)]
 pub struct Pacer {
     lead_samples: u64,
+    chunk_samples: u64,
+    /// A chunk is being handed out (set by the first `poll` that may send, cleared by the
+    /// first that returns `None`).
+    filling: bool,
     queue: VecDeque<Item>,
     sent_pos: u64,
     run_start_time: Duration,
     run_start_pos: u64,
     run_base_audio: u64,
-    // Silence we padded a final partial frame with: (start, len) in sample positions.
+    // Sample positions sent that are not the bot's audio: silence a final partial frame was
+    // padded with, and audio flushed while in flight (the PBX still plays it). (start, len).
     pads: VecDeque<(u64, u64)>,
     pads_before: u64,
     reached_marks: VecDeque<(u64, u64)>,
@@ -78,6 +95,8 @@ impl Pacer {
         }
         Ok(Self {
             lead_samples: duration_to_samples(lead),
+            chunk_samples: Frame::SAMPLES as u64,
+            filling: false,
             queue: VecDeque::with_capacity(8),
             sent_pos: 0,
             run_start_time: Duration::ZERO,
@@ -87,6 +106,18 @@ impl Pacer {
             pads_before: 0,
             reached_marks: VecDeque::with_capacity(8),
         })
+    }
+
+    /// Sends audio in chunks of at least `chunk` (rounded up to whole frames, at most the
+    /// lead): after the first chunk of a run, nothing goes out until `chunk` fits under the
+    /// lead, and then the lead is filled. The default is one frame.
+    #[must_use]
+    pub fn with_chunk(mut self, chunk: Duration) -> Self {
+        let frame = Frame::SAMPLES as u64;
+        let samples = duration_to_samples(chunk).div_ceil(frame) * frame;
+        let lead_frames = (self.lead_samples / frame).max(1) * frame;
+        self.chunk_samples = samples.clamp(frame, lead_frames);
+        self
     }
 
     /// Queues a prompt to play once.
@@ -142,12 +173,23 @@ impl Pacer {
         }
         self.take_leading_marks(0);
         if self.queue.is_empty() {
+            self.filling = false;
             return None;
         }
-        let in_flight = self.sent_pos - self.heard_pos(now);
-        if in_flight > 0 && in_flight >= self.lead_samples {
+        // What the PBX still holds, counting a frame it is playing as not played yet.
+        let in_flight = self.sent_pos - self.played_pos(now);
+        let room = self.lead_samples.saturating_sub(in_flight);
+        let may_send = match (in_flight, self.filling) {
+            // Nothing in flight: one frame goes out even with a lead under a frame.
+            (0, _) => true,
+            (_, true) => room >= Frame::SAMPLES as u64,
+            (_, false) => room >= self.chunk_samples,
+        };
+        if !may_send {
+            self.filling = false;
             return None;
         }
+        self.filling = true;
         Some(self.fill_frame())
     }
 
@@ -163,7 +205,9 @@ impl Pacer {
         }
     }
 
-    /// Stops playback at `now` (barge-in): drops the queue and everything in flight.
+    /// Stops playback at `now` (barge-in): drops the queue. What is in flight still plays at
+    /// the PBX (it cannot be taken back), so it stays in flight, not counted as audio: later
+    /// audio goes out behind it within the lead.
     pub fn flush(&mut self, now: Duration) -> Flushed {
         let heard_pos = self.heard_pos(now);
         let heard_audio = self.audio_before(heard_pos);
@@ -198,7 +242,12 @@ impl Pacer {
         if let Some(pad) = self.pads.back_mut() {
             pad.1 = pad.1.min(heard_pos - pad.0);
         }
-        self.sent_pos = heard_pos;
+        // The PBX plays what it holds whatever we do: it stays in flight, so the next audio
+        // queues behind it within the lead, but it is no longer audio of ours.
+        if self.sent_pos > heard_pos {
+            self.pads.push_back((heard_pos, self.sent_pos - heard_pos));
+        }
+        self.filling = false;
         flushed
     }
 
@@ -233,6 +282,14 @@ impl Pacer {
     #[must_use]
     pub fn is_playing(&self, now: Duration) -> bool {
         self.heard_pos(now) < self.sent_pos
+    }
+
+    /// Like [`Self::heard_pos`], but in whole frames since the run started: what the PBX has
+    /// surely finished playing.
+    fn played_pos(&self, now: Duration) -> u64 {
+        let frame = Frame::SAMPLES as u64;
+        let elapsed = duration_to_samples(now.saturating_sub(self.run_start_time));
+        (self.run_start_pos + elapsed / frame * frame).min(self.sent_pos)
     }
 
     fn heard_pos(&self, now: Duration) -> u64 {

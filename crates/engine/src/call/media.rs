@@ -1,4 +1,4 @@
-//! The media task of one call: a 20 ms tick that paces audio out to the PBX and
+//! The media task of one call: a tick (`media_tick`, 40 ms) that paces audio out to the PBX and
 //! plays the caller's audio out of the jitter buffer to the taps.
 //!
 //! Both audio streams open when the call is connected and stay open for the call
@@ -26,11 +26,12 @@
 //! Neither half holds the other: each returns what the other must know, and this
 //! loop hands it over, so each can be read (and tested) alone.
 //!
-//! The interval uses `MissedTickBehavior::Burst`: the inbound side takes exactly one
-//! frame per tick, so after a stall (a busy runtime) the missed ticks must still
-//! happen, or the jitter buffer would fill and trim real audio. The outbound side
-//! computes what is due from the clock, not from the tick count, so burst ticks send
-//! nothing extra.
+//! The tick is `media_tick` (40 ms by default, whole frames): each tick sends what is due
+//! in one write of at least a tick's audio, and takes one caller frame out of the jitter
+//! buffer per 20 ms of call time since the last tick. Both sides count from the clock,
+//! not from ticks, so a late tick (a busy runtime) catches up exactly and the interval
+//! skips the ticks it missed (`MissedTickBehavior::Skip`, which keeps the grid) instead
+//! of bursting them.
 
 mod inbound;
 mod links;
@@ -56,8 +57,14 @@ use self::inbound::{Inbound, InboundEvent};
 use self::links::Link;
 use self::outbound::Outbound;
 
-/// Ticks between flushes of the frame counters (one second).
-const COUNT_FLUSH_TICKS: u32 = 50;
+/// How often the frame counters are flushed to the engine's.
+const COUNT_FLUSH: Duration = Duration::from_secs(1);
+
+/// The tick for `wanted` and `lead`: whole frames, at most the lead's.
+fn media_tick(wanted: Duration, lead: Duration) -> Duration {
+    let frames = (wanted.min(lead).as_micros() / Frame::DURATION.as_micros()).max(1) as u32;
+    Frame::DURATION * frames
+}
 
 /// A request to the media task.
 #[derive(Debug)]
@@ -136,19 +143,31 @@ pub(crate) async fn run(setup: MediaSetup) {
     let stall_timeout = settings.stall_timeout;
     let start = Instant::now();
     ctx.clock.start(start);
-    let mut outbound = Outbound::new(settings.pacer_lead, audio_out, events.clone());
+    let tick = media_tick(settings.media_tick, settings.pacer_lead);
+    // One write per tick already: the pacer fills the lead at each tick (a tick's worth
+    // once it is full), so it needs no minimum chunk of its own.
+    let mut outbound = Outbound::new(
+        settings.pacer_lead,
+        Frame::DURATION,
+        audio_out,
+        events.clone(),
+    );
     let mut inbound = Inbound::new(
         settings.inband_dtmf.then_some(digits),
         audio_in,
         events,
         ctx.shared.writer.clone(),
     )
-    .reporting_lost_audio(Arc::clone(&ctx.audio_lost));
+    .reporting_lost_audio(Arc::clone(&ctx.audio_lost))
+    .taking_frames((tick.as_micros() / Frame::DURATION.as_micros()) as u32);
     let mut last_bytes = Duration::ZERO;
     let mut counts = MediaCounts::default();
     let mut ticks = 0u32;
-    let mut interval = tokio::time::interval(Frame::DURATION);
-    interval.set_missed_tick_behavior(MissedTickBehavior::Burst);
+    let count_flush_ticks = (COUNT_FLUSH.as_millis() / tick.as_millis()).max(1) as u32;
+    // Caller frames taken out of the jitter buffer so far: one per 20 ms of call time.
+    let mut frames_in = 0u32;
+    let mut interval = tokio::time::interval_at(start, tick);
+    interval.set_missed_tick_behavior(MissedTickBehavior::Skip);
     let mut out_buffer = BytesMut::with_capacity(64 * Frame::BYTES);
     // The frames of one tick, from the outbound half to stereo and mixed recordings (reused).
     let mut sent_frames: Vec<Frame> = Vec::with_capacity(16);
@@ -190,6 +209,8 @@ pub(crate) async fn run(setup: MediaSetup) {
                 stream_out = Some(stream);
             },
             _ = interval.tick() => {
+                // When the tick ran, not when it was due: a run of audio starts playing
+                // when it is written, and a drain must not answer before the PBX is done.
                 let now = start.elapsed();
                 if stream_in.is_some() && now.saturating_sub(last_bytes) >= stall_timeout {
                     // Open but silent: a PBX may keep a dead stream open. What was not
@@ -207,16 +228,24 @@ pub(crate) async fn run(setup: MediaSetup) {
                     stream_out = None;
                     link_out.lost(&why);
                 }
-                let barge_in = outbound.speech_interruptible();
-                if let Some(InboundEvent::SpeechStarted) = inbound.tick(now, barge_in.is_some())
-                    && let Some(id) = barge_in
-                {
-                    // Barge-in by speech stops the prompt at once (in call time, the
-                    // pacer's clock, not heard time); the play verb counts it.
-                    outbound.stop(id, now, true);
+                // One caller frame per 20 ms of call time, however late this tick ran;
+                // the frames of one tick are 20 ms apart, the last at the real time now.
+                let real = start.elapsed();
+                let frames_due = (real.as_micros() / Frame::DURATION.as_micros()) as u32;
+                while frames_in < frames_due {
+                    frames_in += 1;
+                    let at = real.saturating_sub(Frame::DURATION * (frames_due - frames_in));
+                    let barge_in = outbound.speech_interruptible();
+                    if let Some(InboundEvent::SpeechStarted) = inbound.tick(at, barge_in.is_some())
+                        && let Some(id) = barge_in
+                    {
+                        // Barge-in by speech stops the prompt at once (in call time, the
+                        // pacer's clock, not heard time); the play verb counts it.
+                        outbound.stop(id, real, true);
+                    }
                 }
                 ticks += 1;
-                if ticks.is_multiple_of(COUNT_FLUSH_TICKS) {
+                if ticks.is_multiple_of(count_flush_ticks) {
                     inbound.count_jitter(&mut counts);
                     counts.flush(&ctx.shared.counters);
                 }

@@ -54,9 +54,81 @@ fn flush_reports_heard_exactly(at_ms: u32, heard_ms: u64, discarded_ms: u64) {
     assert_eq!(flushed.heard, Duration::from_millis(heard_ms));
     assert_eq!(flushed.discarded, Duration::from_millis(discarded_ms));
     assert!(pacer.is_idle());
-    assert!(!pacer.is_playing(MS * at_ms));
     assert_eq!(pacer.poll(MS * at_ms), None);
     assert_eq!(pacer.sent(), pacer.heard(MS * at_ms));
+    // The PBX still plays what it holds, and that is no longer the prompt's audio.
+    assert!(pacer.is_playing(MS * at_ms));
+    assert!(!pacer.is_playing(MS * at_ms + Pacer::DEFAULT_LEAD));
+    assert_eq!(pacer.heard(MS * at_ms + MS * 500), pacer.heard(MS * at_ms));
+}
+
+#[test_case(500; "mid-prompt")]
+#[test_case(510; "mid-frame")]
+#[test_case(990; "near the end")]
+fn the_next_prompt_queues_behind_what_the_pbx_still_holds(at_ms: u32) {
+    let lead = Pacer::DEFAULT_LEAD;
+    let mut pacer = Pacer::new(lead).expect("valid");
+    pacer.enqueue(prompt_ms(1_000, 3));
+    tick(&mut pacer, Duration::ZERO, MS * at_ms + MS);
+    let barge_in = MS * at_ms;
+    let held = pacer.in_flight(barge_in);
+    assert!(held > Duration::ZERO);
+    pacer.flush(barge_in);
+    assert_eq!(pacer.in_flight(barge_in), held, "the PBX cannot drop it");
+    let before = pacer.sent();
+    pacer.enqueue(prompt_ms(1_000, 4));
+    // The lead holds across the change of prompt: never more than `lead` in flight.
+    let mut now = barge_in;
+    let mut first_new = None;
+    while now < barge_in + MS * 400 {
+        while let Some(frame) = pacer.poll(now) {
+            if frame.as_samples()[0] == 4 {
+                first_new.get_or_insert(now);
+            }
+        }
+        assert!(
+            pacer.in_flight(now) <= lead,
+            "{:?} in flight at {now:?}",
+            pacer.in_flight(now)
+        );
+        now += MS * 5;
+    }
+    // It plays once the old audio is out: nothing of it is heard before.
+    assert!(first_new.is_some(), "the new prompt is sent");
+    assert_eq!(pacer.heard(barge_in + held), before);
+    assert_eq!(pacer.heard(barge_in + held + MS * 100), before + MS * 100);
+}
+
+#[test]
+fn chunks_fill_the_lead_once_a_chunk_fits() {
+    let mut pacer = Pacer::new(Pacer::DEFAULT_LEAD)
+        .expect("valid")
+        .with_chunk(Duration::from_millis(50));
+    pacer.enqueue(prompt_ms(2_000, 1));
+    let sent: Vec<usize> = (0..10u32)
+        .map(|i| tick(&mut pacer, Frame::DURATION * i, Frame::DURATION * i + MS).len())
+        .collect();
+    // 50 ms rounds up to three frames: the lead goes out, then three frames every 60 ms.
+    assert_eq!(sent, [5, 0, 0, 3, 0, 0, 3, 0, 0, 3]);
+}
+
+#[test_case(0; "on the frame boundary")]
+#[test_case(1; "just after it")]
+#[test_case(19; "just before the next")]
+fn a_late_poll_never_goes_over_the_lead(late_ms: u32) {
+    let lead = Pacer::DEFAULT_LEAD;
+    let mut pacer = Pacer::new(lead).expect("valid");
+    pacer.enqueue(prompt_ms(2_000, 1));
+    let mut sent = 0u32;
+    for i in 0..50u32 {
+        // The run starts on time; later polls come late.
+        let now = Frame::DURATION * i + MS * if i == 0 { 0 } else { late_ms };
+        sent += tick(&mut pacer, now, now + MS).len() as u32;
+        // The PBX plays whole frames: at the boundary before `now` it held all that was
+        // sent less the frames it finished.
+        let played = Frame::DURATION * i;
+        assert!(Frame::DURATION * sent - played <= lead, "tick {i}");
+    }
 }
 
 #[test]

@@ -50,6 +50,8 @@ pub(super) enum InboundEvent {
 
 pub(super) struct Inbound {
     jitter: JitterBuffer,
+    /// The jitter buffer's settings (a new buffer starts after each gap).
+    jitter_config: JitterConfig,
     /// The lossless tap: the byte stream cut into frames for recordings.
     decoder: FrameDecoder,
     dtmf: Option<(DtmfDetector, KeySink)>,
@@ -82,6 +84,7 @@ impl Inbound {
         Self {
             jitter: JitterBuffer::new(JitterConfig::default())
                 .expect("the default jitter settings are valid"),
+            jitter_config: JitterConfig::default(),
             decoder: FrameDecoder::new(),
             dtmf: digits.map(|sink| (DtmfDetector::new(), sink)),
             vad: None,
@@ -96,6 +99,18 @@ impl Inbound {
             carried: MediaCounts::default(),
             lost_audio: Arc::default(),
         }
+    }
+
+    /// Takes `frames` caller frames out of the jitter buffer at a time (one tick's): the
+    /// buffer then holds back at least that much, or every tick would run it dry.
+    pub(super) fn taking_frames(mut self, frames: u32) -> Self {
+        let least = (Frame::DURATION * frames.max(1)).min(Duration::from_millis(60));
+        let defaults = JitterConfig::default();
+        self.jitter_config =
+            defaults.with_delay_bounds(least.max(defaults.min_delay), defaults.max_delay);
+        self.jitter =
+            JitterBuffer::new(self.jitter_config).expect("a delay of at most 60 ms is valid");
+        self
     }
 
     /// Keeps `lost` up to date with the audio lost so far.
@@ -143,8 +158,8 @@ impl Inbound {
         self.carried.frames_in += frames_in;
         self.carried.underruns += underruns;
         self.carried.drops += drops;
-        self.jitter = JitterBuffer::new(JitterConfig::default())
-            .expect("the default jitter settings are valid");
+        self.jitter =
+            JitterBuffer::new(self.jitter_config).expect("the jitter settings were checked");
         self.counted = (0, 0, 0);
         self.decoder = FrameDecoder::new();
         tracing::info!(gap = ?len, "the caller's audio is back");

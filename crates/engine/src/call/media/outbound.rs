@@ -56,15 +56,19 @@ pub(super) struct Outbound {
 }
 
 impl Outbound {
+    /// Paces at most `lead` ahead of the caller, in writes of at least `chunk`.
     pub(super) fn new(
         lead: Duration,
+        chunk: Duration,
         streamed: mpsc::Receiver<BotAudioOut>,
         events: broadcast::Sender<CallEvent>,
     ) -> Self {
         let lead_frames = (lead.as_millis() / Frame::DURATION.as_millis()).max(1) as usize;
         Self {
             // The builder keeps the lead within the pacer's range.
-            pacer: Pacer::new(lead).expect("the builder checked the pacer lead"),
+            pacer: Pacer::new(lead)
+                .expect("the builder checked the pacer lead")
+                .with_chunk(chunk),
             lead_frames,
             streamed,
             events,
@@ -327,7 +331,8 @@ mod tests {
     async fn a_tick_hands_back_the_frames_due_in_the_reused_vec() {
         let (_audio, streamed) = mpsc::channel(4);
         let (events, _) = broadcast::channel(4);
-        let mut outbound = Outbound::new(Duration::from_millis(60), streamed, events);
+        let mut outbound =
+            Outbound::new(Duration::from_millis(60), Frame::DURATION, streamed, events);
         let samples: Vec<i16> = (0..Frame::SAMPLES as i16 * 10).collect();
         let prompt = Prompt::from_samples(samples).expect("ten frames make a prompt");
         let (done, _end) = oneshot::channel();
@@ -383,7 +388,8 @@ mod tests {
     async fn spoken_text_plays_its_sentences_in_order_and_ends_after_the_last() {
         let (_audio, streamed) = mpsc::channel(4);
         let (events, _) = broadcast::channel(4);
-        let mut outbound = Outbound::new(Duration::from_millis(40), streamed, events);
+        let mut outbound =
+            Outbound::new(Duration::from_millis(40), Frame::DURATION, streamed, events);
         let sentence = |value: i16| Prompt::from_samples(vec![value; Frame::SAMPLES * 3]).unwrap();
         let (more_sender, more) = mpsc::channel(4);
         let (done, mut end) = oneshot::channel();
