@@ -407,7 +407,7 @@ fn print_summary(
     writeln!(out, "{table}")?;
     writeln!(
         out,
-        "Results in {} and {}",
+        "Results in {} and {} (copied to results.csv and results.json)",
         files[0].display(),
         files[1].display()
     )?;
