@@ -32,6 +32,8 @@ pub enum CallEnd {
     DivertedTo(String),
     /// The called party was busy.
     Busy,
+    /// The called party declined the call.
+    Rejected,
     /// The called party did not answer.
     NoAnswer,
     /// The called number could not be reached.
@@ -126,6 +128,11 @@ impl Caller {
     /// Where the call stands now.
     pub fn state(&self) -> CallerState {
         self.core.state.borrow().clone()
+    }
+
+    /// Whether the call was ever connected (audio flowed).
+    pub fn was_connected(&self) -> bool {
+        self.core.media().has_started()
     }
 
     /// Waits until the call is connected.

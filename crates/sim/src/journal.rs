@@ -194,6 +194,17 @@ pub enum JournalKind {
         /// The device.
         device: DeviceId,
     },
+    /// A scripted call's script ended (the simulator runs on either way).
+    ScriptEnded {
+        /// The scripted call's number ([`crate::ScriptedCall::id`]).
+        id: u64,
+        /// Its PBX call id.
+        callid: i64,
+        /// Who placed it.
+        label: String,
+        /// Why it failed; `None` when every step ran.
+        error: Option<String>,
+    },
     /// An event took a sequence number but was lost on every socket
     /// ([`crate::Faults::drop_next_events`]).
     EventDropped {

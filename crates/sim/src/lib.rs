@@ -41,12 +41,16 @@ mod calls;
 mod config;
 mod devices;
 mod error;
+mod far_end;
 mod faults;
+mod handoff;
+mod internal;
 mod journal;
 mod repeats;
 mod routes;
 mod schedule;
 mod script;
+mod scripted;
 mod sim;
 mod state;
 mod wav;
@@ -58,13 +62,15 @@ pub mod fidelity {}
 pub use audio::{Gap, Heard, HeardSegment};
 pub use caller::{CallEnd, CallSpec, Caller, CallerState};
 pub use config::{
-    AudioConfig, Bursts, ExpiresInUnit, ExtensionSpec, FarEnd, FarEnds, GetStreamContent,
+    AfterRoute, AudioConfig, Bursts, ExpiresInUnit, ExtensionSpec, FarEnds, GetStreamContent,
     InboundMode, RestartIds, SimConfig, TokenFormat,
 };
+pub use far_end::{Answered, DEFAULT_NO_ANSWER, FarEnd};
 pub use error::{Result, SimError};
 pub use faults::{Faults, RequestMatcher};
 pub use journal::{JournalEntry, JournalKind, StreamDirection};
 pub use schedule::{RecurringFault, Repeating};
-pub use script::{MAX_STEP_DURATION, Script, Step};
+pub use script::{MAX_STEP_DURATION, RandomKeys, Script, Step};
+pub use scripted::{ScriptStatus, ScriptedCall};
 pub use sim::Sim;
 pub use wav::write_wav;
