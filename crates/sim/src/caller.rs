@@ -17,7 +17,7 @@ use crate::{Script, SimError};
 const POLL: Duration = Duration::from_millis(10);
 
 /// How a call ended, from the simulated caller's point of view.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[non_exhaustive]
 pub enum CallEnd {
     /// The caller hung up.

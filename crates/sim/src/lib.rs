@@ -39,6 +39,8 @@ mod auth;
 mod caller;
 mod calls;
 mod config;
+mod crowd;
+mod control;
 mod devices;
 mod error;
 mod far_end;
@@ -53,6 +55,7 @@ mod script;
 mod scripted;
 mod sim;
 mod state;
+mod tls;
 mod wav;
 mod xapi;
 
@@ -66,6 +69,7 @@ pub use config::{
     InboundMode, RestartIds, SimConfig, TokenFormat,
 };
 pub use far_end::{Answered, DEFAULT_NO_ANSWER, FarEnd};
+pub use crowd::{CallerGroup, CallersPlan, CallersRun, CallersSummary, MAX_CALLERS};
 pub use error::{Result, SimError};
 pub use faults::{Faults, RequestMatcher};
 pub use journal::{JournalEntry, JournalKind, StreamDirection};
@@ -73,4 +77,5 @@ pub use schedule::{RecurringFault, Repeating};
 pub use script::{MAX_STEP_DURATION, RandomKeys, Script, Step};
 pub use scripted::{ScriptStatus, ScriptedCall};
 pub use sim::Sim;
+pub use tls::SimTls;
 pub use wav::write_wav;
