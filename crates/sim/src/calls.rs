@@ -22,6 +22,14 @@ where
     F: FnOnce(&Arc<Shared>, &mut Pbx) + Send + 'static,
 {
     let epoch = shared.pbx().epoch;
+    after_in(shared, epoch, delay, action);
+}
+
+/// [`after`] for a caller that holds the PBX lock: `epoch` is the PBX's now.
+pub(crate) fn after_in<F>(shared: &Arc<Shared>, epoch: u64, delay: Duration, action: F)
+where
+    F: FnOnce(&Arc<Shared>, &mut Pbx) + Send + 'static,
+{
     let shared = shared.clone();
     tokio::spawn(async move {
         tokio::select! {

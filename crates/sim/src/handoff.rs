@@ -12,7 +12,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 use voicebot_model::{Dn, DnType, Participant, ParticipantId, ParticipantStatus};
 
-use crate::calls::{after, new_core};
+use crate::calls::{after_in, new_core};
 use crate::state::{Pbx, Shared, finish_caller};
 use crate::{Answered, CallEnd, Caller, CallerState, FarEnd};
 
@@ -58,7 +58,7 @@ pub(crate) fn hand_on(
                 leg.handed_on = true;
             }
             let dn = dn.clone();
-            after(shared, linger, move |shared, pbx| {
+            after_in(shared, pbx.epoch, linger, move |shared, pbx| {
                 let lingering = pbx.leg(&dn, id).is_some_and(|leg| leg.handed_on);
                 if lingering {
                     remove_handed_on(shared, pbx, &dn, id);
@@ -152,7 +152,7 @@ pub(crate) fn answered(
         Answered::Stay => {}
         Answered::HangUpAfter(delay) => {
             let answered_core = core.clone();
-            after(shared, *delay, move |shared, pbx| {
+            after_in(shared, pbx.epoch, *delay, move |shared, pbx| {
                 let same = pbx
                     .calls
                     .get(&callid)
