@@ -19,6 +19,7 @@ mod observability;
 mod outbound;
 mod reconnect;
 mod security;
+mod sim_product;
 mod speech;
 mod stream;
 mod stream_agent;
