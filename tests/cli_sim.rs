@@ -54,7 +54,10 @@ impl SimProcess {
         tokio::time::timeout(Duration::from_secs(60), read)
             .await
             .expect("the simulator printed its banner");
-        let banner_ok = banner.contains("fault:") || !args.iter().any(|a| a.starts_with("--fail") || a.starts_with("--refuse"));
+        let banner_ok = banner.contains("fault:")
+            || !args
+                .iter()
+                .any(|a| a.starts_with("--fail") || a.starts_with("--refuse"));
         assert!(banner_ok, "the banner lists the faults: {banner}");
         // Keep the pipe drained so the simulator never blocks on stdout.
         let output = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
@@ -75,7 +78,11 @@ impl SimProcess {
 
     /// The banner's value after `label:`.
     fn banner_value(&self, label: &str) -> String {
-        let line = self.banner.lines().find(|line| line.contains(label)).unwrap_or_else(|| panic!("{label} in {}", self.banner));
+        let line = self
+            .banner
+            .lines()
+            .find(|line| line.contains(label))
+            .unwrap_or_else(|| panic!("{label} in {}", self.banner));
         line.split_once(label).unwrap().1.trim().to_owned()
     }
 
@@ -163,12 +170,29 @@ async fn sim_tls_serves_a_doctor_that_trusts_the_printed_ca_file() {
         let ca_arg = ca_out.display().to_string();
         let sim = SimProcess::start(&["--tls", "--ca-out", &ca_arg]).await;
         assert!(sim.url.starts_with("https://127.0.0.1:"), "{}", sim.url);
-        assert!(sim.banner_value("fingerprint:").starts_with("SHA-256 "), "{}", sim.banner);
-        assert!(sim.banner_value("CA file:").starts_with(&ca_arg), "{}", sim.banner);
+        assert!(
+            sim.banner_value("fingerprint:").starts_with("SHA-256 "),
+            "{}",
+            sim.banner
+        );
+        assert!(
+            sim.banner_value("CA file:").starts_with(&ca_arg),
+            "{}",
+            sim.banner
+        );
         let args = ["doctor", "--url", &sim.url, "--client-id", "800"];
-        let env = [("VOICEBOT_CLIENT_SECRET", sim.secret.as_str()), ("VOICEBOT_CA_FILE", ca_arg.as_str())];
+        let env = [
+            ("VOICEBOT_CLIENT_SECRET", sim.secret.as_str()),
+            ("VOICEBOT_CA_FILE", ca_arg.as_str()),
+        ];
         let output = voicebot(&args, &env).await;
-        assert_eq!(code(&output), 0, "{}\n{}", text(&output.stdout), text(&output.stderr));
+        assert_eq!(
+            code(&output),
+            0,
+            "{}\n{}",
+            text(&output.stdout),
+            text(&output.stderr)
+        );
         // Without the CA the PBX cannot be trusted: exit 3 (unreachable: TLS).
         let output = voicebot(&args, &env[..1]).await;
         assert_ne!(code(&output), 0, "{}", text(&output.stdout));
@@ -187,8 +211,14 @@ async fn a_failing_scripted_caller_is_reported_and_only_sigterm_stops_the_sim() 
         std::fs::write(&script, "steps = [ { press = \"1\" } ]").unwrap();
         let script_arg = script.display().to_string();
         let sim = SimProcess::start(&[
-            "--inbound", "ringing", "--call-in", "+15550199", "--script", &script_arg,
-            "--call-delay", "0",
+            "--inbound",
+            "ringing",
+            "--call-in",
+            "+15550199",
+            "--script",
+            &script_arg,
+            "--call-delay",
+            "0",
         ])
         .await;
         let output = sim.wait_for("script failed").await;
@@ -197,10 +227,17 @@ async fn a_failing_scripted_caller_is_reported_and_only_sigterm_stops_the_sim() 
         let output = doctor(&sim).await;
         assert_eq!(code(&output), 0, "{}", text(&output.stdout));
         let pid = sim.child.id().unwrap().to_string();
-        let kill = Command::new("kill").args(["-TERM", &pid]).status().await.unwrap();
+        let kill = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .await
+            .unwrap();
         assert!(kill.success());
         let mut sim = sim;
-        let status = tokio::time::timeout(Duration::from_secs(30), sim.child.wait()).await.unwrap().unwrap();
+        let status = tokio::time::timeout(Duration::from_secs(30), sim.child.wait())
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(status.code(), Some(0), "SIGTERM stops it cleanly");
         assert!(sim.wait_for("stopping").await.contains("stopping"));
     })
@@ -264,12 +301,30 @@ async fn bad_product_flags_are_usage_errors() {
             (vec!["sim", "--extension", "100=dance"], "dance"),
             (vec!["sim", "--route-failure-status", "302"], "302"),
             (vec!["sim", "--after-route", "later"], "later"),
-            (vec!["sim", "--callers", &bad_callers, "--listen", "127.0.0.1:0"], "count"),
-            (vec!["sim", "--cert", "/nonexistent.pem", "--key", "/nonexistent.key", "--listen", "127.0.0.1:0"], "nonexistent.pem"),
+            (
+                vec!["sim", "--callers", &bad_callers, "--listen", "127.0.0.1:0"],
+                "count",
+            ),
+            (
+                vec![
+                    "sim",
+                    "--cert",
+                    "/nonexistent.pem",
+                    "--key",
+                    "/nonexistent.key",
+                    "--listen",
+                    "127.0.0.1:0",
+                ],
+                "nonexistent.pem",
+            ),
         ] {
             let output = voicebot(&args, &[]).await;
             assert_eq!(code(&output), 2, "{args:?}: {}", text(&output.stderr));
-            assert!(text(&output.stderr).contains(needle), "{args:?}: {}", text(&output.stderr));
+            assert!(
+                text(&output.stderr).contains(needle),
+                "{args:?}: {}",
+                text(&output.stderr)
+            );
         }
     })
     .await;

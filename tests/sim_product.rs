@@ -22,7 +22,9 @@ fn prompt(path: &Path) {
     };
     let mut writer = hound::WavWriter::create(path, spec).unwrap();
     for n in 0..8000 {
-        writer.write_sample(((n % 40) * 500 - 10_000) as i16).unwrap();
+        writer
+            .write_sample(((n % 40) * 500 - 10_000) as i16)
+            .unwrap();
     }
     writer.finalize().unwrap();
 }
@@ -104,7 +106,10 @@ async fn a_whole_call_runs_over_https_and_wss_with_the_sims_ca_file() {
         let config = menu_config(dir.path(), &sim.base_url(), "");
         let config_text = std::fs::read_to_string(&config).unwrap().replace(
             "client_id = \"800\"",
-            &format!("client_id = \"800\"\nca_file = {:?}", ca_file.display().to_string()),
+            &format!(
+                "client_id = \"800\"\nca_file = {:?}",
+                ca_file.display().to_string()
+            ),
         );
         std::fs::write(&config, config_text).unwrap();
         let _engine = run(&config, &[]);
@@ -113,14 +118,21 @@ async fn a_whole_call_runs_over_https_and_wss_with_the_sims_ca_file() {
         let caller = sim.call_in("+15550170").await.unwrap();
         caller.wait_heard(Duration::from_millis(500)).await.unwrap();
         caller.press("1").await.unwrap();
-        assert_eq!(caller.wait_ended().await, CallEnd::TransferredTo("100".into()));
+        assert_eq!(
+            caller.wait_ended().await,
+            CallEnd::TransferredTo("100".into())
+        );
         let journal = sim.journal();
         let streamed = journal
             .iter()
             .any(|entry| matches!(entry.kind, JournalKind::StreamOpened { .. }));
         assert!(streamed, "the prompt came over an https audio stream");
         // The transfer completed: the call is on extension 100, connected.
-        let on_100 = sim.snapshot().into_iter().find(|dn| dn.dn.as_str() == "100").unwrap();
+        let on_100 = sim
+            .snapshot()
+            .into_iter()
+            .find(|dn| dn.dn.as_str() == "100")
+            .unwrap();
         assert!(on_100.participants.iter().any(|p| p.is_connected()));
     })
     .await;
@@ -140,11 +152,27 @@ async fn voicebot_call_from_an_extension_talks_to_a_running_bot() {
         let heard_arg = heard.display().to_string();
         let output = voicebot(
             &[
-                "call", "--url", &sim.base_url(), "--client-id", "800",
-                "--from", "101", "--to", "800", "--press", "2@1500ms",
-                "--listen", "10s", "--save", &heard_arg, "--json",
+                "call",
+                "--url",
+                &sim.base_url(),
+                "--client-id",
+                "800",
+                "--from",
+                "101",
+                "--to",
+                "800",
+                "--press",
+                "2@1500ms",
+                "--listen",
+                "10s",
+                "--save",
+                &heard_arg,
+                "--json",
             ],
-            &[("VOICEBOT_CLIENT_SECRET", &SimConfig::default().client_secret)],
+            &[(
+                "VOICEBOT_CLIENT_SECRET",
+                &SimConfig::default().client_secret,
+            )],
         )
         .await;
         let stdout = text(&output.stdout);
@@ -155,15 +183,19 @@ async fn voicebot_call_from_an_extension_talks_to_a_running_bot() {
         assert!(report["heard_secs"].as_f64().unwrap() >= 0.5, "{report}");
         let journal = sim.journal();
         let started = journal.iter().find_map(|entry| match &entry.kind {
-            JournalKind::CallStarted { callid, from, to } if from == "101" && to == "800" => Some(*callid),
+            JournalKind::CallStarted { callid, from, to } if from == "101" && to == "800" => {
+                Some(*callid)
+            }
             _ => None,
         });
         let callid = started.expect("the call from 101 reached the route point");
-        let dropped = journal.iter().any(|entry| matches!(
-            &entry.kind,
-            JournalKind::Action { dn, action, callid: Some(id), status: 200, .. }
-                if dn.as_str() == "800" && action == "drop" && *id == callid
-        ));
+        let dropped = journal.iter().any(|entry| {
+            matches!(
+                &entry.kind,
+                JournalKind::Action { dn, action, callid: Some(id), status: 200, .. }
+                    if dn.as_str() == "800" && action == "drop" && *id == callid
+            )
+        });
         assert!(dropped, "the bot dropped its leg after the digit");
         assert!(std::fs::metadata(&heard).unwrap().len() > 44);
     })

@@ -332,10 +332,17 @@ pub(crate) async fn run(args: SimArgs) -> anyhow::Result<()> {
                     .join(format!("voicebot-sim-ca-{}.pem", sim.local_addr().port()))
             });
             tls.write_ca(&ca_out)?;
-            println!("  CA file:       {} (VOICEBOT_CA_FILE or pbx.ca_file)", ca_out.display());
+            println!(
+                "  CA file:       {} (VOICEBOT_CA_FILE or pbx.ca_file)",
+                ca_out.display()
+            );
         }
     }
-    println!("  control API:   {}/sim/calls, {}/sim/journal", sim.base_url(), sim.base_url());
+    println!(
+        "  control API:   {}/sim/calls, {}/sim/journal",
+        sim.base_url(),
+        sim.base_url()
+    );
     let (applied, _repeating) = args.apply_faults(sim.faults());
     for fault in applied {
         println!("  fault:         {fault}");
@@ -375,7 +382,9 @@ impl SimArgs {
     fn tls_identity(&self) -> anyhow::Result<Option<SimTls>> {
         let usage = |error: voicebot_sim::SimError| Exit::Usage.error(error.to_string());
         match (&self.cert, &self.key, self.tls) {
-            (Some(cert), Some(key), _) => Ok(Some(SimTls::from_pem_files(cert, key).map_err(usage)?)),
+            (Some(cert), Some(key), _) => {
+                Ok(Some(SimTls::from_pem_files(cert, key).map_err(usage)?))
+            }
             (None, None, true) => {
                 let mut names = Vec::new();
                 if !self.listen.ip().is_unspecified() {

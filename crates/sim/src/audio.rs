@@ -269,8 +269,12 @@ impl CallMedia {
                 played.resize(FRAME_BYTES, 0);
                 let played = Bytes::from(played);
                 // Lossy like a phone line: a reader that falls 10 s behind loses frames.
-                self.far_listeners
-                    .retain(|tx| !matches!(tx.try_send(played.clone()), Err(mpsc::error::TrySendError::Closed(_))));
+                self.far_listeners.retain(|tx| {
+                    !matches!(
+                        tx.try_send(played.clone()),
+                        Err(mpsc::error::TrySendError::Closed(_))
+                    )
+                });
             }
             let said = self.uplink.len().min(FRAME_BYTES);
             let mut frame: Vec<u8> = self.uplink.drain(..said).collect();

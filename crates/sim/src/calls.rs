@@ -216,7 +216,12 @@ pub(crate) fn connect(shared: &Shared, pbx: &mut Pbx, callid: i64, dn: &Dn, id: 
         && (bridged_dn != *dn || bridged_id != id)
     {
         // The internal caller's phone shows the call answered when the route point is.
-        pbx.set_status(shared, &bridged_dn, bridged_id, ParticipantStatus::Connected);
+        pbx.set_status(
+            shared,
+            &bridged_dn,
+            bridged_id,
+            ParticipantStatus::Connected,
+        );
     }
     let far_leg = pbx.calls.get(&callid).and_then(|call| call.far_leg.clone());
     if let Some((far_dn, far_id)) = far_leg {

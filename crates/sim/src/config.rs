@@ -278,12 +278,13 @@ impl ExtensionSpec {
             None => (text.trim(), None),
         };
         if dn.is_empty() || !dn.chars().all(|c| c.is_ascii_alphanumeric()) {
-            return Err(format!("{text:?}: expected DN or DN=BEHAVIOUR, e.g. 100=answer:2s"));
+            return Err(format!(
+                "{text:?}: expected DN or DN=BEHAVIOUR, e.g. 100=answer:2s"
+            ));
         }
         let on_ring = match behaviour {
-            Some(behaviour) => {
-                FarEnd::parse_in(behaviour, base).map_err(|error| format!("extension {dn}: {error}"))?
-            }
+            Some(behaviour) => FarEnd::parse_in(behaviour, base)
+                .map_err(|error| format!("extension {dn}: {error}"))?,
             None => bare.clone(),
         };
         Ok(Self::new(dn).answering(on_ring))

@@ -18,12 +18,12 @@
 use std::sync::Arc;
 
 use axum::Json;
+use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::Router;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -83,7 +83,10 @@ async fn place(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
         Err(response) => return response,
     };
     if request.from.trim().is_empty() {
-        return error(StatusCode::BAD_REQUEST, "`from` must name the calling number");
+        return error(
+            StatusCode::BAD_REQUEST,
+            "`from` must name the calling number",
+        );
     }
     let mut spec = CallSpec::new(request.from.clone());
     spec.to = request.to.map(Into::into);
@@ -169,11 +172,7 @@ struct Press {
     digits: String,
 }
 
-async fn press(
-    State(shared): State<Arc<Shared>>,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Response {
+async fn press(State(shared): State<Arc<Shared>>, Path(id): Path<String>, body: Bytes) -> Response {
     let (id, caller) = match caller(&shared, &id) {
         Ok(found) => found,
         Err(response) => return response,

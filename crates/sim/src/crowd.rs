@@ -99,12 +99,17 @@ impl CallersPlan {
         let mut total = 0usize;
         for (index, form) in file.group.into_iter().enumerate() {
             let name = form.name.unwrap_or_else(|| format!("group{}", index + 1));
-            let fail = |what: String| SimError::Config(format!("callers file, group {name:?}: {what}"));
+            let fail =
+                |what: String| SimError::Config(format!("callers file, group {name:?}: {what}"));
             let duration = |key: &str, value: Option<String>| match value {
                 None => Ok(Duration::ZERO),
                 Some(text) => crate::script::parse_duration(&text)
                     .filter(|d| *d <= MAX_STEP_DURATION)
-                    .ok_or_else(|| fail(format!("{key} = {text:?} is not a duration such as 2s or 500ms"))),
+                    .ok_or_else(|| {
+                        fail(format!(
+                            "{key} = {text:?} is not a duration such as 2s or 500ms"
+                        ))
+                    }),
             };
             let every = duration("every", form.every)?;
             let start_after = duration("start_after", form.start_after)?;
@@ -236,9 +241,10 @@ impl CallersRun {
             let ids = ids.clone();
             let not_placed = not_placed.clone();
             tokio::spawn(async move {
-                let groups = plan.groups.into_iter().map(|group| {
-                    run_group(shared.clone(), group, ids.clone(), not_placed.clone())
-                });
+                let groups = plan
+                    .groups
+                    .into_iter()
+                    .map(|group| run_group(shared.clone(), group, ids.clone(), not_placed.clone()));
                 futures::future::join_all(groups).await;
             })
         };
@@ -283,8 +289,16 @@ impl CallersRun {
             };
             *summary.outcomes.entry(outcome).or_default() += 1;
         }
-        for (reason, count) in self.not_placed.lock().unwrap_or_else(|e| e.into_inner()).iter() {
-            *summary.outcomes.entry(format!("not placed: {reason}")).or_default() += count;
+        for (reason, count) in self
+            .not_placed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+        {
+            *summary
+                .outcomes
+                .entry(format!("not placed: {reason}"))
+                .or_default() += count;
         }
         summary
     }
@@ -372,7 +386,9 @@ mod tests {
             ("[[group]]\nscript = \"missing.toml\"", "missing.toml"),
             ("[[group]]\ncount = 100001", "100000"),
         ] {
-            let error = CallersPlan::from_toml(text, Path::new(".")).unwrap_err().to_string();
+            let error = CallersPlan::from_toml(text, Path::new("."))
+                .unwrap_err()
+                .to_string();
             assert!(error.contains(needle), "{text}: {error}");
         }
     }

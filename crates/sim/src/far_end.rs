@@ -163,7 +163,10 @@ mod tests {
     #[test]
     fn every_behaviour_reads_from_text() {
         let secs = Duration::from_secs;
-        assert_eq!(parse("answer").unwrap(), FarEnd::answer_after(Duration::ZERO));
+        assert_eq!(
+            parse("answer").unwrap(),
+            FarEnd::answer_after(Duration::ZERO)
+        );
         assert_eq!(parse("answer:2s").unwrap(), FarEnd::answer_after(secs(2)));
         assert_eq!(
             parse("answer:1s, hangup:30s").unwrap(),
@@ -174,7 +177,10 @@ mod tests {
             }
         );
         assert_eq!(parse("busy").unwrap(), FarEnd::Busy);
-        assert_eq!(parse("reject:3s").unwrap(), FarEnd::Reject { after: secs(3) });
+        assert_eq!(
+            parse("reject:3s").unwrap(),
+            FarEnd::Reject { after: secs(3) }
+        );
         assert_eq!(
             parse("noanswer").unwrap(),
             FarEnd::NoAnswer {

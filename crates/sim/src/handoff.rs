@@ -73,7 +73,10 @@ pub(crate) fn hand_on(
     if let (true, Some(source)) = (visible, source) {
         arrive_at(shared, pbx, callid, destination, dn, source);
     }
-    let empty = pbx.calls.get(&callid).is_some_and(|call| call.legs.is_empty());
+    let empty = pbx
+        .calls
+        .get(&callid)
+        .is_some_and(|call| call.legs.is_empty());
     if empty {
         pbx.calls.remove(&callid);
     }
@@ -83,7 +86,10 @@ pub(crate) fn hand_on(
 /// linger is over); the call goes on without it.
 pub(crate) fn remove_handed_on(shared: &Shared, pbx: &mut Pbx, dn: &Dn, id: i64) {
     if let Some(callid) = pbx.remove_leg(shared, dn, id) {
-        let empty = pbx.calls.get(&callid).is_some_and(|call| call.legs.is_empty());
+        let empty = pbx
+            .calls
+            .get(&callid)
+            .is_some_and(|call| call.legs.is_empty());
         if empty {
             pbx.calls.remove(&callid);
         }

@@ -39,8 +39,8 @@ mod auth;
 mod caller;
 mod calls;
 mod config;
-mod crowd;
 mod control;
+mod crowd;
 mod devices;
 mod error;
 mod far_end;
@@ -68,9 +68,9 @@ pub use config::{
     AfterRoute, AudioConfig, Bursts, ExpiresInUnit, ExtensionSpec, FarEnds, GetStreamContent,
     InboundMode, RestartIds, SimConfig, TokenFormat,
 };
-pub use far_end::{Answered, DEFAULT_NO_ANSWER, FarEnd};
 pub use crowd::{CallerGroup, CallersPlan, CallersRun, CallersSummary, MAX_CALLERS};
 pub use error::{Result, SimError};
+pub use far_end::{Answered, DEFAULT_NO_ANSWER, FarEnd};
 pub use faults::{Faults, RequestMatcher};
 pub use journal::{JournalEntry, JournalKind, StreamDirection};
 pub use schedule::{RecurringFault, Repeating};

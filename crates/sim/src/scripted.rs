@@ -138,7 +138,11 @@ pub(crate) fn spawn(
     from: impl Into<String>,
 ) -> u64 {
     let id = {
-        let mut next = shared.scripted.next_id.lock().unwrap_or_else(|e| e.into_inner());
+        let mut next = shared
+            .scripted
+            .next_id
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         *next += 1;
         *next
     };

@@ -53,7 +53,12 @@ impl Sim {
     /// # Errors
     /// When no port can be bound.
     pub async fn start_tls(config: SimConfig, tls: SimTls) -> Result<Self, SimError> {
-        Self::bind_with(config, SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), Some(tls)).await
+        Self::bind_with(
+            config,
+            SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            Some(tls),
+        )
+        .await
     }
 
     /// Starts a simulator with `config` on `addr`, over TLS when `tls` is given.
@@ -249,7 +254,13 @@ impl Sim {
     pub fn call_scripted(&self, spec: CallSpec, script: crate::Script) -> Result<u64, SimError> {
         let from = spec.from.clone();
         let caller = self.call_now(spec)?;
-        Ok(crate::scripted::spawn(&self.shared, caller, script, "sim", from))
+        Ok(crate::scripted::spawn(
+            &self.shared,
+            caller,
+            script,
+            "sim",
+            from,
+        ))
     }
 
     /// A scripted call's state, as the control API shows it.

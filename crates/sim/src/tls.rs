@@ -49,7 +49,8 @@ impl SimTls {
     /// [`SimError::Tls`] when a name is not usable in a certificate.
     pub fn self_signed(names: &[String]) -> Result<Self, SimError> {
         use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
-        let fail = |error: rcgen::Error| SimError::Tls(format!("generating a certificate: {error}"));
+        let fail =
+            |error: rcgen::Error| SimError::Tls(format!("generating a certificate: {error}"));
         let mut ca_params = CertificateParams::new(Vec::<String>::new()).map_err(fail)?;
         ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
         ca_params
@@ -86,7 +87,8 @@ impl SimTls {
     /// certificate or key, or a key that does not fit the certificate.
     pub fn from_pem_files(cert: &Path, key: &Path) -> Result<Self, SimError> {
         let read = |path: &Path| {
-            std::fs::read(path).map_err(|error| SimError::Tls(format!("{}: {error}", path.display())))
+            std::fs::read(path)
+                .map_err(|error| SimError::Tls(format!("{}: {error}", path.display())))
         };
         let cert_pem = read(cert)?;
         let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&cert_pem)
@@ -100,7 +102,10 @@ impl SimTls {
         }
         let key_pem = read(key)?;
         let key_der = PrivateKeyDer::from_pem_slice(&key_pem).map_err(|error| {
-            SimError::Tls(format!("{}: no usable PEM private key: {error}", key.display()))
+            SimError::Tls(format!(
+                "{}: no usable PEM private key: {error}",
+                key.display()
+            ))
         })?;
         Self::from_parts(chain, key_der)
     }
@@ -109,7 +114,10 @@ impl SimTls {
         chain: Vec<CertificateDer<'static>>,
         key: PrivateKeyDer<'static>,
     ) -> Result<Self, SimError> {
-        let fingerprint = chain.first().map(|leaf| fingerprint(leaf)).unwrap_or_default();
+        let fingerprint = chain
+            .first()
+            .map(|leaf| fingerprint(leaf))
+            .unwrap_or_default();
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let mut config = rustls::ServerConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()

@@ -91,7 +91,9 @@ impl SimFile {
 pub(crate) fn route_failure_status(text: &str) -> Result<u16, String> {
     match text.trim().parse::<u16>() {
         Ok(status) if status == 200 || (400..=599).contains(&status) => Ok(status),
-        _ => Err(format!("expected 200 or an error status 400-599, got {text:?}")),
+        _ => Err(format!(
+            "expected 200 or an error status 400-599, got {text:?}"
+        )),
     }
 }
 
@@ -100,11 +102,13 @@ pub(crate) fn after_route(text: &str) -> Result<AfterRoute, String> {
     let usage = || format!("expected `remove` or `linger:DURATION` (e.g. linger:1s), got {text:?}");
     match text.trim().split_once(':') {
         None if text.trim() == "remove" => Ok(AfterRoute::Removed),
-        Some(("linger", duration)) => humantime_serde::re::humantime::parse_duration(duration.trim())
-            .ok()
-            .filter(|d| *d <= Duration::from_secs(3600))
-            .map(AfterRoute::Lingers)
-            .ok_or_else(usage),
+        Some(("linger", duration)) => {
+            humantime_serde::re::humantime::parse_duration(duration.trim())
+                .ok()
+                .filter(|d| *d <= Duration::from_secs(3600))
+                .map(AfterRoute::Lingers)
+                .ok_or_else(usage)
+        }
         _ => Err(usage()),
     }
 }
@@ -163,8 +167,14 @@ mod tests {
         ] {
             std::fs::write(&path, text).unwrap();
             let error = SimFile::load(&path).unwrap_err().to_string();
-            assert!(error.contains("sim.toml") && error.contains(key), "{text}: {error}");
+            assert!(
+                error.contains("sim.toml") && error.contains(key),
+                "{text}: {error}"
+            );
         }
-        assert_eq!(after_route("linger:2s"), Ok(AfterRoute::Lingers(Duration::from_secs(2))));
+        assert_eq!(
+            after_route("linger:2s"),
+            Ok(AfterRoute::Lingers(Duration::from_secs(2)))
+        );
     }
 }

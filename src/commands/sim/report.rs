@@ -23,11 +23,16 @@ pub(crate) async fn follow(sim: &Sim, callers: Option<&CallersRun>) {
             let script_over = call.script != ScriptStatus::Running;
             let call_over = call.state == "ended";
             let done = reported.get(&call.id).copied().unwrap_or(false);
-            if done || !(script_over && (call_over || matches!(call.script, ScriptStatus::Failed(_)))) {
+            if done
+                || !(script_over && (call_over || matches!(call.script, ScriptStatus::Failed(_))))
+            {
                 continue;
             }
             reported.insert(call.id, true);
-            let how = call.end.clone().unwrap_or_else(|| "still connected".to_owned());
+            let how = call
+                .end
+                .clone()
+                .unwrap_or_else(|| "still connected".to_owned());
             match &call.script {
                 ScriptStatus::Failed(error) => println!(
                     "call {} ({}, from {}): script failed: {error}; the simulator goes on",
@@ -64,7 +69,10 @@ pub(crate) fn print_summary(summary: &CallersSummary) {
     println!("callers summary:");
     println!("  placed:    {}/{}", summary.placed, summary.planned);
     println!("  answered:  {}", summary.answered);
-    println!("  heard:     {:.1} s in all", summary.heard_ms as f64 / 1000.0);
+    println!(
+        "  heard:     {:.1} s in all",
+        summary.heard_ms as f64 / 1000.0
+    );
     println!("  pressed:   {} keys", summary.pressed);
     println!("  failed:    {} scripts", summary.failed);
     println!("  outcomes:");

@@ -318,7 +318,10 @@ async fn hand_over(
 ) -> Response {
     let (behaviour, gone) = {
         let pbx = shared.pbx();
-        let gone = pbx.leg(dn, id).map(|leg| leg.gone.clone()).unwrap_or_default();
+        let gone = pbx
+            .leg(dn, id)
+            .map(|leg| leg.gone.clone())
+            .unwrap_or_default();
         (destination_behaviour(shared, &pbx, &destination), gone)
     };
     let no_answer = ("NoAnswer", "The destination did not answer.");

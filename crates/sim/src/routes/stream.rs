@@ -58,7 +58,11 @@ fn stream_target(
     let bridged = pbx
         .calls
         .get(&leg.callid)
-        .filter(|call| call.bridged.as_ref().is_some_and(|(d, i)| d == dn && *i == id))
+        .filter(|call| {
+            call.bridged
+                .as_ref()
+                .is_some_and(|(d, i)| d == dn && *i == id)
+        })
         .map(|call| call.core.clone());
     if state.dn_type != DnType::RoutePoint && !audio.extension_streams && bridged.is_none() {
         return Err(failed_dependency(

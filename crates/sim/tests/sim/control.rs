@@ -10,7 +10,11 @@ use voicebot_sim::{CallersPlan, Sim};
 use super::util::{client, token, within};
 
 async fn call_json(sim: &Sim, path: &str) -> (u16, Value) {
-    let response = client().get(format!("{}{path}", sim.base_url())).send().await.unwrap();
+    let response = client()
+        .get(format!("{}{path}", sim.base_url()))
+        .send()
+        .await
+        .unwrap();
     (response.status().as_u16(), response.json().await.unwrap())
 }
 
@@ -92,17 +96,27 @@ async fn bad_control_requests_say_what_is_wrong() {
             let response = post(&sim, "/sim/calls", body.clone()).await;
             assert!(response.status().is_client_error(), "{body}");
             let error: Value = response.json().await.unwrap();
-            assert!(error["error"].as_str().unwrap().contains(needle), "{body}: {error}");
+            assert!(
+                error["error"].as_str().unwrap().contains(needle),
+                "{body}: {error}"
+            );
         }
         assert_eq!(call_json(&sim, "/sim/calls/7").await.0, 404);
         assert_eq!(call_json(&sim, "/sim/calls/x").await.0, 404);
         // Control requests are not the PBX's: they are not journalled.
         let (_, journal) = call_json(&sim, "/sim/journal").await;
-        assert!(journal["entries"].as_array().unwrap().is_empty(), "{journal}");
+        assert!(
+            journal["entries"].as_array().unwrap().is_empty(),
+            "{journal}"
+        );
         // And faults injected into the PBX leave the control API alone.
         sim.faults().fail_next("/", 503, usize::MAX);
         assert_eq!(call_json(&sim, "/sim/calls").await.0, 200);
-        let token_refused = client().post(format!("{}/connect/token", sim.base_url())).send().await.unwrap();
+        let token_refused = client()
+            .post(format!("{}/connect/token", sim.base_url()))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(token_refused.status(), 503);
         let _ = token;
     })

@@ -41,7 +41,11 @@ async fn extensions_answer_refuse_or_ring_out_as_configured() {
         .await
         .unwrap();
         let token = token(&sim).await;
-        for (destination, reason) in [("200", "PhoneBusy"), ("300", "Rejected"), ("400", "NoAnswer")] {
+        for (destination, reason) in [
+            ("200", "PhoneBusy"),
+            ("300", "Rejected"),
+            ("400", "NoAnswer"),
+        ] {
             let caller = sim.call_in("+15550001").await.unwrap();
             let response = route(&sim, &token, caller.participant_id().0, destination).await;
             assert_eq!(response.status(), 422, "{destination}");
@@ -56,7 +60,11 @@ async fn extensions_answer_refuse_or_ring_out_as_configured() {
         assert_eq!(response.status(), 200);
         assert_eq!(caller.wait_ended().await, CallEnd::RoutedTo("100".into()));
         // The call is now on extension 100, connected, referred by the route point.
-        let on_100 = &sim.snapshot().into_iter().find(|dn| dn.dn.as_str() == "100").unwrap();
+        let on_100 = &sim
+            .snapshot()
+            .into_iter()
+            .find(|dn| dn.dn.as_str() == "100")
+            .unwrap();
         assert_eq!(on_100.participants.len(), 1);
         assert!(on_100.participants[0].is_connected());
         assert_eq!(on_100.participants[0].party_caller_id, "+15550002");
@@ -100,10 +108,17 @@ async fn a_pending_routeto_ends_when_the_caller_hangs_up() {
                 caller.hang_up().await.unwrap();
             }
         };
-        let (response, ()) = tokio::join!(route(&sim, &token, caller.participant_id().0, "100"), hang_up);
+        let (response, ()) = tokio::join!(
+            route(&sim, &token, caller.participant_id().0, "100"),
+            hang_up
+        );
         assert_eq!(response.status(), 404);
         let body: CallControlResult = response.json().await.unwrap();
-        assert!(body.reasontext.unwrap_or_default().contains("left the call"));
+        assert!(
+            body.reasontext
+                .unwrap_or_default()
+                .contains("left the call")
+        );
         assert_eq!(caller.wait_ended().await, CallEnd::HungUp);
     })
     .await;
@@ -113,8 +128,13 @@ async fn a_pending_routeto_ends_when_the_caller_hangs_up() {
 async fn after_a_route_the_participant_lingers_for_the_clients_drop_unless_set_otherwise() {
     within(20, async {
         // Default: it lingers, so 3CX's sample's `drop` after a successful routeto works.
-        let sim = Sim::start_with(with_extensions(&[("100", "answer")])).await.unwrap();
-        assert_eq!(sim.config().after_route, AfterRoute::Lingers(Duration::from_secs(1)));
+        let sim = Sim::start_with(with_extensions(&[("100", "answer")]))
+            .await
+            .unwrap();
+        assert_eq!(
+            sim.config().after_route,
+            AfterRoute::Lingers(Duration::from_secs(1))
+        );
         let token = token(&sim).await;
         let caller = sim.call_in("+15550005").await.unwrap();
         let id = caller.participant_id().0;
@@ -122,18 +142,33 @@ async fn after_a_route_the_participant_lingers_for_the_clients_drop_unless_set_o
         let path = format!("/callcontrol/800/participants/{id}");
         assert_eq!(get(&sim, &token, &path).await.status(), 200);
         // Its media went with the caller.
-        assert_eq!(get(&sim, &token, &format!("{path}/stream")).await.status(), 424);
-        assert_eq!(post_json(&sim, &token, &format!("{path}/drop"), json!({})).await.status(), 200);
+        assert_eq!(
+            get(&sim, &token, &format!("{path}/stream")).await.status(),
+            424
+        );
+        assert_eq!(
+            post_json(&sim, &token, &format!("{path}/drop"), json!({}))
+                .await
+                .status(),
+            200
+        );
         assert_eq!(get(&sim, &token, &path).await.status(), 404);
         // The drop removed only the handed-on leg: the call goes on at 100.
-        let on_100 = sim.snapshot().into_iter().find(|dn| dn.dn.as_str() == "100").unwrap();
+        let on_100 = sim
+            .snapshot()
+            .into_iter()
+            .find(|dn| dn.dn.as_str() == "100")
+            .unwrap();
         assert_eq!(on_100.participants.len(), 1);
 
         // Not dropped: the PBX removes it itself once the linger is over.
         let mut ws = connect_ws(&sim, &token).await.unwrap();
         let caller = sim.call_in("+15550006").await.unwrap();
         let id = caller.participant_id().0;
-        assert_eq!(next_event(&mut ws).await.event.event_type, EventType::Upsert);
+        assert_eq!(
+            next_event(&mut ws).await.event.event_type,
+            EventType::Upsert
+        );
         assert_eq!(route(&sim, &token, id, "100").await.status(), 200);
         let removed = format!("/callcontrol/800/participants/{id}");
         loop {
@@ -155,7 +190,10 @@ async fn after_a_route_the_participant_lingers_for_the_clients_drop_unless_set_o
         let id = caller.participant_id().0;
         assert_eq!(route(&sim, &token, id, "100").await.status(), 200);
         let path = format!("/callcontrol/800/participants/{id}/drop");
-        assert_eq!(post_json(&sim, &token, &path, json!({})).await.status(), 404);
+        assert_eq!(
+            post_json(&sim, &token, &path, json!({})).await.status(),
+            404
+        );
     })
     .await;
 }
@@ -191,7 +229,12 @@ async fn the_answered_party_hangs_up_or_runs_its_script() {
         let token = token(&sim).await;
         let mut ws = connect_ws(&sim, &token).await.unwrap();
         let caller = sim.call_in("+15550008").await.unwrap();
-        assert_eq!(route(&sim, &token, caller.participant_id().0, "100").await.status(), 200);
+        assert_eq!(
+            route(&sim, &token, caller.participant_id().0, "100")
+                .await
+                .status(),
+            200
+        );
         // The extension's leg appears, then goes when its user hangs up.
         let mut seen_on_100 = None;
         loop {
@@ -206,12 +249,23 @@ async fn the_answered_party_hangs_up_or_runs_its_script() {
             }
         }
         let ended = sim.journal().into_iter().any(|entry| {
-            matches!(entry.kind, JournalKind::CallEnded { end: CallEnd::HungUp, .. })
+            matches!(
+                entry.kind,
+                JournalKind::CallEnded {
+                    end: CallEnd::HungUp,
+                    ..
+                }
+            )
         });
         assert!(ended, "the answered party's hang-up ends the call");
 
         let caller = sim.call_in("+15550009").await.unwrap();
-        assert_eq!(route(&sim, &token, caller.participant_id().0, "200").await.status(), 200);
+        assert_eq!(
+            route(&sim, &token, caller.participant_id().0, "200")
+                .await
+                .status(),
+            200
+        );
         let answered = loop {
             if let Some(call) = sim.scripted_calls().into_iter().find(|c| c.dn == "200") {
                 break call;
@@ -237,7 +291,12 @@ async fn the_answered_party_hangs_up_or_runs_its_script() {
         )));
         // Still serving.
         let again = sim.call_in("+15550010").await.unwrap();
-        assert_eq!(super::util::participant(&sim, &token, "800", again.participant_id().0).await.party_caller_id, "+15550010");
+        assert_eq!(
+            super::util::participant(&sim, &token, "800", again.participant_id().0)
+                .await
+                .party_caller_id,
+            "+15550010"
+        );
     })
     .await;
 }
@@ -245,16 +304,31 @@ async fn the_answered_party_hangs_up_or_runs_its_script() {
 #[tokio::test]
 async fn makecall_to_an_answering_extension_connects_and_a_rejecting_one_fails() {
     within(20, async {
-        let sim = Sim::start_with(with_extensions(&[("100", "answer:100ms,hangup:200ms"), ("200", "reject")]))
-            .await
-            .unwrap();
+        let sim = Sim::start_with(with_extensions(&[
+            ("100", "answer:100ms,hangup:200ms"),
+            ("200", "reject"),
+        ]))
+        .await
+        .unwrap();
         let token = token(&sim).await;
-        let response = post_json(&sim, &token, "/callcontrol/800/makecall", json!({"destination": "100"})).await;
+        let response = post_json(
+            &sim,
+            &token,
+            "/callcontrol/800/makecall",
+            json!({"destination": "100"}),
+        )
+        .await;
         assert_eq!(response.status(), 200);
         let far = sim.wait_outbound("100").await.unwrap();
         far.wait_connected().await.unwrap();
         assert_eq!(far.wait_ended().await, CallEnd::HungUp);
-        post_json(&sim, &token, "/callcontrol/800/makecall", json!({"destination": "200"})).await;
+        post_json(
+            &sim,
+            &token,
+            "/callcontrol/800/makecall",
+            json!({"destination": "200"}),
+        )
+        .await;
         let far = sim.wait_outbound("200").await.unwrap();
         assert_eq!(far.wait_ended().await, CallEnd::Rejected);
     })
