@@ -20,6 +20,7 @@ mod outbound;
 mod reconnect;
 mod recordings_store;
 mod security;
+mod sim_product;
 mod speech;
 mod stream;
 mod stream_agent;

@@ -1,15 +1,25 @@
-//! `voicebot sim`: runs the PBX simulator until Ctrl-C.
+//! `voicebot sim`: runs the PBX simulator until Ctrl-C or SIGTERM. Nothing else stops
+//! it: a scripted caller whose script fails is reported and the simulator goes on.
+
+mod file;
+mod report;
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use voicebot_sim::{
-    ExpiresInUnit, ExtensionSpec, Faults, InboundMode, RecurringFault, Repeating, Script, Sim,
-    SimConfig,
+    AfterRoute, CallSpec, CallersPlan, ExpiresInUnit, ExtensionSpec, FarEnd, Faults, InboundMode,
+    RecurringFault, Repeating, Script, Sim, SimConfig, SimTls,
 };
+
+use self::file::SimFile;
+use crate::exit::Exit;
+
+/// What a bare `--extension DN` does: its user answers after a second.
+const BARE_EXTENSION: &str = "answer:1s";
 
 /// Options of `voicebot sim`.
 #[derive(Debug, Args)]
@@ -26,9 +36,41 @@ pub(crate) struct SimArgs {
     /// DN of the route point (default: the client id).
     #[arg(long, value_name = "DN")]
     route_point: Option<String>,
-    /// Monitored extensions (repeatable).
-    #[arg(long = "extension", value_name = "DN", default_values_t = ["101".to_owned()])]
-    extensions: Vec<String>,
+    /// A monitored extension and what its user does when it rings (repeatable):
+    /// `100` (answers after 1 s), `100=answer:2s`, `100=answer:1s,hangup:30s`,
+    /// `100=answer,script:FILE`, `100=busy`, `100=reject`, `100=noanswer[:20s]`.
+    #[arg(long = "extension", value_name = "DN[=BEHAVIOUR]", value_parser = extension)]
+    extensions: Vec<ExtensionSpec>,
+    /// A configuration file: `[extensions]`, `[far_ends]`, `route_failure_status`,
+    /// `after_route` (see the README).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Serve HTTPS and WSS with a new self-signed certificate; its CA goes to
+    /// `--ca-out` for the client to trust (`pbx.ca_file`, `VOICEBOT_CA_FILE`).
+    #[arg(long)]
+    tls: bool,
+    /// Serve HTTPS and WSS with this PEM certificate (chain) instead; needs `--key`.
+    #[arg(long, value_name = "FILE", requires = "key")]
+    cert: Option<PathBuf>,
+    /// The PEM private key of `--cert`.
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    key: Option<PathBuf>,
+    /// Where `--tls` writes the CA certificate (default: voicebot-sim-ca-PORT.pem in
+    /// the temporary folder).
+    #[arg(long, value_name = "FILE")]
+    ca_out: Option<PathBuf>,
+    /// A callers file: groups of scripted callers (how many, how often, from which
+    /// numbers, which script); prints a live count and a summary.
+    #[arg(long, value_name = "FILE")]
+    callers: Option<PathBuf>,
+    /// HTTP status of a failed routeto/transferto: an error status (default 422), or
+    /// 200 with `finalstatus: Failed`.
+    #[arg(long, value_name = "STATUS", value_parser = file::route_failure_status)]
+    route_failure_status: Option<u16>,
+    /// What becomes of the participant a successful routeto handed on: `linger:1s`
+    /// (default; it answers a `drop` until then) or `remove` (gone at once).
+    #[arg(long, value_name = "remove|linger:DURATION", value_parser = file::after_route)]
+    after_route: Option<AfterRoute>,
     /// How inbound route-point calls appear.
     #[arg(long, value_enum, default_value_t = Inbound::Connected)]
     inbound: Inbound,
@@ -111,6 +153,12 @@ fn failure(text: &str) -> Result<Failure, String> {
     })
 }
 
+/// Parses `--extension DN[=BEHAVIOUR]`.
+fn extension(text: &str) -> Result<ExtensionSpec, String> {
+    let bare: FarEnd = BARE_EXTENSION.parse()?;
+    ExtensionSpec::parse_in(text, &bare, Path::new(""))
+}
+
 /// Parses a count, or `all`.
 fn count(text: &str) -> Result<usize, String> {
     match text {
@@ -151,16 +199,31 @@ enum Inbound {
 }
 
 impl SimArgs {
-    fn config(&self) -> SimConfig {
+    /// The simulator's settings: defaults, then the file, then the flags.
+    fn config(&self, file: SimFile) -> SimConfig {
+        let mut extensions = file.extensions;
+        for spec in &self.extensions {
+            extensions.retain(|known| known.dn != spec.dn);
+            extensions.push(spec.clone());
+        }
+        if extensions.is_empty() {
+            extensions.extend(extension("101"));
+        }
+        let defaults = SimConfig::default();
         SimConfig {
             client_id: self.client_id.clone(),
             client_secret: self.client_secret.clone(),
             route_point: self.route_point.clone().map(Into::into),
-            extensions: self
-                .extensions
-                .iter()
-                .map(|dn| ExtensionSpec::new(dn.as_str()))
-                .collect(),
+            extensions,
+            far_ends: file.far_ends.unwrap_or(defaults.far_ends),
+            route_failure_status: self
+                .route_failure_status
+                .or(file.route_failure_status)
+                .unwrap_or(defaults.route_failure_status),
+            after_route: self
+                .after_route
+                .or(file.after_route)
+                .unwrap_or(defaults.after_route),
             inbound: match self.inbound {
                 Inbound::Connected => InboundMode::Connected,
                 Inbound::Ringing => InboundMode::Ringing,
@@ -223,17 +286,36 @@ impl SimArgs {
     }
 }
 
-/// Runs the simulator until Ctrl-C.
+/// Runs the simulator until Ctrl-C or SIGTERM.
 pub(crate) async fn run(args: SimArgs) -> anyhow::Result<()> {
     let script = match &args.script {
+        Some(path) => Some(read_script(path)?),
+        None => None,
+    };
+    let file = match &args.config {
+        Some(path) => SimFile::load(path)?,
+        None => SimFile::default(),
+    };
+    let plan = match &args.callers {
         Some(path) => {
             let text = std::fs::read_to_string(path)
-                .with_context(|| format!("reading {}", path.display()))?;
-            Some(Script::from_toml(&text)?)
+                .map_err(|e| Exit::Usage.error(format!("{}: {e}", path.display())))?;
+            let base = path.parent().unwrap_or(Path::new(""));
+            Some(
+                CallersPlan::from_toml(&text, base)
+                    .map_err(|e| Exit::Usage.error(format!("{}: {e}", path.display())))?,
+            )
         }
         None => None,
     };
-    let sim = Sim::bind(args.config(), args.listen)
+    let tls = args.tls_identity()?;
+    let config = args.config(file);
+    let extensions: Vec<String> = config
+        .extensions
+        .iter()
+        .map(|spec| format!("{} ({})", spec.dn, describe(&spec.on_ring)))
+        .collect();
+    let sim = Sim::bind_with(config, args.listen, tls)
         .await
         .with_context(|| format!("starting the simulator on {}", args.listen))?;
     println!("voicebot sim: a simulated 3CX V20 PBX");
@@ -241,44 +323,119 @@ pub(crate) async fn run(args: SimArgs) -> anyhow::Result<()> {
     println!("  client id:     {}", sim.client_id());
     println!("  client secret: {}", sim.client_secret());
     println!("  route point:   {}", sim.route_point());
+    println!("  extensions:    {}", extensions.join(", "));
+    if let Some(tls) = sim.tls() {
+        println!("  fingerprint:   SHA-256 {}", tls.fingerprint());
+        if tls.ca_pem().is_some() {
+            let ca_out = args.ca_out.clone().unwrap_or_else(|| {
+                std::env::temp_dir()
+                    .join(format!("voicebot-sim-ca-{}.pem", sim.local_addr().port()))
+            });
+            tls.write_ca(&ca_out)?;
+            println!(
+                "  CA file:       {} (VOICEBOT_CA_FILE or pbx.ca_file)",
+                ca_out.display()
+            );
+        }
+    }
+    println!(
+        "  control API:   {}/sim/calls, {}/sim/journal",
+        sim.base_url(),
+        sim.base_url()
+    );
     let (applied, _repeating) = args.apply_faults(sim.faults());
     for fault in applied {
         println!("  fault:         {fault}");
     }
     println!("Ctrl-C stops it.");
-    if let Some(from) = args.call_in.clone() {
-        let caller_task = async {
-            tokio::time::sleep(Duration::try_from_secs_f64(args.call_delay).unwrap_or_default())
-                .await;
-            let caller = sim.call_in(&from).await?;
-            tracing::info!(participant = %caller.participant_id(), "scripted call placed");
-            if let Some(script) = &script {
-                caller.run(script).await?;
-            }
-            let end = caller.wait_ended().await;
-            tracing::info!(?end, heard = ?caller.heard().audio_duration(), "scripted call ended");
-            anyhow::Ok(())
+    let callers = plan.map(|plan| {
+        println!("callers: {} calls planned", plan.total());
+        sim.start_callers(plan)
+    });
+    let call_in = async {
+        let Some(from) = args.call_in.clone() else {
+            return std::future::pending().await;
         };
-        let interrupted = tokio::select! {
-            result = caller_task => {
-                result?;
-                false
-            }
-            _ = tokio::signal::ctrl_c() => true,
-        };
-        if !interrupted {
-            tokio::signal::ctrl_c()
-                .await
-                .context("waiting for Ctrl-C")?;
+        tokio::time::sleep(Duration::try_from_secs_f64(args.call_delay).unwrap_or_default()).await;
+        let script = script.clone().unwrap_or_default();
+        match sim.call_scripted(CallSpec::new(from), script) {
+            Ok(id) => tracing::info!(id, "scripted call placed"),
+            Err(error) => println!("the --call-in call was not placed: {error}"),
         }
-    } else {
-        tokio::signal::ctrl_c()
-            .await
-            .context("waiting for Ctrl-C")?;
+        std::future::pending::<()>().await
+    };
+    tokio::select! {
+        () = report::follow(&sim, callers.as_ref()) => {}
+        () = call_in => {}
+        stop = stopped() => stop?,
     }
     println!("stopping");
+    if let Some(run) = &callers {
+        report::print_summary(&run.summary());
+    }
     sim.shutdown().await;
     Ok(())
+}
+
+impl SimArgs {
+    /// The TLS identity the flags ask for, if any.
+    fn tls_identity(&self) -> anyhow::Result<Option<SimTls>> {
+        let usage = |error: voicebot_sim::SimError| Exit::Usage.error(error.to_string());
+        match (&self.cert, &self.key, self.tls) {
+            (Some(cert), Some(key), _) => {
+                Ok(Some(SimTls::from_pem_files(cert, key).map_err(usage)?))
+            }
+            (None, None, true) => {
+                let mut names = Vec::new();
+                if !self.listen.ip().is_unspecified() {
+                    names.push(self.listen.ip().to_string());
+                }
+                Ok(Some(SimTls::self_signed(&names).map_err(usage)?))
+            }
+            _ => Ok(None),
+        }
+    }
+}
+
+fn read_script(path: &Path) -> anyhow::Result<Script> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Exit::Usage.error(format!("{}: {e}", path.display())))?;
+    Script::from_toml(&text).map_err(|e| Exit::Usage.error(format!("{}: {e}", path.display())))
+}
+
+/// A far end's behaviour in the words of `--extension`.
+fn describe(far_end: &FarEnd) -> String {
+    match far_end {
+        FarEnd::Answer { after, then, .. } => {
+            let then = match then {
+                voicebot_sim::Answered::Stay => String::new(),
+                voicebot_sim::Answered::HangUpAfter(after) => format!(", hangs up after {after:?}"),
+                voicebot_sim::Answered::Script(_) => ", runs a script".to_owned(),
+            };
+            format!("answers after {after:?}{then}")
+        }
+        FarEnd::Busy => "busy".to_owned(),
+        FarEnd::Reject { after } => format!("rejects after {after:?}"),
+        FarEnd::NoAnswer { after } => format!("rings {after:?}, no answer"),
+        FarEnd::Unreachable => "unreachable".to_owned(),
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM: the only things that stop the simulator.
+async fn stopped() -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .context("listening for SIGTERM")?;
+        tokio::select! {
+            result = tokio::signal::ctrl_c() => result.context("waiting for Ctrl-C"),
+            _ = term.recv() => Ok(()),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")
+    }
 }
 
 #[cfg(test)]

@@ -110,6 +110,8 @@ pub(crate) struct CallMedia {
     stopped: bool,
     uplink: VecDeque<u8>,
     listeners: Vec<Listener>,
+    /// GET streams of a bridged caller's leg: they carry what is played into the call.
+    far_listeners: Vec<mpsc::Sender<Bytes>>,
     playout: VecDeque<u8>,
     segments: Vec<Segment>,
     current: Option<Segment>,
@@ -127,10 +129,16 @@ impl CallMedia {
         }
     }
 
+    /// Whether the leg ever connected.
+    pub(crate) fn has_started(&self) -> bool {
+        self.started.is_some()
+    }
+
     /// Stops the media: GET streams end, unplayed audio is discarded.
     pub(crate) fn stop(&mut self) {
         self.stopped = true;
         self.listeners.clear();
+        self.far_listeners.clear();
         self.close_segment(self.frames_done * FRAME_SAMPLES as u64);
     }
 
@@ -139,6 +147,13 @@ impl CallMedia {
         if !self.stopped {
             self.uplink.extend(bytes);
         }
+    }
+
+    /// Audio POSTed on a bridged caller's leg: queued as the caller's speech;
+    /// `false` once the media has stopped.
+    pub(crate) fn speak(&mut self, bytes: &[u8]) -> bool {
+        self.queue_uplink(bytes);
+        !self.stopped
     }
 
     pub(crate) fn uplink_queued(&self) -> usize {
@@ -157,6 +172,17 @@ impl CallMedia {
             ready: Vec::new(),
             last_release: None,
         });
+        Some(rx)
+    }
+
+    /// Opens a GET stream on the bridged caller's leg: what is played into the call,
+    /// a 20 ms frame at a time (silence when nothing plays).
+    pub(crate) fn listen_far(&mut self) -> Option<mpsc::Receiver<Bytes>> {
+        if self.stopped {
+            return None;
+        }
+        let (tx, rx) = mpsc::channel(LISTENER_QUEUE);
+        self.far_listeners.push(tx);
         Some(rx)
     }
 
@@ -238,6 +264,18 @@ impl CallMedia {
         while self.frames_done < due {
             let capture = started + FRAME * (self.frames_done as u32 + 1);
             let heard = self.play_frame();
+            if !self.far_listeners.is_empty() {
+                let mut played = heard.clone();
+                played.resize(FRAME_BYTES, 0);
+                let played = Bytes::from(played);
+                // Lossy like a phone line: a reader that falls 10 s behind loses frames.
+                self.far_listeners.retain(|tx| {
+                    !matches!(
+                        tx.try_send(played.clone()),
+                        Err(mpsc::error::TrySendError::Closed(_))
+                    )
+                });
+            }
             let said = self.uplink.len().min(FRAME_BYTES);
             let mut frame: Vec<u8> = self.uplink.drain(..said).collect();
             frame.resize(FRAME_BYTES, 0);

@@ -17,7 +17,7 @@ use crate::{Script, SimError};
 const POLL: Duration = Duration::from_millis(10);
 
 /// How a call ended, from the simulated caller's point of view.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[non_exhaustive]
 pub enum CallEnd {
     /// The caller hung up.
@@ -32,6 +32,8 @@ pub enum CallEnd {
     DivertedTo(String),
     /// The called party was busy.
     Busy,
+    /// The called party declined the call.
+    Rejected,
     /// The called party did not answer.
     NoAnswer,
     /// The called number could not be reached.
@@ -126,6 +128,11 @@ impl Caller {
     /// Where the call stands now.
     pub fn state(&self) -> CallerState {
         self.core.state.borrow().clone()
+    }
+
+    /// Whether the call was ever connected (audio flowed).
+    pub fn was_connected(&self) -> bool {
+        self.core.media().has_started()
     }
 
     /// Waits until the call is connected.

@@ -22,6 +22,14 @@ where
     F: FnOnce(&Arc<Shared>, &mut Pbx) + Send + 'static,
 {
     let epoch = shared.pbx().epoch;
+    after_in(shared, epoch, delay, action);
+}
+
+/// [`after`] for a caller that holds the PBX lock: `epoch` is the PBX's now.
+pub(crate) fn after_in<F>(shared: &Arc<Shared>, epoch: u64, delay: Duration, action: F)
+where
+    F: FnOnce(&Arc<Shared>, &mut Pbx) + Send + 'static,
+{
     let shared = shared.clone();
     tokio::spawn(async move {
         tokio::select! {
@@ -36,7 +44,7 @@ where
     });
 }
 
-fn new_core(callid: i64, dn: Dn, id: i64, state: CallerState) -> Arc<CallCore> {
+pub(crate) fn new_core(callid: i64, dn: Dn, id: i64, state: CallerState) -> Arc<CallCore> {
     Arc::new(CallCore {
         callid,
         dn,
@@ -116,6 +124,7 @@ pub(crate) fn start_inbound(
             core: core.clone(),
             legs: Vec::new(),
             far_leg: None,
+            bridged: None,
         },
     );
     pbx.add_leg(shared, participant, callid);
@@ -150,8 +159,9 @@ fn ring(
 ) {
     let timeout = timeout.filter(|t| !t.is_zero());
     match far_end {
-        FarEnd::Answer { after, audio } => {
+        FarEnd::Answer { after, audio, then } => {
             let audio = audio.clone();
+            let then = then.clone();
             match timeout {
                 Some(timeout) if timeout < *after => {
                     after_end(shared, callid, timeout, CallEnd::NoAnswer);
@@ -162,18 +172,18 @@ fn ring(
                         .is_some_and(|leg| leg.participant.status != ParticipantStatus::Connected);
                     if ringing {
                         connect(shared, pbx, callid, &dn, id);
-                        if let (Some(path), Some(call)) = (audio, pbx.calls.get(&callid)) {
-                            let core = call.core.clone();
-                            match crate::wav::read_pcm(&path) {
-                                Ok(samples) => {
-                                    core.media().queue_uplink(&crate::wav::to_bytes(&samples))
-                                }
-                                Err(error) => tracing::warn!(%error, "far-end audio"),
-                            }
-                        }
+                        crate::handoff::answered(shared, pbx, callid, audio.as_deref(), &then);
                     }
                 }),
             }
+        }
+        FarEnd::Reject { after } => {
+            let wait = timeout.map_or(*after, |t| t.min(*after));
+            let end = match wait < *after {
+                true => CallEnd::NoAnswer,
+                false => CallEnd::Rejected,
+            };
+            after_end(shared, callid, wait, end);
         }
         FarEnd::Busy => after_end(shared, callid, Duration::from_millis(100), CallEnd::Busy),
         FarEnd::NoAnswer { after } => {
@@ -184,7 +194,7 @@ fn ring(
     }
 }
 
-fn after_end(shared: &Arc<Shared>, callid: i64, delay: Duration, end: CallEnd) {
+pub(crate) fn after_end(shared: &Arc<Shared>, callid: i64, delay: Duration, end: CallEnd) {
     after(shared, delay, move |shared, pbx| {
         let connected = pbx
             .calls
@@ -200,6 +210,18 @@ fn after_end(shared: &Arc<Shared>, callid: i64, delay: Duration, end: CallEnd) {
 pub(crate) fn connect(shared: &Shared, pbx: &mut Pbx, callid: i64, dn: &Dn, id: i64) {
     if !pbx.set_status(shared, dn, id, ParticipantStatus::Connected) {
         return;
+    }
+    let bridged = pbx.calls.get(&callid).and_then(|call| call.bridged.clone());
+    if let Some((bridged_dn, bridged_id)) = bridged
+        && (bridged_dn != *dn || bridged_id != id)
+    {
+        // The internal caller's phone shows the call answered when the route point is.
+        pbx.set_status(
+            shared,
+            &bridged_dn,
+            bridged_id,
+            ParticipantStatus::Connected,
+        );
     }
     let far_leg = pbx.calls.get(&callid).and_then(|call| call.far_leg.clone());
     if let Some((far_dn, far_id)) = far_leg {
@@ -238,6 +260,10 @@ pub(crate) fn make_call(
     timeout: Option<Duration>,
 ) -> Result<Participant, MakeCallRefused> {
     let mut pbx = shared.pbx();
+    let to_route_point = Dn::new(destination) == shared.route_point && *dn != shared.route_point;
+    if to_route_point {
+        return crate::internal::call_route_point(shared, pbx, dn, device);
+    }
     let internal = pbx
         .dns
         .get(&Dn::new(destination))
@@ -301,6 +327,7 @@ pub(crate) fn make_call(
             core: core.clone(),
             legs: Vec::new(),
             far_leg: far_id.map(|far| (dn.clone(), far)),
+            bridged: None,
         },
     );
     pbx.add_leg(shared, participant.clone(), callid);
@@ -320,50 +347,4 @@ pub(crate) fn make_call(
     shared.outbound_placed.notify_waiters();
     ring(shared, callid, dn.clone(), id, &far_end, timeout);
     Ok(participant)
-}
-
-/// What a destination will do when a call is handed to it.
-pub(crate) fn destination_behaviour(shared: &Shared, pbx: &Pbx, destination: &str) -> FarEnd {
-    match pbx.dns.get(&Dn::new(destination)) {
-        Some(state) if state.dn_type == DnType::RoutePoint => FarEnd::answer_after(Duration::ZERO),
-        Some(state) => state.on_ring.clone(),
-        None => shared.config.far_ends.get(destination).clone(),
-    }
-}
-
-/// After a successful hand-off to a DN of this PBX, the call shows up there.
-pub(crate) fn arrive_at(
-    shared: &Arc<Shared>,
-    pbx: &mut Pbx,
-    callid: i64,
-    destination: &str,
-    referred_by: &Dn,
-) {
-    let dn = Dn::new(destination);
-    let Some(from) = pbx.calls.get(&callid).map(|call| call.core.clone()) else {
-        return;
-    };
-    let Some(source) = pbx
-        .leg(&from.dn, from.participant_id.0)
-        .map(|leg| leg.participant.clone())
-    else {
-        return;
-    };
-    let legid = pbx.allocate_legid();
-    let Some(state) = pbx.dns.get_mut(&dn) else {
-        return;
-    };
-    let id = state.allocate_id();
-    let participant = Participant {
-        id: ParticipantId(id),
-        status: ParticipantStatus::Connected,
-        dn: dn.clone(),
-        device_id: state.devices.first().cloned(),
-        direct_control: state.direct_control,
-        referred_by_dn: Some(referred_by.clone()),
-        referred_by_type: DnType::RoutePoint,
-        legid,
-        ..source
-    };
-    pbx.add_leg(shared, participant, callid);
 }

@@ -2,10 +2,11 @@
 //! reference leaves the behaviour open (§11). Every uncertain behaviour is a setting.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use voicebot_model::{DeviceId, Dn};
+
+use crate::FarEnd;
 
 /// Settings of a simulated PBX. `SimConfig::default()` is a 20.0.9+ PBX with API
 /// client `800` (its route point is `800`), one monitored extension `101`, inbound
@@ -75,8 +76,20 @@ pub struct SimConfig {
     /// How long `routeto`/`transferto` wait for the destination when the request has no `timeout`.
     pub route_timeout: Duration,
     /// HTTP status of a `routeto`/`transferto` whose destination failed (the body is
-    /// a failed `CallControlResult` either way; §11.12).
+    /// a failed `CallControlResult` either way). 3CX's answer is unconfirmed
+    /// (reference §11.18); the default, 422, follows the only evidence: 3CX's own
+    /// sample (CCE) treats a 2xx `routeto` answer as success and replays its prompt
+    /// only on a non-2xx one, so a PBX that answered failures with 200 would make
+    /// 3CX's sample drop callers who are still waiting. 422 is the code the
+    /// reference associates with refused Call Control parameters (§3.4). Set 200 to
+    /// test a client against `200` + `finalstatus: Failed`.
     pub route_failure_status: u16,
+    /// HTTP status of a `makecall` the PBX refuses (an unreachable destination). 3CX's
+    /// samples read `result` first and `reasontext` when it is missing (§3.3.2), so
+    /// the default answers 200 with `result: null`.
+    pub makecall_failure_status: u16,
+    /// What happens to the participant that `routeto`/`transferto` handed on.
+    pub after_route: AfterRoute,
     /// `X-3CX-Version` header value sent on every response.
     pub version: String,
     /// Which id counters a [`crate::Faults::restart`] starts again. The reference does
@@ -114,7 +127,9 @@ impl Default for SimConfig {
             audio: AudioConfig::default(),
             far_ends: FarEnds::default(),
             route_timeout: Duration::from_secs(30),
-            route_failure_status: 200,
+            route_failure_status: 422,
+            makecall_failure_status: 200,
+            after_route: AfterRoute::default(),
             version: "20.0.10.999".to_owned(),
             restart_ids: RestartIds::All,
         }
@@ -192,6 +207,30 @@ pub enum RestartIds {
     Keep,
 }
 
+/// What becomes of the participant a successful `routeto`/`transferto` handed on.
+///
+/// Unconfirmed for 3CX (reference §11.19). The default follows the evidence: 3CX's
+/// own IVR sample (CCE `CustomIVRApp.service.ts`) stops its streams and sends `drop`
+/// on its own participant *after* a successful `routeto`, so it expects the
+/// participant to be there still; PD-DOC reads the official page as "the participant
+/// stays until delivery succeeds" and is then replaced. So the participant lingers a
+/// short while (answering a `drop` with 200) and is then removed by the PBX.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AfterRoute {
+    /// Removed (a Remove event) before the action's answer is sent: a follow-up
+    /// `drop` gets 404.
+    Removed,
+    /// Stays listed, its media ended, until the client drops it or this long has
+    /// passed.
+    Lingers(Duration),
+}
+
+impl Default for AfterRoute {
+    fn default() -> Self {
+        Self::Lingers(Duration::from_secs(1))
+    }
+}
+
 /// An extension of the simulated PBX.
 #[derive(Debug, Clone)]
 pub struct ExtensionSpec {
@@ -219,6 +258,36 @@ impl ExtensionSpec {
                 after: Duration::from_secs(30),
             },
         }
+    }
+
+    /// An extension whose user does what `on_ring` says.
+    #[must_use]
+    pub fn answering(mut self, on_ring: FarEnd) -> Self {
+        self.on_ring = on_ring;
+        self
+    }
+
+    /// Parses `DN` or `DN=BEHAVIOUR` (`100=answer:2s,hangup:30s`, see [`FarEnd`]);
+    /// a bare DN gets `bare`. Relative script and audio paths are read from `base`.
+    ///
+    /// # Errors
+    /// A message naming what is wrong.
+    pub fn parse_in(text: &str, bare: &FarEnd, base: &std::path::Path) -> Result<Self, String> {
+        let (dn, behaviour) = match text.split_once('=') {
+            Some((dn, behaviour)) => (dn.trim(), Some(behaviour)),
+            None => (text.trim(), None),
+        };
+        if dn.is_empty() || !dn.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return Err(format!(
+                "{text:?}: expected DN or DN=BEHAVIOUR, e.g. 100=answer:2s"
+            ));
+        }
+        let on_ring = match behaviour {
+            Some(behaviour) => FarEnd::parse_in(behaviour, base)
+                .map_err(|error| format!("extension {dn}: {error}"))?,
+            None => bare.clone(),
+        };
+        Ok(Self::new(dn).answering(on_ring))
     }
 
     /// The devices, with the default one when none are configured.
@@ -278,34 +347,6 @@ pub enum GetStreamContent {
     CallerOnly,
     /// The caller's audio mixed with what the PBX plays to the caller.
     Mixed,
-}
-
-/// What a called destination does.
-#[derive(Debug, Clone, PartialEq)]
-pub enum FarEnd {
-    /// Answers after `after`; then sends `audio` (a WAV file) if given.
-    Answer {
-        /// Ringing time.
-        after: Duration,
-        /// Audio the far end speaks once answered.
-        audio: Option<PathBuf>,
-    },
-    /// Busy: the attempt fails at once.
-    Busy,
-    /// Rings for `after`, then the attempt fails.
-    NoAnswer {
-        /// Ringing time.
-        after: Duration,
-    },
-    /// The number cannot be reached: the request fails immediately.
-    Unreachable,
-}
-
-impl FarEnd {
-    /// Answers after `after` and stays silent.
-    pub fn answer_after(after: Duration) -> Self {
-        Self::Answer { after, audio: None }
-    }
 }
 
 /// Far-end behaviour per destination, with a default.

@@ -34,6 +34,12 @@ pub enum SimError {
     /// A scenario file is invalid.
     #[error("invalid script: {0}")]
     Script(String),
+    /// The TLS identity could not be made or read.
+    #[error("TLS: {0}")]
+    Tls(String),
+    /// A callers file or configuration file is invalid.
+    #[error("{0}")]
+    Config(String),
     /// The simulator was shut down or restarted.
     #[error("the simulator has stopped")]
     Stopped,

@@ -3,22 +3,34 @@
 use std::sync::Mutex;
 use std::time::Duration;
 
+use serde::{Serialize, Serializer};
 use tokio::time::Instant;
 use voicebot_model::{DeviceId, Dn, ParticipantId, ParticipantStatus};
 
 use crate::CallEnd;
 
-/// One journal line: when (since the simulator started) and what.
-#[derive(Debug, Clone, PartialEq)]
+/// One journal line: when (since the simulator started) and what. As JSON (the
+/// control API's `GET /sim/journal`): `{"at_ms": 1520, "kind": "call_started", ...}`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct JournalEntry {
     /// Time since the simulator started (tokio clock).
+    #[serde(rename = "at_ms", serialize_with = "millis")]
     pub at: Duration,
     /// What happened.
+    #[serde(flatten)]
     pub kind: JournalKind,
 }
 
+fn millis<S>(duration: &Duration, serializer: S) -> Result<S::Ok, S::Error>
+where
+    S: Serializer,
+{
+    serializer.serialize_u64(duration.as_millis() as u64)
+}
+
 /// Direction of an audio stream, seen from the client.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum StreamDirection {
     /// `GET …/stream`: audio from the call to the client.
     FromCall,
@@ -27,7 +39,8 @@ pub enum StreamDirection {
 }
 
 /// What happened.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum JournalKind {
     /// `POST /connect/token` issued a token.
@@ -149,6 +162,7 @@ pub enum JournalKind {
         digits: String,
         /// Audio the caller had heard when pressing (the playout clock, not wall
         /// time): what a prompt stopped by these keys can be measured against.
+        #[serde(rename = "heard_ms", serialize_with = "millis")]
         heard: std::time::Duration,
     },
     /// An audio stream opened.
@@ -193,6 +207,17 @@ pub enum JournalKind {
         dn: Dn,
         /// The device.
         device: DeviceId,
+    },
+    /// A scripted call's script ended (the simulator runs on either way).
+    ScriptEnded {
+        /// The scripted call's number ([`crate::ScriptedCall::id`]).
+        id: u64,
+        /// Its PBX call id.
+        callid: i64,
+        /// Who placed it.
+        label: String,
+        /// Why it failed; `None` when every step ran.
+        error: Option<String>,
     },
     /// An event took a sequence number but was lost on every socket
     /// ([`crate::Faults::drop_next_events`]).

@@ -39,16 +39,23 @@ mod auth;
 mod caller;
 mod calls;
 mod config;
+mod control;
+mod crowd;
 mod devices;
 mod error;
+mod far_end;
 mod faults;
+mod handoff;
+mod internal;
 mod journal;
 mod repeats;
 mod routes;
 mod schedule;
 mod script;
+mod scripted;
 mod sim;
 mod state;
+mod tls;
 mod wav;
 mod xapi;
 
@@ -58,13 +65,17 @@ pub mod fidelity {}
 pub use audio::{Gap, Heard, HeardSegment};
 pub use caller::{CallEnd, CallSpec, Caller, CallerState};
 pub use config::{
-    AudioConfig, Bursts, ExpiresInUnit, ExtensionSpec, FarEnd, FarEnds, GetStreamContent,
+    AfterRoute, AudioConfig, Bursts, ExpiresInUnit, ExtensionSpec, FarEnds, GetStreamContent,
     InboundMode, RestartIds, SimConfig, TokenFormat,
 };
+pub use crowd::{CallerGroup, CallersPlan, CallersRun, CallersSummary, MAX_CALLERS};
 pub use error::{Result, SimError};
+pub use far_end::{Answered, DEFAULT_NO_ANSWER, FarEnd};
 pub use faults::{Faults, RequestMatcher};
 pub use journal::{JournalEntry, JournalKind, StreamDirection};
 pub use schedule::{RecurringFault, Repeating};
-pub use script::{MAX_STEP_DURATION, Script, Step};
+pub use script::{MAX_STEP_DURATION, RandomKeys, Script, Step};
+pub use scripted::{ScriptStatus, ScriptedCall};
 pub use sim::Sim;
+pub use tls::SimTls;
 pub use wav::write_wav;

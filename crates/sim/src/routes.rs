@@ -23,11 +23,14 @@ use crate::state::{DnState, Pbx, Shared};
 
 /// Builds the router of a simulated PBX.
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
-    call_control_routes()
+    let pbx = call_control_routes()
         .merge(crate::xapi::router(shared.clone()))
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(shared.clone(), observe))
-        .with_state(shared)
+        .with_state(shared.clone());
+    // The control API is the simulator's own, not the PBX's: outside the journal
+    // and the injected faults.
+    crate::control::router(shared).merge(pbx)
 }
 
 /// The Call Control routes alone, for requests that arrive over the WebSocket.

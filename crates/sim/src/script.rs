@@ -5,6 +5,7 @@
 //!   { wait_connected = true },
 //!   { wait_heard = "1.5s" },
 //!   { press = "1" },
+//!   { press_random = "123" },
 //!   { send_wav = "samples/hello_8k.wav" },
 //!   { wait = "500ms" },
 //!   "hang_up",
@@ -66,6 +67,9 @@ pub enum Step {
     WaitConnected(bool),
     /// Press DTMF keys.
     Press(String),
+    /// Press keys picked at random: `"123"` presses one of 1, 2 or 3;
+    /// `{ keys = "0123456789", count = 4 }` presses four.
+    PressRandom(RandomKeys),
     /// Say a WAV file, and wait until it has been said.
     SendWav(PathBuf),
     /// Say these samples, and wait until they have been said.
@@ -80,12 +84,59 @@ pub enum Step {
     HangUp,
 }
 
+/// Keys to pick from at random, and how many to press.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum RandomKeys {
+    /// One key out of these.
+    One(String),
+    /// `count` keys, each out of `keys`.
+    Many {
+        /// The keys to pick from.
+        keys: String,
+        /// How many to press.
+        count: usize,
+    },
+}
+
+impl RandomKeys {
+    /// Picks the keys.
+    ///
+    /// # Errors
+    /// [`SimError::Script`] when there is nothing to pick from, or more than 64 keys
+    /// are asked for.
+    pub fn pick(&self) -> Result<String, SimError> {
+        let (keys, count) = match self {
+            Self::One(keys) => (keys.as_str(), 1),
+            Self::Many { keys, count } => (keys.as_str(), *count),
+        };
+        let keys: Vec<char> = keys.chars().collect();
+        if keys.is_empty() || count > 64 {
+            return Err(SimError::Script(
+                "press_random needs keys to pick from and at most 64 of them".to_owned(),
+            ));
+        }
+        Ok((0..count)
+            .map(|_| keys[rand::random_range(0..keys.len())])
+            .collect())
+    }
+}
+
 impl Step {
-    pub(crate) async fn run(&self, caller: &Caller) -> Result<(), SimError> {
+    /// Runs the step; returns the keys it pressed, if it pressed any.
+    pub(crate) async fn run(&self, caller: &Caller) -> Result<Option<String>, SimError> {
         match self {
             Self::Wait(duration) => tokio::time::sleep(*duration).await,
             Self::WaitConnected(_) => caller.wait_connected().await?,
-            Self::Press(digits) => caller.press(digits).await?,
+            Self::Press(digits) => {
+                caller.press(digits).await?;
+                return Ok(Some(digits.clone()));
+            }
+            Self::PressRandom(keys) => {
+                let digits = keys.pick()?;
+                caller.press(&digits).await?;
+                return Ok(Some(digits));
+            }
             Self::SendWav(path) => {
                 caller.send_wav(path).await?;
                 caller.wait_sent().await;
@@ -102,7 +153,7 @@ impl Step {
             Self::WaitSilence(duration) => caller.wait_silence(*duration).await?,
             Self::HangUp => caller.hang_up().await?,
         }
-        Ok(())
+        Ok(None)
     }
 }
 
@@ -172,6 +223,26 @@ mod tests {
                 Step::HangUp,
             ]
         );
+    }
+
+    #[test]
+    fn random_keys_come_from_the_set() {
+        let script = Script::from_toml(
+            r#"steps = [ { press_random = "12" }, { press_random = { keys = "9", count = 3 } } ]"#,
+        )
+        .unwrap();
+        let Step::PressRandom(one) = &script.steps[0] else {
+            panic!("{script:?}");
+        };
+        for _ in 0..20 {
+            let key = one.pick().unwrap();
+            assert!(key == "1" || key == "2", "{key}");
+        }
+        let Step::PressRandom(many) = &script.steps[1] else {
+            panic!("{script:?}");
+        };
+        assert_eq!(many.pick().unwrap(), "999");
+        assert!(RandomKeys::One(String::new()).pick().is_err());
     }
 
     #[test]

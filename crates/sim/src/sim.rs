@@ -10,7 +10,7 @@ use voicebot_model::{DeviceId, Dn, DnInfo};
 
 use crate::journal::JournalEntry;
 use crate::state::Shared;
-use crate::{CallSpec, Caller, Faults, SimConfig, SimError, calls};
+use crate::{CallSpec, Caller, Faults, SimConfig, SimError, SimTls, calls};
 
 /// A running simulator. Dropping it stops the server, its sockets and streams.
 #[derive(Debug)]
@@ -19,6 +19,7 @@ pub struct Sim {
     addr: SocketAddr,
     faults: Faults,
     server: Option<JoinHandle<()>>,
+    tls: Option<SimTls>,
 }
 
 impl Sim {
@@ -43,6 +44,32 @@ impl Sim {
     /// # Errors
     /// When `addr` cannot be bound.
     pub async fn bind(config: SimConfig, addr: SocketAddr) -> Result<Self, SimError> {
+        Self::bind_with(config, addr, None).await
+    }
+
+    /// Starts a simulator with `config` on `127.0.0.1:0` serving HTTPS and WSS with
+    /// `tls` (see [`SimTls::self_signed`]).
+    ///
+    /// # Errors
+    /// When no port can be bound.
+    pub async fn start_tls(config: SimConfig, tls: SimTls) -> Result<Self, SimError> {
+        Self::bind_with(
+            config,
+            SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            Some(tls),
+        )
+        .await
+    }
+
+    /// Starts a simulator with `config` on `addr`, over TLS when `tls` is given.
+    ///
+    /// # Errors
+    /// When `addr` cannot be bound.
+    pub async fn bind_with(
+        config: SimConfig,
+        addr: SocketAddr,
+        tls: Option<SimTls>,
+    ) -> Result<Self, SimError> {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared::new(config));
@@ -52,25 +79,37 @@ impl Sim {
             tokio::spawn(crate::repeats::run(shared.clone(), every));
         }
         let shutdown = shared.shutdown.clone();
-        let server = tokio::spawn(async move {
-            let serve = axum::serve(listener, router)
-                .with_graceful_shutdown(async move { shutdown.cancelled().await });
-            if let Err(error) = serve.await {
-                tracing::warn!(%error, "sim server stopped");
-            }
-        });
-        tracing::info!(%addr, "sim listening");
+        let server = match tls.clone() {
+            Some(tls) => tokio::spawn(crate::tls::serve(listener, tls, router, shutdown)),
+            None => tokio::spawn(async move {
+                let serve = axum::serve(listener, router)
+                    .with_graceful_shutdown(async move { shutdown.cancelled().await });
+                if let Err(error) = serve.await {
+                    tracing::warn!(%error, "sim server stopped");
+                }
+            }),
+        };
+        tracing::info!(%addr, tls = tls.is_some(), "sim listening");
         Ok(Self {
             faults: Faults::new(shared.clone()),
             shared,
             addr,
             server: Some(server),
+            tls,
         })
     }
 
-    /// `http://127.0.0.1:PORT`, without a trailing slash.
+    /// `http://127.0.0.1:PORT` (`https://` over TLS), without a trailing slash.
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
+        match self.tls {
+            Some(_) => format!("https://{}", self.addr),
+            None => format!("http://{}", self.addr),
+        }
+    }
+
+    /// Its TLS identity, when it serves HTTPS.
+    pub fn tls(&self) -> Option<&SimTls> {
+        self.tls.as_ref()
     }
 
     /// The bound address.
@@ -185,8 +224,7 @@ impl Sim {
     /// # Errors
     /// [`SimError::UnknownDestination`] when the DN does not exist.
     pub async fn call(&self, spec: CallSpec) -> Result<Caller, SimError> {
-        let core = calls::start_inbound(&self.shared, spec)?;
-        Ok(Caller::new(self.shared.clone(), core))
+        self.call_now(spec)
     }
 
     /// Every call in progress ends as if its caller (or far end) hung up: the client
@@ -198,6 +236,46 @@ impl Sim {
             pbx.end_call(&self.shared, *callid, crate::CallEnd::HungUp);
         }
         callids.len()
+    }
+
+    /// Starts placing the calls of a callers plan; they run on their own tasks and
+    /// a failing script is reported, never fatal.
+    pub fn start_callers(&self, plan: crate::CallersPlan) -> crate::CallersRun {
+        crate::CallersRun::start(&self.shared, plan)
+    }
+
+    /// Places a call from `spec` whose caller runs `script` on a task of its own; the
+    /// control API lists it, and a failing script is journalled
+    /// ([`crate::JournalKind::ScriptEnded`]) without stopping anything. Returns its
+    /// scripted-call id.
+    ///
+    /// # Errors
+    /// [`SimError::UnknownDestination`] when the DN does not exist.
+    pub fn call_scripted(&self, spec: CallSpec, script: crate::Script) -> Result<u64, SimError> {
+        let from = spec.from.clone();
+        let caller = self.call_now(spec)?;
+        Ok(crate::scripted::spawn(
+            &self.shared,
+            caller,
+            script,
+            "sim",
+            from,
+        ))
+    }
+
+    /// A scripted call's state, as the control API shows it.
+    pub fn scripted_call(&self, id: u64) -> Option<crate::ScriptedCall> {
+        self.shared.scripted.get(id)
+    }
+
+    /// Every scripted call so far, oldest first.
+    pub fn scripted_calls(&self) -> Vec<crate::ScriptedCall> {
+        self.shared.scripted.list()
+    }
+
+    fn call_now(&self, spec: CallSpec) -> Result<Caller, SimError> {
+        let core = calls::start_inbound(&self.shared, spec)?;
+        Ok(Caller::new(self.shared.clone(), core))
     }
 
     /// The far ends of every outbound call placed so far, oldest first.

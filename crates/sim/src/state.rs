@@ -30,6 +30,8 @@ pub(crate) struct Shared {
     /// Cancelled when the simulator stops.
     pub(crate) shutdown: CancellationToken,
     pub(crate) faults: FaultState,
+    /// Scripted calls the simulator runs by itself.
+    pub(crate) scripted: crate::scripted::ScriptedCalls,
     /// Woken whenever an outbound call is placed.
     pub(crate) outbound_placed: Notify,
     /// Every access token issued, revoked or not.
@@ -46,6 +48,7 @@ impl Shared {
             journal: Journal::new(Instant::now()),
             shutdown: CancellationToken::new(),
             faults: FaultState::default(),
+            scripted: crate::scripted::ScriptedCalls::default(),
             outbound_placed: Notify::new(),
             issued_tokens: std::sync::Mutex::new(Vec::new()),
             config,
@@ -98,6 +101,12 @@ impl DnState {
 pub(crate) struct Leg {
     pub(crate) participant: Participant,
     pub(crate) callid: i64,
+    /// Cancelled when the leg is removed: requests waiting on it (a pending
+    /// `routeto`) end with it.
+    pub(crate) gone: CancellationToken,
+    /// Handed on by a successful `routeto`/`transferto` and lingering
+    /// ([`crate::AfterRoute::Lingers`]): no longer the caller's leg.
+    pub(crate) handed_on: bool,
 }
 
 /// What the simulated caller (or far end) of a call shares with its [`crate::Caller`].
@@ -127,6 +136,9 @@ pub(crate) struct CallState {
     pub(crate) legs: Vec<(Dn, i64)>,
     /// The far leg's id, for outbound calls with `far_leg_events`.
     pub(crate) far_leg: Option<(Dn, i64)>,
+    /// The calling leg of a call from a DN of this PBX to the route point: its
+    /// streams carry the other side of the core's media.
+    pub(crate) bridged: Option<(Dn, i64)>,
 }
 
 /// One WebSocket connection's event queue.
@@ -376,6 +388,8 @@ impl Pbx {
                 Leg {
                     participant,
                     callid,
+                    gone: CancellationToken::new(),
+                    handed_on: false,
                 },
             );
         }
@@ -409,6 +423,7 @@ impl Pbx {
     /// Removes a participant and announces it; returns its call id.
     pub(crate) fn remove_leg(&mut self, shared: &Shared, dn: &Dn, id: i64) -> Option<i64> {
         let leg = self.dns.get_mut(dn)?.participants.remove(&id)?;
+        leg.gone.cancel();
         shared.record(JournalKind::ParticipantRemoved {
             dn: dn.clone(),
             id: ParticipantId(id),
@@ -461,33 +476,9 @@ impl Pbx {
             finish_caller(shared, &call.core, end);
         }
     }
-
-    /// A participant hands the call over (transfer, route, divert): the leg goes,
-    /// the call goes on elsewhere. When it was the caller's own leg, the caller's
-    /// state ends with `end`; legs elsewhere on this PBX stay.
-    pub(crate) fn hand_off(
-        &mut self,
-        shared: &Shared,
-        callid: i64,
-        dn: &Dn,
-        id: i64,
-        end: CallEnd,
-    ) {
-        let Some(core) = self.calls.get(&callid).map(|call| call.core.clone()) else {
-            return;
-        };
-        self.remove_leg(shared, dn, id);
-        let remaining = self.calls.get(&callid).map_or(0, |call| call.legs.len());
-        if remaining == 0 {
-            self.calls.remove(&callid);
-        }
-        if core.dn == *dn && core.participant_id.0 == id {
-            finish_caller(shared, &core, end);
-        }
-    }
 }
 
-fn finish_caller(shared: &Shared, core: &CallCore, end: CallEnd) {
+pub(crate) fn finish_caller(shared: &Shared, core: &CallCore, end: CallEnd) {
     core.media_ended.cancel();
     core.media().stop();
     let already = matches!(*core.state.borrow(), CallerState::Ended(_));

@@ -105,6 +105,24 @@ pub fn write_wav(path: &Path, samples: &[i16]) -> Result<(), SimError> {
     writer.finalize().map_err(fail)
 }
 
+/// Writes 8 kHz mono s16 samples as a WAV file into memory.
+pub(crate) fn write_wav_to(out: &mut Vec<u8>, samples: &[i16]) {
+    let data_bytes = u32::try_from(samples.len() * 2).unwrap_or(u32::MAX - 36);
+    out.extend_from_slice(b"RIFF");
+    out.extend_from_slice(&(36 + data_bytes).to_le_bytes());
+    out.extend_from_slice(b"WAVEfmt ");
+    out.extend_from_slice(&16u32.to_le_bytes());
+    out.extend_from_slice(&1u16.to_le_bytes()); // PCM
+    out.extend_from_slice(&1u16.to_le_bytes()); // mono
+    out.extend_from_slice(&8000u32.to_le_bytes());
+    out.extend_from_slice(&16000u32.to_le_bytes());
+    out.extend_from_slice(&2u16.to_le_bytes());
+    out.extend_from_slice(&16u16.to_le_bytes());
+    out.extend_from_slice(b"data");
+    out.extend_from_slice(&data_bytes.to_le_bytes());
+    out.extend_from_slice(&to_bytes(samples));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

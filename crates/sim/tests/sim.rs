@@ -6,10 +6,14 @@ mod sim {
     mod audio;
     mod auth;
     mod calls;
+    mod control;
     mod devices;
     mod events;
     mod faults;
     mod fuzz_scripts;
+    mod internal;
+    mod routing;
     mod scripts;
     mod timeouts;
+    mod tls;
 }

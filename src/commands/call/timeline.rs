@@ -85,6 +85,12 @@ impl Timeline {
                 }
                 Step::WaitConnected(_) => continue,
                 Step::Press(digits) => (format!("press {digits}"), tones(&digits)?),
+                Step::PressRandom(keys) => {
+                    let digits = keys.pick().map_err(|error| {
+                        Exit::Usage.error(format!("{}: {error}", path.display()))
+                    })?;
+                    (format!("press {digits}"), tones(&digits)?)
+                }
                 Step::SendWav(file) => {
                     let file = match file.is_absolute() {
                         true => file,

@@ -14,10 +14,11 @@ use voicebot_model::{
 };
 
 use super::{authorize, cc_error, json_body, participant_id, visible_dn};
-use crate::calls::{self, arrive_at, connect, destination_behaviour};
+use crate::calls::{self, connect};
+use crate::handoff::{destination_behaviour, hand_on, remove_handed_on};
 use crate::journal::JournalKind;
 use crate::state::Shared;
-use crate::{CallEnd, FarEnd};
+use crate::{AfterRoute, CallEnd, FarEnd};
 
 /// `POST /callcontrol/{dn}/makecall`
 pub(super) async fn make_call(
@@ -99,7 +100,8 @@ fn place_call(
             Json(CallControlResult::success(participant)).into_response()
         }
         Err(refused) => {
-            let status = failure_status(shared);
+            let status = StatusCode::from_u16(shared.config.makecall_failure_status)
+                .unwrap_or(StatusCode::OK);
             journal(&request.destination, status);
             let body =
                 CallControlResult::failure(FinalStatus::Failed, refused.reason, refused.text);
@@ -217,9 +219,14 @@ async fn run_action(
                 .calls
                 .get(&callid)
                 .is_some_and(|call| call.core.dn == *dn && call.core.participant_id.0 == id);
-            match is_core {
-                true => pbx.end_call(shared, callid, CallEnd::Dropped),
-                false => {
+            let bridged = crate::internal::bridged_call(&pbx, dn, id).is_some();
+            match (leg.handed_on, is_core || bridged) {
+                // Handed on by a routeto: the call goes on at its destination.
+                (true, _) => remove_handed_on(shared, &mut pbx, dn, id),
+                // The caller's side of a call to the route point hung up.
+                (false, true) if bridged => pbx.end_call(shared, callid, CallEnd::HungUp),
+                (false, true) => pbx.end_call(shared, callid, CallEnd::Dropped),
+                (false, false) => {
                     pbx.remove_leg(shared, dn, id);
                     let empty = pbx
                         .calls
@@ -254,10 +261,8 @@ async fn run_action(
                 return unprocessable("A destination is required.");
             };
             let mut pbx = shared.pbx();
-            if pbx.visible(&Dn::new(destination.as_str())).is_some() {
-                arrive_at(shared, &mut pbx, callid, &destination, dn);
-            }
-            pbx.hand_off(shared, callid, dn, id, CallEnd::DivertedTo(destination));
+            let end = CallEnd::DivertedTo(destination.clone());
+            hand_on(shared, &mut pbx, callid, dn, id, end, &destination, None);
             success(leg.participant)
         }
         Action::RouteTo | Action::TransferTo => {
@@ -298,7 +303,8 @@ async fn run_action(
 }
 
 /// `routeto`/`transferto`: waits for the destination, then hands the call over or
-/// answers with a failure (the participant stays).
+/// answers with a failure (the participant stays). The wait ends early when the
+/// participant goes (the caller hung up): a pending request ends with the call.
 #[allow(clippy::too_many_arguments)]
 async fn hand_over(
     shared: &Arc<Shared>,
@@ -310,20 +316,24 @@ async fn hand_over(
     timeout: Duration,
     participant: Participant,
 ) -> Response {
-    let behaviour = {
+    let (behaviour, gone) = {
         let pbx = shared.pbx();
-        destination_behaviour(shared, &pbx, &destination)
+        let gone = pbx
+            .leg(dn, id)
+            .map(|leg| leg.gone.clone())
+            .unwrap_or_default();
+        (destination_behaviour(shared, &pbx, &destination), gone)
     };
+    let no_answer = ("NoAnswer", "The destination did not answer.");
     let (wait, outcome) = match behaviour {
         FarEnd::Answer { after, .. } if after <= timeout => (after, Ok(())),
-        FarEnd::Answer { .. } => (
-            timeout,
-            Err(("NoAnswer", "The destination did not answer.")),
+        FarEnd::Answer { .. } => (timeout, Err(no_answer)),
+        FarEnd::NoAnswer { after } => (after.min(timeout), Err(no_answer)),
+        FarEnd::Reject { after } if after <= timeout => (
+            after,
+            Err(("Rejected", "The destination declined the call.")),
         ),
-        FarEnd::NoAnswer { after } => (
-            after.min(timeout),
-            Err(("NoAnswer", "The destination did not answer.")),
-        ),
+        FarEnd::Reject { .. } => (timeout, Err(no_answer)),
         FarEnd::Busy => (
             Duration::from_millis(100),
             Err(("PhoneBusy", "The destination is busy.")),
@@ -333,30 +343,38 @@ async fn hand_over(
             Err(("Unreachable", "The destination cannot be reached.")),
         ),
     };
+    let participant_gone = || {
+        cc_error(
+            StatusCode::NOT_FOUND,
+            "NotFound",
+            &format!("Participant {id} left the call before {destination} answered."),
+        )
+    };
     if !wait.is_zero() {
         tokio::select! {
             _ = shared.shutdown.cancelled() => {}
+            // The caller hung up (or the call ended otherwise) while it rang: the
+            // request ends now, as the participant it names is gone.
+            _ = gone.cancelled() => return participant_gone(),
             _ = tokio::time::sleep(wait) => {}
         }
     }
-    let failed = |reason: &str, text: &str| {
-        let body = CallControlResult::failure(FinalStatus::Failed, reason, text);
-        (failure_status(shared), Json(body)).into_response()
-    };
     if let Err((reason, text)) = outcome {
-        return failed(reason, text);
+        let body = CallControlResult::failure(FinalStatus::Failed, reason, text);
+        return (failure_status(shared), Json(body)).into_response();
     }
     let mut pbx = shared.pbx();
     if pbx.leg(dn, id).is_none() {
-        return failed("NotFound", "The participant is gone.");
-    }
-    if pbx.visible(&Dn::new(destination.as_str())).is_some() {
-        arrive_at(shared, &mut pbx, callid, &destination, dn);
+        return participant_gone();
     }
     let end = match action {
-        Action::TransferTo => CallEnd::TransferredTo(destination),
-        _ => CallEnd::RoutedTo(destination),
+        Action::TransferTo => CallEnd::TransferredTo(destination.clone()),
+        _ => CallEnd::RoutedTo(destination.clone()),
     };
-    pbx.hand_off(shared, callid, dn, id, end);
+    let linger = match shared.config.after_route {
+        AfterRoute::Removed => None,
+        AfterRoute::Lingers(linger) => Some(linger),
+    };
+    hand_on(shared, &mut pbx, callid, dn, id, end, &destination, linger);
     Json(CallControlResult::success(participant)).into_response()
 }

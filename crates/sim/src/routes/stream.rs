@@ -16,13 +16,24 @@ use super::{authorize, cc_error, participant_id, visible_dn};
 use crate::journal::{JournalKind, StreamDirection};
 use crate::state::{CallCore, Shared};
 
+/// Which side of a call's media a stream is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Side {
+    /// The participant the call's media belongs to (the route point's, usually):
+    /// GET hears the caller, POST plays to the caller.
+    Own,
+    /// The calling leg of a call from a DN of this PBX to the route point: GET hears
+    /// what the route point's client plays, POST speaks to it.
+    Bridged,
+}
+
 /// Finds the call behind a stream request, applying 401/403/404/424.
 fn stream_target(
     shared: &Shared,
     headers: &axum::http::HeaderMap,
     dn: &Dn,
     id: &str,
-) -> Result<(Arc<CallCore>, Vec<CancellationToken>), Response> {
+) -> Result<(Arc<CallCore>, Side, Vec<CancellationToken>), Response> {
     let authorized = authorize(shared, headers)?;
     let id = participant_id(id)?;
     let pbx = shared.pbx();
@@ -44,7 +55,16 @@ fn stream_target(
     let audio = &shared.config.audio;
     let failed_dependency =
         |text: &str| cc_error(StatusCode::FAILED_DEPENDENCY, "FailedDependency", text);
-    if state.dn_type != DnType::RoutePoint && !audio.extension_streams {
+    let bridged = pbx
+        .calls
+        .get(&leg.callid)
+        .filter(|call| {
+            call.bridged
+                .as_ref()
+                .is_some_and(|(d, i)| d == dn && *i == id)
+        })
+        .map(|call| call.core.clone());
+    if state.dn_type != DnType::RoutePoint && !audio.extension_streams && bridged.is_none() {
         return Err(failed_dependency(
             "Audio streams are available for the application's own calls only.",
         ));
@@ -58,13 +78,15 @@ fn stream_target(
             "The participant is not connected.",
         ));
     }
-    let core = pbx
+    let own = pbx
         .calls
         .get(&leg.callid)
         .map(|call| call.core.clone())
-        .filter(|core| core.dn == *dn && core.participant_id.0 == id);
-    let Some(core) = core else {
-        return Err(failed_dependency("No media for this participant."));
+        .filter(|core| core.dn == *dn && core.participant_id.0 == id && !leg.handed_on);
+    let (core, side) = match (own, bridged) {
+        (Some(core), _) => (core, Side::Own),
+        (None, Some(core)) => (core, Side::Bridged),
+        (None, None) => return Err(failed_dependency("No media for this participant.")),
     };
     let tokens = vec![
         shared.shutdown.clone(),
@@ -72,7 +94,7 @@ fn stream_target(
         authorized.revoked,
         core.media_ended.clone(),
     ];
-    Ok((core, tokens))
+    Ok((core, side, tokens))
 }
 
 /// Waits until any of `tokens` is cancelled.
@@ -103,16 +125,17 @@ impl Drop for StreamGuard {
     }
 }
 
-fn guard(shared: &Arc<Shared>, core: &CallCore, direction: StreamDirection) -> StreamGuard {
+fn guard(shared: &Arc<Shared>, dn: &Dn, id: &str, direction: StreamDirection) -> StreamGuard {
+    let id = ParticipantId(id.parse().unwrap_or_default());
     shared.record(JournalKind::StreamOpened {
-        dn: core.dn.clone(),
-        id: core.participant_id,
+        dn: dn.clone(),
+        id,
         direction,
     });
     StreamGuard {
         shared: shared.clone(),
-        dn: core.dn.clone(),
-        id: core.participant_id,
+        dn: dn.clone(),
+        id,
         direction,
         bytes: 0,
         reason: "client went away".to_owned(),
@@ -126,14 +149,18 @@ pub(crate) async fn get_stream(
     request: Request,
 ) -> Response {
     let dn = Dn::new(dn);
-    let (core, tokens) = match stream_target(&shared, request.headers(), &dn, &id) {
+    let (core, side, tokens) = match stream_target(&shared, request.headers(), &dn, &id) {
         Ok(target) => target,
         Err(response) => return response,
     };
-    let Some(rx) = core.media().listen() else {
+    let listening = match side {
+        Side::Own => core.media().listen(),
+        Side::Bridged => core.media().listen_far(),
+    };
+    let Some(rx) = listening else {
         return cc_error(StatusCode::NOT_FOUND, "NotFound", "The call has ended.");
     };
-    let guard = guard(&shared, &core, StreamDirection::FromCall);
+    let guard = guard(&shared, &dn, &id, StreamDirection::FromCall);
     let stalled = shared.faults.audio_stalled();
     let body = futures::stream::unfold(
         (rx, tokens, guard, stalled),
@@ -185,11 +212,11 @@ pub(crate) async fn post_stream(
     request: Request,
 ) -> Response {
     let dn = Dn::new(dn);
-    let (core, tokens) = match stream_target(&shared, request.headers(), &dn, &id) {
+    let (core, side, tokens) = match stream_target(&shared, request.headers(), &dn, &id) {
         Ok(target) => target,
         Err(response) => return response,
     };
-    let mut guard = guard(&shared, &core, StreamDirection::IntoCall);
+    let mut guard = guard(&shared, &dn, &id, StreamDirection::IntoCall);
     let mut body = request.into_body().into_data_stream();
     loop {
         tokio::select! {
@@ -200,7 +227,11 @@ pub(crate) async fn post_stream(
             chunk = body.next() => match chunk {
                 Some(Ok(bytes)) => {
                     guard.bytes += bytes.len() as u64;
-                    if !core.media().play(&bytes) {
+                    let taken = match side {
+                        Side::Own => core.media().play(&bytes),
+                        Side::Bridged => core.media().speak(&bytes),
+                    };
+                    if !taken {
                         guard.reason = "call media ended".to_owned();
                         break;
                     }

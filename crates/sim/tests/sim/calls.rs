@@ -183,9 +183,11 @@ async fn transferto_hands_the_call_over_and_routeto_reports_busy() {
         let caller = sim.call_in("+15550004").await.unwrap();
         let path = format!("/callcontrol/800/participants/{}", caller.participant_id());
         let response = post_json(&sim, &token, &format!("{path}/routeto"), json!({"destination": "300"})).await;
-        assert_eq!(response.status(), 200);
+        // A failed route is not a 2xx (SimConfig::route_failure_status, reference §11.18).
+        assert_eq!(response.status(), 422);
         let body: CallControlResult = response.json().await.unwrap();
         assert!(!body.is_success());
+        assert_eq!(body.reason, "PhoneBusy");
         assert_eq!(caller.state(), voicebot_sim::CallerState::Connected);
         let response = post_json(&sim, &token, &format!("{path}/transferto"), json!({"destination": "200"})).await;
         assert_eq!(response.status(), 200);
