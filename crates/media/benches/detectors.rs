@@ -3,17 +3,24 @@
 //! every voice-detection model side by side. Prints Markdown tables (quoted in
 //! `crates/media/docs/detectors.md`) and the targets missed.
 //!
-//! Run with `cargo bench -p voicebot-media --bench detectors` (needs espeak-ng).
+//! Run with `cargo bench -p voicebot-media --bench detectors` (needs espeak-ng); add `-- dtmf`
+//! or `-- vad` for one half.
 
 #[path = "../tests/support/detectors/mod.rs"]
 mod suite;
 
 fn main() {
     // `cargo bench` passes `--bench`; `cargo test --benches` runs this too, briefly.
-    let scale = match std::env::args().any(|arg| arg == "--bench") {
+    let args: Vec<String> = std::env::args().collect();
+    let mut scale = match args.iter().any(|arg| arg == "--bench") {
         true => suite::Scale::FULL,
         false => suite::Scale::QUICK,
     };
+    let only = |part: &str| args.iter().any(|arg| arg == part);
+    if only("dtmf") || only("vad") {
+        scale.dtmf = only("dtmf");
+        scale.vad = only("vad");
+    }
     let report = suite::run(scale);
     println!("{}", report.text);
     match report.missed.is_empty() {

@@ -10,5 +10,9 @@ mod suite;
 fn detectors_meet_their_targets() {
     let report = suite::run(suite::Scale::QUICK);
     println!("{}", report.text);
-    assert!(report.missed.is_empty(), "targets missed:\n{}", report.missed.join("\n"));
+    assert!(
+        report.missed.is_empty(),
+        "targets missed:\n{}",
+        report.missed.join("\n")
+    );
 }

@@ -2,7 +2,7 @@
 
 use voicebot_media::{DtmfDetector, HIGH_GROUP_HZ, LOW_GROUP_HZ};
 
-use super::signals::{RATE, Rng, dbm0_amp, tone_pair, to_i16, white};
+use super::signals::{RATE, Rng, dbm0_amp, to_i16, tone_pair, white};
 
 const KEYS: &str = "123A456B789C*0#D";
 
@@ -23,8 +23,21 @@ pub(crate) struct Condition {
 }
 
 impl Condition {
-    pub(crate) const fn valid(name: &'static str, low_dbm0: f64, high_dbm0: f64, on_ms: f64) -> Self {
-        Self { name, low_dbm0, high_dbm0, on_ms, freq_error: 0.0, snr_db: None, valid: true }
+    pub(crate) const fn valid(
+        name: &'static str,
+        low_dbm0: f64,
+        high_dbm0: f64,
+        on_ms: f64,
+    ) -> Self {
+        Self {
+            name,
+            low_dbm0,
+            high_dbm0,
+            on_ms,
+            freq_error: 0.0,
+            snr_db: None,
+            valid: true,
+        }
     }
 }
 
@@ -74,10 +87,28 @@ pub(crate) fn conditions() -> Vec<Condition> {
         out.push(Condition::valid(name, low, low + 4.0, 40.0));
     }
     let nominal = Condition::valid("", -10.0, -10.0, 50.0);
-    out.push(Condition { name: "50 ms, one tone +-1.5%", freq_error: 0.015, ..nominal });
-    out.push(Condition { name: "50 ms, one tone +-3.5%", freq_error: 0.035, valid: false, ..nominal });
-    out.push(Condition { name: "23 ms", on_ms: 23.0, valid: false, ..nominal });
-    out.push(Condition { name: "50 ms, 15 dB SNR white noise", snr_db: Some(15.0), ..nominal });
+    out.push(Condition {
+        name: "50 ms, one tone +-1.5%",
+        freq_error: 0.015,
+        ..nominal
+    });
+    out.push(Condition {
+        name: "50 ms, one tone +-3.5%",
+        freq_error: 0.035,
+        valid: false,
+        ..nominal
+    });
+    out.push(Condition {
+        name: "23 ms",
+        on_ms: 23.0,
+        valid: false,
+        ..nominal
+    });
+    out.push(Condition {
+        name: "50 ms, 15 dB SNR white noise",
+        snr_db: Some(15.0),
+        ..nominal
+    });
     out.push(Condition {
         name: "50 ms, 15 dB SNR, -30/-30 dBm0",
         snr_db: Some(15.0),
@@ -90,9 +121,14 @@ pub(crate) fn conditions() -> Vec<Condition> {
 /// to the detector's blocks) and followed by 150 ms of pause, through one detector.
 pub(crate) fn measure(c: &Condition, trials: usize, rng: &mut Rng) -> Rate {
     let mut detector = DtmfDetector::new();
-    let mut rate = Rate { trials, ..Rate::default() };
+    let mut rate = Rate {
+        trials,
+        ..Rate::default()
+    };
     let pair_power = (dbm0_amp(c.low_dbm0).powi(2) + dbm0_amp(c.high_dbm0).powi(2)) / 2.0;
-    let noise_rms = c.snr_db.map(|snr| (pair_power / 10f64.powf(snr / 10.0)).sqrt());
+    let noise_rms = c
+        .snr_db
+        .map(|snr| (pair_power / 10f64.powf(snr / 10.0)).sqrt());
     for _ in 0..trials {
         let key = rng.below(16);
         let digit = KEYS.as_bytes()[key] as char;
@@ -107,7 +143,14 @@ pub(crate) fn measure(c: &Condition, trials: usize, rng: &mut Rng) -> Rate {
         let lead = 80 + rng.below(80);
         let on = (c.on_ms * RATE / 1_000.0).round() as usize;
         let mut signal = vec![0.0; lead];
-        signal.extend(tone_pair(rng, low, high, dbm0_amp(c.low_dbm0), dbm0_amp(c.high_dbm0), on));
+        signal.extend(tone_pair(
+            rng,
+            low,
+            high,
+            dbm0_amp(c.low_dbm0),
+            dbm0_amp(c.high_dbm0),
+            on,
+        ));
         signal.resize(lead + on + 1_200, 0.0);
         if let Some(rms) = noise_rms {
             for (s, n) in signal.iter_mut().zip(white(rng, lead + on + 1_200, rms)) {
@@ -123,7 +166,11 @@ pub(crate) fn measure(c: &Condition, trials: usize, rng: &mut Rng) -> Rate {
         };
         rate.detected += usize::from(detected);
         rate.wrong += got.chars().filter(|&d| d != digit).count();
-        rate.wrong += got.chars().filter(|&d| d == digit).count().saturating_sub(1);
+        rate.wrong += got
+            .chars()
+            .filter(|&d| d == digit)
+            .count()
+            .saturating_sub(1);
     }
     rate
 }

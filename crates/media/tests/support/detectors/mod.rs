@@ -32,6 +32,10 @@ pub(crate) struct Scale {
     pub(crate) nonspeech_secs: f64,
     /// Compare every voice-detection model, not only the default.
     pub(crate) all_vad_models: bool,
+    /// Measure DTMF (detection and talk-off).
+    pub(crate) dtmf: bool,
+    /// Measure voice detection.
+    pub(crate) vad: bool,
 }
 
 impl Scale {
@@ -44,6 +48,8 @@ impl Scale {
         noise_secs: 60.0,
         nonspeech_secs: 60.0,
         all_vad_models: false,
+        dtmf: true,
+        vad: true,
     };
 
     /// The bench's form: an hour of speech and of music, 2,000 tones per condition.
@@ -56,6 +62,8 @@ impl Scale {
         noise_secs: 600.0,
         nonspeech_secs: 600.0,
         all_vad_models: true,
+        dtmf: true,
+        vad: true,
     };
 }
 
@@ -79,9 +87,16 @@ impl Report {
 pub(crate) fn run(scale: Scale) -> Report {
     let mut rng = Rng::new(scale.seed);
     let mut report = Report::default();
-    measure_dtmf(scale, &mut rng, &mut report);
+    if scale.dtmf {
+        measure_dtmf(scale, &mut rng, &mut report);
+    }
     let speech = speech::corpus(&mut rng, scale.speech_secs);
-    measure_talk_off(scale, &speech, &mut rng, &mut report);
+    if scale.dtmf {
+        measure_talk_off(scale, &speech, &mut rng, &mut report);
+    }
+    if !scale.vad {
+        return report;
+    }
     let models: Vec<(&str, VadConfig)> = match scale.all_vad_models {
         true => vec![
             ("default", VadConfig::default()),
@@ -105,35 +120,56 @@ pub(crate) fn run(scale: Scale) -> Report {
 }
 
 fn with_model(model: VadModel) -> VadConfig {
-    VadConfig { model, ..VadConfig::default() }
+    VadConfig {
+        model,
+        ..VadConfig::default()
+    }
 }
 
 fn measure_dtmf(scale: Scale, rng: &mut Rng, report: &mut Report) {
-    let mut table = String::from("| DTMF condition | trials | detected | wrong digits |\n|---|---:|---:|---:|\n");
+    let mut table = String::from(
+        "| DTMF condition | trials | detected | wrong digits |\n|---|---:|---:|---:|\n",
+    );
     for condition in dtmf::conditions() {
         let rate = dtmf::measure(&condition, scale.dtmf_trials, rng);
         let _ = writeln!(
             table,
             "| {} | {} | {:.2}% | {} |",
-            condition.name, rate.trials, rate.percent(), rate.wrong
+            condition.name,
+            rate.trials,
+            rate.percent(),
+            rate.wrong
         );
         let (ok, target) = match (condition.valid, condition.snr_db.is_some()) {
             (false, _) => (rate.detected == 0, "0%"),
             (true, true) => (rate.percent() >= 99.5, ">= 99.5%"),
             (true, false) => (rate.percent() >= 99.9, ">= 99.9%"),
         };
-        report.check(ok && rate.wrong == 0, format!("DTMF {}: {:.2}% detected (target {target}), {} wrong", condition.name, rate.percent(), rate.wrong));
+        report.check(
+            ok && rate.wrong == 0,
+            format!(
+                "DTMF {}: {:.2}% detected (target {target}), {} wrong",
+                condition.name,
+                rate.percent(),
+                rate.wrong
+            ),
+        );
     }
     report.text.push_str(&table);
 }
 
 fn measure_talk_off(scale: Scale, speech: &speech::Speech, rng: &mut Rng, report: &mut Report) {
-    let mut table = String::from("\n| Talk-off | audio | false digits | per hour |\n|---|---:|---:|---:|\n");
+    let mut table =
+        String::from("\n| Talk-off | audio | false digits | per hour |\n|---|---:|---:|---:|\n");
     let mut row = |name: &str, samples: &[f64], max_per_hour: f64, report: &mut Report| {
         let hours = samples.len() as f64 / RATE / 3_600.0;
         let count = dtmf::false_digits(samples);
         let per_hour = count as f64 / hours;
-        let _ = writeln!(table, "| {name} | {:.0} min | {count} | {per_hour:.1} |", hours * 60.0);
+        let _ = writeln!(
+            table,
+            "| {name} | {:.0} min | {count} | {per_hour:.1} |",
+            hours * 60.0
+        );
         // The quick form holds minutes, not hours: there any false digit misses the target.
         let ok = match scale.speech_secs < 3_600.0 {
             true => count == 0,
@@ -178,12 +214,18 @@ fn measure_vad(
         }
         if condition.name == "clean speech" {
             let caught = score.speech_caught.unwrap_or(0.0);
-            report.check(caught >= 98.0, format!("VAD clean speech: {caught:.1}% of speech frames caught (target >= 98%)"));
+            report.check(
+                caught >= 98.0,
+                format!("VAD clean speech: {caught:.1}% of speech frames caught (target >= 98%)"),
+            );
         }
         if condition.name.starts_with("music") || condition.name.starts_with("noise bursts") {
             report.check(
                 score.false_starts_per_min <= 2.0,
-                format!("VAD {}: {:.1} false starts per minute (target <= 2)", condition.name, score.false_starts_per_min),
+                format!(
+                    "VAD {}: {:.1} false starts per minute (target <= 2)",
+                    condition.name, score.false_starts_per_min
+                ),
             );
         }
     }
@@ -194,9 +236,15 @@ fn measure_vad(
         worst = worst.max(t);
         let _ = write!(settle, "{name}: {t:.2} s; ");
     }
-    let _ = writeln!(table, "\nNoise after a quiet line, speech reported until (after onset): {settle}");
+    let _ = writeln!(
+        table,
+        "\nNoise after a quiet line, speech reported until (after onset): {settle}"
+    );
     if model == "default" {
-        report.check(worst <= 1.0, format!("VAD noise after a quiet line: settled after {worst:.2} s (target <= 1 s)"));
+        report.check(
+            worst <= 1.0,
+            format!("VAD noise after a quiet line: settled after {worst:.2} s (target <= 1 s)"),
+        );
     }
     report.text.push_str(&table);
 }

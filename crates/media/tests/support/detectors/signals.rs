@@ -172,7 +172,8 @@ impl Note {
             .map(|i| {
                 let t = i as f64 / RATE;
                 let progress = i as f64 / n as f64;
-                let vibrato = self.vibrato_depth * (TAU * self.vibrato_hz * t + vibrato_phase).sin();
+                let vibrato =
+                    self.vibrato_depth * (TAU * self.vibrato_hz * t + vibrato_phase).sin();
                 let hz = self.base * (1.0 + self.glide * progress + vibrato);
                 phase += TAU * hz / RATE;
                 let envelope = (i as f64 / attack as f64)
@@ -181,7 +182,9 @@ impl Note {
                     * (1.0 - 0.3 * progress);
                 self.amp
                     * envelope
-                    * (phase.sin() + self.second * (2.0 * phase).sin() + self.third * (3.0 * phase).sin())
+                    * (phase.sin()
+                        + self.second * (2.0 * phase).sin()
+                        + self.third * (3.0 * phase).sin())
             })
             .collect()
     }

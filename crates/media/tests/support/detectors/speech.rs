@@ -8,26 +8,159 @@ use voicebot_media::Prompt;
 use super::signals::{RATE, Rng, add, dbfs_rms, level_dbfs};
 
 const WORDS: &[&str] = &[
-    "the", "a", "your", "my", "call", "account", "number", "please", "hold", "line", "agent",
-    "billing", "support", "sales", "order", "delivery", "yesterday", "tomorrow", "morning",
-    "evening", "seven", "eight", "nine", "zero", "one", "two", "three", "four", "five", "six",
-    "star", "pound", "hash", "press", "speak", "to", "someone", "about", "problem", "with",
-    "internet", "connection", "payment", "card", "refund", "invoice", "address", "changed",
-    "moved", "would", "like", "need", "help", "check", "status", "of", "is", "was", "not",
-    "working", "since", "last", "week", "thank", "you", "very", "much", "hello", "yes", "no",
-    "maybe", "operator", "representative", "cancel", "subscription", "upgrade", "plan", "phone",
-    "mobile", "roaming", "charges", "password", "reset", "locked", "out", "email", "message",
-    "received", "strange", "text", "fraud", "department", "manager", "complaint", "waiting",
-    "for", "an", "hour", "already", "this", "is", "ridiculous", "okay", "sure", "fine", "great",
-    "wonderful", "thursday", "friday", "monday", "december", "january", "twenty", "hundred",
-    "thousand", "dollars", "euros", "street", "avenue", "apartment", "building", "floor",
-    "quickly", "slowly", "again", "repeat", "sorry", "didn't", "catch", "that", "could",
-    "spell", "it", "whisky", "tango", "foxtrot", "bravo", "charlie", "echo", "shipping",
+    "the",
+    "a",
+    "your",
+    "my",
+    "call",
+    "account",
+    "number",
+    "please",
+    "hold",
+    "line",
+    "agent",
+    "billing",
+    "support",
+    "sales",
+    "order",
+    "delivery",
+    "yesterday",
+    "tomorrow",
+    "morning",
+    "evening",
+    "seven",
+    "eight",
+    "nine",
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "star",
+    "pound",
+    "hash",
+    "press",
+    "speak",
+    "to",
+    "someone",
+    "about",
+    "problem",
+    "with",
+    "internet",
+    "connection",
+    "payment",
+    "card",
+    "refund",
+    "invoice",
+    "address",
+    "changed",
+    "moved",
+    "would",
+    "like",
+    "need",
+    "help",
+    "check",
+    "status",
+    "of",
+    "is",
+    "was",
+    "not",
+    "working",
+    "since",
+    "last",
+    "week",
+    "thank",
+    "you",
+    "very",
+    "much",
+    "hello",
+    "yes",
+    "no",
+    "maybe",
+    "operator",
+    "representative",
+    "cancel",
+    "subscription",
+    "upgrade",
+    "plan",
+    "phone",
+    "mobile",
+    "roaming",
+    "charges",
+    "password",
+    "reset",
+    "locked",
+    "out",
+    "email",
+    "message",
+    "received",
+    "strange",
+    "text",
+    "fraud",
+    "department",
+    "manager",
+    "complaint",
+    "waiting",
+    "for",
+    "an",
+    "hour",
+    "already",
+    "this",
+    "is",
+    "ridiculous",
+    "okay",
+    "sure",
+    "fine",
+    "great",
+    "wonderful",
+    "thursday",
+    "friday",
+    "monday",
+    "december",
+    "january",
+    "twenty",
+    "hundred",
+    "thousand",
+    "dollars",
+    "euros",
+    "street",
+    "avenue",
+    "apartment",
+    "building",
+    "floor",
+    "quickly",
+    "slowly",
+    "again",
+    "repeat",
+    "sorry",
+    "didn't",
+    "catch",
+    "that",
+    "could",
+    "spell",
+    "it",
+    "whisky",
+    "tango",
+    "foxtrot",
+    "bravo",
+    "charlie",
+    "echo",
+    "shipping",
 ];
 
 const VOICES: &[&str] = &[
-    "en-us", "en-gb", "en-us+f3", "en-gb+f2", "en+m3", "en-us+f4", "en-gb-scotland", "en-029",
-    "en+m7", "en+f5",
+    "en-us",
+    "en-gb",
+    "en-us+f3",
+    "en-gb+f2",
+    "en+m3",
+    "en-us+f4",
+    "en-gb-scotland",
+    "en-029",
+    "en+m7",
+    "en+f5",
 ];
 
 /// Speech with its labels: `Some(true)` for a frame (20 ms) with speech in it, `Some(false)` for
@@ -67,7 +200,14 @@ pub(crate) fn babble(rng: &mut Rng, speech: &Speech, talkers: usize, n: usize) -
     let mut out = vec![0.0; n];
     for _ in 0..talkers {
         let offset = rng.below(speech.samples.len());
-        let talker: Vec<f64> = speech.samples.iter().cycle().skip(offset).take(n).copied().collect();
+        let talker: Vec<f64> = speech
+            .samples
+            .iter()
+            .cycle()
+            .skip(offset)
+            .take(n)
+            .copied()
+            .collect();
         add(&mut out, 0, &talker, 1.0);
     }
     out
@@ -77,7 +217,9 @@ fn espeak(rng: &mut Rng) -> Vec<f64> {
     let sentences = 2 + rng.below(4);
     let text: Vec<String> = (0..sentences)
         .map(|_| {
-            let words: Vec<&str> = (0..4 + rng.below(10)).map(|_| WORDS[rng.below(WORDS.len())]).collect();
+            let words: Vec<&str> = (0..4 + rng.below(10))
+                .map(|_| WORDS[rng.below(WORDS.len())])
+                .collect();
             let end = [".", "?", "!", ","][rng.below(4)];
             format!("{}{end}", words.join(" "))
         })
@@ -86,11 +228,25 @@ fn espeak(rng: &mut Rng) -> Vec<f64> {
     let speed = 120 + rng.below(80);
     let pitch = 20 + rng.below(60);
     let output = Command::new("espeak-ng")
-        .args(["-v", voice, "-s", &speed.to_string(), "-p", &pitch.to_string(), "--stdout"])
+        .args([
+            "-v",
+            voice,
+            "-s",
+            &speed.to_string(),
+            "-p",
+            &pitch.to_string(),
+            "--stdout",
+        ])
         .arg(text.join(" "))
         .output()
-        .expect("espeak-ng runs (a test dependency: apt-get install espeak-ng, see .ci/apt-packages)");
-    assert!(output.status.success(), "espeak-ng failed: {}", String::from_utf8_lossy(&output.stderr));
+        .expect(
+            "espeak-ng runs (a test dependency: apt-get install espeak-ng, see .ci/apt-packages)",
+        );
+    assert!(
+        output.status.success(),
+        "espeak-ng failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let prompt = Prompt::from_wav_bytes(&output.stdout).expect("espeak-ng writes a WAV");
     prompt.samples().iter().map(|&s| f64::from(s)).collect()
 }
@@ -110,7 +266,10 @@ fn normalise(samples: &mut [f64]) {
 }
 
 fn label(samples: &[f64]) -> Vec<Option<bool>> {
-    let speech: Vec<bool> = samples.chunks_exact(160).map(|f| level_dbfs(f) > SPEECH_DBFS - 25.0).collect();
+    let speech: Vec<bool> = samples
+        .chunks_exact(160)
+        .map(|f| level_dbfs(f) > SPEECH_DBFS - 25.0)
+        .collect();
     let near = 15; // frames: 300 ms
     (0..speech.len())
         .map(|i| {

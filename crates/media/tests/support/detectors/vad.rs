@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use voicebot_media::{Frame, VadConfig, VoiceDetector, VoiceEvent};
 
-use super::signals::{RATE, Rng, add, dbfs_rms, impulses, music, noise_bursts, rumble, to_i16, white};
+use super::signals::{
+    RATE, Rng, add, dbfs_rms, impulses, music, noise_bursts, rumble, to_i16, white,
+};
 use super::speech::{SPEECH_DBFS, Speech, babble};
 
 /// Frames per second.
@@ -60,12 +62,16 @@ pub(crate) fn score(config: VadConfig, samples: &[f64], labels: &[Option<bool>])
             .iter()
             .zip(&flagged)
             .filter(|(label, _)| **label == Some(want))
-            .fold((0usize, 0usize), |(hit, total), (_, &f)| (hit + usize::from(f), total + 1));
+            .fold((0usize, 0usize), |(hit, total), (_, &f)| {
+                (hit + usize::from(f), total + 1)
+            });
         (total > 0).then(|| 100.0 * hit as f64 / total as f64)
     };
     let false_starts = found
         .iter()
-        .filter(|&&(start, end)| !labels[start.min(labels.len())..end.min(labels.len())].contains(&Some(true)))
+        .filter(|&&(start, end)| {
+            !labels[start.min(labels.len())..end.min(labels.len())].contains(&Some(true))
+        })
         .count();
     VadScore {
         speech_caught: fraction(true),
@@ -94,11 +100,24 @@ pub(crate) fn conditions(rng: &mut Rng, speech: &Speech, nonspeech_secs: f64) ->
     let noisy = |name: &str, noise: Vec<f64>| {
         let mut samples = speech.samples.clone();
         add(&mut samples, 0, &noise, 1.0);
-        VadCondition { name: name.into(), samples, labels: speech.labels.clone() }
+        VadCondition {
+            name: name.into(),
+            samples,
+            labels: speech.labels.clone(),
+        }
     };
-    out.push(noisy("speech + white noise, 20 dB SNR", white(rng, n, dbfs_rms(SPEECH_DBFS - 20.0))));
-    out.push(noisy("speech + white noise, 10 dB SNR", white(rng, n, dbfs_rms(SPEECH_DBFS - 10.0))));
-    out.push(noisy("speech + rumble, 10 dB SNR", rumble(rng, n, dbfs_rms(SPEECH_DBFS - 10.0))));
+    out.push(noisy(
+        "speech + white noise, 20 dB SNR",
+        white(rng, n, dbfs_rms(SPEECH_DBFS - 20.0)),
+    ));
+    out.push(noisy(
+        "speech + white noise, 10 dB SNR",
+        white(rng, n, dbfs_rms(SPEECH_DBFS - 10.0)),
+    ));
+    out.push(noisy(
+        "speech + rumble, 10 dB SNR",
+        rumble(rng, n, dbfs_rms(SPEECH_DBFS - 10.0)),
+    ));
     let mut talkers = babble(rng, speech, 6, n);
     let gain = dbfs_rms(SPEECH_DBFS - 10.0) / dbfs_rms(super::signals::level_dbfs(&talkers));
     talkers.iter_mut().for_each(|s| *s *= gain);
@@ -108,13 +127,28 @@ pub(crate) fn conditions(rng: &mut Rng, speech: &Speech, nonspeech_secs: f64) ->
     out.push(noisy("speech + music, 10 dB SNR", music_bed));
     let nonspeech = |name: &str, samples: Vec<f64>| {
         let labels = vec![Some(false); samples.len() / 160];
-        VadCondition { name: name.into(), samples, labels }
+        VadCondition {
+            name: name.into(),
+            samples,
+            labels,
+        }
     };
     out.push(nonspeech("music-like tones", music(rng, nonspeech_secs)));
-    out.push(nonspeech("noise bursts -30 dBFS, 1 s on/off", noise_bursts(rng, nonspeech_secs, -30.0)));
-    out.push(nonspeech("noise bursts -45 dBFS, 1 s on/off", noise_bursts(rng, nonspeech_secs, -45.0)));
+    out.push(nonspeech(
+        "noise bursts -30 dBFS, 1 s on/off",
+        noise_bursts(rng, nonspeech_secs, -30.0),
+    ));
+    out.push(nonspeech(
+        "noise bursts -45 dBFS, 1 s on/off",
+        noise_bursts(rng, nonspeech_secs, -45.0),
+    ));
     let mut clicks = impulses(rng, nonspeech_secs);
-    add(&mut clicks, 0, &white(rng, (nonspeech_secs * RATE) as usize, dbfs_rms(-70.0)), 1.0);
+    add(
+        &mut clicks,
+        0,
+        &white(rng, (nonspeech_secs * RATE) as usize, dbfs_rms(-70.0)),
+        1.0,
+    );
     out.push(nonspeech("clicks and knocks", clicks));
     out
 }
@@ -138,8 +172,14 @@ pub(crate) fn settle_noises(rng: &mut Rng) -> Vec<(String, Vec<f64>)> {
     let n = (8.0 * RATE) as usize;
     let mut out = Vec::new();
     for level in [-45.0, -35.0, -25.0] {
-        out.push((format!("white {level} dBFS"), white(rng, n, dbfs_rms(level))));
-        out.push((format!("rumble {level} dBFS"), rumble(rng, n, dbfs_rms(level))));
+        out.push((
+            format!("white {level} dBFS"),
+            white(rng, n, dbfs_rms(level)),
+        ));
+        out.push((
+            format!("rumble {level} dBFS"),
+            rumble(rng, n, dbfs_rms(level)),
+        ));
     }
     out
 }
