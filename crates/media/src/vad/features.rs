@@ -1,5 +1,6 @@
 //! Per-frame features that tell a voice from other sounds: voicing (periodicity at a speaking
-//! pitch) and tonality (how well a few pure tones predict the frame). Allocation-free.
+//! pitch) and tonality (how much of the power sits in one or two pure tones). Allocation-free
+//! after construction.
 
 use crate::frame::Frame;
 
@@ -9,8 +10,6 @@ const HALF_RATE_FRAME: usize = Frame::SAMPLES / 2;
 const MIN_LAG: usize = 10;
 const MAX_LAG: usize = 67;
 const HISTORY: usize = HALF_RATE_FRAME + MAX_LAG;
-/// Order of the linear predictor for tonality: four poles model two pure tones exactly.
-const ORDER: usize = 4;
 
 /// What [`Features::measure`] found in one frame.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -18,23 +17,89 @@ pub(crate) struct FrameFeatures {
     /// The best normalised correlation of the frame with itself one pitch period earlier
     /// (60–400 Hz): near 1 for voiced speech and for tones, near 0 for noise.
     pub(crate) voicing: f32,
-    /// How much of the frame's power an order-4 linear predictor removes, dB: above 25 dB for one
-    /// or two near-pure tones, about 5–20 dB for speech, near 0 for white noise.
-    pub(crate) prediction_gain_db: f32,
+    /// The share of the in-band power within a bin of the two strongest spectral peaks: above
+    /// 0.97 for one or two near-pure tones (music-like), mostly below for speech.
+    pub(crate) peak_share: f32,
 }
 
+/// FFT length for tonality: 32 ms, bins of 31.25 Hz.
+const FFT: usize = 256;
+/// Bins searched for tonal peaks: 150–3800 Hz.
+const LOW_BIN: usize = 5;
+const HIGH_BIN: usize = 121;
+/// Peaks whose neighbourhoods (±1 bin: nearly all of a steady tone's power through a Hann
+/// window) make up the tonal share.
+const PEAKS: usize = 2;
+
 /// Keeps the recent audio the features need.
-#[derive(Debug, Clone)]
 pub(crate) struct Features {
     /// 4 kHz history (pairs of 8 kHz samples averaged: a mild low-pass), oldest first.
     half_rate: [f32; HISTORY],
+    /// The last [`FFT`] samples at 8 kHz, oldest first.
+    recent: [f32; FFT],
+    hann: [f32; FFT],
+    fft: std::sync::Arc<dyn realfft::RealToComplex<f32>>,
+    input: Vec<f32>,
+    spectrum: Vec<realfft::num_complex::Complex<f32>>,
+    scratch: Vec<realfft::num_complex::Complex<f32>>,
+    power: [f32; FFT / 2 + 1],
+}
+
+impl std::fmt::Debug for Features {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Features").finish_non_exhaustive()
+    }
 }
 
 impl Features {
     pub(crate) fn new() -> Self {
+        let fft = realfft::RealFftPlanner::<f32>::new().plan_fft_forward(FFT);
         Self {
             half_rate: [0.0; HISTORY],
+            recent: [0.0; FFT],
+            hann: std::array::from_fn(|n| {
+                0.5 - 0.5 * (std::f32::consts::TAU * (n as f32 + 0.5) / FFT as f32).cos()
+            }),
+            input: fft.make_input_vec(),
+            spectrum: fft.make_output_vec(),
+            scratch: fft.make_scratch_vec(),
+            fft,
+            power: [0.0; FFT / 2 + 1],
         }
+    }
+
+    /// The share of the frame's in-band power (150–3800 Hz) within a bin of its two strongest
+    /// spectral peaks: near 1 for one or two pure tones, less for a voice's many harmonics and
+    /// far less for noise.
+    fn peak_share(&mut self) -> f32 {
+        for ((input, &x), &w) in self.input.iter_mut().zip(&self.recent).zip(&self.hann) {
+            *input = x * w;
+        }
+        if self
+            .fft
+            .process_with_scratch(&mut self.input, &mut self.spectrum, &mut self.scratch)
+            .is_err()
+        {
+            return 0.0;
+        }
+        for (power, bin) in self.power.iter_mut().zip(&self.spectrum) {
+            *power = bin.norm_sqr();
+        }
+        let band = &mut self.power[LOW_BIN..=HIGH_BIN];
+        let total: f32 = band.iter().sum();
+        if total <= 0.0 {
+            return 0.0;
+        }
+        let mut near_peaks = 0.0;
+        for _ in 0..PEAKS {
+            let Some((peak, _)) = band.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)) else {
+                break;
+            };
+            let around = peak.saturating_sub(1)..(peak + 2).min(band.len());
+            near_peaks += band[around.clone()].iter().sum::<f32>();
+            band[around].fill(0.0);
+        }
+        near_peaks / total
     }
 
     pub(crate) fn measure(&mut self, frame: &Frame) -> FrameFeatures {
@@ -46,9 +111,13 @@ impl Features {
         {
             *out = (f32::from(pair[0]) + f32::from(pair[1])) * 0.5;
         }
+        self.recent.copy_within(Frame::SAMPLES.., 0);
+        for (out, &s) in self.recent[FFT - Frame::SAMPLES..].iter_mut().zip(samples) {
+            *out = f32::from(s);
+        }
         FrameFeatures {
             voicing: self.voicing(),
-            prediction_gain_db: prediction_gain_db(samples),
+            peak_share: self.peak_share(),
         }
     }
 
@@ -75,39 +144,6 @@ impl Features {
     }
 }
 
-/// The prediction gain of an order-[`ORDER`] linear predictor over `samples`, dB (Levinson-Durbin
-/// on the autocorrelation; a little white noise is added to it so digital silence and full
-/// predictability stay finite).
-fn prediction_gain_db(samples: &[i16]) -> f32 {
-    let x: [f32; Frame::SAMPLES] = std::array::from_fn(|i| f32::from(samples[i]));
-    let mut r = [0.0f32; ORDER + 1];
-    for (lag, r) in r.iter_mut().enumerate() {
-        *r = x.iter().zip(&x[lag..]).map(|(a, b)| a * b).sum();
-    }
-    if r[0] <= 0.0 {
-        return 0.0;
-    }
-    // −60 dB of white noise: caps the gain at 60 dB.
-    r[0] *= 1.0 + 1e-6;
-    let mut a = [0.0f32; ORDER + 1];
-    a[0] = 1.0;
-    let mut error = r[0];
-    for i in 1..=ORDER {
-        let acc: f32 = (1..i).map(|j| a[j] * r[i - j]).sum::<f32>() + r[i];
-        let k = -acc / error;
-        let previous = a;
-        for j in 1..i {
-            a[j] = previous[j] + k * previous[i - j];
-        }
-        a[i] = k;
-        error *= 1.0 - k * k;
-        if error <= 0.0 {
-            break;
-        }
-    }
-    10.0 * (r[0] / error.max(r[0] * 1e-6)).log10()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -123,18 +159,18 @@ mod tests {
     }
 
     #[test]
-    fn tones_are_predictable_and_noise_is_not() {
+    fn tones_are_tonal_and_noise_is_neither_tonal_nor_voiced() {
         let tones: Vec<i16> = sine_i16(697.0, 0.2, 8_000, 800)
             .iter()
             .zip(sine_i16(1_209.0, 0.2, 8_000, 800))
             .map(|(a, b)| a + b)
             .collect();
         let pair = features_of(&tones);
-        assert!(pair.prediction_gain_db > 30.0, "{pair:?}");
+        assert!(pair.peak_share > 0.97, "{pair:?}");
         let mut noise = vec![0i16; 800];
         Noise::new(3).add_to(&mut noise, 3_000.0);
         let noise = features_of(&noise);
-        assert!(noise.prediction_gain_db < 3.0, "{noise:?}");
+        assert!(noise.peak_share < 0.5, "{noise:?}");
         assert!(noise.voicing < 0.4, "{noise:?}");
     }
 
@@ -149,10 +185,13 @@ mod tests {
             let y2 = if n >= 2 { out[n - 2] } else { 0.0 };
             out[n] = pulse + 2.0 * r * theta.cos() * y1 - r * r * y2;
         }
-        let vowel: Vec<i16> = out.iter().map(|&v| v.clamp(-32_768.0, 32_767.0) as i16).collect();
+        let vowel: Vec<i16> = out
+            .iter()
+            .map(|&v| v.clamp(-32_768.0, 32_767.0) as i16)
+            .collect();
         let vowel = features_of(&vowel);
         assert!(vowel.voicing > 0.7, "{vowel:?}");
-        assert!(vowel.prediction_gain_db < 25.0, "{vowel:?}");
+        assert!(vowel.peak_share < 0.9, "{vowel:?}");
     }
 
     #[test]
@@ -162,7 +201,7 @@ mod tests {
             silence,
             FrameFeatures {
                 voicing: 0.0,
-                prediction_gain_db: 0.0
+                peak_share: 0.0
             }
         );
     }

@@ -102,6 +102,13 @@ pub(crate) fn run(scale: Scale) -> Report {
             ("default", VadConfig::default()),
             ("earshot", with_model(VadModel::Earshot { threshold: 0.5 })),
             ("energy", with_model(VadModel::Energy { margin_db: 9.0 })),
+            (
+                "earshot + energy",
+                with_model(VadModel::Both {
+                    threshold: 0.5,
+                    margin_db: 6.0,
+                }),
+            ),
         ],
         false => vec![("default", VadConfig::default())],
     };
