@@ -13,6 +13,11 @@ use crate::{
     frame::{SAMPLE_RATE, duration_to_samples},
 };
 
+/// The peak level of a 0 dBm0 sine, dBFS: G.711's digital milliwatt peaks 3.14 dB below full
+/// scale.
+#[allow(clippy::approx_constant, reason = "G.711's 3.14 dB, not π")]
+pub const DBM0_PEAK_DBFS: f64 = -3.14;
+
 /// The Q.23 low-group (row) frequencies, Hz.
 pub const LOW_GROUP_HZ: [f64; 4] = [697.0, 770.0, 852.0, 941.0];
 /// The Q.23 high-group (column) frequencies, Hz.
@@ -128,7 +133,7 @@ impl DtmfGenerator {
 
 /// A sine's peak amplitude (1.0 = full scale) at `dbm0`: 0 dBm0 peaks 3.14 dB below full scale.
 pub(crate) fn dbm0_to_amp(dbm0: f64) -> f64 {
-    10f64.powf((dbm0 - 3.14) / 20.0)
+    10f64.powf((dbm0 + DBM0_PEAK_DBFS) / 20.0)
 }
 
 /// Two summed sines (amplitudes relative to full scale), `n` samples at 8 kHz.

@@ -65,7 +65,8 @@ mod testutil;
 
 pub use crate::{
     dtmf::{
-        DtmfConfig, DtmfDetector, DtmfGenerator, HIGH_GROUP_HZ, LOW_GROUP_HZ, digit_frequencies,
+        DBM0_PEAK_DBFS, DtmfConfig, DtmfDetector, DtmfGenerator, HIGH_GROUP_HZ, LOW_GROUP_HZ,
+        digit_frequencies,
     },
     error::{
         ConfigError, DtmfError, PromptError, PromptErrorKind, RecorderError, RecorderErrorKind,

@@ -2,7 +2,7 @@
 
 use std::f32::consts::{PI, TAU};
 
-use super::{HIGH_GROUP_HZ, LOW_GROUP_HZ, digit_at};
+use super::{DBM0_PEAK_DBFS, HIGH_GROUP_HZ, LOW_GROUP_HZ, digit_at};
 use crate::{
     error::ConfigError,
     frame::{Frame, SAMPLE_RATE},
@@ -35,8 +35,6 @@ const MIN_RISE_DB: f32 = 10.0;
 /// How far each tone's frequency may wander over the votes, Hz: a key's tones are steady,
 /// vibrato and speech glide.
 const MAX_WANDER_HZ: f32 = 6.0;
-/// 0 dBm0 as a sine's peak amplitude, dBFS (G.711).
-const DBM0_AS_DBFS: f32 = -3.14;
 
 /// Settings for a [`DtmfDetector`].
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -220,7 +218,7 @@ impl DtmfDetector {
         // A tone of amplitude A gives |bin| = A·Σw/2 and windowed energy A²·Σw²/2, so this scale
         // turns |bin|² into the tone's share of the windowed energy.
         let power_scale = 2.0 * sum_squares / (sum * sum);
-        let min_dbfs = config.min_level_dbm0 + DBM0_AS_DBFS;
+        let min_dbfs = config.min_level_dbm0 + DBM0_PEAK_DBFS as f32;
         let min_amp = 32_768.0 * 10f32.powf(min_dbfs / 20.0);
         Self {
             basis,

@@ -42,11 +42,11 @@ impl Scale {
     /// A few seconds of CPU in a debug build: the test's form.
     pub(crate) const QUICK: Self = Self {
         seed: 20,
-        dtmf_trials: 60,
-        speech_secs: 90.0,
-        music_secs: 120.0,
-        noise_secs: 60.0,
-        nonspeech_secs: 60.0,
+        dtmf_trials: 40,
+        speech_secs: 60.0,
+        music_secs: 90.0,
+        noise_secs: 30.0,
+        nonspeech_secs: 40.0,
         all_vad_models: false,
         dtmf: true,
         vad: true,

@@ -48,7 +48,7 @@ impl Rng {
 
 /// Peak amplitude (i16 units) of a sine at `dbm0` (G.711: 0 dBm0 is 3.14 dB below full scale).
 pub(crate) fn dbm0_amp(dbm0: f64) -> f64 {
-    32_768.0 * 10f64.powf((dbm0 - 3.14) / 20.0)
+    32_768.0 * 10f64.powf((dbm0 + voicebot_media::DBM0_PEAK_DBFS) / 20.0)
 }
 
 /// RMS (i16 units) of a level in dBFS RMS.
