@@ -33,9 +33,6 @@ const PEAKS: usize = 2;
 
 /// Keeps the recent audio the features need.
 pub(crate) struct Features {
-    /// The DC blocker's last input and output.
-    dc_input: f32,
-    dc_output: f32,
     /// 4 kHz history (pairs of 8 kHz samples averaged: a mild low-pass), oldest first.
     half_rate: [f32; HISTORY],
     /// The last [`FFT`] samples at 8 kHz, oldest first.
@@ -58,8 +55,6 @@ impl Features {
     pub(crate) fn new() -> Self {
         let fft = realfft::RealFftPlanner::<f32>::new().plan_fft_forward(FFT);
         Self {
-            dc_input: 0.0,
-            dc_output: 0.0,
             half_rate: [0.0; HISTORY],
             recent: [0.0; FFT],
             hann: std::array::from_fn(|n| {
@@ -108,14 +103,8 @@ impl Features {
     }
 
     pub(crate) fn measure(&mut self, frame: &Frame) -> FrameFeatures {
-        // A DC offset would correlate with itself at every lag: block it (a one-pole high-pass
-        // at about 13 Hz) before anything else.
-        let samples: [f32; Frame::SAMPLES] = std::array::from_fn(|i| {
-            let x = f32::from(frame.as_samples()[i]);
-            let y = x - self.dc_input + 0.99 * self.dc_output;
-            (self.dc_input, self.dc_output) = (x, y);
-            y
-        });
+        let samples: [f32; Frame::SAMPLES] =
+            std::array::from_fn(|i| f32::from(frame.as_samples()[i]));
         self.half_rate.copy_within(HALF_RATE_FRAME.., 0);
         for (out, pair) in self.half_rate[HISTORY - HALF_RATE_FRAME..]
             .iter_mut()
@@ -202,14 +191,6 @@ mod tests {
         let vowel = features_of(&vowel);
         assert!(vowel.voicing > 0.7, "{vowel:?}");
         assert!(vowel.peak_share < 0.9, "{vowel:?}");
-    }
-
-    #[test]
-    fn a_dc_offset_is_not_voicing() {
-        let mut offset_noise = vec![8_000i16; 4_000];
-        Noise::new(8).add_to(&mut offset_noise, 500.0);
-        let found = features_of(&offset_noise);
-        assert!(found.voicing < 0.4, "{found:?}");
     }
 
     #[test]
