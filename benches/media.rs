@@ -66,7 +66,14 @@ fn receive_side(c: &mut Criterion) {
     });
 
     for (name, model) in [
-        ("vad (earshot + energy, default)", VadModel::DEFAULT),
+        ("vad (voiced, default)", VadModel::DEFAULT),
+        (
+            "vad (earshot + energy)",
+            VadModel::Both {
+                threshold: 0.5,
+                margin_db: 6.0,
+            },
+        ),
         ("vad (energy only)", VadModel::Energy { margin_db: 9.0 }),
     ] {
         g.bench_function(name, |b| {

@@ -8,7 +8,7 @@ use std::time::Duration;
 use voicebot_bot::{PlayOutcome, Prompt, RecordEnd, Recording, bot_fn};
 use voicebot_sim::{JournalKind, SimConfig, StreamDirection};
 
-use crate::support::{Harness, find, report, sawtooth, timeout};
+use crate::support::{Harness, find, report, sawtooth, timeout, voiced};
 
 fn read_wav(path: &std::path::Path) -> Vec<i16> {
     let mut reader = hound::WavReader::open(path).expect("the recording is a valid WAV file");
@@ -147,7 +147,7 @@ async fn a_stalled_callers_stream_is_a_gap_not_silence() {
         let harness = Harness::start_with(SimConfig::default(), |b| b, bot).await;
         let caller = harness.sim.call_in("+15550302").await.unwrap();
         wait_recording(&caller).await;
-        let speech = sawtooth(250);
+        let speech = voiced(250);
         caller.send_pcm(speech.samples()).await;
         // Stall for two seconds of the call's media time, a second into the speech.
         let stall_from = caller.media_time() + Duration::from_secs(1);

@@ -7,11 +7,16 @@ mod detector;
 
 use std::{f64::consts::TAU, time::Duration};
 
-pub use self::detector::DtmfDetector;
+pub use self::detector::{DtmfConfig, DtmfDetector};
 use crate::{
     error::DtmfError,
     frame::{SAMPLE_RATE, duration_to_samples},
 };
+
+/// The peak level of a 0 dBm0 sine, dBFS: G.711's digital milliwatt peaks 3.14 dB below full
+/// scale.
+#[allow(clippy::approx_constant, reason = "G.711's 3.14 dB, not π")]
+pub const DBM0_PEAK_DBFS: f64 = -3.14;
 
 /// The Q.23 low-group (row) frequencies, Hz.
 pub const LOW_GROUP_HZ: [f64; 4] = [697.0, 770.0, 852.0, 941.0];
@@ -40,22 +45,24 @@ fn digit_at(row: usize, col: usize) -> char {
     KEYPAD[row][col]
 }
 
-/// Generates DTMF digits as 8 kHz samples. Levels are per tone, as the peak amplitude in dBFS.
+/// Generates DTMF digits as 8 kHz samples. Levels are per tone, in dBm0 (0 dBm0 is a sine whose
+/// peak is 3.14 dB below full scale, as in G.711).
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[must_use]
 pub struct DtmfGenerator {
-    low_dbfs: f64,
-    high_dbfs: f64,
+    low_dbm0: f64,
+    high_dbm0: f64,
     on: Duration,
     off: Duration,
 }
 
 impl Default for DtmfGenerator {
-    /// −10 dBFS per tone (high group 1 dB hotter, as phones send), 80 ms on, 80 ms off.
+    /// −7 dBm0 low tone and −6 dBm0 high tone (high group 1 dB hotter, as phones send), 80 ms
+    /// on, 80 ms off.
     fn default() -> Self {
         Self {
-            low_dbfs: -10.0,
-            high_dbfs: -9.0,
+            low_dbm0: -7.0,
+            high_dbm0: -6.0,
             on: Duration::from_millis(80),
             off: Duration::from_millis(80),
         }
@@ -68,16 +75,16 @@ impl DtmfGenerator {
         Self::default()
     }
 
-    /// Sets both tones' level (peak amplitude per tone, dBFS).
-    pub fn level(mut self, dbfs: f64) -> Self {
-        self.low_dbfs = dbfs;
-        self.high_dbfs = dbfs;
+    /// Sets both tones' level (per tone, dBm0).
+    pub fn level(mut self, dbm0: f64) -> Self {
+        self.low_dbm0 = dbm0;
+        self.high_dbm0 = dbm0;
         self
     }
 
     /// Sets the twist: the high tone's level minus the low tone's, in dB, keeping the low tone.
     pub fn twist(mut self, high_minus_low_db: f64) -> Self {
-        self.high_dbfs = self.low_dbfs + high_minus_low_db;
+        self.high_dbm0 = self.low_dbm0 + high_minus_low_db;
         self
     }
 
@@ -103,8 +110,8 @@ impl DtmfGenerator {
         out.extend(tone_pair(
             low,
             high,
-            db_to_amp(self.low_dbfs),
-            db_to_amp(self.high_dbfs),
+            dbm0_to_amp(self.low_dbm0),
+            dbm0_to_amp(self.high_dbm0),
             n,
         ));
         out.resize(out.len() + duration_to_samples(self.off) as usize, 0);
@@ -124,8 +131,9 @@ impl DtmfGenerator {
     }
 }
 
-fn db_to_amp(dbfs: f64) -> f64 {
-    10f64.powf(dbfs / 20.0)
+/// A sine's peak amplitude (1.0 = full scale) at `dbm0`: 0 dBm0 peaks 3.14 dB below full scale.
+pub(crate) fn dbm0_to_amp(dbm0: f64) -> f64 {
+    10f64.powf((dbm0 + DBM0_PEAK_DBFS) / 20.0)
 }
 
 /// Two summed sines (amplitudes relative to full scale), `n` samples at 8 kHz.

@@ -64,7 +64,10 @@ pub mod vad;
 mod testutil;
 
 pub use crate::{
-    dtmf::{DtmfDetector, DtmfGenerator, HIGH_GROUP_HZ, LOW_GROUP_HZ, digit_frequencies},
+    dtmf::{
+        DBM0_PEAK_DBFS, DtmfConfig, DtmfDetector, DtmfGenerator, HIGH_GROUP_HZ, LOW_GROUP_HZ,
+        digit_frequencies,
+    },
     error::{
         ConfigError, DtmfError, PromptError, PromptErrorKind, RecorderError, RecorderErrorKind,
         ResampleError,

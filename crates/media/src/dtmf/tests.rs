@@ -1,5 +1,7 @@
 use test_case::{test_case, test_matrix};
 
+use std::f64::consts::TAU;
+
 use super::*;
 use crate::testutil::Noise;
 
@@ -27,12 +29,13 @@ fn burst(low: f64, high: f64, low_db: f64, high_db: f64, on_ms: f64, lead: usize
     out
 }
 
-#[test_case(-3.0; "loud")]
+#[test_case(0.0; "loud")]
 #[test_case(-10.0; "nominal")]
 #[test_case(-30.0; "quiet")]
-fn every_digit_once_at_level(dbfs: f64) {
+#[test_case(-36.0; "at the Q.24 floor")]
+fn every_digit_once_at_level(dbm0: f64) {
     let samples = DtmfGenerator::new()
-        .level(dbfs)
+        .level(dbm0)
         .generate(ALL)
         .expect("valid digits");
     assert_eq!(detect(&samples), ALL);
@@ -113,7 +116,7 @@ fn duration_limits(on_ms: f64, detected: bool) {
         .chars()
         .map(|d| (d, digit_frequencies(d).expect("valid")))
     {
-        for lead in (0..80).step_by(5) {
+        for lead in (0..80).step_by(3) {
             let got = detect(&burst(low, high, -10.0, -10.0, on_ms, lead));
             let want = if detected {
                 digit.to_string()
@@ -151,11 +154,11 @@ fn excessive_twist_rejected(high_minus_low: f64) {
 #[test_case(4)]
 fn works_at_15_db_snr(seed: u64) {
     let generator = DtmfGenerator::new()
-        .level(-16.0)
+        .level(-13.0)
         .on(Duration::from_millis(50))
         .off(Duration::from_millis(50));
     let mut samples = generator.generate(ALL).expect("valid");
-    let amp = 32_767.0 * 10f64.powf(-16.0 / 20.0);
+    let amp = 32_767.0 * dbm0_to_amp(-13.0);
     let tone_power = amp * amp; // two tones of amp²/2
     Noise::new(seed).add_to(&mut samples, (tone_power / 10f64.powf(1.5)).sqrt());
     assert_eq!(detect(&samples), ALL);
@@ -180,4 +183,100 @@ fn noise_alone_is_silent() {
     let mut samples = vec![0i16; 80_000];
     Noise::new(9).add_to(&mut samples, 3_000.0);
     assert_eq!(detect(&samples), "");
+}
+
+#[test]
+fn floor_is_configurable() {
+    let samples = DtmfGenerator::new()
+        .level(-42.0)
+        .generate("5")
+        .expect("valid");
+    let mut default = DtmfDetector::new();
+    let mut lower = DtmfDetector::with_config(DtmfConfig {
+        min_level_dbm0: -45.0,
+    })
+    .expect("valid");
+    let (mut by_default, mut by_lower) = (String::new(), String::new());
+    default.process_with(&samples, |d| by_default.push(d));
+    lower.process_with(&samples, |d| by_lower.push(d));
+    assert_eq!((by_default.as_str(), by_lower.as_str()), ("", "5"));
+}
+
+#[test_case(f32::NAN)]
+#[test_case(1.0)]
+#[test_case(-61.0)]
+fn bad_floor_rejected(min_level_dbm0: f32) {
+    let err = DtmfDetector::with_config(DtmfConfig { min_level_dbm0 }).expect_err("invalid");
+    assert_eq!(
+        err,
+        crate::ConfigError::OutOfRange {
+            setting: "min_level_dbm0",
+            reason: "must lie within -60..=0 dBm0",
+        }
+    );
+}
+
+/// A digit's two tones, with each tone's pitch swinging by `depth` (relative) at 5.5 Hz, as a
+/// singer's or a violin's vibrato does; `start` is the swing's phase at the tone's start.
+fn vibrato_pair(digit: char, depth: f64, start: f64, n: usize) -> Vec<i16> {
+    let (low, high) = digit_frequencies(digit).expect("valid");
+    let amp = 32_767.0 * dbm0_to_amp(-15.0);
+    let (mut phase_low, mut phase_high) = (0.0f64, 0.0f64);
+    (0..n)
+        .map(|i| {
+            let swing = 1.0 + depth * (TAU * 5.5 * i as f64 / 8_000.0 + start).sin();
+            phase_low += TAU * low * swing / 8_000.0;
+            phase_high += TAU * high * swing / 8_000.0;
+            (amp * (phase_low.sin() + phase_high.sin())) as i16
+        })
+        .collect()
+}
+
+/// Talk-off: notes on a digit's two frequencies, but held with vibrato, or drifting into the
+/// tolerance window rather than starting in it, are no key press.
+#[test_case(0.015; "vibrato 1.5%")]
+#[test_case(0.025; "vibrato 2.5%")]
+fn vibrato_on_dtmf_frequencies_is_no_digit(depth: f64) {
+    for start in [0.0, 1.0, 2.0, 3.0, 4.0, 5.0] {
+        let got = detect(&vibrato_pair('5', depth, start, 8_000));
+        assert_eq!(got, "", "vibrato phase {start}");
+    }
+}
+
+#[test]
+fn steady_tones_with_vibrato_onset_only_no_key_press() {
+    // The pitch swings in from 3% off while the notes sound: no silence before the digit.
+    let mut samples = vibrato_pair('9', 0.03, 0.0, 800);
+    let (low, high) = digit_frequencies('9').expect("valid");
+    let amp = dbm0_to_amp(-15.0);
+    samples.extend(tone_pair(low, high, amp, amp, 2_000));
+    assert_eq!(detect(&samples), "");
+}
+
+/// Q.24 timing and twist together: 40 ms tones with the high tone 8 dB weaker, at 400 phase and
+/// block alignments, are each detected once.
+#[test]
+fn forty_ms_at_twist_minus_8_at_every_phase_and_offset() {
+    let mut missed = Vec::new();
+    for trial in 0..400u64 {
+        let digit = ALL.as_bytes()[(trial % 16) as usize] as char;
+        let (low, high) = digit_frequencies(digit).expect("valid");
+        // Phases and lead-ins spread by multiplicative hashing.
+        let phase_low = (trial * 2_654_435_761 % 1_000_003) as f64 / 1_000_003.0 * TAU;
+        let phase_high = (trial * 40_503 % 999_983) as f64 / 999_983.0 * TAU;
+        let lead = 80 + (trial as usize * 7_919) % 80;
+        let (amp_low, amp_high) = (32_767.0 * dbm0_to_amp(-20.0), 32_767.0 * dbm0_to_amp(-28.0));
+        let mut samples = vec![0i16; lead];
+        samples.extend((0..320).map(|i| {
+            let t = i as f64 / 8_000.0;
+            let v = amp_low * (TAU * low * t + phase_low).sin()
+                + amp_high * (TAU * high * t + phase_high).sin();
+            v.round() as i16
+        }));
+        samples.resize(samples.len() + 800, 0);
+        if detect(&samples) != digit.to_string() {
+            missed.push((digit, lead));
+        }
+    }
+    assert_eq!(missed, [], "missed (digit, lead)");
 }
