@@ -100,9 +100,13 @@ impl Sinks {
                     ..line.clone()
                 };
                 if line.is_final {
-                    // On the call's record too; a call already gone only loses the note.
+                    // On the call's record too, off the transcript's path: no line waits
+                    // for the call task, and a call already gone only loses the note.
                     let note = voicebot_bot::CallNote::Transcript(line.text.clone());
-                    let _ = call.note(note).await;
+                    let call = call.clone();
+                    tokio::spawn(async move {
+                        let _ = call.note(note).await;
+                    });
                 }
                 &stamped
             }

@@ -113,7 +113,7 @@ impl PocketSphinx {
                 acoustic_model: PathBuf::new(),
                 dictionary: PathBuf::new(),
                 language_model: PathBuf::new(),
-                vad: VadConfig::default(),
+                vad: segmenting_vad(),
                 pre_roll: Duration::from_millis(300),
                 partial_interval: Duration::from_millis(200),
                 max_utterance: Duration::from_secs(20),
@@ -251,5 +251,20 @@ impl Recognizer for PocketSphinx {
         // Loading the model takes a moment; errors in the grammar surface here, not later.
         ready.await.unwrap_or(Err(SpeechError::Closed))?;
         Ok(Box::new(session))
+    }
+}
+
+/// The voice detector that cuts the caller's audio into utterances for the decoder: the
+/// level-and-earshot model with a 60 ms onset. The engine's default (voiced frames, 200 ms
+/// onset) is tuned against barge-in on noise and music; here a missed word is lost
+/// outright, while noise that reaches the decoder is rejected by the grammar.
+fn segmenting_vad() -> VadConfig {
+    VadConfig {
+        model: voicebot_media::VadModel::Both {
+            threshold: 0.5,
+            margin_db: 6.0,
+        },
+        onset: std::time::Duration::from_millis(60),
+        ..VadConfig::default()
     }
 }
