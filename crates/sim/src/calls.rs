@@ -134,16 +134,7 @@ pub(crate) fn start_inbound(
     } else if status == ParticipantStatus::Ringing
         && let Some(timeout) = config.inbound_ring_timeout
     {
-        // Nobody answered the route point: the caller gives up. Only while its leg
-        // still rings there; a call answered or routed on is left alone.
-        after(shared, timeout, move |shared, pbx| {
-            let ringing = pbx
-                .leg(&to, id)
-                .is_some_and(|leg| leg.participant.status == ParticipantStatus::Ringing);
-            if ringing {
-                pbx.end_call(shared, callid, CallEnd::NoAnswer);
-            }
-        });
+        give_up_ringing(shared, timeout, to, id, callid);
     }
     Ok(core)
 }
@@ -347,4 +338,23 @@ pub(crate) fn make_call(
     shared.outbound_placed.notify_waiters();
     ring(shared, callid, dn.clone(), id, &far_end, timeout);
     Ok(participant)
+}
+
+/// Nobody answered the route point within `timeout`: the caller gives up. Only while
+/// its leg `id` on `dn` still rings; a call answered or routed on is left alone.
+pub(crate) fn give_up_ringing(
+    shared: &Arc<Shared>,
+    timeout: Duration,
+    dn: Dn,
+    id: i64,
+    callid: i64,
+) {
+    after(shared, timeout, move |shared, pbx| {
+        let ringing = pbx
+            .leg(&dn, id)
+            .is_some_and(|leg| leg.participant.status == ParticipantStatus::Ringing);
+        if ringing {
+            pbx.end_call(shared, callid, CallEnd::NoAnswer);
+        }
+    });
 }

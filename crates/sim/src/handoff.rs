@@ -73,26 +73,25 @@ pub(crate) fn hand_on(
     if let (true, Some(source)) = (visible, source) {
         arrive_at(shared, pbx, callid, destination, dn, source);
     }
-    let empty = pbx
-        .calls
-        .get(&callid)
-        .is_some_and(|call| call.legs.is_empty());
-    if empty {
-        pbx.calls.remove(&callid);
-    }
+    forget_if_empty(pbx, callid);
 }
 
 /// Removes a leg a `routeto`/`transferto` handed on (dropped by the client, or its
 /// linger is over); the call goes on without it.
 pub(crate) fn remove_handed_on(shared: &Shared, pbx: &mut Pbx, dn: &Dn, id: i64) {
     if let Some(callid) = pbx.remove_leg(shared, dn, id) {
-        let empty = pbx
-            .calls
-            .get(&callid)
-            .is_some_and(|call| call.legs.is_empty());
-        if empty {
-            pbx.calls.remove(&callid);
-        }
+        forget_if_empty(pbx, callid);
+    }
+}
+
+/// Forgets call `callid` once it has no legs left.
+fn forget_if_empty(pbx: &mut Pbx, callid: i64) {
+    let empty = pbx
+        .calls
+        .get(&callid)
+        .is_some_and(|call| call.legs.is_empty());
+    if empty {
+        pbx.calls.remove(&callid);
     }
 }
 

@@ -112,14 +112,7 @@ pub(crate) fn call_route_point(
     shared.outbound_placed.notify_waiters();
     if !connected && let Some(timeout) = shared.config.inbound_ring_timeout {
         // Nobody answered the route point: the caller gives up, as for outside callers.
-        after(shared, timeout, move |shared, pbx| {
-            let ringing = pbx
-                .leg(&route_point, route_point_id)
-                .is_some_and(|leg| leg.participant.status == ParticipantStatus::Ringing);
-            if ringing {
-                pbx.end_call(shared, callid, CallEnd::NoAnswer);
-            }
-        });
+        crate::calls::give_up_ringing(shared, timeout, route_point, route_point_id, callid);
     }
     Ok(caller)
 }
