@@ -15,10 +15,10 @@ use std::sync::{Arc, MutexGuard};
 use tokio::time::Instant;
 use voicebot_model::{DeviceId, Dn, DnType, Participant, ParticipantId, ParticipantStatus};
 
-use crate::calls::{MakeCallRefused, after, new_core};
+use crate::calls::{MakeCallRefused, new_core};
 use crate::journal::JournalKind;
 use crate::state::{CallState, Pbx, Shared};
-use crate::{CallEnd, CallerState, InboundMode};
+use crate::{CallerState, InboundMode};
 
 /// `makecall` from `dn` to the route point.
 pub(crate) fn call_route_point(
