@@ -180,23 +180,8 @@ fn run(sim_runtime: &Runtime, plan: &Plan, calls: usize) -> Report {
     let ramp = Duration::from_millis(10) * calls as u32;
     let talk = Duration::from_secs(plan.seconds + 10) + ramp;
     let call_audio = common::sawtooth(common::samples_in(talk));
-    let callers: Vec<Caller> = sim_runtime.block_on(async {
-        let mut callers = Vec::with_capacity(calls);
-        for n in 0..calls {
-            let caller = sim.call_in(&format!("+1555{n:07}")).await.expect("a call");
-            caller.send_pcm(&call_audio).await;
-            callers.push(caller);
-            // Ramp up, as real traffic would.
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        for caller in &callers {
-            caller
-                .wait_heard(Duration::from_millis(200))
-                .await
-                .expect("the bot plays");
-        }
-        callers
-    });
+    let callers: Vec<Caller> =
+        sim_runtime.block_on(common::place_callers(&sim, calls, &call_audio));
     drop(call_audio);
     println!("{calls} calls up; measuring for {} s", plan.seconds);
     let presses: Arc<Mutex<Vec<Vec<Duration>>>> = Arc::new(Mutex::new(vec![Vec::new(); calls]));

@@ -133,22 +133,7 @@ fn run(
     let (_handle, shutdown) = common::run_engine(&engine_runtime, engine);
     let alone = sim_runtime.block_on(probe(&sim, "probe-alone", arrivals));
     let talk = common::sawtooth(common::samples_in(Duration::from_secs(seconds + 20)));
-    let callers: Vec<Caller> = sim_runtime.block_on(async {
-        let mut callers = Vec::with_capacity(calls);
-        for n in 0..calls {
-            let caller = sim.call_in(&format!("+1555{n:07}")).await.expect("a call");
-            caller.send_pcm(&talk).await;
-            callers.push(caller);
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        for caller in &callers {
-            caller
-                .wait_heard(Duration::from_millis(200))
-                .await
-                .expect("the audio comes back");
-        }
-        callers
-    });
+    let callers: Vec<Caller> = sim_runtime.block_on(common::place_callers(&sim, calls, &talk));
     let (cpu_before, agent_before) = (thread_cpu("vb-engine"), thread_cpu("vb-agent"));
     let wall = Instant::now();
     let loaded = sim_runtime.block_on(async {

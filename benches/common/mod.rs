@@ -66,3 +66,26 @@ pub(crate) fn run_engine(
     });
     (handle, shutdown)
 }
+
+/// Places `calls` inbound calls from `+1555nnnnnnn`, 10 ms apart as real traffic ramps up,
+/// each sending `audio`, and waits until every caller hears the bot.
+pub(crate) async fn place_callers(
+    sim: &voicebot_sim::Sim,
+    calls: usize,
+    audio: &[i16],
+) -> Vec<voicebot_sim::Caller> {
+    let mut callers = Vec::with_capacity(calls);
+    for n in 0..calls {
+        let caller = sim.call_in(&format!("+1555{n:07}")).await.expect("a call");
+        caller.send_pcm(audio).await;
+        callers.push(caller);
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    for caller in &callers {
+        caller
+            .wait_heard(Duration::from_millis(200))
+            .await
+            .expect("the bot's audio reaches the caller");
+    }
+    callers
+}
