@@ -30,7 +30,8 @@ pub(crate) fn problems(config: &Config, bots: &Bots) -> Vec<String> {
             // The loader's error names the file.
             if let Err(reason) = load(&file) {
                 problems.push(format!(
-                    "route_points.\"{dn}\" (bot {name}): config.{}: {reason}",
+                    "{}.\"{dn}\" (bot {name}): config.{}: {reason}",
+                    config.route_points_key(),
                     prompt.key
                 ));
             }

@@ -11,6 +11,7 @@
 
 mod bots;
 mod error;
+mod pbx;
 mod recordings;
 mod speech;
 mod transcription;
@@ -28,6 +29,7 @@ use voicebot_media::{AudioLimits, PromptCache};
 
 pub(crate) use bots::build_bots;
 pub(crate) use error::ConfigError;
+pub(crate) use pbx::Pbxs;
 pub(crate) use speech::RecognizerSpec;
 pub(crate) use transcription::EngineSpec;
 pub(crate) use tts::Tts;
@@ -39,8 +41,9 @@ pub(crate) const DEFAULT_SECRET_ENV: &str = "VOICEBOT_CLIENT_SECRET";
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Config {
-    /// The PBX and the API client.
-    pub(crate) pbx: Pbx,
+    /// The PBX (`[pbx]`) or PBXs (`[[pbx]]`) and their API clients; see
+    /// [`Config::sites`] for one PBX's view.
+    pub(super) pbx: Pbxs,
     /// Folder for recordings (created when missing), and optionally the object
     /// storage they are uploaded to (`[recordings]`).
     #[serde(default)]
@@ -72,34 +75,19 @@ pub(crate) struct Config {
     /// Where call records go (`[call_records]`).
     #[serde(default)]
     pub(crate) call_records: crate::records::CallRecordsConfig,
-    /// Route point DN → the bot that answers its calls.
+    /// Route point DN → the bot that answers its calls (of the one PBX, or of this
+    /// view's PBX in a [`Config::sites`] view).
+    #[serde(default)]
     pub(crate) route_points: BTreeMap<String, RoutePoint>,
+    /// In a PBX's view of a file with several, the key of its table (`pbx[1]`).
+    #[serde(skip)]
+    pub(crate) site_key: String,
     /// The file it was read from, for error messages.
     #[serde(skip)]
     pub(crate) file: PathBuf,
     /// The file's text, for the positions of bot configuration errors.
     #[serde(skip)]
     pub(crate) text: String,
-}
-
-/// `[pbx]`: the PBX address and API client.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct Pbx {
-    /// Base URL, e.g. `https://pbx.example.com:5001`.
-    pub(crate) url: Spanned<String>,
-    /// The API client's id (also its route point's DN).
-    pub(crate) client_id: String,
-    /// Environment variable that holds the client secret.
-    #[serde(default = "default_secret_env")]
-    pub(crate) client_secret_env: String,
-    /// PEM file of a private CA (or a PBX's self-signed certificate) trusted besides
-    /// the system's roots, for REST and the event socket alike.
-    #[serde(default)]
-    pub(crate) ca_file: Option<Spanned<PathBuf>>,
-    /// Present only to refuse it with a helpful message.
-    #[serde(default)]
-    client_secret: Option<Spanned<toml::Value>>,
 }
 
 /// Why a PBX URL with `user:password@` is refused.
@@ -234,10 +222,6 @@ pub(crate) enum Answer {
     Bot,
 }
 
-fn default_secret_env() -> String {
-    DEFAULT_SECRET_ENV.to_owned()
-}
-
 impl Config {
     /// Reads and validates `file`.
     ///
@@ -268,6 +252,13 @@ impl Config {
         config.file = file.to_owned();
         config.text = text.to_owned();
         config.validate()?;
+        // One PBX with its route points inside `[pbx]`: the same as at the top level.
+        if let Pbxs::One(pbx) = &mut config.pbx
+            && let Some(route_points) = pbx.route_points.take()
+        {
+            config.route_points = route_points;
+            config.site_key = "pbx".to_owned();
+        }
         Ok(config)
     }
 
@@ -281,50 +272,7 @@ impl Config {
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
-        if let Some(secret) = &self.pbx.client_secret {
-            return Err(self.error_at(
-                Some(secret.span()),
-                "pbx.client_secret",
-                format!(
-                    "the secret never goes in the file: put it in the environment variable \
-                     named by pbx.client_secret_env (default {DEFAULT_SECRET_ENV})"
-                ),
-            ));
-        }
-        let url = self.pbx.url.get_ref();
-        match url::Url::parse(url) {
-            // No span: the snippet would quote the password back.
-            Ok(parsed) if !parsed.username().is_empty() || parsed.password().is_some() => {
-                return Err(self.error_at(None, "pbx.url", USER_INFO_REFUSED));
-            }
-            Ok(parsed) if matches!(parsed.scheme(), "http" | "https") => {}
-            Ok(_) => {
-                return Err(self.error_at(
-                    Some(self.pbx.url.span()),
-                    "pbx.url",
-                    format!("{url:?} must start with https:// (or http:// for the simulator)"),
-                ));
-            }
-            Err(error) => {
-                return Err(self.error_at(
-                    Some(self.pbx.url.span()),
-                    "pbx.url",
-                    format!(
-                        "{:?} is not a URL: {error}",
-                        voicebot_callcontrol::redact_url(url)
-                    ),
-                ));
-            }
-        }
-        if self.pbx.ca_file.is_some() {
-            self.tls()?;
-        }
-        if self.pbx.client_id.trim().is_empty() {
-            return Err(self.error_at(None, "pbx.client_id", "must not be empty"));
-        }
-        if self.pbx.client_secret_env.trim().is_empty() {
-            return Err(self.error_at(None, "pbx.client_secret_env", "must not be empty"));
-        }
+        self.validate_pbxs()?;
         if *self.limits.max_calls.get_ref() == 0 {
             return Err(self.error_at(
                 Some(self.limits.max_calls.span()),
@@ -368,20 +316,34 @@ impl Config {
                 ));
             }
         }
+        // Each PBX needs a fallback of its own or the shared one.
+        let without_fallback = self
+            .pbx
+            .all()
+            .iter()
+            .position(|pbx| pbx.fallback.is_none() && self.fallback.is_none());
+        let needs = || match (self.has_several_pbxs(), without_fallback) {
+            (true, Some(index)) => format!(
+                "\"fallback\" needs a [fallback] table with a destination, or one in the \
+                 [[pbx]] table of {:?}",
+                self.pbx.all()[index].name()
+            ),
+            _ => "\"fallback\" needs a [fallback] table with a destination".to_owned(),
+        };
         if *self.limits.adopted_calls.get_ref() == AdoptedCallsSetting::Fallback
-            && self.fallback.is_none()
+            && without_fallback.is_some()
         {
             return Err(self.error_at(
                 Some(self.limits.adopted_calls.span()),
                 "limits.adopted_calls",
-                "\"fallback\" needs a [fallback] table with a destination",
+                needs(),
             ));
         }
-        if *self.limits.when_busy.get_ref() == WhenBusy::Fallback && self.fallback.is_none() {
+        if *self.limits.when_busy.get_ref() == WhenBusy::Fallback && without_fallback.is_some() {
             return Err(self.error_at(
                 Some(self.limits.when_busy.span()),
                 "limits.when_busy",
-                "\"fallback\" needs a [fallback] table with a destination",
+                needs(),
             ));
         }
         if let Some(fallback) = &self.fallback
@@ -392,22 +354,6 @@ impl Config {
                 "fallback.destination",
                 "must not be empty",
             ));
-        }
-        if self.route_points.is_empty() {
-            return Err(self.error_at(
-                None,
-                "route_points",
-                "no route point configured: add a [route_points.\"DN\"] table with a bot",
-            ));
-        }
-        for dn in self.route_points.keys() {
-            if dn.trim().is_empty() || dn.contains('/') {
-                return Err(self.error_at(
-                    None,
-                    &error::join_key("route_points", dn),
-                    "is not a valid DN",
-                ));
-            }
         }
         Ok(())
     }
@@ -433,12 +379,12 @@ impl Config {
     /// # Errors
     /// [`ConfigError`] naming the variable when it is unset or empty.
     pub(crate) fn secret(&self) -> Result<Secret, ConfigError> {
-        let name = &self.pbx.client_secret_env;
+        let name = &self.pbx().client_secret_env;
         match std::env::var(name) {
             Ok(secret) if !secret.is_empty() => Ok(Secret::new(secret)),
             _ => Err(self.error_at(
                 None,
-                "pbx.client_secret_env",
+                &format!("{}.client_secret_env", self.pbx_key()),
                 format!("the environment variable {name} is not set: put the API key in it"),
             )),
         }
@@ -451,19 +397,32 @@ impl Config {
     /// [`ConfigError`] naming `pbx.ca_file` when it cannot be read or holds no
     /// certificate.
     pub(crate) fn tls(&self) -> Result<TlsConfig, ConfigError> {
-        let made = match &self.pbx.ca_file {
+        let made = match &self.pbx().ca_file {
             None => TlsConfig::system(),
             Some(path) => TlsConfig::with_ca_file(self.resolve(path.get_ref())),
         };
         made.map_err(|error| {
-            let span = self.pbx.ca_file.as_ref().map(Spanned::span);
-            self.error_at(span, "pbx.ca_file", error.to_string())
+            let span = self.pbx().ca_file.as_ref().map(Spanned::span);
+            self.error_at(
+                span,
+                &format!("{}.ca_file", self.pbx_key()),
+                error.to_string(),
+            )
         })
+    }
+
+    /// The key path of this view's PBX table: `pbx`, or `pbx[N]` in a PBX's view of a
+    /// file with several.
+    pub(crate) fn pbx_key(&self) -> String {
+        match self.site_key.starts_with("pbx[") {
+            true => self.site_key.clone(),
+            false => "pbx".to_owned(),
+        }
     }
 
     /// The PBX base URL.
     pub(crate) fn url(&self) -> &str {
-        self.pbx.url.get_ref()
+        self.pbx().url.get_ref()
     }
 
     /// The folder holding the file, against which relative paths resolve; absolute
@@ -523,3 +482,5 @@ impl Config {
 mod fuzz;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_pbx;

@@ -35,10 +35,14 @@ pub(crate) async fn connect(config: &Config, path: &std::path::Path) -> anyhow::
 pub(crate) fn client(config: &Config, path: &std::path::Path) -> anyhow::Result<Client> {
     let secret = config.secret()?;
     Client::builder(config.url())
-        .credentials(&config.pbx.client_id, secret)
+        .credentials(&config.pbx().client_id, secret)
         .tls(config.tls()?)
+        .pbx_name(config.pbx_name())
         .build()
-        .map_err(|error| Exit::Usage.error(format!("{}: pbx.url: {error}", path.display())))
+        .map_err(|error| {
+            let key = config.pbx_key();
+            Exit::Usage.error(format!("{}: {key}.url: {error}", path.display()))
+        })
 }
 
 /// One try at a token and `GET /callcontrol`.
@@ -49,9 +53,10 @@ pub(crate) fn client(config: &Config, path: &std::path::Path) -> anyhow::Result<
 pub(crate) async fn check(config: &Config, client: &Client) -> anyhow::Result<()> {
     client.token_provider().token().await.with_context(|| {
         format!(
-            "connecting to {} as API client {}",
+            "connecting to {} (PBX {}) as API client {}",
             config.url(),
-            config.pbx.client_id
+            config.pbx_name(),
+            config.pbx().client_id
         )
     })?;
     client
@@ -109,15 +114,20 @@ pub(crate) fn build(config: &Config, registry: &Arc<BotRegistry>) -> anyhow::Res
 }
 
 /// Starts the call record writer of `config` (`[call_records]`), each record named
-/// with its route point's bot.
+/// with its route point's bot (route points of every PBX of the file).
 ///
 /// # Errors
 /// When the records file cannot be opened or the webhook's secret is missing.
 pub(crate) fn call_records(config: &Config) -> anyhow::Result<CallRecords> {
     let bots = config
-        .route_points
+        .sites()
         .iter()
-        .map(|(dn, route_point)| (dn.clone(), route_point.bot.get_ref().clone()))
+        .flat_map(|site| {
+            site.route_points.iter().map(|(dn, route_point)| {
+                let key = (site.pbx_name().to_owned(), dn.clone());
+                (key, route_point.bot.get_ref().clone())
+            })
+        })
         .collect();
     let store = config
         .recordings_store()
@@ -179,6 +189,7 @@ impl Bots {
                 AdoptedCallsSetting::Fallback => AdoptedCalls::Fallback,
             })
             .metrics_addr(config.metrics)
+            .pbx_name(config.pbx_name())
             .call_records(records.sender.clone());
         if let Some(recognizer) = self.recognizer {
             builder = builder.recognizer(recognizer);

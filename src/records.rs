@@ -67,7 +67,7 @@ pub(crate) struct CallRecords {
 
 impl CallRecords {
     /// Starts writing records to `path` (and the webhook), naming each record's bot
-    /// from `bots` (route point → bot name) and each recording's object URL from
+    /// from `bots` ((PBX name, route point) → bot name) and each recording's object URL from
     /// `store` (the bucket and the recordings folder) when recordings are uploaded.
     ///
     /// # Errors
@@ -76,7 +76,7 @@ impl CallRecords {
     pub(crate) fn start(
         config: &CallRecordsConfig,
         path: PathBuf,
-        bots: BTreeMap<String, String>,
+        bots: BTreeMap<(String, String), String>,
         store: Option<(voicebot_store::StoreUrl, PathBuf)>,
     ) -> anyhow::Result<Self> {
         let file = RecordFile::open(&path, config.rotate_daily, config.max_bytes)?;
@@ -117,7 +117,7 @@ async fn write_all(
     mut records: mpsc::UnboundedReceiver<CallRecord>,
     file: RecordFile,
     webhook: Option<webhook::Poster>,
-    bots: BTreeMap<String, String>,
+    bots: BTreeMap<(String, String), String>,
     store: Option<(voicebot_store::StoreUrl, PathBuf)>,
 ) {
     let mut file = Some(file);
@@ -125,7 +125,8 @@ async fn write_all(
     while records.recv_many(&mut batch, 256).await > 0 {
         for record in &mut batch {
             if record.bot.is_none() {
-                record.bot = bots.get(&record.route_point).cloned();
+                let key = (record.pbx.clone(), record.route_point.clone());
+                record.bot = bots.get(&key).cloned();
             }
             // Where each recording goes once uploaded (the key is fixed by its path).
             if let Some((store, dir)) = &store {

@@ -34,9 +34,7 @@ pub(crate) async fn voicebot(args: &[&str], env: &[(&str, &str)]) -> Output {
 /// Runs a whole process-driven test under a timeout (a few processes, each with
 /// [`PROCESS_TIMEOUT`], plus a simulator).
 pub(crate) async fn within<F: std::future::Future>(body: F) -> F::Output {
-    tokio::time::timeout(Duration::from_secs(240), body)
-        .await
-        .expect("the test finished within its timeout")
+    voicebot_testkit::within(Duration::from_secs(240), body).await
 }
 
 pub(crate) fn text(bytes: &[u8]) -> String {

@@ -109,3 +109,37 @@ async fn a_config_whose_prompts_load_passes() {
     assert_eq!(code(&output), 0, "{}", text(&output.stderr));
     assert!(text(&output.stdout).contains("800 → ivr-menu"));
 }
+
+#[tokio::test]
+async fn the_multi_pbx_sample_checks_and_each_pbx_problem_names_its_table() {
+    let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/samples/multi-pbx.toml");
+    let output = voicebot(&["run", "-c", sample, "--check"], &[]).await;
+    assert_eq!(code(&output), 0, "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    assert!(
+        stdout.contains("acme: 800 → ivr-menu; globex: 700 → recorder"),
+        "{stdout}"
+    );
+
+    // A prompt missing on the second PBX is named with that PBX's table.
+    let dir = tempfile::tempdir().unwrap();
+    let edited = std::fs::read_to_string(sample)
+        .unwrap()
+        .replace("prompts = \".\"", &format!("prompts = {:?}", dir.path()))
+        .replace(
+            "bot = \"recorder\"\nconfig = { greeting = \"prompts/message.wav\" }",
+            "bot = \"recorder\"\nconfig = { greeting = \"nowhere.wav\" }",
+        );
+    std::fs::create_dir_all(dir.path().join("prompts")).unwrap();
+    good_wav(&dir.path().join("prompts/message.wav"));
+    let path = write_config(dir.path(), &edited);
+    let output = voicebot(&["run", "-c", &path, "--check"], &[]).await;
+    assert_eq!(code(&output), 2, "{}", text(&output.stdout));
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("pbx[1].route_points.\"700\" (bot recorder): config.greeting"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("nowhere.wav"), "{stderr}");
+    assert!(stderr.contains("1 problem found"), "{stderr}");
+}

@@ -7,29 +7,16 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
 use voicebot_sim::{JournalKind, Sim, SimConfig};
 
 use crate::cli::{code, text, voicebot, within, write_config};
+use crate::run_process::{free_port, http_get, wait_stream_opened};
 
-/// A port nothing listens on right now (bound, then released).
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
-    listener.local_addr().expect("its address").port()
-}
-
-/// `GET /health` on a fresh connection: the status and the body, or `None` while
-/// nothing listens yet.
+/// `GET /health`: the status and the body, or `None` while nothing listens yet.
 async fn health(addr: SocketAddr) -> Option<(u16, String)> {
-    let mut stream = tokio::net::TcpStream::connect(addr).await.ok()?;
-    let request = format!("GET /health HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).await.ok()?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response).await.ok()?;
-    let (head, body) = response.split_once("\r\n\r\n")?;
-    let status = head.split(' ').nth(1)?.parse().ok()?;
-    Some((status, body.to_owned()))
+    http_get(addr, "/health").await
 }
 
 /// Polls `/health` until `wanted` holds for its body; returns that body.
@@ -114,20 +101,7 @@ async fn run_started_before_the_pbx_connects_once_it_is_up() {
         // It serves calls: the echo bot opens the caller's audio.
         let caller = sim.call_in("+15550501").await.unwrap();
         caller.wait_connected().await.unwrap();
-        let stream = format!(
-            "/callcontrol/800/participants/{}/stream",
-            caller.participant_id()
-        );
-        loop {
-            let opened = sim.journal().into_iter().any(|entry| {
-                matches!(entry.kind, JournalKind::Http { method, path, .. }
-                    if method == "GET" && path == stream)
-            });
-            if opened {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        wait_stream_opened(&sim, caller.participant_id().0).await;
         let log = log.lock().unwrap().clone();
         let retries = log
             .lines()
@@ -228,21 +202,6 @@ async fn logs_to_a_pipe_have_no_colour_and_json_lines_parse() {
         }
     })
     .await;
-}
-
-/// Waits until the engine has opened the caller's audio: the bot has the call.
-async fn wait_stream_opened(sim: &Sim, participant: i64) {
-    let stream = format!("/callcontrol/800/participants/{participant}/stream");
-    loop {
-        let opened = sim.journal().into_iter().any(|entry| {
-            matches!(entry.kind, JournalKind::Http { method, path, .. }
-                if method == "GET" && path == stream)
-        });
-        if opened {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
 }
 
 /// What the call record webhook received: `(timestamp, signature, body)` of each

@@ -81,23 +81,28 @@ async fn until(mut done: impl FnMut() -> bool) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn issue_11_a_transfer_ringing_15_s_succeeds_and_the_caller_hears_ringback() {
-    // Issue #11, item 3: the engine's flat 10 s
-    // request timeout cut transfers to extensions that ring longer.
+async fn issue_11_a_transfer_ringing_past_the_request_timeout_succeeds_with_ringback() {
+    // Issue #11, item 3: the engine's flat request timeout (10 s by default) cut
+    // transfers to extensions that ring longer. Here it is 2 s and the extension rings
+    // 6 s: the same race, in a third of the time.
     timeout_for(Duration::from_secs(60), async {
         let slow = ExtensionSpec {
-            on_ring: FarEnd::answer_after(Duration::from_secs(15)),
+            on_ring: FarEnd::answer_after(Duration::from_secs(6)),
             ..ExtensionSpec::new("101")
         };
         let config = SimConfig {
             extensions: vec![slow],
             ..SimConfig::default()
         };
-        let bot = Arc::new(bot_fn(|call| async move {
+        let bot = bot_fn(|call| async move {
             call.transfer("101").await?;
             Ok(())
-        }));
-        let harness = Harness::start_with(config, |b| b, bot).await;
+        });
+        let harness = Harness::builder()
+            .sim_config(config)
+            .client(|client| client.request_timeout(Duration::from_secs(2)))
+            .start(bot)
+            .await;
         let caller = harness.sim.call_in("+15550401").await.unwrap();
         assert_eq!(
             caller.wait_ended().await,
@@ -119,15 +124,15 @@ async fn issue_11_a_transfer_ringing_15_s_succeeds_and_the_caller_hears_ringback
             })
             .collect();
         assert_eq!(statuses, vec![200]);
-        // The generated ringback (2 s of tone every 6 s) over 15 s of ringing: at
-        // least two bursts of tone, not silence.
+        // The generated ringback (2 s of tone every 6 s) over 6 s of ringing: its
+        // first burst, tone rather than silence (1.5 s of it, for a late start).
         let tone = caller
             .heard()
             .samples
             .iter()
             .filter(|sample| sample.abs() > 1000)
             .count();
-        assert!(tone >= 2 * 8_000, "only {tone} samples of ringback heard");
+        assert!(tone >= 12_000, "only {tone} samples of ringback heard");
     })
     .await;
 }
@@ -218,8 +223,17 @@ async fn issue_11_drop_always_500_is_tried_a_bounded_number_of_times_then_releas
     let _guard = tracing::subscriber::set_default(subscriber);
     timeout_for(Duration::from_secs(60), async {
         let dir = tempfile::tempdir().unwrap();
-        let harness =
-            Harness::start_with(SimConfig::default(), |b| b, hang_up_menu(dir.path())).await;
+        // Retries quicker than the default policy (200 ms doubling to 2 s): the
+        // count is what is checked, not the pauses.
+        let quick = voicebot_callcontrol::RetryPolicy {
+            max_attempts: 5,
+            initial_delay: Duration::from_millis(20),
+            max_delay: Duration::from_millis(100),
+        };
+        let harness = Harness::builder()
+            .client(move |client| client.drop_retry(quick))
+            .start_arc(hang_up_menu(dir.path()))
+            .await;
         let caller = harness.sim.call_in("+15550404").await.unwrap();
         let drop_path = format!(
             "POST /callcontrol/{}/participants/{}/drop",

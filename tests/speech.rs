@@ -450,9 +450,15 @@ async fn transcriber_times_results_from_the_start_of_the_call_not_of_the_transcr
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_crashing_or_stalling_recogniser_loses_neither_the_call_nor_the_recording() {
     timeout(async {
-        for fault in ["--crash-after-ms", "--stall-after-ms"] {
-            let (dir, sent) =
-                transcribe_call(energy(&[fault, "600"]), &["support", "operator", "billing"]).await;
+        // Both faults at once: each call has a simulator and an engine of its own.
+        let calls = ["--crash-after-ms", "--stall-after-ms"].map(|fault| async move {
+            let words = ["support", "operator", "billing"];
+            (
+                fault,
+                transcribe_call(energy(&[fault, "600"]), &words).await,
+            )
+        });
+        for (fault, (dir, sent)) in futures::future::join_all(calls).await {
             let recording = one(files(dir.path(), "wav"));
             let reader = hound::WavReader::open(&recording).unwrap();
             let length = reader.duration() as f64 / 8000.0;

@@ -21,9 +21,7 @@ pub(crate) async fn timeout<F: Future>(body: F) -> F::Output {
 pub(crate) async fn timeout_for<F: Future>(limit: Duration, body: F) -> F::Output {
     // `RUST_LOG=voicebot_engine=debug cargo test --test tests` shows the engine's logs.
     voicebot_testkit::init_logging();
-    tokio::time::timeout(limit, body)
-        .await
-        .expect("the test finished within its timeout")
+    voicebot_testkit::within(limit, body).await
 }
 
 /// A simulator and an engine running one bot against it: the test kit's, which bot

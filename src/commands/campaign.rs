@@ -39,6 +39,9 @@ pub(crate) struct CampaignArgs {
         default_value = "voicebot.toml"
     )]
     config: PathBuf,
+    /// With a config file of several PBXs (`[[pbx]]`): the PBX whose route point dials.
+    #[arg(long = "pbx", value_name = "NAME")]
+    pbx: Option<String>,
     /// The route point whose `announcement` bot has the `[outbound]` table to run.
     #[arg(long, value_name = "DN")]
     route_point: String,
@@ -56,7 +59,7 @@ pub(crate) struct CampaignArgs {
 
 /// Runs the campaign (see the module docs).
 pub(crate) async fn run(args: CampaignArgs, registry: &Arc<BotRegistry>) -> anyhow::Result<()> {
-    let config = Config::load(&args.config)?;
+    let config = Config::load(&args.config)?.site(args.pbx.as_deref())?;
     // Every bot is built first, so a bad table anywhere fails before connecting.
     let bots = launch::build(&config, registry)?;
     let campaign_config = campaign_config(&config, &args)?;

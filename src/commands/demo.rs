@@ -54,7 +54,7 @@ pub(crate) async fn run(args: DemoArgs, registry: &Arc<BotRegistry>) -> anyhow::
             sim.route_point()
         ),
     );
-    config.pbx.url = toml::Spanned::new(0..0, sim.base_url());
+    config.pbx_mut().url = toml::Spanned::new(0..0, sim.base_url());
 
     let bots = launch::build(&config, registry)?;
     let client = Client::builder(sim.base_url())
@@ -149,7 +149,7 @@ fn sim_config(config: &Config) -> SimConfig {
         ..ExtensionSpec::new(dn)
     };
     SimConfig {
-        client_id: config.pbx.client_id.clone(),
+        client_id: config.pbx().client_id.clone(),
         extensions: vec![extension("100"), extension("200")],
         ..SimConfig::default()
     }

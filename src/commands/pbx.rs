@@ -20,6 +20,9 @@ pub(crate) struct PbxArgs {
     /// Take the PBX address, client id and secret variable from this config file.
     #[arg(short = 'c', long, value_name = "FILE", global = true)]
     config: Option<PathBuf>,
+    /// With a config file of several PBXs (`[[pbx]]`): the name of the one to use.
+    #[arg(long = "pbx", value_name = "NAME", requires = "config", global = true)]
+    pbx_name: Option<String>,
     /// PBX base URL, e.g. https://pbx.example.com:5001 (or the simulator's).
     #[arg(long, env = "VOICEBOT_URL", conflicts_with = "config", global = true)]
     url: Option<String>,
@@ -73,11 +76,11 @@ impl PbxArgs {
     /// Exit code 2 when the URL, client id or secret is missing, or the file is bad.
     pub(crate) fn target(&self) -> anyhow::Result<Target> {
         if let Some(file) = &self.config {
-            let config = Config::load(file)?;
+            let config = Config::load(file)?.site(self.pbx_name.as_deref())?;
             let secret = config.secret()?;
             return Ok(Target {
                 url: config.url().to_owned(),
-                client_id: config.pbx.client_id.clone(),
+                client_id: config.pbx().client_id.clone(),
                 secret,
                 route_points: config.route_points.keys().cloned().collect(),
                 tls: config.tls()?,

@@ -43,8 +43,9 @@ pub(crate) async fn check(config: &Config) -> anyhow::Result<()> {
 /// optionally `voice`, the form every bot reads a text prompt in.
 pub(crate) fn text_prompt_count(config: &Config) -> usize {
     config
-        .route_points
-        .values()
+        .sites()
+        .iter()
+        .flat_map(|site| site.route_points.values())
         .filter_map(|route_point| route_point.config.as_ref())
         .map(|table| count_in(&toml::Value::Table(table.get_ref().clone())))
         .sum()

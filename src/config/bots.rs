@@ -22,7 +22,7 @@ pub(crate) fn build_bots(
 ) -> Result<BTreeMap<String, Arc<dyn Bot>>, ConfigError> {
     let mut bots = BTreeMap::new();
     for (dn, route_point) in &config.route_points {
-        let route_key = join_key("route_points", dn);
+        let route_key = join_key(&config.route_points_key(), dn);
         let name = route_point.bot.get_ref();
         if !registry.names().any(|known| known == name) {
             return Err(config.error_at(

@@ -27,7 +27,7 @@ fn parse(text: &str) -> Result<Config, ConfigError> {
 #[test]
 fn a_good_file_parses_with_defaults() {
     let config = parse(GOOD).unwrap();
-    assert_eq!(config.pbx.client_secret_env, DEFAULT_SECRET_ENV);
+    assert_eq!(config.pbx().client_secret_env, DEFAULT_SECRET_ENV);
     assert_eq!(*config.limits.max_calls.get_ref(), 4);
     assert_eq!(config.limits.bot_grace, Duration::from_secs(600));
     assert_eq!(config.limits.shutdown_timeout, Duration::from_secs(10));

@@ -65,7 +65,7 @@ impl Stream for AudioStream {
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum AudioOut {
+pub enum SinkItem {
     /// 20 ms to play.
     Frame(Frame),
     /// Emit [`CallEvent::Mark`](crate::CallEvent::Mark) with this name when the
@@ -77,12 +77,12 @@ pub enum AudioOut {
 /// agents). Frames are played in order, paced at real time by the engine.
 #[derive(Debug, Clone)]
 pub struct AudioSink {
-    frames: mpsc::Sender<AudioOut>,
+    frames: mpsc::Sender<SinkItem>,
     call: Call,
 }
 
 impl AudioSink {
-    pub(crate) fn new(frames: mpsc::Sender<AudioOut>, call: Call) -> Self {
+    pub(crate) fn new(frames: mpsc::Sender<SinkItem>, call: Call) -> Self {
         Self { frames, call }
     }
 
@@ -96,7 +96,7 @@ impl AudioSink {
     /// # Cancellation
     /// Cancel-safe: a cancelled send queued nothing.
     pub async fn send(&self, frame: Frame) -> CallResult<()> {
-        self.push(AudioOut::Frame(frame)).await
+        self.push(SinkItem::Frame(frame)).await
     }
 
     /// Queues a mark after the audio sent so far; [`CallEvent::Mark`](crate::CallEvent::Mark)
@@ -108,7 +108,7 @@ impl AudioSink {
     /// # Cancellation
     /// Cancel-safe.
     pub async fn mark(&self, name: impl Into<String>) -> CallResult<()> {
-        self.push(AudioOut::Mark(name.into())).await
+        self.push(SinkItem::Mark(name.into())).await
     }
 
     /// Discards audio queued but not yet played (barge-in: the caller interrupted);
@@ -125,7 +125,7 @@ impl AudioSink {
             .await
     }
 
-    async fn push(&self, item: AudioOut) -> CallResult<()> {
+    async fn push(&self, item: SinkItem) -> CallResult<()> {
         self.frames
             .send(item)
             .await

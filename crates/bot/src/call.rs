@@ -1,6 +1,5 @@
 //! [`Call`]: the handle a bot drives its call with.
 
-mod gather;
 mod play;
 mod record;
 mod route;
@@ -11,14 +10,14 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 use voicebot_media::Frame;
 use voicebot_model::{Action, ActionRequest, AttachedData, DiversionReason};
 
-pub use gather::{Digits, GatherBuilder, GatherEnd};
 pub use play::{BargeIn, Interruption, PlayBuilder, PlayOutcome};
 pub use record::{RecordBuilder, RecordEnd, Recording, RecordingGap};
 pub use route::RouteToBuilder;
 
-use crate::audio::{AudioOut, AudioSink, AudioStream};
+use crate::audio::{AudioSink, AudioStream, SinkItem};
 use crate::error::{CallError, CallResult};
 use crate::event::{CallEvent, CallEvents};
+use crate::gather::GatherBuilder;
 use crate::info::CallInfo;
 use crate::message::{CallClock, CallMessage, CallNote, Reply};
 use crate::prompt::PromptSource;
@@ -41,7 +40,7 @@ struct Inner {
     // Weak, so that the streams end when the engine drops its senders.
     events: broadcast::WeakSender<CallEvent>,
     audio_in: broadcast::WeakSender<Frame>,
-    audio_out: mpsc::Sender<AudioOut>,
+    audio_out: mpsc::Sender<SinkItem>,
     end: Arc<OnceLock<CallError>>,
     clock: CallClock,
 }
@@ -52,7 +51,7 @@ impl Call {
         messages: mpsc::Sender<CallMessage>,
         events: broadcast::WeakSender<CallEvent>,
         audio_in: broadcast::WeakSender<Frame>,
-        audio_out: mpsc::Sender<AudioOut>,
+        audio_out: mpsc::Sender<SinkItem>,
         end: Arc<OnceLock<CallError>>,
         clock: CallClock,
     ) -> Self {

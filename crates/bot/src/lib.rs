@@ -20,9 +20,10 @@
 //! songbird's `TrackHandle` does; dropping a verb's future closes its reply, which
 //! tells the engine to stop that work. Messages are coarse (a whole `play`,
 //! `gather` or `record`) because the logic behind them is engine-side state: the
-//! digit queue with its type-ahead and the media pacer. The gather state machine
-//! itself is `voicebot_dispatch::gather`, tested there under a paused clock; the
-//! engine only adapts its media task as the prompter. Verbs built from several
+//! digit queue with its type-ahead and the media pacer. Digit collection has one
+//! home, the `gather` module: the request, the result, the digit queue and the
+//! state machine (tested here under a paused clock), which the engine runs with its
+//! media task as the prompter and the test kit's fake call with timers. Verbs built from several
 //! messages (`route_to`: a looping prompt raced against `routeto`, then `drop`) are
 //! composed here.
 //!
@@ -60,6 +61,7 @@ mod context;
 mod dial;
 mod error;
 mod event;
+mod gather;
 mod info;
 mod message;
 mod prompt;
@@ -76,6 +78,11 @@ mod registry;
 // the promises, and the types keep one home.
 #[doc(hidden)]
 pub mod __engine {
+    pub use crate::gather::{
+        DEFAULT_DEDUP_WINDOW, DEFAULT_TYPE_AHEAD, Dedup, DigitQueue, DigitSink, DigitSource,
+        GatherError, GatherRequest, Listener, PromptEnd, Prompter, SpeechGather, Validator,
+        digit_queue, digit_queue_with, gather, gather_with_speech,
+    };
     pub use crate::message::*;
 }
 
@@ -91,16 +98,17 @@ pub use voicebot_speech::{
     Choice, Grammar, Recognition, RecognitionSession, Recognizer, SessionOptions, SpeechError,
 };
 
-pub use crate::audio::{AudioOut, AudioSink, AudioStream};
+pub use crate::audio::{AudioSink, AudioStream, SinkItem};
 pub use crate::bot::{Bot, BotFn, bot_fn};
 pub use crate::call::{
-    BargeIn, Call, Digits, GatherBuilder, GatherEnd, Interruption, PlayBuilder, PlayOutcome,
-    RecordBuilder, RecordEnd, Recording, RecordingGap, RouteToBuilder,
+    BargeIn, Call, Interruption, PlayBuilder, PlayOutcome, RecordBuilder, RecordEnd, Recording,
+    RecordingGap, RouteToBuilder,
 };
 pub use crate::context::BotContext;
 pub use crate::dial::{DialOutcome, DialRequest, Dialer};
 pub use crate::error::{BotConfigError, BotError, CallError, CallResult, ErrorSource};
 pub use crate::event::{CallEvent, CallEvents};
+pub use crate::gather::{Digits, GatherBuilder, GatherEnd};
 pub use crate::info::{CallInfo, Direction};
 pub use crate::message::CallNote;
 pub use crate::prompt::{PromptRef, PromptSource, SpeechText};

@@ -30,19 +30,15 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio::time::Instant;
 use voicebot_media::{Channels, Frame, Repeat};
 use voicebot_model::{Action, ActionRequest, Digit};
-use voicebot_speech::{Grammar, Recognizer};
 
-use crate::audio::AudioOut;
-use crate::call::{BargeIn, Digits, PlayOutcome, Recording};
+use crate::audio::SinkItem;
+use crate::call::{BargeIn, PlayOutcome, Recording};
 use crate::error::CallError;
+use crate::gather::{Digits, GatherRequest};
 use crate::{Call, CallEvent, CallInfo, PromptSource};
 
 /// Where the engine sends a message's outcome.
 pub type Reply<T> = oneshot::Sender<Result<T, CallError>>;
-
-/// Decides whether gathered digits are acceptable (the same shape as
-/// `voicebot_dispatch::Validator`, so the engine passes it through).
-pub type Validator = Arc<dyn Fn(&str) -> bool + Send + Sync>;
 
 /// What a bot adds to its call's record beside what the engine notes itself
 /// (digits, spoken choices, actions, recordings, errors).
@@ -73,8 +69,8 @@ pub enum CallMessage {
         /// The outcome.
         reply: Reply<PlayOutcome>,
     },
-    /// Collect digits: run `voicebot_dispatch::gather` over the call's digit queue
-    /// with the media task as its prompter. Reply with the digits (empty when every
+    /// Collect digits: run [`gather`](crate::gather::gather) over the call's digit
+    /// queue with the media task as its prompter. Reply with the digits (empty when every
     /// try failed).
     Gather {
         /// The settings, already checked (`min_digits <= max_digits`, tries >= 1).
@@ -136,81 +132,6 @@ pub struct PlayRequest {
     pub barge_in: BargeIn,
 }
 
-/// A [`CallMessage::Gather`] request; maps one to one onto
-/// `voicebot_dispatch::GatherSpec<PromptSource>`.
-#[derive(Clone)]
-pub struct GatherRequest {
-    /// Played at the start of each try.
-    pub prompt: Option<PromptSource>,
-    /// Played after a try with invalid input.
-    pub invalid_prompt: Option<PromptSource>,
-    /// Fewest digits accepted.
-    pub min_digits: usize,
-    /// Most digits collected.
-    pub max_digits: usize,
-    /// Wait for the first digit after the prompt.
-    pub first_digit_timeout: Duration,
-    /// Wait for each further digit.
-    pub inter_digit_timeout: Duration,
-    /// Keys that end input.
-    pub terminators: Vec<Digit>,
-    /// Whether input must end with a terminator.
-    pub terminator_required: bool,
-    /// How many tries.
-    pub tries: u32,
-    /// What may interrupt the prompts.
-    pub barge_in: BargeIn,
-    /// Extra check on the digits.
-    pub validator: Option<Validator>,
-    /// Also listen for speech against a grammar; `None` for digits only.
-    pub speech: Option<SpeechGather>,
-}
-
-/// The speech part of a [`GatherRequest`]: while the gather runs, the engine feeds the
-/// caller's frames to a recognition session and a final result the grammar accepts
-/// ends the gather, unless digits end it first.
-#[derive(Clone)]
-pub struct SpeechGather {
-    /// What the caller may say.
-    pub grammar: Grammar,
-    /// The recogniser to use; `None` for the engine's default.
-    pub recognizer: Option<Arc<dyn Recognizer>>,
-    /// How long, once the digit timeouts ran out, to wait for the recogniser's last
-    /// result (an utterance still being spoken or decoded).
-    pub timeout: Duration,
-    /// The least confidence at which a spoken choice is accepted (`None`: any).
-    pub min_confidence: Option<f32>,
-}
-
-impl std::fmt::Debug for SpeechGather {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SpeechGather")
-            .field("grammar", &self.grammar)
-            .field("recognizer", &self.recognizer.is_some())
-            .field("timeout", &self.timeout)
-            .field("min_confidence", &self.min_confidence)
-            .finish()
-    }
-}
-
-impl std::fmt::Debug for GatherRequest {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("GatherRequest")
-            .field("prompt", &self.prompt)
-            .field("min_digits", &self.min_digits)
-            .field("max_digits", &self.max_digits)
-            .field("first_digit_timeout", &self.first_digit_timeout)
-            .field("inter_digit_timeout", &self.inter_digit_timeout)
-            .field("terminators", &self.terminators)
-            .field("terminator_required", &self.terminator_required)
-            .field("tries", &self.tries)
-            .field("barge_in", &self.barge_in)
-            .field("validator", &self.validator.is_some())
-            .field("speech", &self.speech)
-            .finish_non_exhaustive()
-    }
-}
-
 /// A [`CallMessage::Record`] request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordRequest {
@@ -240,7 +161,7 @@ pub struct CallEndpoint {
     /// Send every frame heard from the caller here.
     pub audio_in: broadcast::Sender<Frame>,
     /// Audio the bot streams to the caller.
-    pub audio_out: mpsc::Receiver<AudioOut>,
+    pub audio_out: mpsc::Receiver<SinkItem>,
     /// The call's clock, shared with the [`Call`]: start it when the audio starts.
     pub clock: CallClock,
     end: Arc<OnceLock<CallError>>,

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use tokio::time::{Instant, sleep};
 use voicebot_bot::{
-    AudioOut, BargeIn, Bot, BotError, Call, CallError, CallEvent, Digit, DiversionReason, Frame,
-    GatherEnd, Interruption, PlayOutcome, PromptSource, RecordEnd, StreamExt, bot_fn,
+    BargeIn, Bot, BotError, Call, CallError, CallEvent, Digit, DiversionReason, Frame, GatherEnd,
+    Interruption, PlayOutcome, PromptSource, RecordEnd, SinkItem, StreamExt, bot_fn,
 };
 use voicebot_testkit::{Entry, FakeCall};
 
@@ -156,6 +156,25 @@ async fn gather_sends_its_settings_and_returns_empty_digits_on_timeout() {
             ..
         }
     ));
+}
+
+#[tokio::test(start_paused = true)]
+async fn clear_digits_answers_at_once_while_a_gather_waits_for_keys() {
+    let fake = FakeCall::new();
+    let call = fake.call();
+    let gather = tokio::spawn({
+        let call = call.clone();
+        async move { call.gather().timeout(secs(10)).await }
+    });
+    sleep(secs(1)).await;
+    let start = Instant::now();
+    // Nothing holds the digits while the gather waits: no waiting out its timeout.
+    assert_eq!(call.clear_digits().await.unwrap(), 0);
+    assert_eq!(start.elapsed(), Duration::ZERO);
+    fake.press("4#");
+    let digits = gather.await.unwrap().unwrap();
+    assert_eq!(digits, "4");
+    assert_eq!(digits.ended_by(), GatherEnd::Terminator);
 }
 
 #[tokio::test(start_paused = true)]
@@ -355,10 +374,10 @@ async fn audio_sink_plays_in_real_time_marks_follow_and_clear_discards() {
     assert_eq!(
         fake.played_audio(),
         [
-            AudioOut::Frame(frame(1)),
-            AudioOut::Frame(frame(2)),
-            AudioOut::Frame(frame(3)),
-            AudioOut::Mark("said".to_owned())
+            SinkItem::Frame(frame(1)),
+            SinkItem::Frame(frame(2)),
+            SinkItem::Frame(frame(3)),
+            SinkItem::Mark("said".to_owned())
         ]
     );
     // Queued but not yet played: discarded, and its mark never reached.

@@ -126,6 +126,8 @@ struct ProviderInner {
     unit: ExpiresInUnit,
     refresh_fraction: f64,
     timeout: Duration,
+    /// The `pbx` label of the token request counter.
+    pbx_label: Arc<str>,
     // Held across the token request on purpose: this is the single flight.
     current: Mutex<Option<AccessToken>>,
     generation: AtomicU64,
@@ -177,6 +179,7 @@ impl TokenProvider {
                 unit: ExpiresInUnit::Auto,
                 refresh_fraction: 0.8,
                 timeout: Duration::from_secs(10),
+                pbx_label: Arc::from(crate::builder::DEFAULT_PBX_LABEL),
                 current: Mutex::new(None),
                 generation: AtomicU64::new(0),
                 version: std::sync::Mutex::new(None),
@@ -204,6 +207,13 @@ impl TokenProvider {
     #[must_use]
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.configure(|inner| inner.timeout = timeout);
+        self
+    }
+
+    /// Sets the `pbx` label of the token request counter. Call before sharing.
+    #[must_use]
+    pub fn with_pbx_label(mut self, label: Arc<str>) -> Self {
+        self.configure(|inner| inner.pbx_label = label);
         self
     }
 
@@ -327,8 +337,12 @@ impl TokenProvider {
             latency_ms = started.elapsed().as_millis() as u64,
             "pbx request"
         );
-        metrics::counter!("voicebot_pbx_token_requests_total", "status" => status.to_string())
-            .increment(1);
+        metrics::counter!(
+            "voicebot_pbx_token_requests_total",
+            "pbx" => Arc::clone(&inner.pbx_label),
+            "status" => status.to_string()
+        )
+        .increment(1);
         let body = response.text().await.map_err(|error| {
             CallControlError::from_reqwest("reading the token response", error, Some(inner.timeout))
         })?;

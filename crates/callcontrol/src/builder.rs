@@ -1,5 +1,6 @@
 //! [`ClientBuilder`]: every knob of the client, with defaults that suit a real PBX.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
@@ -10,6 +11,9 @@ use crate::client::{Client, Core};
 use crate::error::BuildError;
 use crate::retry::RetryPolicy;
 use crate::tls::TlsConfig;
+
+/// The `pbx` label of a client's metrics when no name is given.
+pub const DEFAULT_PBX_LABEL: &str = "default";
 
 /// Settings read by the running client.
 #[derive(Debug, Clone)]
@@ -26,9 +30,12 @@ pub(crate) struct Settings {
     pub(crate) audio_open_timeout: Duration,
     pub(crate) audio_open_initial: Duration,
     pub(crate) audio_open_max: Duration,
-    pub(crate) audio_out_buffer: usize,
     pub(crate) audio_idle_timeout: Option<Duration>,
     pub(crate) event_buffer: usize,
+    /// The `pbx` label of this client's metrics.
+    pub(crate) pbx_label: Arc<str>,
+    /// TCP/TLS connect timeout, for the connections made outside `reqwest`.
+    pub(crate) connect_timeout: Duration,
 }
 
 impl Default for Settings {
@@ -50,9 +57,10 @@ impl Default for Settings {
             audio_open_timeout: Duration::from_secs(10),
             audio_open_initial: Duration::from_millis(50),
             audio_open_max: Duration::from_millis(500),
-            audio_out_buffer: 32,
             audio_idle_timeout: None,
+            connect_timeout: Duration::from_secs(5),
             event_buffer: 1024,
+            pbx_label: Arc::from(DEFAULT_PBX_LABEL),
         }
     }
 }
@@ -195,9 +203,10 @@ impl ClientBuilder {
         self
     }
 
-    /// How many chunks [`crate::AudioOut::send`] may queue before it waits (default 32).
-    pub fn audio_out_buffer(mut self, chunks: usize) -> Self {
-        self.settings.audio_out_buffer = chunks;
+    /// The PBX's name in this client's metrics (the `pbx` label; default
+    /// [`DEFAULT_PBX_LABEL`]), so a process serving several PBXs tells them apart.
+    pub fn pbx_name(mut self, name: impl Into<Arc<str>>) -> Self {
+        self.settings.pbx_label = name.into();
         self
     }
 
@@ -225,12 +234,12 @@ impl ClientBuilder {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let base = parse_base(&self.base_url)?;
         let (client_id, secret) = self.credentials.ok_or(BuildError::MissingCredentials)?;
-        let settings = self.settings;
+        let mut settings = self.settings;
+        settings.connect_timeout = self.connect_timeout;
         for (name, zero) in [
             ("ping_interval", settings.ping_interval.is_zero()),
             ("request_timeout", settings.request_timeout.is_zero()),
             ("dead_after_pings", settings.dead_after_pings == 0),
-            ("audio_out_buffer", settings.audio_out_buffer == 0),
             ("event_buffer", settings.event_buffer == 0),
             (
                 "get_retry.max_attempts",
@@ -274,7 +283,8 @@ impl ClientBuilder {
             })?
             .with_expires_in_unit(self.expires_in_unit)
             .with_refresh_fraction(self.refresh_fraction)
-            .with_timeout(settings.request_timeout);
+            .with_timeout(settings.request_timeout)
+            .with_pbx_label(Arc::clone(&settings.pbx_label));
         let ws_url = websocket_url(&base);
         let core = Core::new(http, tls, base, ws_url, client_id, tokens, settings);
         let cancel = match self.cancel {

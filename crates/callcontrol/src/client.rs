@@ -81,6 +81,11 @@ impl Client {
         &self.inner.state
     }
 
+    /// The PBX's name in this client's metrics ([`crate::ClientBuilder::pbx_name`]).
+    pub fn pbx_name(&self) -> &str {
+        &self.inner.core.settings.pbx_label
+    }
+
     /// The token provider, to share with the Configuration API client: 3CX keeps one
     /// token per API client, so two providers would revoke each other's tokens.
     pub fn token_provider(&self) -> TokenProvider {
@@ -197,6 +202,12 @@ pub(crate) struct Core {
     pub(crate) http: reqwest::Client,
     pub(crate) tls: TlsConfig,
     pub(crate) origin: String,
+    /// The PBX's base URL (scheme, host and port are used), for the audio streams'
+    /// own connections.
+    pub(crate) base: Url,
+    /// The `Host` header of a request to the PBX: the host, and the port unless it is
+    /// the scheme's default.
+    pub(crate) host_header: String,
     pub(crate) ws_url: Url,
     pub(crate) client_id: String,
     pub(crate) tokens: TokenProvider,
@@ -213,10 +224,16 @@ impl Core {
         tokens: TokenProvider,
         settings: Settings,
     ) -> Self {
+        let host_header = match base.port() {
+            Some(port) => format!("{}:{port}", base.host_str().unwrap_or_default()),
+            None => base.host_str().unwrap_or_default().to_owned(),
+        };
         Self {
             http,
             tls,
             origin: base.origin().ascii_serialization(),
+            host_header,
+            base,
             ws_url,
             client_id,
             tokens,
@@ -277,7 +294,12 @@ impl Core {
             Deadline::Headers => match tokio::time::timeout(limit, builder.send()).await {
                 Ok(sent) => sent,
                 Err(_) => {
-                    observe(request, "timeout", started.elapsed());
+                    observe(
+                        &self.settings.pbx_label,
+                        request,
+                        "timeout",
+                        started.elapsed(),
+                    );
                     return Err(CallControlError::Timeout {
                         what: what(),
                         after: Some(limit),
@@ -292,12 +314,22 @@ impl Core {
         let response = match sent {
             Ok(response) => response,
             Err(error) => {
-                observe(request, "error", started.elapsed());
+                observe(
+                    &self.settings.pbx_label,
+                    request,
+                    "error",
+                    started.elapsed(),
+                );
                 return Err(CallControlError::from_reqwest(what(), error, deadline));
             }
         };
         self.tokens.note_version(response.headers());
-        observe(request, response.status().as_str(), started.elapsed());
+        observe(
+            &self.settings.pbx_label,
+            request,
+            response.status().as_str(),
+            started.elapsed(),
+        );
         Ok(response)
     }
 
@@ -390,7 +422,7 @@ impl Core {
 
 /// The `Authorization` value, marked sensitive so no Debug output (ours or a
 /// dependency's trace) prints it.
-fn sensitive_bearer(token: &AccessToken) -> Result<reqwest::header::HeaderValue> {
+pub(crate) fn sensitive_bearer(token: &AccessToken) -> Result<reqwest::header::HeaderValue> {
     let mut value = reqwest::header::HeaderValue::from_str(&token.bearer()).map_err(|_| {
         CallControlError::Decode {
             what: "access token (not a valid header value)".to_owned(),
@@ -402,7 +434,7 @@ fn sensitive_bearer(token: &AccessToken) -> Result<reqwest::header::HeaderValue>
 }
 
 /// Logs and counts one HTTP exchange. Never logs headers: they carry the token.
-fn observe(request: &Request, status: &str, latency: Duration) {
+pub(crate) fn observe(pbx: &Arc<str>, request: &Request, status: &str, latency: Duration) {
     tracing::debug!(
         method = %request.method,
         path = %request.path,
@@ -411,12 +443,13 @@ fn observe(request: &Request, status: &str, latency: Duration) {
         "pbx request"
     );
     let labels = [
-        ("method", request.method.as_str().to_owned()),
-        ("endpoint", request.endpoint.to_owned()),
-        ("status", status.to_owned()),
+        metrics::Label::new("pbx", Arc::clone(pbx)),
+        metrics::Label::new("method", request.method.as_str().to_owned()),
+        metrics::Label::new("endpoint", request.endpoint.to_owned()),
+        metrics::Label::new("status", status.to_owned()),
     ];
-    metrics::counter!("voicebot_pbx_requests_total", &labels).increment(1);
-    metrics::histogram!("voicebot_pbx_request_duration_seconds", &labels[..2])
+    metrics::counter!("voicebot_pbx_requests_total", labels.iter()).increment(1);
+    metrics::histogram!("voicebot_pbx_request_duration_seconds", labels[..3].iter())
         .record(latency.as_secs_f64());
 }
 

@@ -148,6 +148,7 @@ async fn run(
     let liveness = socket::Liveness {
         ping_interval: settings.ping_interval,
         dead_after_pings: settings.dead_after_pings,
+        pbx_label: Arc::clone(&settings.pbx_label),
     };
     let work = async {
         loop {
@@ -167,7 +168,7 @@ async fn run(
             let mut reader = AbortOnDrop(tokio::spawn(socket::read_loop(
                 socket,
                 sender,
-                liveness,
+                liveness.clone(),
                 cancel.child_token(),
             )));
             let changes = match resync_from_snapshot(&core, &state).await {
@@ -225,7 +226,8 @@ async fn run(
                 return;
             }
             tracing::warn!(%reason, "event socket lost; reconnecting");
-            metrics::counter!("voicebot_pbx_ws_reconnects_total").increment(1);
+            metrics::counter!("voicebot_pbx_ws_reconnects_total", "pbx" => Arc::clone(&settings.pbx_label))
+                .increment(1);
             emit(&subscribers, PbxEvent::Disconnected { reason }).await;
             // A connection that stayed up is tried again at once (after a jitter of
             // up to 100 ms): every moment without the socket loses events, DTMF among
@@ -278,7 +280,11 @@ async fn resync_after_gap(
         missed,
         "event sequence gap; resyncing from the snapshot"
     );
-    metrics::counter!("voicebot_pbx_ws_sequence_gaps_total").increment(1);
+    metrics::counter!(
+        "voicebot_pbx_ws_sequence_gaps_total",
+        "pbx" => Arc::clone(&core.settings.pbx_label)
+    )
+    .increment(1);
     // Lost events may have been a restart's: call requests wait for the snapshot.
     state.set_freshness(Freshness::Stale);
     match resync_from_snapshot(core, state).await {

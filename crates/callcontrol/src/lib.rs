@@ -63,7 +63,7 @@ mod tls;
 
 pub use audio::{AudioIn, AudioOut};
 pub use auth::{AccessToken, ExpiresInUnit, Secret, TokenProvider};
-pub use builder::ClientBuilder;
+pub use builder::{ClientBuilder, DEFAULT_PBX_LABEL};
 pub use client::Client;
 pub use error::{
     BoxError, BuildError, CallControlError, Rejection, Result, describe_chain, redact_text,

@@ -25,6 +25,22 @@ async fn read_signal(audio: &mut AudioIn, want: usize) -> (Vec<u8>, Vec<usize>) 
     }
 }
 
+/// A connected call whose audio arrives in odd-sized chunks, read in whole samples;
+/// the caller (kept on the line by holding it) has sent the returned samples.
+async fn odd_chunked_call() -> (voicebot_sim::Sim, voicebot_sim::Caller, AudioIn, Vec<i16>) {
+    let (sim, client) = start(odd_chunks()).await;
+    let caller = sim.call_in("+15551234").await.unwrap();
+    caller.wait_connected().await.unwrap();
+    let audio = client
+        .audio_from(sim.route_point(), caller.participant_id())
+        .await
+        .unwrap()
+        .whole_samples();
+    let samples = signal(2000);
+    caller.send_pcm(&samples).await;
+    (sim, caller, audio, samples)
+}
+
 fn odd_chunks() -> SimConfig {
     SimConfig {
         audio: AudioConfig {
@@ -60,16 +76,7 @@ async fn caller_audio_arrives_byte_exact_in_odd_chunks() {
 #[tokio::test]
 async fn whole_samples_mode_realigns_odd_chunks() {
     within(10, async {
-        let (sim, client) = start(odd_chunks()).await;
-        let caller = sim.call_in("+15551234").await.unwrap();
-        caller.wait_connected().await.unwrap();
-        let mut audio = client
-            .audio_from(sim.route_point(), caller.participant_id())
-            .await
-            .unwrap()
-            .whole_samples();
-        let samples = signal(2000);
-        caller.send_pcm(&samples).await;
+        let (_sim, _caller, mut audio, samples) = odd_chunked_call().await;
         let (received, sizes) = read_signal(&mut audio, samples.len() * 2).await;
         assert_eq!(received, pcm(&samples));
         assert!(sizes.iter().all(|size| size % 2 == 0), "{sizes:?}");
@@ -262,6 +269,42 @@ async fn audio_to_an_unknown_participant_reports_the_refusal() {
             Ok(()) => out.finish().await.unwrap_err(),
         };
         assert!(matches!(error, CallControlError::NotFound(_)), "{error:?}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn read_now_takes_what_has_arrived_without_waiting() {
+    within(10, async {
+        let (_sim, _caller, mut audio, samples) = odd_chunked_call().await;
+        let mut buf = [0u8; 1024];
+        let mut received = Vec::new();
+        let mut empty_polls = 0;
+        loop {
+            match audio.read_now(&mut buf) {
+                None => {
+                    empty_polls += 1;
+                    tokio::time::sleep(Duration::from_millis(30)).await;
+                }
+                Some(read) => {
+                    let read = read.expect("no error");
+                    assert!(read > 0 && read % 2 == 0, "whole samples: {read}");
+                    received.extend_from_slice(&buf[..read]);
+                }
+            }
+            let start = received.iter().position(|byte| *byte != 0);
+            if let Some(start) = start.filter(|start| received.len() - start >= samples.len() * 2) {
+                assert_eq!(received[start..start + samples.len() * 2], pcm(&samples));
+                break;
+            }
+        }
+        assert!(
+            empty_polls > 0,
+            "audio arrives at real time, so some polls found none"
+        );
+        // At most an odd byte is held back for its sample's other half.
+        let held = audio.bytes_received() - received.len() as u64;
+        assert!(held <= 1, "{held} bytes received but not handed out");
     })
     .await;
 }

@@ -62,7 +62,7 @@ async fn follows_a_call_from_start_to_hang_up() {
             } = event
             {
                 assert_eq!(pid, id);
-                digits.push_str(&pressed);
+                digits.extend(pressed.iter().map(|digit| digit.as_char()));
             }
         }
         assert_eq!(digits, "12");

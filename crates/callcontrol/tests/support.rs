@@ -16,10 +16,7 @@ pub(crate) async fn within<F>(seconds: u64, future: F) -> F::Output
 where
     F: Future,
 {
-    match tokio::time::timeout(Duration::from_secs(seconds), future).await {
-        Ok(output) => output,
-        Err(_) => panic!("test step did not finish within {seconds} s"),
-    }
+    voicebot_sim::within(Duration::from_secs(seconds), future).await
 }
 
 /// A client builder for `sim` with short intervals so reconnects happen quickly.

@@ -210,7 +210,7 @@ impl Dispatcher {
         match event {
             PbxEvent::ParticipantUpdated { participant, .. } => self.updated(participant).await,
             PbxEvent::ParticipantRemoved { dn, id, .. } => self.removed(&dn, id),
-            PbxEvent::Dtmf { dn, id, digits } => self.dtmf(&dn, id, &digits),
+            PbxEvent::Dtmf { dn, id, digits } => self.dtmf(&dn, id, digits),
             _ => {}
         }
     }
@@ -289,7 +289,7 @@ impl Dispatcher {
         }
     }
 
-    fn dtmf(&mut self, dn: &Dn, id: ParticipantId, text: &str) {
+    fn dtmf(&mut self, dn: &Dn, id: ParticipantId, digits: Vec<Digit>) {
         let Some(calls) = self.dns.get_mut(dn) else {
             return;
         };
@@ -297,17 +297,6 @@ impl Dispatcher {
             tracing::debug!(%dn, %id, "DTMF for a participant without a live session");
             return;
         };
-        let digits: Vec<Digit> = text
-            .chars()
-            .filter(|key| !key.is_whitespace())
-            .filter_map(|key| match Digit::new(key) {
-                Ok(digit) => Some(digit),
-                Err(error) => {
-                    tracing::warn!(%dn, %id, %error, "ignoring a DTMF key");
-                    None
-                }
-            })
-            .collect();
         if !digits.is_empty() {
             deliver(session, CallUpdate::Digits(digits));
         }

@@ -216,7 +216,8 @@ impl EngineBuilder {
         self
     }
 
-    /// The PBX's name in call records (default `default`).
+    /// The PBX's name in call records, `/health` of a process serving several PBXs
+    /// and the `pbx` label of the engine's metrics (default `default`).
     pub fn pbx_name(mut self, name: impl Into<String>) -> Self {
         self.settings.pbx_name = name.into();
         self

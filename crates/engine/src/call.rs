@@ -26,7 +26,6 @@ mod lifecycle;
 mod media;
 mod play;
 mod record;
-mod speech;
 mod spoken;
 mod task;
 mod verbs;
@@ -35,13 +34,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use tokio::sync::{Mutex as AsyncMutex, OwnedSemaphorePermit, broadcast, mpsc, oneshot, watch};
+use tokio::sync::{OwnedSemaphorePermit, broadcast, mpsc, oneshot, watch};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
-use voicebot_bot::__engine::CallClock;
+use voicebot_bot::__engine::{CallClock, DigitQueue};
 use voicebot_bot::{Bot, CallError, Frame};
 use voicebot_callcontrol::CallControlError;
-use voicebot_dispatch::{DigitQueue, NewCall};
+use voicebot_dispatch::NewCall;
 use voicebot_model::{CallLeg, Dn, ParticipantId, ParticipantStatus};
 
 use crate::engine::Shared;
@@ -84,8 +83,9 @@ pub(crate) struct CallCtx {
     /// The call leg `id` names for this call; see [`CallCtx::ensure_leg`].
     pub(crate) leg: CallLeg,
     pub(crate) media: mpsc::Sender<MediaCommand>,
-    /// One reader at a time (a gather, a barge-in watch); type-ahead waits here.
-    pub(crate) digits: AsyncMutex<DigitQueue>,
+    /// Type-ahead waits here for a gather or a barge-in watch; no lock is held across
+    /// a wait, so `clear_digits` never waits behind a gather.
+    pub(crate) digits: DigitQueue,
     /// Recordings waiting for their terminator key (taken before it is queued).
     pub(crate) terminators: Arc<keys::Terminators>,
     pub(crate) status: watch::Receiver<ParticipantStatus>,
@@ -152,7 +152,7 @@ impl CallCtx {
     }
 }
 
-/// Spawns the call task on the engine's tracker, in a span carrying the call id.
+/// Spawns the call task on the engine's call tracker, in a span carrying the call id.
 pub(crate) fn spawn(shared: Arc<Shared>, setup: CallSetup) {
     let participant = &setup.new_call.participant;
     let span = tracing::info_span!(
@@ -162,6 +162,6 @@ pub(crate) fn spawn(shared: Arc<Shared>, setup: CallSetup) {
         participant = participant.id.0,
         caller = %participant.party_caller_id,
     );
-    let tracker = shared.tracker.clone();
-    tracker.spawn(task::run(shared, setup).instrument(span));
+    let calls = shared.calls.clone();
+    calls.spawn(task::run(shared, setup).instrument(span));
 }

@@ -198,15 +198,16 @@ impl Draft {
     /// A prompt started; the first one is the call's time to first audio.
     pub(crate) fn audio_started(&self) {
         let elapsed = self.started.elapsed();
-        let mut first = false;
+        let mut first = None;
         self.edit(|record| {
             if record.first_audio_ms.is_none() {
                 record.first_audio_ms = Some(millis(elapsed));
-                first = true;
+                first = Some(record.pbx.clone());
             }
         });
-        if first {
-            metrics::histogram!(crate::metrics::FIRST_AUDIO_SECONDS).record(elapsed.as_secs_f64());
+        if let Some(pbx) = first {
+            metrics::histogram!(crate::metrics::FIRST_AUDIO_SECONDS, "pbx" => pbx)
+                .record(elapsed.as_secs_f64());
         }
     }
 

@@ -33,15 +33,13 @@ const UNCLAIMED_OUTBOUND: Duration = Duration::from_secs(5);
 /// the answer of a fallback transfer (its HTTP margin) and the PBX's removal of the
 /// legs.
 const HANDOFF_SLACK: Duration = Duration::from_secs(5);
-/// How often the shutdown checks whether calls are still running.
-const SHUTDOWN_POLL: Duration = Duration::from_millis(20);
 
 /// Runs voice bots on a 3CX PBX. Build it with [`Engine::builder`], then
 /// [`run`](Self::run) it until a shutdown signal.
 #[derive(Debug)]
 pub struct Engine {
     shared: Arc<Shared>,
-    parts: Mutex<Option<RunParts>>,
+    parts: RunParts,
 }
 
 #[derive(Debug)]
@@ -68,6 +66,9 @@ pub(crate) struct Shared {
     pub(crate) counters: Arc<Counters>,
     pub(crate) events: broadcast::Sender<EngineEvent>,
     pub(crate) tracker: TaskTracker,
+    /// The call tasks only (their bot and media tasks are on `tracker`): what a
+    /// shutdown waits for before it hands live calls over.
+    pub(crate) calls: TaskTracker,
     /// Cancelled last in a shutdown: every task stops.
     pub(crate) root: CancellationToken,
     /// Cancelled when the shutdown deadline passes: live calls go to the fallback.
@@ -142,6 +143,7 @@ impl Engine {
     }
 
     pub(crate) fn new(client: Client, settings: Settings) -> Self {
+        let counters = Arc::new(Counters::for_pbx(&settings.pbx_name));
         let root = CancellationToken::new();
         let (dispatcher, new_calls) = Dispatcher::new(
             DispatchConfig {
@@ -159,9 +161,10 @@ impl Engine {
             client,
             settings,
             writer: writer_sender,
-            counters: Arc::default(),
+            counters,
             events: broadcast::channel(256).0,
             tracker: TaskTracker::new(),
+            calls: TaskTracker::new(),
             handoff: root.child_token(),
             root,
             outbound: Mutex::default(),
@@ -171,11 +174,11 @@ impl Engine {
         });
         Self {
             shared,
-            parts: Mutex::new(Some(RunParts {
+            parts: RunParts {
                 dispatcher,
                 new_calls,
                 writer,
-            })),
+            },
         }
     }
 
@@ -207,27 +210,22 @@ impl Engine {
     /// every task is stopped.
     ///
     /// # Errors
-    /// [`EngineError::AlreadyRun`] on a second call; [`EngineError::MetricsListener`]
-    /// when the metrics address cannot be bound; [`EngineError::EventsEnded`] when the
+    /// [`EngineError::MetricsListener`] when the metrics address cannot be bound; [`EngineError::EventsEnded`] when the
     /// client stopped; [`EngineError::ShutdownTimedOut`] when calls had to be aborted.
     ///
     /// # Cancellation
     /// Dropping the future cancels the engine's root token: every call task stops at
     /// once, without the fallback. Prefer resolving `shutdown`.
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> Result<()> {
-        let parts = self
-            .parts
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take()
-            .ok_or(EngineError::AlreadyRun)?;
+        let parts = self.parts;
         let shared = Arc::clone(&self.shared);
         let _stop_on_drop = shared.root.clone().drop_guard();
         crate::metrics::describe();
         if let Some(addr) = shared.settings.metrics_addr {
             crate::health::serve(&shared, addr).await?;
         }
-        let writer_task = tokio::task::spawn_blocking(move || writer::run(parts.writer));
+        let pbx = shared.counters.pbx_label();
+        let writer_task = tokio::task::spawn_blocking(move || writer::run(parts.writer, pbx));
         let RunParts {
             mut dispatcher,
             mut new_calls,
@@ -266,6 +264,11 @@ impl Engine {
 }
 
 impl EngineHandle {
+    /// The name of the engine's PBX ([`crate::EngineBuilder::pbx_name`]).
+    pub fn pbx_name(&self) -> &str {
+        &self.shared.settings.pbx_name
+    }
+
     /// The engine's counters now.
     pub fn stats(&self) -> EngineStats {
         self.shared.counters.snapshot()
@@ -326,7 +329,8 @@ async fn forward_events(shared: Arc<Shared>, sender: mpsc::Sender<PbxEvent>) {
             }
             PbxEvent::ConnectFailed { attempt, reason } => {
                 Counters::add(&shared.counters.pbx_connect_failures, 1);
-                metrics::counter!(crate::metrics::CONNECT_FAILURES).increment(1);
+                metrics::counter!(crate::metrics::CONNECT_FAILURES, "pbx" => shared.counters.pbx_label())
+                    .increment(1);
                 *lock(&shared.counters.connect_failure) = Some((*attempt, reason.clone()));
                 let connected_before = shared.counters.pbx_ever_connected.load(Ordering::Relaxed);
                 match connected_before {
@@ -471,7 +475,12 @@ fn reject(shared: &Arc<Shared>, new_call: NewCall) {
         "call turned away (at max_calls or shutting down)"
     );
     Counters::add(&shared.counters.calls_rejected, 1);
-    metrics::counter!(crate::metrics::REJECTED, "treatment" => treatment.label()).increment(1);
+    metrics::counter!(
+        crate::metrics::REJECTED,
+        "pbx" => shared.counters.pbx_label(),
+        "treatment" => treatment.label()
+    )
+    .increment(1);
     shared.emit(EngineEvent::CallRejected {
         call_id: participant.callid,
         dn: participant.dn.clone(),
@@ -550,7 +559,8 @@ async fn shut_down(shared: &Arc<Shared>, new_calls: &mut mpsc::Receiver<NewCall>
     let left = active();
     shared.root.cancel();
     shared.tracker.close();
-    if tokio::time::timeout(Duration::from_secs(2), shared.tracker.wait())
+    let every_task = async { tokio::join!(shared.calls.wait(), shared.tracker.wait()) };
+    if tokio::time::timeout(Duration::from_secs(2), every_task)
         .await
         .is_err()
     {
@@ -568,10 +578,16 @@ async fn wait_for_calls(
     new_calls: &mut mpsc::Receiver<NewCall>,
     deadline: Instant,
 ) {
-    while shared.counters.active_calls.load(Ordering::Relaxed) > 0 && Instant::now() < deadline {
+    // Closed, the call tracker's `wait` ends once its last call task has; a call
+    // admitted meanwhile (a busy treatment) is still tracked and waited for.
+    shared.calls.close();
+    let calls_done = shared.calls.wait();
+    tokio::pin!(calls_done);
+    loop {
         tokio::select! {
+            () = &mut calls_done => return,
+            () = tokio::time::sleep_until(deadline) => return,
             Some(new_call) = new_calls.recv() => admit(shared, new_call),
-            () = tokio::time::sleep(SHUTDOWN_POLL) => {}
         }
     }
 }

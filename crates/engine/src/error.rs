@@ -34,9 +34,6 @@ pub enum BuildError {
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum EngineError {
-    /// `run` was called a second time on the same engine.
-    #[error("the engine is already running or has run")]
-    AlreadyRun,
     /// The metrics and health listener could not be bound.
     #[error("cannot listen for metrics on {addr}")]
     MetricsListener {

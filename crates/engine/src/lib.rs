@@ -7,9 +7,9 @@
 //! treatment, the fallback for failing bots, graceful shutdown, outbound dialling
 //! ([`EngineHandle::dialer`]), and observability (`tracing` spans per call,
 //! Prometheus metrics and `/health`). It builds on `voicebot-callcontrol` (the PBX
-//! client), `voicebot-dispatch` (per-call event queues, gather), `voicebot-media`
-//! (DSP) and `voicebot-bot` (the bot API); it must not depend on the simulator or on
-//! any bot crate.
+//! client), `voicebot-dispatch` (per-call event queues), `voicebot-media` (DSP) and
+//! `voicebot-bot` (the bot API, with the gather state machine and digit queue the
+//! call task runs); it must not depend on the simulator or on any bot crate.
 //!
 //! # Design
 //!
@@ -23,8 +23,9 @@
 //!   task is woken by one 20 ms interval plus the arrival of audio, and its DSP works
 //!   in place (frames are `Copy`; outgoing audio is encoded into one reused buffer).
 //! - **Cancellation tree.** The engine's root token has a child per call (`over`)
-//!   that stops its media task and verbs; everything is spawned on one
-//!   `TaskTracker`, so a shutdown waits for it all.
+//!   that stops its media task and verbs; call tasks are spawned on one
+//!   `TaskTracker` (a shutdown waits on it for the calls to end) and everything else
+//!   on another, so a shutdown waits for it all.
 //! - **Never dead air.** A bot that returns leaves the call dropped; one that fails or
 //!   panics leaves it with the fallback destination (`transferto`), else dropped; a
 //!   shutdown hands live calls over the same way. While a transfer or route rings, the
@@ -96,7 +97,7 @@ pub use crate::dial::LateDialer;
 pub use crate::engine::{Engine, EngineHandle};
 pub use crate::error::{BuildError, EngineError, Result};
 pub use crate::events::{CallOutcome, EngineEvent};
-pub use crate::health::install_metrics_recorder;
+pub use crate::health::{ProcessHealth, install_metrics_recorder, serve_engines};
 pub use crate::limits::{AdoptedCalls, BusyTreatment};
 pub use crate::recordings::RecordingSink;
 pub use crate::stats::{EngineStats, Health};

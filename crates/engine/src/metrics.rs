@@ -12,7 +12,8 @@ use std::sync::atomic::Ordering;
 
 use crate::stats::Counters;
 
-/// `voicebot_calls_total{direction,outcome}`.
+/// `voicebot_calls_total{pbx,direction,outcome}`. Every engine series carries the
+/// `pbx` label (the engine's [`crate::EngineBuilder::pbx_name`]).
 pub(crate) const CALLS_TOTAL: &str = "voicebot_calls_total";
 /// `voicebot_active_calls` (gauge).
 pub(crate) const ACTIVE_CALLS: &str = "voicebot_active_calls";
@@ -79,13 +80,14 @@ impl MediaCounts {
             .jitter_underruns
             .fetch_add(underruns, Ordering::Relaxed);
         counters.jitter_drops.fetch_add(drops, Ordering::Relaxed);
-        metrics::counter!(FRAMES_IN).increment(frames_in);
-        metrics::counter!(FRAMES_OUT).increment(frames_out);
+        let pbx = counters.pbx_label();
+        metrics::counter!(FRAMES_IN, "pbx" => pbx.clone()).increment(frames_in);
+        metrics::counter!(FRAMES_OUT, "pbx" => pbx.clone()).increment(frames_out);
         if underruns > 0 {
-            metrics::counter!(UNDERRUNS).increment(underruns);
+            metrics::counter!(UNDERRUNS, "pbx" => pbx.clone()).increment(underruns);
         }
         if drops > 0 {
-            metrics::counter!(DROPS).increment(drops);
+            metrics::counter!(DROPS, "pbx" => pbx).increment(drops);
         }
     }
 }

@@ -78,9 +78,24 @@ pub(crate) struct Counters {
     pub(crate) shutting_down: AtomicBool,
     /// The current run of failed connects: `(attempt, reason)`.
     pub(crate) connect_failure: Mutex<Option<(u32, String)>>,
+    /// The engine's PBX, the `pbx` label of its metrics.
+    pub(crate) pbx: std::sync::Arc<str>,
 }
 
 impl Counters {
+    /// Counters of an engine serving the PBX named `pbx`.
+    pub(crate) fn for_pbx(pbx: &str) -> Self {
+        Self {
+            pbx: pbx.into(),
+            ..Self::default()
+        }
+    }
+
+    /// The `pbx` label value of this engine's metrics.
+    pub(crate) fn pbx_label(&self) -> metrics::SharedString {
+        std::sync::Arc::clone(&self.pbx).into()
+    }
+
     pub(crate) fn add(counter: &AtomicU64, value: u64) {
         counter.fetch_add(value, Ordering::Relaxed);
     }

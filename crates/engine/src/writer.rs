@@ -72,7 +72,11 @@ struct Open {
 
 /// Runs the writer until [`WriterCommand::Stop`] or every sender is gone. Blocking: run
 /// it on the blocking pool.
-pub(crate) fn run(mut commands: mpsc::UnboundedReceiver<WriterCommand>) {
+/// `pbx` labels its error counter.
+pub(crate) fn run(
+    mut commands: mpsc::UnboundedReceiver<WriterCommand>,
+    pbx: metrics::SharedString,
+) {
     let mut open: HashMap<u64, Open> = HashMap::new();
     while let Some(command) = commands.blocking_recv() {
         match command {
@@ -95,17 +99,17 @@ pub(crate) fn run(mut commands: mpsc::UnboundedReceiver<WriterCommand>) {
                     Ok(recorder) => {
                         open.insert(id, Open { recorder, done });
                     }
-                    Err(error) => failed(done, error),
+                    Err(error) => failed(&pbx, done, error),
                 }
             }
             WriterCommand::Caller { id, frame, len } => {
                 let samples = &frame.as_samples()[..usize::from(len)];
-                write(&mut open, id, |r| r.write_caller(samples));
+                write(&mut open, &pbx, id, |r| r.write_caller(samples));
             }
             WriterCommand::Silence { id, samples } => {
                 let silence = [0i16; Frame::SAMPLES];
                 let mut left = samples;
-                write(&mut open, id, |r| {
+                write(&mut open, &pbx, id, |r| {
                     while left > 0 {
                         let n = left.min(Frame::SAMPLES as u64) as usize;
                         r.write_caller(&silence[..n])?;
@@ -115,7 +119,7 @@ pub(crate) fn run(mut commands: mpsc::UnboundedReceiver<WriterCommand>) {
                 });
             }
             WriterCommand::Bot { id, frame } => {
-                write(&mut open, id, |r| r.write_bot(frame.as_samples()));
+                write(&mut open, &pbx, id, |r| r.write_bot(frame.as_samples()));
             }
             WriterCommand::Finish { id, end, gaps } => {
                 // Unknown: it failed earlier and was reported then.
@@ -124,7 +128,7 @@ pub(crate) fn run(mut commands: mpsc::UnboundedReceiver<WriterCommand>) {
                         Ok(summary) => {
                             let _ = done.send(Ok(Finished { summary, end, gaps }));
                         }
-                        Err(error) => failed(done, error),
+                        Err(error) => failed(&pbx, done, error),
                     }
                 }
             }
@@ -139,6 +143,7 @@ pub(crate) fn run(mut commands: mpsc::UnboundedReceiver<WriterCommand>) {
 /// Applies a write; the first error ends the recording and is reported at once.
 fn write(
     open: &mut HashMap<u64, Open>,
+    pbx: &metrics::SharedString,
     id: u64,
     apply: impl FnOnce(&mut Recorder) -> Result<(), RecorderError>,
 ) {
@@ -152,13 +157,13 @@ fn write(
         // Best effort: fix the header over what was written. If that fails too, the
         // header of the last periodic update stands, so the file stays a valid WAV.
         let _ = recorder.finish();
-        failed(done, error);
+        failed(pbx, done, error);
     }
 }
 
-fn failed(done: RecordingDone, error: RecorderError) {
+fn failed(pbx: &metrics::SharedString, done: RecordingDone, error: RecorderError) {
     tracing::warn!(%error, "recording failed");
-    metrics::counter!(crate::metrics::RECORDER_ERRORS).increment(1);
+    metrics::counter!(crate::metrics::RECORDER_ERRORS, "pbx" => pbx.clone()).increment(1);
     let _ = done.send(Err(error));
 }
 
@@ -173,7 +178,7 @@ mod tests {
         oneshot::Receiver<Result<Finished, RecorderError>>,
     ) {
         let (sender, commands) = mpsc::unbounded_channel();
-        std::thread::spawn(move || run(commands));
+        std::thread::spawn(move || run(commands, "test".into()));
         let (done, outcome) = oneshot::channel();
         let command = WriterCommand::Open {
             id: 1,

@@ -187,6 +187,9 @@ pub struct JitterBuffer {
     stats: JitterStats,
 }
 
+/// Frames the buffer has room for beyond the initial delay before it first grows.
+const INITIAL_SLACK_FRAMES: usize = 4;
+
 /// How fast the transit floor may creep up (1,000 ppm). Without it a sender whose clock is slower
 /// than ours would look ever later and inflate the jitter estimate.
 const FLOOR_CREEP: f64 = 1e-3;
@@ -202,7 +205,12 @@ impl JitterBuffer {
         Ok(Self {
             config,
             decoder: FrameDecoder::new(),
-            frames: VecDeque::with_capacity(capacity_frames + 1),
+            // Room for the usual delay and a burst; it grows (once) up to the capacity only
+            // if the caller's audio ever piles up that far, so a call does not hold half a
+            // second of frames it never uses.
+            frames: VecDeque::with_capacity(
+                (frames_in(config.initial_delay) + INITIAL_SLACK_FRAMES).min(capacity_frames + 1),
+            ),
             capacity_frames,
             mode: PlayoutMode::Filling,
             has_played: false,

@@ -8,7 +8,6 @@
 
 use std::fmt;
 
-use dasp::Sample;
 use rubato::{
     Async, Fft, FixedAsync, FixedSync, Resampler, SincInterpolationParameters,
     SincInterpolationType, WindowFunction, audioadapter_buffers::direct::InterleavedSlice,
@@ -89,7 +88,12 @@ pub fn resample_to_8k(samples: &[f32], from_hz: u32) -> Result<Vec<i16>, ConfigE
     Ok(output.take_data().into_iter().map(f32_to_i16).collect())
 }
 
-/// Converts a `-1.0..1.0` sample to `i16`, rounding (dasp's conversion truncates, which adds a
+/// Converts an `i16` sample to `-1.0..1.0` (exact: every `i16` is an `f32`).
+fn i16_to_f32(sample: i16) -> f32 {
+    f32::from(sample) / 32_768.0
+}
+
+/// Converts a `-1.0..1.0` sample to `i16`, rounding (truncating would add a
 /// small distortion) and saturating.
 #[must_use]
 pub fn f32_to_i16(sample: f32) -> i16 {
@@ -163,7 +167,7 @@ impl StreamResampler {
             });
         }
         for (dst, &src) in self.input.iter_mut().zip(input) {
-            *dst = src.to_sample::<f32>();
+            *dst = i16_to_f32(src);
         }
         let cap = self.output.len();
         let inp = InterleavedSlice::new(&self.input[..needed], 1, needed)

@@ -5,7 +5,7 @@
 //! every (re)connect, diffs a fresh snapshot against its cache. What comes out is this
 //! typed stream, which the dispatcher consumes without knowing about HTTP.
 
-use crate::{Device, DeviceId, Dn, DnInfo, Participant, ParticipantId};
+use crate::{Device, DeviceId, Digit, Dn, DnInfo, Participant, ParticipantId};
 
 /// A resolved call-control event.
 // Events are per call state change, not per audio frame: the size of a participant
@@ -53,8 +53,9 @@ pub enum PbxEvent {
         dn: Dn,
         /// The participant.
         id: ParticipantId,
-        /// The `dtmf_input` text.
-        digits: String,
+        /// The keys of the `dtmf_input` text, in order (never empty; characters that
+        /// are no DTMF key were skipped and logged where the event was read).
+        digits: Vec<Digit>,
     },
     /// The PBX reported that a prompt finished playing (event type 3).
     PromptPlaybackFinished {

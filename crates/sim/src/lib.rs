@@ -57,6 +57,7 @@ mod sim;
 mod state;
 mod tls;
 mod wav;
+mod within;
 mod xapi;
 
 #[doc = include_str!("../docs/fidelity.md")]
@@ -79,3 +80,4 @@ pub use scripted::{ScriptStatus, ScriptedCall};
 pub use sim::Sim;
 pub use tls::SimTls;
 pub use wav::write_wav;
+pub use within::within;

@@ -11,9 +11,7 @@ use voicebot_testkit::S3Server;
 
 /// A hard limit on each test (moto may take seconds to start on a busy machine).
 async fn within<F: std::future::Future>(body: F) -> F::Output {
-    tokio::time::timeout(Duration::from_secs(90), body)
-        .await
-        .expect("the test finishes within 90 s")
+    voicebot_testkit::within(Duration::from_secs(90), body).await
 }
 
 /// A bucket name of its own per test, so tests can share one server.

@@ -9,9 +9,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::{Notify, broadcast};
+use voicebot_bot::__engine::DigitSink;
 use voicebot_bot::__engine::{ChannelCapacity, call_channel};
-use voicebot_bot::{AudioOut, Call, CallEvent, CallInfo, Digit, Direction, Frame, RecordEnd};
-use voicebot_dispatch::{DigitSink, DigitSource};
+use voicebot_bot::{Call, CallEvent, CallInfo, Digit, Direction, Frame, RecordEnd, SinkItem};
 use voicebot_model::{Participant, ParticipantId};
 
 pub use self::entry::Entry;
@@ -27,7 +27,7 @@ use self::serve::{Behaviour, Shared};
 /// (silence and tones theirs, files one second unless
 /// [`FakeCallBuilder::prompt`] says otherwise), a key press interrupts it and stays
 /// queued for the next gather (type-ahead), gathers run the engine's own state
-/// machine (`voicebot_dispatch::gather`) with every timeout, transfers and routes ring
+/// machine (`voicebot_bot::__engine::gather`) with every timeout, transfers and routes ring
 /// for [`FakeCallBuilder::ring_time`] (with the ringback playing) and then succeed,
 /// which ends the call for the bot, unless the destination is
 /// [`refused`](FakeCallBuilder::refuse). A recording lasts its maximum length unless
@@ -141,9 +141,9 @@ impl FakeCall {
             .expect("the caller hung up and cannot press keys");
         for key in keys.chars() {
             let digit = Digit::new(key).unwrap_or_else(|_| panic!("{key:?} is not a DTMF key"));
-            if sink.push(DigitSource::OutOfBand, digit) {
-                self.emit(CallEvent::Digit(digit));
-            }
+            // One path only (the PBX's), so there is no echo to pair up.
+            sink.push(digit);
+            self.emit(CallEvent::Digit(digit));
         }
     }
 
@@ -187,7 +187,7 @@ impl FakeCall {
 
     /// The audio the bot streamed with its `AudioSink` that has played so far (one
     /// frame per 20 ms), marks included.
-    pub fn played_audio(&self) -> Vec<AudioOut> {
+    pub fn played_audio(&self) -> Vec<SinkItem> {
         self.shared.played()
     }
 
@@ -287,7 +287,7 @@ impl FakeCallBuilder {
     pub fn start(self) -> FakeCall {
         let (call, endpoint) = call_channel(self.info(), ChannelCapacity::default());
         endpoint.clock.start(tokio::time::Instant::now());
-        let (digits, queue) = voicebot_dispatch::digit_queue();
+        let (digits, queue) = voicebot_bot::__engine::digit_queue();
         let shared = Arc::new(Shared::new(self.behaviour));
         let hangup = Arc::new(Notify::new());
         let events = endpoint.events.downgrade();

@@ -58,7 +58,7 @@ mod s3;
 pub use voicebot_media::Repeat;
 /// The simulator crate, for faults, journal entries and settings.
 pub use voicebot_sim as sim;
-pub use voicebot_sim::{CallEnd, CallSpec, Script, Sim, SimConfig, Step};
+pub use voicebot_sim::{CallEnd, CallSpec, Script, Sim, SimConfig, Step, within};
 
 pub use crate::caller::TestCaller;
 pub use crate::fake::{Entry, FakeCall, FakeCallBuilder};

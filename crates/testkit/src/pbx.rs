@@ -7,7 +7,7 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use voicebot_bot::{Bot, BotConfigError, BotContext, Dialer};
-use voicebot_callcontrol::{Client, Secret};
+use voicebot_callcontrol::{Client, ClientBuilder, Secret};
 use voicebot_engine::{Engine, EngineBuilder, EngineError, EngineHandle, LateDialer};
 use voicebot_sim::{CallSpec, JournalKind, Sim, SimConfig};
 
@@ -22,6 +22,7 @@ const DEFAULT_PROMPT_LENGTH: Duration = Duration::from_millis(300);
 const POLL: Duration = Duration::from_millis(10);
 
 type Configure = Box<dyn FnOnce(EngineBuilder) -> EngineBuilder + Send>;
+type ConfigureClient = Box<dyn FnOnce(ClientBuilder) -> ClientBuilder + Send>;
 
 /// The 3CX simulator and an engine running one bot on the simulator's route point,
 /// in this process. Callers dial in with [`call_in`](Self::call_in).
@@ -55,6 +56,7 @@ pub struct TestPbxBuilder {
     sim_config: SimConfig,
     sim: Option<Sim>,
     configure: Option<Configure>,
+    configure_client: Option<ConfigureClient>,
     prompts: Vec<String>,
     prompt_length: Duration,
     wait: Duration,
@@ -78,6 +80,7 @@ impl TestPbx {
             sim_config: SimConfig::default(),
             sim: None,
             configure: None,
+            configure_client: None,
             prompts: Vec::new(),
             prompt_length: DEFAULT_PROMPT_LENGTH,
             wait: DEFAULT_WAIT,
@@ -265,6 +268,17 @@ impl TestPbxBuilder {
         self
     }
 
+    /// Changes the PBX client's settings (timeouts, retry policies):
+    /// `.client(|client| client.request_timeout(Duration::from_secs(2)))`. The kit sets
+    /// the address and credentials before.
+    pub fn client(
+        mut self,
+        configure: impl FnOnce(ClientBuilder) -> ClientBuilder + Send + 'static,
+    ) -> Self {
+        self.configure_client = Some(Box::new(configure));
+        self
+    }
+
     /// Stand-in prompts, by name: `"welcome"` becomes `welcome.wav` in the
     /// [`dir`](TestPbx::dir) the engine resolves relative prompt paths against, so a
     /// bot configured with `"welcome.wav"` plays it. Each is a constant tone of its own
@@ -350,8 +364,12 @@ impl TestPbxBuilder {
                 .await
                 .unwrap_or_else(|error| panic!("the simulator does not start: {error}")),
         };
-        let client = Client::builder(sim.base_url())
-            .credentials(sim.client_id(), Secret::new(sim.client_secret()))
+        let mut client = Client::builder(sim.base_url())
+            .credentials(sim.client_id(), Secret::new(sim.client_secret()));
+        if let Some(configure) = self.configure_client {
+            client = configure(client);
+        }
+        let client = client
             .build()
             .unwrap_or_else(|error| panic!("the PBX client does not build: {error}"));
         let mut builder = Engine::builder()

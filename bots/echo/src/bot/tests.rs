@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use test_case::test_case;
-use voicebot_bot::{AudioOut, BotRegistry, Frame};
+use voicebot_bot::{BotRegistry, Frame, SinkItem};
 use voicebot_testkit::FakeCall;
 
 use super::*;
@@ -26,7 +26,7 @@ fn heard(fake: &FakeCall) -> Vec<i16> {
     fake.played_audio()
         .iter()
         .filter_map(|item| match item {
-            AudioOut::Frame(frame) => Some(frame.as_samples()[0]),
+            SinkItem::Frame(frame) => Some(frame.as_samples()[0]),
             _ => None,
         })
         .collect()

@@ -1,7 +1,7 @@
 //! Turns one WebSocket event into resolved [`PbxEvent`]s: the Upsert → GET pattern,
 //! a 404 as a removal, duplicates dropped, the cache updated on the way.
 
-use voicebot_model::{Dn, EntityPath, EventType, ParticipantId, PbxEvent, WsEnvelope};
+use voicebot_model::{Digit, Dn, EntityPath, EventType, ParticipantId, PbxEvent, WsEnvelope};
 
 use crate::client::Core;
 use crate::error::CallControlError;
@@ -24,7 +24,12 @@ pub(crate) async fn resolve(
         EventType::Response => "response",
         EventType::Other(_) => "other",
     };
-    metrics::counter!("voicebot_pbx_ws_events_total", "type" => label).increment(1);
+    metrics::counter!(
+        "voicebot_pbx_ws_events_total",
+        "pbx" => std::sync::Arc::clone(&core.settings.pbx_label),
+        "type" => label
+    )
+    .increment(1);
     tracing::trace!(sequence = envelope.sequence, kind = label, entity = %event.entity, "pbx event");
     match event.event_type {
         EventType::PromptPlaybackFinished => {
@@ -46,17 +51,16 @@ pub(crate) async fn resolve(
         }
     };
     match (event.event_type, path) {
-        (EventType::Dtmf, EntityPath::Participant { dn, id }) => match event.dtmf_input() {
-            Some(digits) if !digits.is_empty() => vec![PbxEvent::Dtmf {
-                dn,
-                id,
-                digits: digits.to_owned(),
-            }],
-            _ => {
-                tracing::warn!(entity = %event.entity, "DTMF event without dtmf_input; skipped");
-                Vec::new()
+        (EventType::Dtmf, EntityPath::Participant { dn, id }) => {
+            let digits = event.dtmf_input().map(dtmf_keys).unwrap_or_default();
+            match digits.is_empty() {
+                false => vec![PbxEvent::Dtmf { dn, id, digits }],
+                true => {
+                    tracing::warn!(entity = %event.entity, "DTMF event without keys; skipped");
+                    Vec::new()
+                }
             }
-        },
+        }
         (EventType::Dtmf, path) => {
             tracing::warn!(entity = %path, "DTMF event not for a participant; skipped");
             Vec::new()
@@ -168,4 +172,34 @@ fn removal(cache: &mut StateCache, dn: Dn, id: ParticipantId) -> Option<PbxEvent
             id,
             resync: false,
         })
+}
+
+/// The keys of a `dtmf_input` text (the PBX may send several at once): blanks are
+/// skipped, and so is any other character that is no DTMF key (logged), so one bad
+/// character does not lose the keys around it.
+fn dtmf_keys(text: &str) -> Vec<Digit> {
+    text.chars()
+        .filter(|key| !key.is_whitespace())
+        .filter_map(|key| match Digit::new(key) {
+            Ok(digit) => Some(digit),
+            Err(error) => {
+                tracing::warn!(%error, "ignoring a DTMF key");
+                None
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dtmf_text_is_split_into_keys_and_bad_keys_skipped() {
+        let keys = |text| -> String { dtmf_keys(text).iter().map(|d| d.as_char()).collect() };
+        assert_eq!(keys("1x 2*"), "12*");
+        assert_eq!(keys("12#"), "12#");
+        assert_eq!(keys("zz"), "");
+        assert_eq!(keys(""), "");
+    }
 }

@@ -118,10 +118,12 @@ fn transport(what: &str, error: tungstenite::Error) -> CallControlError {
 }
 
 /// Liveness settings of a connection.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) struct Liveness {
     pub(crate) ping_interval: Duration,
     pub(crate) dead_after_pings: u32,
+    /// The `pbx` label of the dead-socket counter.
+    pub(crate) pbx_label: std::sync::Arc<str>,
 }
 
 /// Reads `socket` until it closes, fails, goes silent or `cancel` fires, forwarding
@@ -148,7 +150,11 @@ pub(crate) async fn read_loop(
             _ = ticker.tick() => {
                 let silent = last_seen.elapsed();
                 if silent >= silence_limit {
-                    metrics::counter!("voicebot_pbx_ws_dead_total").increment(1);
+                    metrics::counter!(
+                        "voicebot_pbx_ws_dead_total",
+                        "pbx" => std::sync::Arc::clone(&liveness.pbx_label)
+                    )
+                    .increment(1);
                     return format!("no pong or frame for {} ms", silent.as_millis());
                 }
                 // A stalled peer can leave the send buffer full; do not wait on it for

@@ -37,7 +37,7 @@ fn dtmf(dn: &str, id: i64, digits: &str) -> PbxEvent {
     PbxEvent::Dtmf {
         dn: Dn::new(dn),
         id: ParticipantId(id),
-        digits: digits.to_owned(),
+        digits: self::digits(digits),
     }
 }
 
@@ -193,11 +193,11 @@ async fn removal_with_a_full_queue_cancels_the_call() {
 }
 
 #[tokio::test]
-async fn dtmf_strings_are_split_and_bad_keys_skipped() {
+async fn dtmf_keys_reach_the_call_and_an_empty_press_does_not() {
     let (mut dispatcher, mut new_calls) = watching("800", 64).await;
     dispatcher.dispatch(upsert("800", 1, Connected)).await;
-    dispatcher.dispatch(dtmf("800", 1, "1x 2*")).await;
-    dispatcher.dispatch(dtmf("800", 1, "zz")).await;
+    dispatcher.dispatch(dtmf("800", 1, "12*")).await;
+    dispatcher.dispatch(dtmf("800", 1, "")).await;
     let mut call = new_calls.try_recv().unwrap();
     assert_eq!(
         call.updates.try_recv().unwrap(),

@@ -236,7 +236,8 @@ fn release(ctx: &CallCtx, error: &str) {
         %error,
         "cannot end the call: drop failed after its retries; the engine releases it (the PBX may still hold the caller)"
     );
-    metrics::counter!(crate::metrics::RELEASED).increment(1);
+    metrics::counter!(crate::metrics::RELEASED, "pbx" => ctx.shared.counters.pbx_label())
+        .increment(1);
     crate::stats::Counters::add(&ctx.shared.counters.calls_released, 1);
 }
 

@@ -1,11 +1,12 @@
-//! `gather`: `voicebot_dispatch::gather` over the call's digit queue, with the media
-//! task as its prompter.
+//! `gather`: the bot crate's gather (`voicebot_bot::__engine::gather`, with its speech
+//! race) over the call's digit queue, with the media task as its prompter.
 
 use std::sync::Arc;
 
-use voicebot_bot::__engine::GatherRequest;
-use voicebot_bot::{CallError, Digits, GatherEnd, PromptSource};
-use voicebot_dispatch::{GatherError, GatherSpec, PromptEnd, Prompter};
+use voicebot_bot::__engine::{
+    GatherError, GatherRequest, Listener, PromptEnd, Prompter, gather_with_speech,
+};
+use voicebot_bot::{CallError, Digits, PromptSource};
 use voicebot_media::Repeat;
 
 use super::CallCtx;
@@ -13,71 +14,54 @@ use super::media::PlayEnd;
 use super::play::{Playing, count_barge_in};
 use super::spoken;
 
-/// Serves a `Gather` message; one that also listens for speech goes to [`speech`].
+/// Serves a `Gather` message, listening for speech too when the request asks.
 ///
-/// [`speech`]: super::speech
-pub(super) async fn serve(
-    ctx: &Arc<CallCtx>,
-    mut request: GatherRequest,
-) -> Result<Digits, CallError> {
-    let result = match request.speech.take() {
-        Some(speech) => super::speech::gather(ctx, request, speech).await,
-        None => gather_digits(ctx, request).await,
-    };
-    if let Ok(digits) = &result {
-        match digits.heard() {
-            Some(choice) => ctx.record.choice("speech", &choice.phrase),
-            None if !digits.is_empty() => ctx.record.choice("digits", digits.as_str()),
-            None => {}
+/// # Errors
+/// [`CallError::InvalidRequest`] for speech when neither the request nor the engine
+/// has a recogniser; the call's end error once it is over; a prompt's error.
+pub(super) async fn serve(ctx: &Arc<CallCtx>, request: GatherRequest) -> Result<Digits, CallError> {
+    let listener = match &request.speech {
+        Some(speech) => {
+            let recognizer = speech
+                .recognizer
+                .clone()
+                .or_else(|| ctx.shared.settings.recognizer.clone())
+                .ok_or_else(|| {
+                    CallError::InvalidRequest(
+                        "gather with speech, but no speech recogniser is configured \
+                         (EngineBuilder::recognizer, or [speech] recognizer in voicebot.toml)"
+                            .to_owned(),
+                    )
+                })?;
+            Some(Listener {
+                recognizer,
+                // Results are timed from the call's start, not the gather's.
+                call_offset: ctx.clock.now(),
+                // Subscribed before the session starts so the first syllables are not lost.
+                frames: ctx.audio_in.upgrade().map(|sender| sender.subscribe()),
+            })
         }
-    }
-    result
-}
-
-/// The digit part of a gather.
-pub(super) async fn gather_digits(
-    ctx: &Arc<CallCtx>,
-    request: GatherRequest,
-) -> Result<Digits, CallError> {
-    let spec = GatherSpec {
-        prompt: request.prompt,
-        invalid_prompt: request.invalid_prompt,
-        min_digits: request.min_digits,
-        max_digits: request.max_digits,
-        first_digit_timeout: request.first_digit_timeout,
-        inter_digit_timeout: request.inter_digit_timeout,
-        terminators: request.terminators,
-        terminator_required: request.terminator_required,
-        tries: request.tries,
-        barge_in_digits: request.barge_in.digits,
-        barge_in_speech: request.barge_in.speech,
-        validator: request.validator,
+        None => None,
     };
     let mut prompter = MediaPrompter {
         ctx,
         digit_barge_in: request.barge_in.digits,
     };
-    let mut queue = ctx.digits.lock().await;
-    let gathered = voicebot_dispatch::gather(&mut queue, &mut prompter, &spec).await;
-    match gathered {
-        Ok(gathered) => {
-            let end = match gathered.end {
-                voicebot_dispatch::GatherEnd::MaxDigits => GatherEnd::MaxDigits,
-                voicebot_dispatch::GatherEnd::Terminator => GatherEnd::Terminator,
-                voicebot_dispatch::GatherEnd::Timeout => GatherEnd::Timeout,
-                voicebot_dispatch::GatherEnd::NoInput => GatherEnd::NoInput,
-                voicebot_dispatch::GatherEnd::Invalid => GatherEnd::Invalid,
-            };
-            Ok(Digits::new(
-                &gathered.digits,
-                gathered.terminator,
-                end,
-                gathered.tries,
-            ))
-        }
-        Err(GatherError::Prompt(error)) => Err(error),
-        Err(_) => Err(ctx.end_error()),
+    let gathered = match listener {
+        Some(listener) => gather_with_speech(&ctx.digits, &mut prompter, &request, listener).await,
+        None => voicebot_bot::__engine::gather(&ctx.digits, &mut prompter, &request).await,
+    };
+    let digits = match gathered {
+        Ok(digits) => digits,
+        Err(GatherError::Prompt(error)) => return Err(error),
+        Err(_) => return Err(ctx.end_error()),
+    };
+    match digits.heard() {
+        Some(choice) => ctx.record.choice("speech", &choice.phrase),
+        None if !digits.is_empty() => ctx.record.choice("digits", digits.as_str()),
+        None => {}
     }
+    Ok(digits)
 }
 
 /// Plays gather prompts through the media task. Dropping a `play` future (a digit
@@ -88,7 +72,6 @@ struct MediaPrompter<'a> {
 }
 
 impl Prompter for MediaPrompter<'_> {
-    type Prompt = PromptSource;
     type Error = CallError;
 
     async fn play(

@@ -7,12 +7,11 @@
 //! recording (and could not reach a terminator queued behind other keys); catching the
 //! terminator before it is queued leaves all the others for the next gather.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use tokio::sync::oneshot;
-use voicebot_dispatch::{
-    DEFAULT_DEDUP_WINDOW, DigitQueue, DigitSink, DigitSource, digit_queue_with,
-};
+use tokio::time::Instant;
+use voicebot_bot::__engine::{Dedup, DigitQueue, DigitSink, DigitSource, digit_queue};
 use voicebot_model::Digit;
 
 use crate::cdr::Draft;
@@ -22,14 +21,9 @@ pub(crate) fn key_queue(
     terminators: Arc<Terminators>,
     record: Arc<Draft>,
 ) -> (KeySink, DigitQueue) {
-    // The first queue only deduplicates: its digits are never read, and a capacity of
-    // one keeps it from holding more than the latest.
-    let (dedup, _never_read) = digit_queue_with(1, DEFAULT_DEDUP_WINDOW);
-    // Everything reaching the second queue is already deduplicated; pushed from one
-    // path, repeats are never merged there.
-    let (queue_sink, queue) = voicebot_dispatch::digit_queue();
+    let (queue_sink, queue) = digit_queue();
     let sink = KeySink {
-        dedup,
+        dedup: Arc::new(Mutex::new(Dedup::default())),
         queue: queue_sink,
         terminators,
         record,
@@ -41,7 +35,8 @@ pub(crate) fn key_queue(
 /// closed once every `KeySink` is gone.
 #[derive(Debug, Clone)]
 pub(crate) struct KeySink {
-    dedup: DigitSink,
+    /// Shared by the clones: both paths of one call meet here.
+    dedup: Arc<Mutex<Dedup>>,
     queue: DigitSink,
     terminators: Arc<Terminators>,
     /// Every new digit goes on the call's record.
@@ -52,15 +47,20 @@ impl KeySink {
     /// Offers a digit from `source`; returns whether it was new (not the echo of the
     /// same press from the other path). Never blocks.
     pub(crate) fn push(&self, source: DigitSource, digit: Digit) -> bool {
-        if !self.dedup.push(source, digit) {
+        if !lock(&self.dedup).accept(source, digit, Instant::now()) {
             return false;
         }
         self.record.digit(digit.as_char());
         if !self.terminators.take(digit) {
-            self.queue.push(DigitSource::OutOfBand, digit);
+            self.queue.push(digit);
         }
         true
     }
+}
+
+// Every critical section is a single call on the value: a poisoned lock is usable.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Recordings waiting for a terminator key.
@@ -100,9 +100,8 @@ impl Terminators {
         waiter.fire.send(digit).is_ok()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Waiter>> {
-        // Every critical section is a single push or remove: a poisoned lock is usable.
-        self.waiting.lock().unwrap_or_else(PoisonError::into_inner)
+    fn lock(&self) -> MutexGuard<'_, Vec<Waiter>> {
+        lock(&self.waiting)
     }
 }
 
@@ -144,7 +143,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn only_the_terminator_is_taken_and_echoes_are_dropped() {
         let terminators = Arc::new(Terminators::default());
-        let (sink, mut queue) = key_queue(Arc::clone(&terminators), Draft::detached());
+        let (sink, queue) = key_queue(Arc::clone(&terminators), Draft::detached());
         let mut watch = terminators.watch(1, vec![digit('#')]);
         assert!(sink.push(DigitSource::OutOfBand, digit('1')));
         assert!(!sink.push(DigitSource::InBand, digit('1')), "an echo");
@@ -164,7 +163,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_dropped_watch_takes_nothing_and_the_queue_closes_with_the_sinks() {
         let terminators = Arc::new(Terminators::default());
-        let (sink, mut queue) = key_queue(Arc::clone(&terminators), Draft::detached());
+        let (sink, queue) = key_queue(Arc::clone(&terminators), Draft::detached());
         drop(terminators.watch(1, vec![digit('#')]));
         assert!(sink.push(DigitSource::OutOfBand, digit('#')));
         drop(sink);

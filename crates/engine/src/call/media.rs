@@ -1,5 +1,8 @@
 //! The media task of one call: a tick (`media_tick`, 40 ms) that paces audio out to the PBX and
-//! plays the caller's audio out of the jitter buffer to the taps.
+//! plays the caller's audio out of the jitter buffer to the taps. The task reads and writes
+//! the two streams' sockets itself ([`voicebot_callcontrol::AudioIn::read_now`],
+//! [`AudioOut::send`]): no other task per call, and it wakes only for its tick, a
+//! command, or a stream (re)opened.
 //!
 //! Both audio streams open when the call is connected and stay open for the call
 //! (the POST is one long chunked request, as 3CX's own IVR keeps it). Either may be
@@ -18,9 +21,10 @@
 //!    The frames are also handed back (in a reused `Vec`) for stereo and mixed recordings.
 //! 2. inbound ([`inbound`]): one frame from the jitter buffer goes to the in-band
 //!    DTMF detector, the voice detector (only while something needs it) and the
-//!    bot's `audio()` subscribers. Bytes from the GET stream are pushed into the
-//!    jitter buffer as they arrive and, while a recording runs, decoded losslessly
-//!    for the recording writer. When the caller starts speaking the tick returns
+//!    bot's `audio()` subscribers. The bytes the GET stream has delivered since the
+//!    last tick are read at the tick (one read, no wake-up per chunk) and pushed into
+//!    the jitter buffer and, while a recording runs, decoded losslessly for the
+//!    recording writer. When the caller starts speaking the tick returns
 //!    `SpeechStarted`, and the loop stops a prompt speech may stop (barge-in).
 //!
 //! Neither half holds the other: each returns what the other must know, and this
@@ -40,12 +44,10 @@ mod outbound;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::BytesMut;
-use futures::StreamExt;
 use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio::time::{Instant, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
-use voicebot_bot::{AudioOut as BotAudioOut, CallEvent, Frame, Prompt, RecordEnd};
+use voicebot_bot::{CallEvent, Frame, Prompt, RecordEnd, SinkItem};
 use voicebot_callcontrol::{AudioIn, AudioOut};
 use voicebot_media::Repeat;
 
@@ -56,6 +58,10 @@ use crate::writer::RecordingDone;
 use self::inbound::{Inbound, InboundEvent};
 use self::links::Link;
 use self::outbound::Outbound;
+
+/// The most of the caller's audio read at once: 80 ms, a tick's with room to spare (a
+/// late tick reads twice).
+const IN_BUFFER: usize = 4 * Frame::BYTES;
 
 /// How often the frame counters are flushed to the engine's.
 const COUNT_FLUSH: Duration = Duration::from_secs(1);
@@ -115,7 +121,7 @@ pub(crate) enum PlayEnd {
 pub(crate) struct MediaSetup {
     pub(crate) ctx: Arc<CallCtx>,
     pub(crate) commands: mpsc::Receiver<MediaCommand>,
-    pub(crate) audio_out: mpsc::Receiver<BotAudioOut>,
+    pub(crate) audio_out: mpsc::Receiver<SinkItem>,
     pub(crate) audio_in: broadcast::Sender<Frame>,
     pub(crate) events: broadcast::Sender<CallEvent>,
     pub(crate) digits: KeySink,
@@ -159,6 +165,7 @@ pub(crate) async fn run(setup: MediaSetup) {
         ctx.shared.writer.clone(),
     )
     .reporting_lost_audio(Arc::clone(&ctx.audio_lost))
+    .labelled(ctx.shared.counters.pbx_label())
     .taking_frames((tick.as_micros() / Frame::DURATION.as_micros()) as u32);
     let mut last_bytes = Duration::ZERO;
     let mut counts = MediaCounts::default();
@@ -168,9 +175,13 @@ pub(crate) async fn run(setup: MediaSetup) {
     let mut frames_in = 0u32;
     let mut interval = tokio::time::interval_at(start, tick);
     interval.set_missed_tick_behavior(MissedTickBehavior::Skip);
-    let mut out_buffer = BytesMut::with_capacity(64 * Frame::BYTES);
+    // A lead's audio plus a tick's: one write per tick, never regrown.
+    let mut out_buffer =
+        Vec::with_capacity((settings.pacer_lead + tick).as_millis() as usize / 20 * Frame::BYTES);
+    // The caller's audio as read: whatever has arrived since the last read.
+    let mut in_buffer = [0u8; IN_BUFFER];
     // The frames of one tick, from the outbound half to stereo and mixed recordings (reused).
-    let mut sent_frames: Vec<Frame> = Vec::with_capacity(16);
+    let mut sent_frames: Vec<Frame> = Vec::with_capacity(out_buffer.capacity() / Frame::BYTES);
     loop {
         tokio::select! {
             biased;
@@ -179,25 +190,13 @@ pub(crate) async fn run(setup: MediaSetup) {
                 Some(command) => {
                     let now = start.elapsed();
                     if let Some(command) = outbound.command(command, now) {
+                        // A recording starts or ends after the audio arrived before it.
+                        take_arrived(&mut stream_in, &mut in_buffer, &mut last_bytes, &mut inbound, &mut link_in, now);
                         inbound.command(command, now);
                     }
                 }
                 None => break,
             },
-            chunk = next_chunk(&mut stream_in) => {
-                let now = start.elapsed();
-                match chunk {
-                    Ok(bytes) => {
-                        last_bytes = now;
-                        inbound.bytes(&bytes, now);
-                    }
-                    Err(why) => {
-                        stream_in = None;
-                        inbound.stream_lost(last_bytes);
-                        link_in.lost(&why);
-                    }
-                }
-            }
             opened = link_in.opened() => if let Some(stream) = opened {
                 // Stall detection starts from the open, not from the last bytes of the
                 // stream before it.
@@ -212,6 +211,7 @@ pub(crate) async fn run(setup: MediaSetup) {
                 // When the tick ran, not when it was due: a run of audio starts playing
                 // when it is written, and a drain must not answer before the PBX is done.
                 let now = start.elapsed();
+                take_arrived(&mut stream_in, &mut in_buffer, &mut last_bytes, &mut inbound, &mut link_in, now);
                 if stream_in.is_some() && now.saturating_sub(last_bytes) >= stall_timeout {
                     // Open but silent: a PBX may keep a dead stream open. What was not
                     // delivered since the last bytes is lost either way.
@@ -252,6 +252,16 @@ pub(crate) async fn run(setup: MediaSetup) {
             }
         }
     }
+    // The caller's last words before a hang-up still go to the recordings: the stream is
+    // read to its end (the PBX ends it with the call), for at most one more tick.
+    if let Some(stream) = stream_in.as_mut() {
+        let _ = tokio::time::timeout(tick, async {
+            while let Ok(read @ 1..) = stream.read(&mut in_buffer).await {
+                inbound.bytes(&in_buffer[..read], start.elapsed());
+            }
+        })
+        .await;
+    }
     inbound.count_jitter(&mut counts);
     counts.flush(&ctx.shared.counters);
     inbound.finish_all(RecordEnd::Hangup);
@@ -260,15 +270,49 @@ pub(crate) async fn run(setup: MediaSetup) {
     drop(stream_out);
 }
 
-/// The next chunk of the caller's audio, or why the stream is gone; pending forever
-/// while there is no stream.
-async fn next_chunk(stream: &mut Option<AudioIn>) -> Result<bytes::Bytes, String> {
-    match stream {
-        Some(stream) => match stream.next().await {
-            Some(Ok(bytes)) => Ok(bytes),
-            Some(Err(error)) => Err(error.to_string()),
-            None => Err("the PBX ended the stream".to_owned()),
-        },
-        None => std::future::pending().await,
+/// Hands what the caller's stream has delivered by `now` to `inbound`. A stream that
+/// broke is dropped, its audio counted as lost from its last bytes, and reopened.
+fn take_arrived(
+    stream_in: &mut Option<AudioIn>,
+    buffer: &mut [u8],
+    last_bytes: &mut Duration,
+    inbound: &mut Inbound,
+    link_in: &mut Link<AudioIn>,
+    now: Duration,
+) {
+    let read = read_audio(stream_in, buffer, |bytes| {
+        *last_bytes = now;
+        inbound.bytes(bytes, now);
+    });
+    if let Err(why) = read {
+        *stream_in = None;
+        inbound.stream_lost(*last_bytes);
+        link_in.lost(&why);
+    }
+}
+
+/// Takes what has arrived of the caller's audio, without waiting, and hands it to
+/// `arrived` in pieces of at most `buffer`'s size; `Err` says why the stream is gone.
+fn read_audio(
+    stream: &mut Option<AudioIn>,
+    buffer: &mut [u8],
+    mut arrived: impl FnMut(&[u8]),
+) -> Result<(), String> {
+    let Some(stream) = stream else {
+        return Ok(());
+    };
+    loop {
+        match stream.read_now(buffer) {
+            None => return Ok(()),
+            Some(Ok(0)) => return Err("the PBX ended the stream".to_owned()),
+            Some(Ok(read)) => {
+                arrived(&buffer[..read]);
+                // A read that did not fill the buffer took all there was.
+                if read < buffer.len() {
+                    return Ok(());
+                }
+            }
+            Some(Err(error)) => return Err(error.to_string()),
+        }
     }
 }

@@ -38,10 +38,9 @@ pub(super) async fn play(
     if !barge_in.digits {
         return outcome(ctx, playing.end().await?, None);
     }
-    let mut digits = ctx.digits.lock().await;
     tokio::select! {
         end = playing.end() => outcome(ctx, end?, None),
-        unread = digits.wait_unread() => match unread.then(|| digits.peek()).flatten() {
+        unread = ctx.digits.wait_unread() => match unread {
             Some(digit) => {
                 let end = playing.stop().await;
                 outcome(ctx, end, Some(Interruption::Digit(digit)))
@@ -73,7 +72,12 @@ fn outcome(
 
 pub(super) fn count_barge_in(ctx: &CallCtx, by: &'static str) {
     Counters::add(&ctx.shared.counters.barge_ins, 1);
-    metrics::counter!(crate::metrics::BARGE_INS, "by" => by).increment(1);
+    metrics::counter!(
+        crate::metrics::BARGE_INS,
+        "pbx" => ctx.shared.counters.pbx_label(),
+        "by" => by
+    )
+    .increment(1);
 }
 
 /// A play handed to the media task. Dropping it before it ended stops the prompt at

@@ -16,14 +16,15 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
-use tokio::sync::{Mutex as AsyncMutex, mpsc, oneshot, watch};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
+use voicebot_bot::__engine::DigitSource;
 use voicebot_bot::__engine::{CallEndpoint, CallMessage, ChannelCapacity, call_channel};
 use voicebot_bot::{BotError, CallError, CallEvent, CallInfo, Direction};
-use voicebot_dispatch::{CallUpdate, DigitSource, NewCall, Origin};
+use voicebot_dispatch::{CallUpdate, NewCall, Origin};
 use voicebot_model::{Participant, ParticipantStatus};
 
 use super::actions::end_call;
@@ -122,7 +123,7 @@ pub(crate) async fn run(shared: Arc<Shared>, setup: CallSetup) {
         call_id: participant.callid,
         leg: participant.call_leg(),
         media: media_sender,
-        digits: AsyncMutex::new(queue),
+        digits: queue,
         terminators,
         status,
         audio_in: endpoint.audio_in.downgrade(),
@@ -217,7 +218,7 @@ pub(crate) async fn run(shared: Arc<Shared>, setup: CallSetup) {
                 Some(CallUpdate::Digits(digits)) => {
                     for digit in digits {
                         if running.sink.as_ref().is_some_and(|sink| sink.push(DigitSource::OutOfBand, digit)) {
-                            metrics::counter!(crate::metrics::DIGITS, "source" => "out_of_band").increment(1);
+                            metrics::counter!(crate::metrics::DIGITS, "pbx" => shared.counters.pbx_label(), "source" => "out_of_band").increment(1);
                             let _ = running.endpoint.events.send(CallEvent::Digit(digit));
                         }
                     }
@@ -321,7 +322,14 @@ impl Running {
                     tracing::info!("caller hung up");
                     let _ = self.endpoint.events.send(CallEvent::Hangup);
                 }
-                LifecycleAction::CancelOver => self.over.cancel(),
+                LifecycleAction::CancelOver => {
+                    self.over.cancel();
+                    // The caller's audio ends with the call: once the media task (which
+                    // `over` stops) lets go of its sender too, a bot reading
+                    // `call.audio()` sees the stream end instead of waiting out its grace.
+                    let (closed, _) = tokio::sync::broadcast::channel(1);
+                    drop(std::mem::replace(&mut self.endpoint.audio_in, closed));
+                }
                 LifecycleAction::DropInputs => {
                     self.sink = None;
                     self.media = None;
@@ -443,7 +451,12 @@ fn bot_failure(
     };
     tracing::warn!(call_id = ctx.call_id, kind, %error, "bot failed; the call goes to the fallback");
     ctx.record.error(format!("bot {kind}: {error}"));
-    metrics::counter!(crate::metrics::BOT_FAILURES, "kind" => kind).increment(1);
+    metrics::counter!(
+        crate::metrics::BOT_FAILURES,
+        "pbx" => shared.counters.pbx_label(),
+        "kind" => kind
+    )
+    .increment(1);
     shared.emit(EngineEvent::BotFailed {
         call_id: ctx.call_id,
         kind,
@@ -468,6 +481,7 @@ fn ended(
     Counters::add(&shared.counters.calls_ended, 1);
     metrics::counter!(
         crate::metrics::CALLS_TOTAL,
+        "pbx" => shared.counters.pbx_label(),
         "direction" => direction_label,
         "outcome" => outcome.as_str()
     )
@@ -492,7 +506,8 @@ struct Active<'a> {
 impl<'a> Active<'a> {
     fn new(shared: &'a Shared) -> Self {
         let now = shared.counters.active_calls.fetch_add(1, Ordering::Relaxed) + 1;
-        metrics::gauge!(crate::metrics::ACTIVE_CALLS).set(now as f64);
+        metrics::gauge!(crate::metrics::ACTIVE_CALLS, "pbx" => shared.counters.pbx_label())
+            .set(now as f64);
         Self { shared }
     }
 }
@@ -505,6 +520,10 @@ impl Drop for Active<'_> {
             .active_calls
             .fetch_sub(1, Ordering::Relaxed)
             - 1;
-        metrics::gauge!(crate::metrics::ACTIVE_CALLS).set(now as f64);
+        metrics::gauge!(
+            crate::metrics::ACTIVE_CALLS,
+            "pbx" => self.shared.counters.pbx_label()
+        )
+        .set(now as f64);
     }
 }

@@ -46,6 +46,7 @@ pub(crate) fn serve(ctx: Arc<CallCtx>, message: CallMessage) -> Verb {
             let took = started.elapsed();
             metrics::histogram!(
                 crate::metrics::ACTION_SECONDS,
+                "pbx" => ctx.shared.counters.pbx_label(),
                 "action" => action.to_string(),
                 "result" => if outcome.is_ok() { "ok" } else { "failed" }
             )
@@ -71,9 +72,13 @@ pub(crate) fn serve(ctx: Arc<CallCtx>, message: CallMessage) -> Verb {
             let _ = reply.send(Ok(()));
             Box::pin(async { None })
         }
-        CallMessage::ClearDigits { reply } => Box::pin(verb(ctx, reply, |ctx| async move {
-            Ok(ctx.digits.lock().await.clear())
-        })),
+        CallMessage::ClearDigits { reply } => {
+            Box::pin(verb(
+                ctx,
+                reply,
+                |ctx| async move { Ok(ctx.digits.clear()) },
+            ))
+        }
         CallMessage::ClearAudio { reply } => Box::pin(verb(ctx, reply, |ctx| async move {
             let (count, counted) = tokio::sync::oneshot::channel();
             ctx.media

@@ -5,11 +5,10 @@
 use std::time::Duration;
 
 use futures::StreamExt;
-use serde_json::json;
 use voicebot_model::{CallControlResult, DnType, ParticipantStatus};
 use voicebot_sim::{CallEnd, InboundMode, Sim, SimConfig};
 
-use super::util::{client, participant, post_json, token, within};
+use super::util::{act, client, makecall, participant, token, within};
 
 fn pcm(value: i16, samples: usize) -> Vec<u8> {
     std::iter::repeat_n(value.to_le_bytes(), samples)
@@ -39,13 +38,7 @@ async fn an_extension_calls_the_route_point_and_both_sides_hear_each_other() {
     within(30, async {
         let sim = Sim::start().await.unwrap();
         let token = token(&sim).await;
-        let response = post_json(
-            &sim,
-            &token,
-            "/callcontrol/101/makecall",
-            json!({"destination": "800"}),
-        )
-        .await;
+        let response = makecall(&sim, &token, "101", "800").await;
         assert_eq!(response.status(), 200);
         let placed: CallControlResult = response.json().await.unwrap();
         let caller_leg = placed.result.unwrap();
@@ -102,11 +95,7 @@ async fn an_extension_calls_the_route_point_and_both_sides_hear_each_other() {
         tokio::join!(hear(bot_hears, 7, 1600), hear(caller_hears, 9, 1600));
 
         // 101 hangs up: the whole call ends, the route point's leg with it.
-        let path = format!("/callcontrol/101/participants/{}/drop", caller_leg.id);
-        assert_eq!(
-            post_json(&sim, &token, &path, json!({})).await.status(),
-            200
-        );
+        assert_eq!(act(&sim, &token, "101", caller_leg.id.0, "drop").await, 200);
         assert_eq!(bot_side.wait_ended().await, CallEnd::HungUp);
         assert!(sim.snapshot().iter().all(|dn| dn.participants.is_empty()));
     })
@@ -123,13 +112,7 @@ async fn a_ringing_route_point_call_from_an_extension_connects_on_answer() {
         .await
         .unwrap();
         let token = token(&sim).await;
-        let response = post_json(
-            &sim,
-            &token,
-            "/callcontrol/101/makecall",
-            json!({"destination": "800"}),
-        )
-        .await;
+        let response = makecall(&sim, &token, "101", "800").await;
         let caller_leg = response
             .json::<CallControlResult>()
             .await
@@ -148,11 +131,7 @@ async fn a_ringing_route_point_call_from_an_extension_connects_on_answer() {
                 .status,
             ParticipantStatus::Dialing
         );
-        let path = format!("/callcontrol/800/participants/{id}/answer");
-        assert_eq!(
-            post_json(&sim, &token, &path, json!({})).await.status(),
-            200
-        );
+        assert_eq!(act(&sim, &token, "800", id, "answer").await, 200);
         bot_side.wait_connected().await.unwrap();
         assert_eq!(
             participant(&sim, &token, "101", caller_leg.id.0)
@@ -161,11 +140,7 @@ async fn a_ringing_route_point_call_from_an_extension_connects_on_answer() {
             ParticipantStatus::Connected
         );
         // The bot drops: the extension's leg goes too.
-        let path = format!("/callcontrol/800/participants/{id}/drop");
-        assert_eq!(
-            post_json(&sim, &token, &path, json!({})).await.status(),
-            200
-        );
+        assert_eq!(act(&sim, &token, "800", id, "drop").await, 200);
         tokio::time::sleep(Duration::from_millis(50)).await;
         assert!(sim.snapshot().iter().all(|dn| dn.participants.is_empty()));
     })

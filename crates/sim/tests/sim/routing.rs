@@ -12,7 +12,7 @@ use voicebot_sim::{
     SimConfig, Step,
 };
 
-use super::util::{connect_ws, get, next_event, post_json, token, within};
+use super::util::{act, connect_ws, get, makecall, next_event, post_json, token, within};
 
 fn with_extensions(extensions: &[(&str, &str)]) -> SimConfig {
     SimConfig {
@@ -189,11 +189,7 @@ async fn after_a_route_the_participant_lingers_for_the_clients_drop_unless_set_o
         let caller = sim.call_in("+15550007").await.unwrap();
         let id = caller.participant_id().0;
         assert_eq!(route(&sim, &token, id, "100").await.status(), 200);
-        let path = format!("/callcontrol/800/participants/{id}/drop");
-        assert_eq!(
-            post_json(&sim, &token, &path, json!({})).await.status(),
-            404
-        );
+        assert_eq!(act(&sim, &token, "800", id, "drop").await, 404);
     })
     .await;
 }
@@ -311,24 +307,12 @@ async fn makecall_to_an_answering_extension_connects_and_a_rejecting_one_fails()
         .await
         .unwrap();
         let token = token(&sim).await;
-        let response = post_json(
-            &sim,
-            &token,
-            "/callcontrol/800/makecall",
-            json!({"destination": "100"}),
-        )
-        .await;
+        let response = makecall(&sim, &token, "800", "100").await;
         assert_eq!(response.status(), 200);
         let far = sim.wait_outbound("100").await.unwrap();
         far.wait_connected().await.unwrap();
         assert_eq!(far.wait_ended().await, CallEnd::HungUp);
-        post_json(
-            &sim,
-            &token,
-            "/callcontrol/800/makecall",
-            json!({"destination": "200"}),
-        )
-        .await;
+        makecall(&sim, &token, "800", "200").await;
         let far = sim.wait_outbound("200").await.unwrap();
         assert_eq!(far.wait_ended().await, CallEnd::Rejected);
     })

@@ -16,9 +16,7 @@ pub(crate) type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// Runs a test body with a hard timeout.
 pub(crate) async fn within<F: Future<Output = ()>>(secs: u64, body: F) {
-    tokio::time::timeout(Duration::from_secs(secs), body)
-        .await
-        .expect("test timed out");
+    voicebot_sim::within(Duration::from_secs(secs), body).await;
 }
 
 pub(crate) fn client() -> reqwest::Client {
@@ -66,6 +64,32 @@ pub(crate) async fn post_json(
         .send()
         .await
         .unwrap()
+}
+
+/// `POST /callcontrol/{from}/makecall` to `destination`.
+pub(crate) async fn makecall(
+    sim: &Sim,
+    token: &str,
+    from: &str,
+    destination: &str,
+) -> reqwest::Response {
+    let path = format!("/callcontrol/{from}/makecall");
+    post_json(
+        sim,
+        token,
+        &path,
+        serde_json::json!({ "destination": destination }),
+    )
+    .await
+}
+
+/// `POST /callcontrol/{dn}/participants/{id}/{action}` with an empty body: its status.
+pub(crate) async fn act(sim: &Sim, token: &str, dn: &str, id: i64, action: &str) -> u16 {
+    let path = format!("/callcontrol/{dn}/participants/{id}/{action}");
+    post_json(sim, token, &path, serde_json::json!({}))
+        .await
+        .status()
+        .as_u16()
 }
 
 pub(crate) async fn participant(sim: &Sim, token: &str, dn: &str, id: i64) -> Participant {

@@ -8,6 +8,7 @@ use voicebot_media::{Frame, Upsampler8To16, VoiceDetector, VoiceEvent};
 
 use super::{
     Settings,
+    dither::Dither,
     ffi::{CallFailed, Decoder, Segment},
     fillers,
 };
@@ -79,11 +80,9 @@ fn build(settings: &Settings, grammar: Option<&Grammar>) -> Result<Decoder> {
         ("-samprate", "16000".into()),
         // Our voice detector does the endpointing, so PocketSphinx's own silence removal is off.
         ("-remove_silence", "no".into()),
-        // Calls and tests carry stretches of digital silence (exact zeros), whose log filterbank
-        // energies are -inf and throw the utterance's cepstral mean off; half a bit of noise
-        // (with a fixed seed, so decoding is repeatable) keeps them finite.
-        ("-dither", "yes".into()),
-        ("-seed", "1".into()),
+        // Digital silence is dithered before it is fed (see `dither`): PocketSphinx's own
+        // dither shares one generator between all decoders of the process.
+        ("-dither", "no".into()),
     ];
     let menu = grammar.and_then(Grammar::choice_phrases);
     match (grammar, menu) {
@@ -156,6 +155,8 @@ struct Endpointer {
     posteriors: bool,
     max_utterance: Duration,
     utterance: Option<Utterance>,
+    /// The current utterance's dither, restarted at each utterance.
+    dither: Dither,
     /// Whether this is a menu grammar with fillers: utterances of fillers only end in an empty
     /// final result (a no-match).
     menu: bool,
@@ -187,6 +188,7 @@ impl Endpointer {
             posteriors,
             max_utterance: settings.max_utterance,
             utterance: None,
+            dither: Dither::new(),
             menu: false,
         })
     }
@@ -213,6 +215,7 @@ impl Endpointer {
                 }
             }
             Some(utterance) => {
+                self.dither.apply(&mut wide);
                 utterance.audio.extend_from_slice(&wide);
                 if self.partials {
                     self.decoder.process(&wide, false)?;
@@ -238,6 +241,8 @@ impl Endpointer {
         for (wide, _) in self.pre_roll.drain(..) {
             audio.extend_from_slice(&wide);
         }
+        self.dither = Dither::new();
+        self.dither.apply(&mut audio);
         if self.partials {
             self.decoder.start_utt()?;
             self.decoder.process(&audio, false)?;

@@ -53,19 +53,21 @@ fn text(finals: &[Recognition]) -> String {
 }
 
 /// Phrases grammar mode gets exactly right on the 8 kHz fixtures with the telephone
-/// adaptation, as measured. The others: "nine eight seven" (heard "nine eight oh one"), "six
-/// four one" ("three eight four one"), and since menus reject with fillers (issue #15) "no"
-/// and "john smith" (both a no-match when said alone in a call of their own).
-const EXACT_IN_GRAMMAR_MODE: [&str; 11] = [
+/// adaptation, as measured (the same every run). The others: "nine eight seven" (heard "nine
+/// eight nine one eight"), and since menus reject with fillers (issue #15) "yes" and "john
+/// smith", both a no-match when said alone in a call of their own. Before the adaptation took
+/// in two more speakers, "no" and "six four one" were missed and "yes" was heard.
+const EXACT_IN_GRAMMAR_MODE: [&str; 12] = [
     "sales",
     "support",
     "billing",
     "operator",
     "agent",
-    "yes",
+    "no",
     "digits_1234",
     "digits_55501",
     "digits_2024",
+    "digits_641",
     "name_mary",
     "name_david",
 ];
@@ -96,7 +98,8 @@ async fn the_telephone_adaptation_is_what_makes_grammar_mode_accurate() {
             grammar_accuracy(&adapted).await,
         );
         println!("grammar word accuracy: Debian's model {before:.3}, adapted {after:.3}");
-        // Measured: 0.429 and 0.829 (dither and insertion penalty the same in both).
+        // Measured: 0.429 and 0.829 before menus rejected with fillers; now 0.371 and 0.886, the
+        // same every run (dither and insertion penalty the same in both).
         assert!(after >= before + 0.2, "{before:.3} -> {after:.3}");
     })
     .await;
@@ -170,10 +173,11 @@ async fn accuracy_and_cpu_cost_per_call_second() {
                 "{must} no longer recognised exactly; exact: {exact:?}"
             );
         }
-        // Measured 82.9% (29 of 35 words) before menus rejected with fillers, 80.0% (28) after:
-        // "no" alone became a no-match. A regression of more than one more word fails.
+        // Measured 82.9% (29 of 35 words) before menus rejected with fillers, 80.0% (28) after
+        // ("no" alone became a no-match), 88.6% (31) since the adaptation took in two more
+        // speakers. Decoding is repeatable, so one word of room is for a rebuilt C library.
         assert!(
-            accuracy(grammar_errors) >= 0.77,
+            accuracy(grammar_errors) >= 0.85,
             "grammar accuracy fell: {:.3}",
             accuracy(grammar_errors)
         );

@@ -18,9 +18,22 @@ pub(crate) fn menu_grammar() -> Grammar {
     Grammar::choices(menu).unwrap()
 }
 
+/// The time limit of tests that decode every phrase, each in a session of its own: longer than
+/// [`limited`]'s, for a busy two-core machine (the limit catches hangs, not slowness).
+async fn decoding_many<F: std::future::Future>(future: F) -> F::Output {
+    tokio::time::timeout(Duration::from_secs(240), future)
+        .await
+        .expect("the test exceeded its time limit")
+}
+
 async fn recognise(grammar: Grammar, parts: &[Part<'_>]) -> Vec<voicebot_speech::Recognition> {
     let recognizer = PocketSphinx::new().unwrap();
-    let options = SessionOptions::new().grammar(grammar).queue_frames(10_000);
+    // The finish wait is long because the decoder shares two cores with the rest of the
+    // test run: a menu decode (fillers, wide beams) took over 5 s to flush on a busy machine.
+    let options = SessionOptions::new()
+        .grammar(grammar)
+        .queue_frames(10_000)
+        .finish_timeout(Duration::from_secs(60));
     let mut session = recognizer.start(options).await.unwrap();
     let (frames, _) = call(parts);
     feed_all(session.as_mut(), &frames);
@@ -29,7 +42,7 @@ async fn recognise(grammar: Grammar, parts: &[Part<'_>]) -> Vec<voicebot_speech:
 
 #[tokio::test]
 async fn grammar_mode_hears_every_menu_word_and_most_names() {
-    limited(async {
+    decoding_many(async {
         let grammar = menu_grammar();
         let mut right = Vec::new();
         for (name, _, text) in phrases()
@@ -41,6 +54,7 @@ async fn grammar_mode_hears_every_menu_word_and_most_names() {
                 &[Part::Silence(300), Part::Speech(&name), Part::Silence(600)],
             )
             .await;
+            println!("menu alone: {name}: {:?}", finals.first().map(|r| &r.text));
             assert!(finals.len() <= 1, "{name}: {finals:?}");
             // Whatever is heard is one of the grammar's choices, or an empty no-match.
             if let Some(result) = finals.first() {
@@ -55,10 +69,10 @@ async fn grammar_mode_hears_every_menu_word_and_most_names() {
                 }
             }
         }
-        // Measured with the telephone adaptation: every menu word, and the names but
-        // "john smith" (heard as "operator"; see the accuracy test).
-        // "no" alone is a no-match since menus reject with fillers (docs/rejection.md).
-        for must in ["sales", "support", "billing", "operator", "agent", "yes"] {
+        // Measured with the telephone adaptation: every menu word but "yes", and the names but
+        // "john smith". Said alone in a call of their own, both are a no-match since menus
+        // reject with fillers (docs/rejection.md).
+        for must in ["sales", "support", "billing", "operator", "agent", "no"] {
             assert!(
                 right.iter().any(|n| n == must),
                 "{must} not heard; right: {right:?}"
@@ -70,9 +84,36 @@ async fn grammar_mode_hears_every_menu_word_and_most_names() {
     .await;
 }
 
+/// Decoding is repeatable: sessions decoding the same call at the same time (each dithering
+/// with its own generator) agree on every result, word and word time, with each other and
+/// with the same call decoded alone. PocketSphinx's own dither drew from one generator per
+/// process, which such sessions shared.
+#[tokio::test]
+async fn sessions_decoding_at_the_same_time_agree_with_one_decoding_alone() {
+    decoding_many(async {
+        let parts = [
+            Part::Silence(300),
+            Part::Speech("no"),
+            Part::Silence(900),
+            Part::Speech("operator"),
+            Part::Silence(900),
+            Part::Speech("digits_641"),
+            Part::Silence(600),
+        ];
+        let alone = recognise(menu_grammar(), &parts).await;
+        let together =
+            futures::future::join_all((0..3).map(|_| recognise(menu_grammar(), &parts))).await;
+        assert!(!alone.is_empty());
+        for results in together {
+            assert_eq!(results, alone);
+        }
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn digits_grammar_returns_digit_strings() {
-    limited(async {
+    decoding_many(async {
         let (mut said, mut errors, mut exact) = (0, 0, Vec::new());
         for (name, _, text) in phrases()
             .into_iter()
@@ -87,6 +128,7 @@ async fn digits_grammar_returns_digit_strings() {
             // The grammar holds: only digit strings come back.
             assert_eq!(finals.len(), 1, "{name}: {finals:?}");
             let heard = finals[0].digits().expect("digits");
+            println!("digits: {name}: heard {heard}");
             said += expected.len();
             errors += edit_distance(
                 &expected.chars().collect::<Vec<_>>(),
@@ -96,11 +138,11 @@ async fn digits_grammar_returns_digit_strings() {
                 exact.push(name);
             }
         }
-        // Measured: 1234, 55501 and 2024 exact; espeak's "seven" is heard as "oh one" and its
-        // "six" as "three eight" (4 digit errors of 19).
+        // Measured: 1234, 55501, 2024 and 641 exact; "nine eight seven" is heard as "nine
+        // eight nine one eight" (3 digit errors of 19). One string of room.
         assert!(exact.len() >= 3, "exact: {exact:?}");
         assert!(
-            errors <= 5,
+            errors <= 4,
             "{errors} digit errors in {said}; exact: {exact:?}"
         );
     })

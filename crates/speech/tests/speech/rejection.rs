@@ -144,18 +144,16 @@ async fn off_menu_speech_is_rejected_and_menu_words_are_found_in_sentences() {
             began.elapsed()
         );
         assert!(offmenu.len() >= 40 && sentences.len() >= 20);
-        // Measured (docs/rejection.md): 9 of 10 menu phrases, 9 of 48 off-menu phrases taken
-        // for a choice (19%, 10 in some runs; 46 of 48 before the fillers), 13 of 24 sentences
-        // (4 before). Issue #15 asks for at most 10% and at least 80%: PocketSphinx with this
+        // Measured (docs/rejection.md): 9 of 10 menu phrases, 8 of 48 off-menu phrases taken
+        // for a choice (17%; 46 of 48 before the fillers), 14 of 24 sentences (4 before). The
+        // same every run, whatever runs beside this test: each utterance is dithered with its
+        // own generator. The bounds leave one phrase of room (for a rebuilt C library, not
+        // for chance). Issue #15 asks for at most 10% and at least 80%: PocketSphinx with this
         // model does not get there (the held-out sets of `benches/rejection.rs` say why).
-        // PocketSphinx's dither draws from one generator per process, so decoders running
-        // beside this test's (the other tests of this binary) move its counts: 7 of 10 menu
-        // phrases was seen once that way. The bounds leave room for that, and still fail a
-        // real regression (the fillers' removal: 46 of 48 off-menu accepted).
-        assert!(right >= 6, "menu phrases heard fell to {right}");
-        assert!(accepted <= 13, "off-menu false accepts rose to {accepted}");
+        assert!(right >= 8, "menu phrases heard fell to {right}");
+        assert!(accepted <= 9, "off-menu false accepts rose to {accepted}");
         assert!(
-            found >= 10,
+            found >= 13,
             "menu phrases found in sentences fell to {found}"
         );
     })

@@ -7,18 +7,18 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::sync::{Mutex as AsyncMutex, Notify};
+use tokio::sync::Notify;
 use tokio::task::JoinSet;
 use tokio::time::{Instant, sleep, sleep_until};
 use tokio_util::sync::CancellationToken;
 use voicebot_bot::__engine::{
-    CallEndpoint, CallMessage, GatherRequest, PlayRequest, RecordRequest, Reply,
+    CallEndpoint, CallMessage, DigitQueue, GatherRequest, PlayRequest, PromptEnd, Prompter,
+    RecordRequest, Reply,
 };
 use voicebot_bot::{
-    AudioOut, CallError, CallEvent, Digits, Frame, GatherEnd, Interruption, PlayOutcome,
-    PromptSource, RecordEnd, Recording,
+    CallError, CallEvent, Digits, Frame, Interruption, PlayOutcome, PromptSource, RecordEnd,
+    Recording, SinkItem,
 };
-use voicebot_dispatch::{DigitQueue, GatherSpec, PromptEnd, Prompter};
 use voicebot_media::Repeat;
 use voicebot_model::{Action, ActionRequest};
 
@@ -39,7 +39,7 @@ pub(crate) struct Behaviour {
 pub(crate) struct Shared {
     behaviour: Behaviour,
     journal: Mutex<Vec<Entry>>,
-    played: Mutex<Vec<AudioOut>>,
+    played: Mutex<Vec<SinkItem>>,
     /// Notified when the caller starts speaking.
     pub(crate) speech: Notify,
 }
@@ -58,7 +58,7 @@ impl Shared {
         lock(&self.journal).clone()
     }
 
-    pub(crate) fn played(&self) -> Vec<AudioOut> {
+    pub(crate) fn played(&self) -> Vec<SinkItem> {
         lock(&self.played).clone()
     }
 
@@ -105,7 +105,7 @@ enum Done {
 #[derive(Clone)]
 struct Ctx {
     shared: Arc<Shared>,
-    queue: Arc<AsyncMutex<DigitQueue>>,
+    queue: Arc<DigitQueue>,
     over: CancellationToken,
     hangup: Arc<Notify>,
 }
@@ -119,7 +119,7 @@ pub(crate) async fn serve(
 ) {
     let ctx = Ctx {
         shared,
-        queue: Arc::new(AsyncMutex::new(queue)),
+        queue: Arc::new(queue),
         over: CancellationToken::new(),
         hangup: Arc::clone(&hangup),
     };
@@ -143,8 +143,8 @@ pub(crate) async fn serve(
                 frame_ends = None;
             }
             item = endpoint.audio_out.recv(), if audio_open && frame_ends.is_none() => match item {
-                Some(AudioOut::Mark(name)) => {
-                    lock(&ctx.shared.played).push(AudioOut::Mark(name.clone()));
+                Some(SinkItem::Mark(name)) => {
+                    lock(&ctx.shared.played).push(SinkItem::Mark(name.clone()));
                     let _ = endpoint.events.send(CallEvent::Mark(name));
                 }
                 Some(item) => {
@@ -173,7 +173,7 @@ pub(crate) async fn serve(
                     ctx.shared.log(Entry::ClearAudio);
                     let mut frames = 0;
                     while let Ok(item) = endpoint.audio_out.try_recv() {
-                        frames += usize::from(matches!(item, AudioOut::Frame(_)));
+                        frames += usize::from(matches!(item, SinkItem::Frame(_)));
                     }
                     let _ = reply.send(Ok(frames));
                 }
@@ -239,7 +239,7 @@ fn accept(ctx: &Ctx, work: &mut JoinSet<Done>, message: CallMessage) {
         CallMessage::ClearDigits { reply } => {
             ctx.shared.log(Entry::ClearDigits);
             work.spawn(async move {
-                let _ = reply.send(Ok(ctx.queue.lock().await.clear()));
+                let _ = reply.send(Ok(ctx.queue.clear()));
                 Done::Nothing
             });
         }
@@ -306,18 +306,14 @@ async fn play(ctx: Ctx, request: PlayRequest, mut reply: Reply<PlayOutcome>) -> 
         Repeat::Forever => None,
     };
     let started = Instant::now();
-    // Only a prompt keys may stop holds the digit queue, as the engine's does.
-    let mut queue = match request.barge_in.digits {
-        true => Some(ctx.queue.lock().await),
-        false => None,
-    };
+    // Only a prompt keys may stop watches the digit queue, as the engine's does.
     let pressed = async {
-        match queue.as_mut() {
-            Some(queue) => match queue.wait_unread().await {
-                true => queue.peek(),
-                false => pending().await,
+        match request.barge_in.digits {
+            true => match ctx.queue.wait_unread().await {
+                Some(digit) => Some(digit),
+                None => pending().await,
             },
-            None => pending().await,
+            false => pending().await,
         }
     };
     let spoken = async {
@@ -354,24 +350,10 @@ async fn sleep_for(length: Option<Duration>) {
     }
 }
 
-/// A gather: the engine's state machine over the digit queue, prompts on timers.
+/// A gather: the engine's own state machine (`voicebot_bot::__engine::gather`) over the
+/// digit queue, prompts on timers. Speech is not simulated: a speech gather takes digits.
 async fn gather(ctx: Ctx, request: GatherRequest, mut reply: Reply<Digits>) -> Done {
     ctx.shared.log(gather_entry(&request));
-    let spec = GatherSpec {
-        prompt: request.prompt,
-        invalid_prompt: request.invalid_prompt,
-        min_digits: request.min_digits,
-        max_digits: request.max_digits,
-        first_digit_timeout: request.first_digit_timeout,
-        inter_digit_timeout: request.inter_digit_timeout,
-        terminators: request.terminators,
-        terminator_required: request.terminator_required,
-        tries: request.tries,
-        barge_in_digits: request.barge_in.digits,
-        barge_in_speech: request.barge_in.speech,
-        validator: request.validator,
-    };
-    let mut queue = ctx.queue.lock().await;
     let mut prompter = TimerPrompter {
         shared: &ctx.shared,
         barge_in: request.barge_in,
@@ -380,21 +362,9 @@ async fn gather(ctx: Ctx, request: GatherRequest, mut reply: Reply<Digits>) -> D
         biased;
         () = reply.closed() => return Done::Nothing,
         () = ctx.over.cancelled() => return Done::Nothing,
-        gathered = voicebot_dispatch::gather(&mut queue, &mut prompter, &spec) => gathered,
+        gathered = voicebot_bot::__engine::gather(&ctx.queue, &mut prompter, &request) => gathered,
     };
-    let digits = gathered
-        .map(|gathered| {
-            let end = match gathered.end {
-                voicebot_dispatch::GatherEnd::MaxDigits => GatherEnd::MaxDigits,
-                voicebot_dispatch::GatherEnd::Terminator => GatherEnd::Terminator,
-                voicebot_dispatch::GatherEnd::Timeout => GatherEnd::Timeout,
-                voicebot_dispatch::GatherEnd::NoInput => GatherEnd::NoInput,
-                voicebot_dispatch::GatherEnd::Invalid => GatherEnd::Invalid,
-            };
-            Digits::new(&gathered.digits, gathered.terminator, end, gathered.tries)
-        })
-        .map_err(|_| CallError::Hangup);
-    let _ = reply.send(digits);
+    let _ = reply.send(gathered.map_err(|_| CallError::Hangup));
     Done::Nothing
 }
 
@@ -405,7 +375,6 @@ struct TimerPrompter<'a> {
 }
 
 impl Prompter for TimerPrompter<'_> {
-    type Prompt = PromptSource;
     type Error = CallError;
 
     async fn play(

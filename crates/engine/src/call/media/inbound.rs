@@ -12,8 +12,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use tokio::sync::broadcast;
+use voicebot_bot::__engine::DigitSource;
 use voicebot_bot::{CallEvent, Digit, Frame, RecordEnd};
-use voicebot_dispatch::DigitSource;
 use voicebot_media::{
     Channels, DtmfDetector, FrameDecoder, JitterBuffer, JitterConfig, Lookup, VadConfig,
     VoiceDetector, VoiceEvent, duration_to_samples, samples_to_duration,
@@ -72,6 +72,8 @@ pub(super) struct Inbound {
     /// The audio lost so far (gaps, the open one included), in microseconds, for the
     /// call's gathers to extend their timeouts by.
     lost_audio: Arc<AtomicU64>,
+    /// The `pbx` label of the in-band digit counter.
+    pbx: metrics::SharedString,
 }
 
 impl Inbound {
@@ -98,7 +100,14 @@ impl Inbound {
             last_heard: Duration::ZERO,
             carried: MediaCounts::default(),
             lost_audio: Arc::default(),
+            pbx: metrics::SharedString::const_str(voicebot_callcontrol::DEFAULT_PBX_LABEL),
         }
+    }
+
+    /// Labels its metrics with the engine's PBX.
+    pub(super) fn labelled(mut self, pbx: metrics::SharedString) -> Self {
+        self.pbx = pbx;
+        self
     }
 
     /// Takes `frames` caller frames out of the jitter buffer at a time (one tick's): the
@@ -290,7 +299,12 @@ impl Inbound {
             && let Ok(digit) = Digit::new(key)
             && sink.push(DigitSource::InBand, digit)
         {
-            metrics::counter!(crate::metrics::DIGITS, "source" => "in_band").increment(1);
+            metrics::counter!(
+                crate::metrics::DIGITS,
+                "pbx" => self.pbx.clone(),
+                "source" => "in_band"
+            )
+            .increment(1);
             let _ = self.events.send(CallEvent::Digit(digit));
         }
         // Only real audio says whether the caller speaks: a made-up frame (the buffer ran

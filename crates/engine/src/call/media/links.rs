@@ -172,8 +172,12 @@ impl<S: OpenStream> Link<S> {
                         "{} reopened",
                         S::DIRECTION.what()
                     );
-                    metrics::counter!(crate::metrics::STREAM_REOPENS, "direction" => S::DIRECTION.label())
-                        .increment(1);
+                    metrics::counter!(
+                        crate::metrics::STREAM_REOPENS,
+                        "pbx" => self.target.client.pbx_name().to_owned(),
+                        "direction" => S::DIRECTION.label()
+                    )
+                    .increment(1);
                 }
                 self.opened_before = true;
                 self.backoff = FIRST_BACKOFF;

@@ -9,9 +9,8 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use bytes::BytesMut;
 use tokio::sync::{broadcast, mpsc, oneshot};
-use voicebot_bot::{AudioOut as BotAudioOut, CallEvent, Frame, Prompt};
+use voicebot_bot::{CallEvent, Frame, Prompt, SinkItem};
 use voicebot_callcontrol::AudioOut;
 use voicebot_media::{Pacer, Repeat};
 
@@ -44,7 +43,7 @@ struct Current {
 pub(super) struct Outbound {
     pacer: Pacer,
     lead_frames: usize,
-    streamed: mpsc::Receiver<BotAudioOut>,
+    streamed: mpsc::Receiver<SinkItem>,
     events: broadcast::Sender<CallEvent>,
     queue: VecDeque<Queued>,
     current: Option<Current>,
@@ -60,7 +59,7 @@ impl Outbound {
     pub(super) fn new(
         lead: Duration,
         chunk: Duration,
-        streamed: mpsc::Receiver<BotAudioOut>,
+        streamed: mpsc::Receiver<SinkItem>,
         events: broadcast::Sender<CallEvent>,
     ) -> Self {
         let lead_frames = (lead.as_millis() / Frame::DURATION.as_millis()).max(1) as usize;
@@ -158,7 +157,7 @@ impl Outbound {
     pub(super) async fn tick(
         &mut self,
         now: Duration,
-        buffer: &mut BytesMut,
+        buffer: &mut Vec<u8>,
         sent: &mut Vec<Frame>,
         counts: &mut MediaCounts,
         stream: Option<&mut AudioOut>,
@@ -217,11 +216,10 @@ impl Outbound {
             buffer.clear();
             return Ok(());
         };
-        // One allocation per chunk at most: `split` hands out the filled part of a
-        // reused buffer, which `reserve` reclaims once the HTTP layer has sent it.
-        let chunk = buffer.split().freeze();
-        buffer.reserve(16 * Frame::BYTES);
-        match tokio::time::timeout(stall_timeout, stream.send(chunk)).await {
+        // Written straight from the reused buffer: no allocation per chunk.
+        let sent = tokio::time::timeout(stall_timeout, stream.send(buffer.as_slice())).await;
+        buffer.clear();
+        match sent {
             Ok(Ok(())) => Ok(()),
             Ok(Err(error)) => Err(error.to_string()),
             Err(_) => Err(format!("a chunk waited {stall_timeout:?} to be sent")),
@@ -284,8 +282,8 @@ impl Outbound {
         self.samples.clear();
         while self.samples.len() < (self.lead_frames + 1) * Frame::SAMPLES {
             match self.streamed.try_recv() {
-                Ok(BotAudioOut::Frame(frame)) => self.samples.extend_from_slice(frame.as_samples()),
-                Ok(BotAudioOut::Mark(name)) => {
+                Ok(SinkItem::Frame(frame)) => self.samples.extend_from_slice(frame.as_samples()),
+                Ok(SinkItem::Mark(name)) => {
                     self.flush_samples();
                     let id = self.next_mark;
                     self.next_mark += 1;
@@ -345,7 +343,7 @@ mod tests {
             done,
         };
         assert!(outbound.command(play, Duration::ZERO).is_none());
-        let (mut buffer, mut counts) = (BytesMut::new(), MediaCounts::default());
+        let (mut buffer, mut counts) = (Vec::new(), MediaCounts::default());
         let mut sent = Vec::with_capacity(16);
         let stall = Duration::from_secs(1);
         // No stream: what is due is discarded, but still handed back for recordings.
@@ -402,7 +400,7 @@ mod tests {
             done,
         };
         assert!(outbound.command(play, Duration::ZERO).is_none());
-        let (mut buffer, mut counts) = (BytesMut::new(), MediaCounts::default());
+        let (mut buffer, mut counts) = (Vec::new(), MediaCounts::default());
         let mut heard: Vec<i16> = Vec::new();
         let mut sent = Vec::with_capacity(16);
         let stall = Duration::from_secs(1);

@@ -7,42 +7,68 @@
 //! The recogniser never holds up the call: `feed` only queues, a session that fails
 //! to start or dies leaves a digits-only gather (logged), and the wait for its last
 //! result after the digit timeouts is bounded by the request's speech timeout.
+//! The engine picks the recogniser (the request's or its own default) and hands the
+//! caller's frames over in a [`Listener`].
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::sync::broadcast;
-use voicebot_bot::__engine::{GatherRequest, SpeechGather, Validator};
-use voicebot_bot::{CallError, Digits, Frame, GatherEnd, Grammar, Recognition, SessionOptions};
+use voicebot_media::Frame;
+use voicebot_speech::{Grammar, Recognition, Recognizer, SessionOptions};
 
-use super::CallCtx;
-use super::gather::gather_digits;
+use super::{
+    DigitQueue, Digits, GatherEnd, GatherError, GatherRequest, Prompter, SpeechGather, Validator,
+    gather,
+};
 
-/// Serves a gather that also listens for speech.
+/// What a speech gather listens with: the recogniser and the caller's audio.
+pub struct Listener {
+    /// The recogniser to start a session on (the request's, or the engine's default).
+    pub recognizer: Arc<dyn Recognizer>,
+    /// The call time now, so results are timed from the call's start, not the gather's.
+    pub call_offset: Duration,
+    /// The caller's frames, subscribed before the session starts so the first
+    /// syllables are not lost; `None` when the call's audio is gone.
+    pub frames: Option<broadcast::Receiver<Frame>>,
+}
+
+impl std::fmt::Debug for Listener {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Listener")
+            .field("call_offset", &self.call_offset)
+            .field("frames", &self.frames.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Runs a gather that also listens for speech (`request.speech`), or a digits-only
+/// [`gather`] when the request has no speech part or the recogniser does not start.
 ///
 /// # Errors
-/// [`CallError::InvalidRequest`] when neither the request nor the engine has a
-/// recogniser; otherwise as a digits-only gather.
-pub(super) async fn gather(
-    ctx: &Arc<CallCtx>,
-    request: GatherRequest,
-    speech: SpeechGather,
-) -> Result<Digits, CallError> {
-    let recognizer = speech
-        .recognizer
-        .clone()
-        .or_else(|| ctx.shared.settings.recognizer.clone())
-        .ok_or_else(|| {
-            CallError::InvalidRequest(
-                "gather with speech, but no speech recogniser is configured \
-                 (EngineBuilder::recognizer, or [speech] recognizer in voicebot.toml)"
-                    .to_owned(),
-            )
-        })?;
-    // Subscribe before the session starts so the first syllables are not lost.
-    let mut frames = ctx.audio_in.upgrade().map(|sender| sender.subscribe());
-    // Results are timed from the call's start, not the gather's.
+/// As [`gather`].
+///
+/// # Cancellation
+/// As [`gather`]; dropping the future also drops the recognition session.
+pub async fn gather_with_speech<R>(
+    queue: &DigitQueue,
+    prompter: &mut R,
+    request: &GatherRequest,
+    listener: Listener,
+) -> Result<Digits, GatherError<R::Error>>
+where
+    R: Prompter,
+{
+    let Some(speech) = &request.speech else {
+        return gather(queue, prompter, request).await;
+    };
+    let Listener {
+        recognizer,
+        call_offset,
+        mut frames,
+    } = listener;
     let options = SessionOptions::new()
-        .call_offset(ctx.clock.now())
+        .call_offset(call_offset)
         .grammar(speech.grammar.clone())
         .partial_results(false)
         .finish_timeout(speech.timeout);
@@ -50,11 +76,11 @@ pub(super) async fn gather(
         Ok(session) => session,
         Err(error) => {
             tracing::warn!(%error, "the recogniser did not start; this gather takes digits only");
-            return gather_digits(ctx, request).await;
+            return gather(queue, prompter, request).await;
         }
     };
-    let validator = request.validator.clone();
-    let digits = gather_digits(ctx, request);
+    let validator = request.validator.as_ref();
+    let digits = gather(queue, prompter, request);
     tokio::pin!(digits);
     let mut results_open = true;
     loop {
@@ -70,7 +96,7 @@ pub(super) async fn gather(
                 return Ok(match session.finish().await {
                     Ok(finals) => finals
                         .into_iter()
-                        .map(|result| outcome(&speech, result, validator.as_ref(), tries))
+                        .map(|result| outcome(speech, result, validator, tries))
                         .reduce(|first, next| match first.ended_by() {
                             GatherEnd::Speech => first,
                             _ => next,
@@ -94,7 +120,7 @@ pub(super) async fn gather(
             result = session.results().next_final(), if results_open => match result {
                 Some(result) => {
                     tracing::debug!(text = %result.text, confidence = ?result.confidence, "speech in gather");
-                    return Ok(outcome(&speech, result, validator.as_ref(), 1));
+                    return Ok(outcome(speech, result, validator, 1));
                 }
                 None => results_open = false,
             },
@@ -155,8 +181,6 @@ async fn next_frame(frames: &mut Option<broadcast::Receiver<Frame>>) -> Option<F
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
     use super::*;
 
     fn heard(text: &str) -> Recognition {

@@ -39,15 +39,17 @@ struct Seen {
 }
 
 /// Pairs up digits seen from both paths; pure apart from the times it is given.
+/// The engine keeps one per call, in front of the call's [`DigitQueue`](super::DigitQueue).
 #[derive(Debug)]
-pub(crate) struct Dedup {
+pub struct Dedup {
     window: Duration,
     // Only digits younger than `window` matter; a handful at most.
     recent: VecDeque<Seen>,
 }
 
 impl Dedup {
-    pub(crate) fn new(window: Duration) -> Self {
+    /// Pairs echoes that come within `window` of each other.
+    pub fn new(window: Duration) -> Self {
         Self {
             window,
             recent: VecDeque::with_capacity(8),
@@ -56,7 +58,7 @@ impl Dedup {
 
     /// Whether `digit` from `source` at `now` is new (true) or the echo of a digit
     /// already delivered by the other path (false).
-    pub(crate) fn accept(&mut self, source: DigitSource, digit: Digit, now: Instant) -> bool {
+    pub fn accept(&mut self, source: DigitSource, digit: Digit, now: Instant) -> bool {
         while let Some(front) = self.recent.front() {
             match now.checked_duration_since(front.at) {
                 Some(age) if age > self.window => {
@@ -80,6 +82,13 @@ impl Dedup {
             paired: false,
         });
         true
+    }
+}
+
+impl Default for Dedup {
+    /// Pairs echoes within [`DEFAULT_DEDUP_WINDOW`].
+    fn default() -> Self {
+        Self::new(DEFAULT_DEDUP_WINDOW)
     }
 }
 

@@ -1,6 +1,7 @@
 //! Table tests of the gather state machine under a paused clock: every timeout and
 //! prompt length is virtual, so elapsed times are exact.
 
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -8,33 +9,35 @@ use test_case::test_case;
 use tokio::time::{Instant, sleep, sleep_until};
 
 use super::*;
-use crate::{DigitSink, DigitSource, digit_queue};
+use crate::gather::{DigitSink, digit_queue};
 
-/// A prompt that lasts `length` of virtual time.
-#[derive(Debug, Clone)]
-struct Fake {
-    name: &'static str,
-    length: Duration,
-}
-
-/// Plays [`Fake`] prompts with timers; the caller starts speaking at `speech_at`.
+/// Plays the test's prompts (files named `menu`, 2 s, and `invalid`, 1 s) with timers;
+/// the caller starts speaking at `speech_at`.
 #[derive(Debug)]
 struct FakePrompter {
-    started: Arc<Mutex<Vec<&'static str>>>,
+    started: Arc<Mutex<Vec<String>>>,
     speech_at: Option<Instant>,
 }
 
 impl Prompter for FakePrompter {
-    type Prompt = Fake;
     type Error = &'static str;
 
     fn play(
         &mut self,
-        prompt: &Fake,
+        prompt: &PromptSource,
         stop_on_speech: bool,
     ) -> impl Future<Output = Result<PromptEnd, &'static str>> + Send {
-        self.started.lock().unwrap().push(prompt.name);
-        let end = Instant::now() + prompt.length;
+        let PromptSource::File(path) = prompt else {
+            panic!("the test plays files only");
+        };
+        let name = path.display().to_string();
+        let length = match name.as_str() {
+            "menu" => ms(2000),
+            "invalid" => ms(1000),
+            other => panic!("no prompt {other}"),
+        };
+        self.started.lock().unwrap().push(name);
+        let end = Instant::now() + length;
         let speech = self.speech_at.filter(|at| stop_on_speech && *at < end);
         async move {
             match speech {
@@ -51,22 +54,20 @@ impl Prompter for FakePrompter {
     }
 }
 
-type Spec = GatherSpec<Fake>;
+type Spec = GatherRequest;
 
 fn ms(millis: u64) -> Duration {
     Duration::from_millis(millis)
 }
 
+fn file(name: &str) -> PromptSource {
+    PromptSource::File(Path::new(name).to_path_buf())
+}
+
 fn base_spec() -> Spec {
     Spec {
-        prompt: Some(Fake {
-            name: "menu",
-            length: ms(2000),
-        }),
-        invalid_prompt: Some(Fake {
-            name: "invalid",
-            length: ms(1000),
-        }),
+        prompt: Some(file("menu")),
+        invalid_prompt: Some(file("invalid")),
         min_digits: 1,
         max_digits: 4,
         first_digit_timeout: ms(5000),
@@ -76,13 +77,13 @@ fn base_spec() -> Spec {
 }
 
 fn press(sink: &DigitSink, key: char) {
-    sink.push(DigitSource::OutOfBand, Digit::new(key).unwrap());
+    sink.push(Digit::new(key).unwrap());
 }
 
 struct Run {
-    result: Gathered,
+    result: Digits,
     elapsed_ms: u128,
-    prompts: Vec<&'static str>,
+    prompts: Vec<String>,
 }
 
 /// Types `typed_ahead` before the gather starts, then presses each `(ms, key)` at
@@ -93,7 +94,7 @@ async fn run(
     presses: &'static [(u64, char)],
     speech_at_ms: Option<u64>,
 ) -> Run {
-    let (sink, mut queue) = digit_queue();
+    let (sink, queue) = digit_queue();
     for key in typed_ahead.chars() {
         press(&sink, key);
     }
@@ -113,7 +114,7 @@ async fn run(
     };
     let result = tokio::time::timeout(
         Duration::from_secs(600),
-        gather(&mut queue, &mut prompter, &spec),
+        gather(&queue, &mut prompter, &spec),
     )
     .await
     .expect("gather ends within the hard test timeout")
@@ -139,7 +140,7 @@ fn no_change(_: &mut Spec) {}
     "", GatherEnd::NoInput, 7000, &["menu"] ; "first digit timeout counts from the prompt end")]
 #[test_case(no_change, "", &[(500, '1'), (600, '2'), (700, '3'), (800, '4')], None,
     "1234", GatherEnd::MaxDigits, 800, &["menu"] ; "digits barge in on the prompt")]
-#[test_case(|s| s.barge_in_digits = false, "", &[(500, '1'), (600, '2')], None,
+#[test_case(|s| s.barge_in.digits = false, "", &[(500, '1'), (600, '2')], None,
     "12", GatherEnd::Timeout, 4000, &["menu"] ; "without barge in the prompt plays out and digits wait")]
 #[test_case(no_change, "12", &[], None,
     "12", GatherEnd::Timeout, 2000, &[] ; "type ahead skips the prompt")]
@@ -165,7 +166,7 @@ fn no_change(_: &mut Spec) {}
     "", GatherEnd::Timeout, 7000, &["menu"] ; "min zero accepts nothing")]
 #[test_case(|s| s.min_digits = 0, "", &[(2500, '#')], None,
     "", GatherEnd::Terminator, 2500, &["menu"] ; "terminator alone with min zero")]
-#[test_case(|s| s.barge_in_speech = true, "", &[], Some(500),
+#[test_case(|s| s.barge_in.speech = true, "", &[], Some(500),
     "", GatherEnd::NoInput, 5500, &["menu"] ; "speech stops the prompt and starts the timer")]
 #[test_case(no_change, "", &[], Some(500),
     "", GatherEnd::NoInput, 7000, &["menu"] ; "speech ignored unless enabled")]
@@ -191,8 +192,8 @@ async fn gather_table(
     let mut spec = base_spec();
     change(&mut spec);
     let run = run(spec, typed_ahead, presses, speech_at_ms).await;
-    assert_eq!(run.result.digits, digits);
-    assert_eq!(run.result.end, end);
+    assert_eq!(run.result.as_str(), digits);
+    assert_eq!(run.result.ended_by(), end);
     assert_eq!(run.elapsed_ms, elapsed_ms, "virtual time at the end");
     assert_eq!(run.prompts, prompts);
 }
@@ -215,13 +216,13 @@ async fn the_terminator_and_the_try_are_reported() {
         None,
     )
     .await;
-    assert_eq!(run.result.terminator, Some(Digit::new('#').unwrap()));
-    assert_eq!(run.result.tries, 2);
+    assert_eq!(run.result.terminator(), Some(Digit::new('#').unwrap()));
+    assert_eq!(run.result.tries(), 2);
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_closed_queue_ends_the_gather_with_an_error() {
-    let (sink, mut queue) = digit_queue();
+    let (sink, queue) = digit_queue();
     let mut prompter = FakePrompter {
         started: Arc::default(),
         speech_at: None,
@@ -232,7 +233,7 @@ async fn a_closed_queue_ends_the_gather_with_an_error() {
         drop(sink);
     });
     let start = Instant::now();
-    let error = gather(&mut queue, &mut prompter, &spec).await.unwrap_err();
+    let error = gather(&queue, &mut prompter, &spec).await.unwrap_err();
     assert_eq!(error, GatherError::Closed);
     // The hang-up stopped the prompt instead of waiting for its end.
     assert_eq!(start.elapsed(), ms(300));
@@ -243,18 +244,17 @@ async fn a_closed_queue_ends_the_gather_with_an_error() {
 async fn a_failing_prompt_is_reported() {
     struct Broken;
     impl Prompter for Broken {
-        type Prompt = ();
         type Error = &'static str;
-        async fn play(&mut self, _: &(), _: bool) -> Result<PromptEnd, &'static str> {
+        async fn play(&mut self, _: &PromptSource, _: bool) -> Result<PromptEnd, &'static str> {
             Err("no media")
         }
     }
-    let (_sink, mut queue) = digit_queue();
-    let spec = GatherSpec {
-        prompt: Some(()),
-        ..GatherSpec::default()
+    let (_sink, queue) = digit_queue();
+    let spec = Spec {
+        prompt: Some(file("menu")),
+        ..Spec::default()
     };
-    let error = gather(&mut queue, &mut Broken, &spec).await.unwrap_err();
+    let error = gather(&queue, &mut Broken, &spec).await.unwrap_err();
     assert_eq!(error, GatherError::Prompt("no media"));
 }
 
@@ -265,9 +265,8 @@ struct Gappy {
 }
 
 impl Prompter for Gappy {
-    type Prompt = ();
     type Error = &'static str;
-    async fn play(&mut self, _: &(), _: bool) -> Result<PromptEnd, &'static str> {
+    async fn play(&mut self, _: &PromptSource, _: bool) -> Result<PromptEnd, &'static str> {
         Ok(PromptEnd::Finished)
     }
     fn audio_lost(&self) -> Duration {
@@ -279,19 +278,19 @@ impl Prompter for Gappy {
 
 #[tokio::test(start_paused = true)]
 async fn audio_lost_while_waiting_extends_the_timeout() {
-    let (sink, mut queue) = digit_queue();
+    let (sink, queue) = digit_queue();
     // 2 s of the caller's audio lost, starting 1 s into a 3 s wait for the first digit.
     let start = Instant::now();
     let mut prompter = Gappy {
         from: start + ms(1000),
         len: ms(2000),
     };
-    let spec = GatherSpec {
+    let spec = Spec {
         first_digit_timeout: ms(3000),
-        ..GatherSpec::<()>::default()
+        ..Spec::default()
     };
-    let gathered = gather(&mut queue, &mut prompter, &spec).await.unwrap();
-    assert_eq!(gathered.end, GatherEnd::NoInput);
+    let gathered = gather(&queue, &mut prompter, &spec).await.unwrap();
+    assert_eq!(gathered.ended_by(), GatherEnd::NoInput);
     // The caller could not be heard for 2 s: they had 3 s of hearing all the same.
     assert_eq!(start.elapsed(), ms(5000));
     drop(sink);
@@ -299,24 +298,24 @@ async fn audio_lost_while_waiting_extends_the_timeout() {
 
 #[tokio::test(start_paused = true)]
 async fn a_digit_in_the_extended_time_is_taken() {
-    let (sink, mut queue) = digit_queue();
+    let (sink, queue) = digit_queue();
     let start = Instant::now();
     let mut prompter = Gappy {
         from: start,
         len: ms(1000),
     };
-    let spec = GatherSpec {
+    let spec = Spec {
         first_digit_timeout: ms(2000),
         max_digits: 1,
-        ..GatherSpec::<()>::default()
+        ..Spec::default()
     };
     let press = tokio::spawn(async move {
         sleep(ms(2500)).await;
-        sink.push(DigitSource::OutOfBand, Digit::new('4').unwrap());
+        sink.push(Digit::new('4').unwrap());
         sink
     });
-    let gathered = gather(&mut queue, &mut prompter, &spec).await.unwrap();
-    assert_eq!(gathered.digits, "4");
+    let gathered = gather(&queue, &mut prompter, &spec).await.unwrap();
+    assert_eq!(gathered.as_str(), "4");
     assert_eq!(start.elapsed(), ms(2500));
     drop(press.await.unwrap());
 }
