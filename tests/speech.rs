@@ -150,9 +150,12 @@ async fn a_spoken_choice_is_timed_from_the_start_of_the_call_not_of_the_gather()
                 Ok(())
             }
         });
+        // Timing, not recognition, is under test: the energy recogniser hears any
+        // word, where PocketSphinx's filler search may take a word whose audio a busy
+        // machine delivered with gaps for a no-match.
         let harness = Harness::start_with(
             SimConfig::default(),
-            |builder| builder.recognizer(recognizer()),
+            |builder| builder.recognizer(energy(&[])),
             Arc::new(bot),
         )
         .await;
@@ -161,7 +164,9 @@ async fn a_spoken_choice_is_timed_from_the_start_of_the_call_not_of_the_gather()
         prompt_over.recv().await.expect("the prompt plays");
         say(&caller, &["support"]).await;
         let spoken = result.recv().await.expect("the gather ends");
-        let heard = spoken.heard().expect("a spoken choice");
+        let heard = spoken
+            .heard()
+            .unwrap_or_else(|| panic!("a spoken choice, got {spoken:?}"));
         // The word starts about 0.4 s into the gather: relative to the gather that
         // would be well under a second.
         assert!(heard.start >= Duration::from_secs(1), "{heard:?}");

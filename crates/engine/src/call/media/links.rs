@@ -75,7 +75,12 @@ impl OpenStream for AudioIn {
 impl OpenStream for AudioOut {
     const DIRECTION: Direction = Direction::Out;
     fn open(target: Target) -> Opening<Self> {
-        target.checked(|client, dn, id| async move { client.audio_to(&dn, id).await })
+        // Connected before it is handed over: the media clock's writes never wait.
+        target.checked(|client, dn, id| async move {
+            let mut stream = client.audio_to(&dn, id).await?;
+            stream.connect().await?;
+            Ok(stream)
+        })
     }
 }
 
