@@ -180,39 +180,6 @@ fn main() {
     for (name, items) in sets {
         let began = Instant::now();
         let heard = runtime.block_on(finals(&recognizer, &grammar, &items));
-        if let Some(dir) = std::env::var_os("VOICEBOT_DUMP_UTTERANCES") {
-            let mut at = 300usize * 8;
-            let mut text = String::new();
-            for item in &items {
-                let n = samples(&item.fixture).len();
-                text.push_str(&format!(
-                    "{}|{}|{}|{}|{}\n",
-                    at / 8,
-                    (at + n) / 8,
-                    item.fixture,
-                    item.want.clone().unwrap_or_default(),
-                    item.label
-                ));
-                at += n + 900 * 8;
-            }
-            let _ = std::fs::write(
-                std::path::Path::new(&dir).join(format!(
-                    "set-{}.txt",
-                    name.replace([' ', ':', '(', ')', ','], "_")
-                )),
-                text,
-            );
-            let _ = std::fs::write(
-                std::path::Path::new(&dir).join(format!(
-                    "mark-{}",
-                    std::time::SystemTime::now()
-                        .duration_since(std::time::UNIX_EPOCH)
-                        .unwrap()
-                        .as_nanos()
-                )),
-                name,
-            );
-        }
         let mut right = 0;
         for (item, results) in items.iter().zip(&heard) {
             let choice = results

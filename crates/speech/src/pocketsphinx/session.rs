@@ -287,21 +287,6 @@ impl Endpointer {
         if self.partials {
             self.decoder.end_utt()?;
         }
-        if let Some(dir) = std::env::var_os("VOICEBOT_DUMP_UTTERANCES") {
-            static SEQ: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-            let n = SEQ.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            let bytes: Vec<u8> = utterance
-                .audio
-                .iter()
-                .flat_map(|s| s.to_le_bytes())
-                .collect();
-            let name = format!(
-                "{n:05}-{}-{}.raw",
-                utterance.start.as_millis(),
-                utterance.end.as_millis()
-            );
-            let _ = std::fs::write(std::path::Path::new(&dir).join(name), bytes);
-        }
         self.decoder.start_utt()?;
         self.decoder.process(&utterance.audio, true)?;
         self.decoder.end_utt()?;
