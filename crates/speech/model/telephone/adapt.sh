@@ -10,8 +10,10 @@
 # moves the model's Gaussians to them (MAP).
 #
 # Needs (Debian): festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts flite sox
-# sphinxtrain sphinxbase-utils pocketsphinx-en-us python3. CI does not run this; the output is
-# committed. Takes about four minutes on two cores.
+# sphinxtrain sphinxbase-utils pocketsphinx (for pocketsphinx_mdef_convert) pocketsphinx-en-us
+# python3. CI does not run this; the output is committed. Takes about four minutes on two idle
+# cores. Two runs do not give byte-identical files; the rejection counts of remakes differ by
+# up to two phrases per set (crates/speech/docs/rejection.md, fourth round).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 model=${MODEL_DIR:-/usr/share/pocketsphinx/model/en-us}
