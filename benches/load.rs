@@ -16,6 +16,7 @@
 //! simulator's media time (the digit's trip to the engine included).
 //!
 //! Per run it prints a summary and one JSON line (starting with `{`) to compare runs.
+//! `LOAD_BENCH_WRAPPER=heaptrack` runs the engine process under a profiler.
 
 mod common;
 #[path = "load/engine.rs"]
@@ -102,7 +103,19 @@ struct EngineProcess {
 
 impl EngineProcess {
     fn start(sim: &Sim, tuning: &Tuning) -> Self {
-        let mut child = Command::new(std::env::current_exe().expect("the bench's own path"))
+        let own = std::env::current_exe().expect("the bench's own path");
+        // `LOAD_BENCH_WRAPPER=heaptrack` (or `valgrind`, `perf record`, ...) runs the
+        // engine process under that program, to see where its memory or time goes.
+        let mut command = match std::env::var("LOAD_BENCH_WRAPPER") {
+            Ok(wrapper) if !wrapper.trim().is_empty() => {
+                let mut words = wrapper.split_whitespace();
+                let mut command = Command::new(words.next().expect("not empty"));
+                command.args(words).arg(own);
+                command
+            }
+            _ => Command::new(own),
+        };
+        let mut child = command
             .arg("--engine")
             .arg(sim.base_url())
             .arg(sim.client_id())

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use voicebot_bot::{BotError, CallError, bot_fn};
+use voicebot_bot::{BotError, CallError, StreamExt, bot_fn};
 use voicebot_engine::BusyTreatment;
 use voicebot_sim::{CallEnd, FarEnd, FarEnds, SimConfig};
 
@@ -47,6 +47,52 @@ async fn the_caller_hears_every_prompt_whole_and_without_gaps() {
                 .iter()
                 .any(|(action, _)| action == "drop")
         );
+    })
+    .await;
+}
+
+/// Many calls share the engine's media clock: each of its shards (one per runtime
+/// worker) ticks its calls in turn, and every one of them must read and write its
+/// streams. A shard that ran out of the runtime's cooperative budget (128 socket polls
+/// that did something per task poll, two per call) left its calls past the 64th silent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hundred_and_sixty_calls_at_once_each_hear_their_prompt_whole() {
+    timeout(async {
+        const CALLS: usize = 160;
+        // Long enough that every call is playing at once.
+        let prompt = sawtooth(100);
+        let played = prompt.clone();
+        let harness = Harness::start(bot_fn(move |call| {
+            let prompt = played.clone();
+            async move {
+                let mut audio = call.audio();
+                call.play(prompt).await?;
+                // Held until the caller hangs up (the caller's audio ends with the
+                // call), so every call is up at once.
+                while audio.next().await.is_some() {}
+                Ok(())
+            }
+        }))
+        .await;
+        let mut callers = Vec::with_capacity(CALLS);
+        for n in 0..CALLS {
+            callers.push(harness.sim.call_in(&format!("+1555020{n:04}")).await.unwrap());
+        }
+        for caller in &callers {
+            caller
+                .wait_heard(prompt.duration())
+                .await
+                .expect("every caller hears the prompt");
+        }
+        for (n, caller) in callers.iter().enumerate() {
+            assert!(
+                caller.heard().audio().starts_with(prompt.samples()),
+                "caller {n} heard the prompt whole"
+            );
+        }
+        for caller in &callers {
+            caller.hang_up().await.unwrap();
+        }
     })
     .await;
 }

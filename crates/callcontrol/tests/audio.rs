@@ -308,3 +308,66 @@ async fn read_now_takes_what_has_arrived_without_waiting() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn send_now_writes_without_waiting_and_the_caller_hears_it_byte_exact() {
+    within(15, async {
+        let (sim, client) = start(SimConfig::default()).await;
+        let caller = sim.call_in("+15551234").await.unwrap();
+        caller.wait_connected().await.unwrap();
+        let mut out = client
+            .audio_to(sim.route_point(), caller.participant_id())
+            .await
+            .unwrap();
+        assert!(
+            matches!(out.send_now(&[1, 2]), Err(CallControlError::Closed { .. })),
+            "an upload not yet connected takes nothing"
+        );
+        out.connect().await.unwrap();
+        let samples = signal(8000);
+        let bytes = pcm(&samples);
+        // 960-byte chunks (60 ms, a media tick's) at about real time, with a lead.
+        for (index, chunk) in bytes.chunks(960).enumerate() {
+            out.send_now(chunk).unwrap();
+            if index > 2 {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+        // An empty send only writes what the socket did not take yet.
+        out.send_now(&[]).unwrap();
+        assert_eq!(out.backlog(), 0, "loopback takes a second of audio at once");
+        assert_eq!(out.bytes_sent(), bytes.len() as u64);
+        out.finish().await.unwrap();
+        within(5, caller.wait_heard(Duration::from_secs(1)))
+            .await
+            .unwrap();
+        assert_eq!(caller.heard().audio(), samples);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn send_now_reports_the_pbxs_refusal_without_waiting() {
+    within(10, async {
+        let (sim, client) = start(SimConfig::default()).await;
+        let mut out = client
+            .audio_to(sim.route_point(), ParticipantId(9999))
+            .await
+            .unwrap();
+        out.connect().await.unwrap();
+        let mut result = Ok(());
+        for _ in 0..200 {
+            result = out.send_now(&[1, 2, 3, 4]);
+            if result.is_err() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let error = result.expect_err("the refusal arrives while sending");
+        assert!(matches!(error, CallControlError::NotFound(_)), "{error:?}");
+        // The upload is over: every later send says the same.
+        let again = out.send_now(&[5, 6]).expect_err("still refused");
+        assert!(matches!(again, CallControlError::NotFound(_)), "{again:?}");
+    })
+    .await;
+}

@@ -1,41 +1,45 @@
-//! The media task of one call: a tick (`media_tick`, 40 ms) that paces audio out to the PBX and
-//! plays the caller's audio out of the jitter buffer to the taps. The task reads and writes
-//! the two streams' sockets itself ([`voicebot_callcontrol::AudioIn::read_now`],
-//! [`AudioOut::send`]): no other task per call, and it wakes only for its tick, a
-//! command, or a stream (re)opened.
+//! The media of one call: every tick (`media_tick`, 40 ms by default, whole frames) audio
+//! is paced out to the PBX and the caller's audio is played out of the jitter buffer
+//! to the taps.
+//!
+//! The ticks run on the engine's media clock ([`clock`]): one task per runtime worker
+//! ticks every call it serves, one after the other, so a call costs no timer and no
+//! task wake-up per tick. A call's state for the tick is its [`MediaCore`]; the call's
+//! media task ([`run`]) shares it, carries out the bot's commands on it at once, and
+//! (re)opens the two streams, sleeping otherwise. The tick reads and writes the
+//! streams' sockets itself without waiting ([`voicebot_callcontrol::AudioIn::read_now`],
+//! [`AudioOut::send_now`]).
 //!
 //! Both audio streams open when the call is connected and stay open for the call
 //! (the POST is one long chunked request, as 3CX's own IVR keeps it). Either may be
 //! cut, fail or stall mid-call: it is then reopened with backoff for as long as the
 //! call lives ([`links`]). The GET counts as stalled after `stall_timeout` without a
-//! byte; the POST when a chunk cannot be handed over within it. The caller's audio
-//! lost meanwhile is a *gap* ([`inbound`]): recordings get silence there (and list
-//! it), and voice detection and silence timeouts skip it. Audio due to the caller
-//! while the POST is down is lost; the pacer keeps time, so a prompt resumes where
-//! it would be by then and no verb fails because of a reopen. Per tick:
+//! byte; the POST when its socket has not taken a chunk for that long. The caller's
+//! audio lost meanwhile is a *gap* ([`inbound`]): recordings get silence there (and
+//! list it), and voice detection and silence timeouts skip it. Audio due to the caller
+//! while the POST is down is lost; the pacer keeps time, so a prompt resumes where it
+//! would be by then and no verb fails because of a reopen. Only at the call's start
+//! do plays wait for the POST (for at most `stall_timeout`), so a greeting is not
+//! lost to the connection's set-up. Per tick:
 //!
 //! 1. outbound ([`outbound`]): the pacer hands out the frames due (at most the lead
 //!    ahead of the caller's ear); they are encoded into one reused buffer and sent as
 //!    one chunk. Plays are fed to the pacer one at a time, the next one queued as
 //!    soon as the previous one is fully sent, so consecutive prompts are gapless.
 //!    The frames are also handed back (in a reused `Vec`) for stereo and mixed recordings.
-//! 2. inbound ([`inbound`]): one frame from the jitter buffer goes to the in-band
-//!    DTMF detector, the voice detector (only while something needs it) and the
-//!    bot's `audio()` subscribers. The bytes the GET stream has delivered since the
-//!    last tick are read at the tick (one read, no wake-up per chunk) and pushed into
-//!    the jitter buffer and, while a recording runs, decoded losslessly for the
-//!    recording writer. When the caller starts speaking the tick returns
-//!    `SpeechStarted`, and the loop stops a prompt speech may stop (barge-in).
+//! 2. inbound ([`inbound`]): the bytes the GET stream has delivered since the last
+//!    tick are read (one read, no wake-up per chunk) and pushed into the jitter buffer
+//!    and, while a recording runs, decoded losslessly for the recording writer. One
+//!    frame per 20 ms of call time goes from the jitter buffer to the in-band DTMF
+//!    detector, the voice detector (only while something needs it) and the bot's
+//!    `audio()` subscribers. When the caller starts speaking the tick returns
+//!    `SpeechStarted`, and a prompt speech may stop is stopped (barge-in).
 //!
-//! Neither half holds the other: each returns what the other must know, and this
-//! loop hands it over, so each can be read (and tested) alone.
-//!
-//! The tick is `media_tick` (40 ms by default, whole frames): each tick sends what is due
-//! in one write of at least a tick's audio, and takes one caller frame out of the jitter
-//! buffer per 20 ms of call time since the last tick. Both sides count from the clock,
-//! not from ticks, so a late tick (a busy runtime) catches up exactly and the interval
-//! skips the ticks it missed (`MissedTickBehavior::Skip`, which keeps the grid) instead
-//! of bursting them.
+//! Neither half holds the other: each returns what the other must know, and the core
+//! hands it over, so each can be read (and tested) alone. Both count from the call's
+//! clock, not from ticks, so a late tick (a busy runtime) catches up exactly, and the
+//! clock skips the ticks it missed (`MissedTickBehavior::Skip`, which keeps the grid)
+//! instead of bursting them.
 
 mod clock;
 mod inbound;
