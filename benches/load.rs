@@ -133,7 +133,15 @@ impl EngineProcess {
             stdin,
             stdout,
         };
-        assert_eq!(process.line(), "ready", "the engine connects");
+        // A wrapper (a profiler) may print lines of its own first.
+        loop {
+            let line = process.line();
+            if line == "ready" {
+                break;
+            }
+            assert!(!line.is_empty(), "the engine connects");
+            eprintln!("engine process: {line}");
+        }
         process
     }
 

@@ -76,7 +76,13 @@ async fn a_hundred_and_sixty_calls_at_once_each_hear_their_prompt_whole() {
         .await;
         let mut callers = Vec::with_capacity(CALLS);
         for n in 0..CALLS {
-            callers.push(harness.sim.call_in(&format!("+1555020{n:04}")).await.unwrap());
+            callers.push(
+                harness
+                    .sim
+                    .call_in(&format!("+1555020{n:04}"))
+                    .await
+                    .unwrap(),
+            );
         }
         for caller in &callers {
             caller

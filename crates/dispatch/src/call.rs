@@ -37,8 +37,9 @@ pub struct NewCall {
 #[non_exhaustive]
 pub enum CallUpdate {
     /// The participant changed (status or any other field). Repeated identical
-    /// upserts are not delivered.
-    Status(Participant),
+    /// upserts are not delivered. Boxed: a call's update queue holds 32 of these, and
+    /// a participant is a few hundred bytes.
+    Status(Box<Participant>),
     /// Keys the caller pressed, as reported out of band (`dtmf_input`), split into
     /// digits. The engine feeds them to the call's `DigitSink`.
     Digits(Vec<Digit>),

@@ -258,7 +258,7 @@ impl Dispatcher {
                     }
                     last.clone_from(&participant);
                 }
-                deliver(session, CallUpdate::Status(participant));
+                deliver(session, CallUpdate::Status(Box::new(participant)));
             }
             Some(Session::Ended { .. }) => {}
             None => {

@@ -89,7 +89,7 @@ async fn wait_connected(
                 ));
             }
             update = updates.recv() => match update {
-                Some(CallUpdate::Status(update)) => *participant = update,
+                Some(CallUpdate::Status(update)) => *participant = *update,
                 Some(CallUpdate::Removed) | None => return Answered::Gone,
                 Some(_) => {}
             },
@@ -143,7 +143,10 @@ mod tests {
         let mut participant = ringing();
         let mut connected = ringing();
         connected.status = ParticipantStatus::Connected;
-        sender.send(CallUpdate::Status(connected)).await.unwrap();
+        sender
+            .send(CallUpdate::Status(Box::new(connected)))
+            .await
+            .unwrap();
         let answered = wait_connected(
             &mut updates,
             &given_up,

@@ -77,7 +77,7 @@ async fn a_call_on_a_watched_dn_gets_ordered_updates_until_removal() {
     assert_eq!(
         seen,
         vec![
-            CallUpdate::Status(participant("800", 1, Connected)),
+            CallUpdate::Status(Box::new(participant("800", 1, Connected))),
             CallUpdate::Digits(digits("12#")),
             CallUpdate::Digits(digits("4")),
             CallUpdate::Removed,
@@ -105,7 +105,7 @@ async fn repeated_upserts_change_nothing_but_other_fields_do() {
     assert!(new_calls.try_recv().is_err());
     assert_eq!(
         call.updates.try_recv().unwrap(),
-        CallUpdate::Status(renamed)
+        CallUpdate::Status(Box::new(renamed))
     );
     assert!(call.updates.try_recv().is_err());
 }
@@ -329,7 +329,7 @@ async fn a_reused_id_in_another_call_ends_the_old_session_and_starts_a_new_one()
         seen,
         vec![
             CallUpdate::Digits(digits("5")),
-            CallUpdate::Status(in_call(1, 2, Ringing)),
+            CallUpdate::Status(Box::new(in_call(1, 2, Ringing))),
             CallUpdate::Removed,
         ]
     );

@@ -362,7 +362,7 @@ async fn answered(
     while !participant.is_connected() {
         tokio::select! {
             update = updates.recv() => match update {
-                Some(CallUpdate::Status(update)) => *participant = update,
+                Some(CallUpdate::Status(update)) => *participant = *update,
                 Some(CallUpdate::Removed) | None => return false,
                 Some(_) => {}
             },
