@@ -46,7 +46,7 @@ use voicebot_model::{CallLeg, Dn, ParticipantId, ParticipantStatus};
 use crate::engine::Shared;
 
 pub(crate) use keys::KeySink;
-pub(crate) use media::{MediaClock, MediaCommand, PlayEnd, media_tick};
+pub(crate) use media::{MediaCommand, PlayEnd};
 
 /// Everything a call task starts from.
 pub(crate) struct CallSetup {

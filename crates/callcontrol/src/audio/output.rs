@@ -3,12 +3,11 @@
 
 use std::fmt;
 use std::io::Write as _;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::Poll;
 use std::time::Duration;
 
-use tokio::io::{AsyncWrite, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::time::Instant;
 
 use super::wire::{self, Conn, Head, transport};
@@ -119,162 +118,6 @@ impl AudioOut {
     /// Bytes handed to the upload so far.
     pub fn bytes_sent(&self) -> u64 {
         self.sent
-    }
-
-    /// Makes the upload's connection now instead of with the first chunk, for a writer
-    /// that sends without waiting ([`AudioOut::send_now`]). Does nothing once connected.
-    ///
-    /// # Errors
-    /// As [`AudioOut::send`] when the connection cannot be made.
-    pub async fn connect(&mut self) -> Result<()> {
-        if let Some(failure) = &self.failure {
-            return Err(failure.clone());
-        }
-        if self.connected {
-            return Ok(());
-        }
-        self.started = Instant::now();
-        let conn = wire::open(&self.core, "POST", &self.request.path, &self.token, true).await;
-        let conn = conn.inspect_err(|error| self.failure = Some(error.clone()))?;
-        self.conn = Some(conn);
-        self.connected = true;
-        Ok(())
-    }
-
-    /// [`AudioOut::send`] without waiting, for a writer on a clock of its own (a media
-    /// tick serving many calls): `audio` becomes one chunk, and the chunks are written
-    /// as far as the socket takes them now. What it does not take is kept, in order,
-    /// and written first by the next call ([`AudioOut::backlog`] says how much; a
-    /// backlog that never shrinks is the caller's to call a stall). An empty `audio`
-    /// only writes the backlog and looks for an answer. The upload must be connected
-    /// ([`AudioOut::connect`]).
-    ///
-    /// # Errors
-    /// As [`AudioOut::send`], except that a 401 ends the upload instead of reopening it
-    /// here: the token is invalidated (in the background), so the next upload opened
-    /// gets a fresh one. `Closed` when the upload was never connected.
-    pub fn send_now(&mut self, audio: &[u8]) -> Result<()> {
-        self.check_answer_now()?;
-        if !self.connected {
-            return Err(self.closed());
-        }
-        if !audio.is_empty() {
-            if self.written == self.pending.len() {
-                self.pending.clear();
-                self.written = 0;
-            }
-            // Writing into a Vec cannot fail.
-            let _ = write!(self.pending, "{:x}\r\n", audio.len());
-            self.pending.extend_from_slice(audio);
-            self.pending.extend_from_slice(b"\r\n");
-            self.sent += audio.len() as u64;
-            self.counter.increment(audio.len() as u64);
-        }
-        self.write_pending_now()
-    }
-
-    /// Bytes of framed chunks [`AudioOut::send_now`] could not write yet.
-    pub fn backlog(&self) -> usize {
-        self.pending.len() - self.written
-    }
-
-    /// Writes what the socket takes of the queued chunks now, without waiting.
-    fn write_pending_now(&mut self) -> Result<()> {
-        let Some(conn) = self.conn.as_mut() else {
-            return Err(self.closed());
-        };
-        let mut context = Context::from_waker(futures::task::noop_waker_ref());
-        let mut outcome = Ok(());
-        while self.written < self.pending.len() {
-            match Pin::new(&mut *conn).poll_write(&mut context, &self.pending[self.written..]) {
-                Poll::Ready(Ok(0)) => {
-                    outcome = Err(std::io::ErrorKind::WriteZero.into());
-                    break;
-                }
-                Poll::Ready(Ok(wrote)) => self.written += wrote,
-                Poll::Ready(Err(error)) => {
-                    outcome = Err(error);
-                    break;
-                }
-                // The socket is full: the rest waits for the next call.
-                Poll::Pending => break,
-            }
-        }
-        if outcome.is_ok()
-            && let Poll::Ready(Err(error)) = Pin::new(&mut *conn).poll_flush(&mut context)
-        {
-            outcome = Err(error);
-        }
-        match outcome {
-            Ok(()) => Ok(()),
-            Err(error) => {
-                // A refusal explains the break better than the break itself.
-                self.check_answer_now()?;
-                Err(self.failed(error))
-            }
-        }
-    }
-
-    /// [`AudioOut::check_answer`] without waiting: the PBX's answer, when one came,
-    /// ends the upload; a refusal's body is what has arrived of it.
-    fn check_answer_now(&mut self) -> Result<()> {
-        if let Some(failure) = &self.failure {
-            return Err(failure.clone());
-        }
-        if !self.connected {
-            return Ok(());
-        }
-        loop {
-            let Some(conn) = self.conn.as_mut() else {
-                return Err(self.closed());
-            };
-            let mut piece = [0u8; 512];
-            let read = match wire::read_now(conn, &mut piece) {
-                Poll::Pending => return Ok(()),
-                Poll::Ready(Ok(0)) => {
-                    let error = std::io::Error::new(
-                        std::io::ErrorKind::UnexpectedEof,
-                        "the PBX closed the upload without an answer",
-                    );
-                    return Err(self.failed(error));
-                }
-                Poll::Ready(Ok(read)) => read,
-                Poll::Ready(Err(error)) => return Err(self.failed(error)),
-            };
-            self.answer.extend_from_slice(&piece[..read]);
-            let head = match wire::parse_head(&self.core, &mut self.answer) {
-                Ok(None) => continue,
-                Ok(Some((head, len))) => {
-                    self.answer.drain(..len);
-                    head
-                }
-                Err(error) => return Err(self.failed(error)),
-            };
-            observe(
-                &self.core.settings.pbx_label,
-                &self.request,
-                &head.status.to_string(),
-                self.started.elapsed(),
-            );
-            self.conn = None;
-            if head.status == 401 {
-                tracing::debug!(path = %self.request.path, "401 on audio upload: the token is renewed for the next one");
-                let (core, token) = (Arc::clone(&self.core), self.token.clone());
-                if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-                    runtime.spawn(async move { core.tokens.invalidate(&token).await });
-                }
-            }
-            let failure = if head.is_success() {
-                // An early success still ends the upload: nothing more is heard.
-                self.closed()
-            } else {
-                let mut head = head;
-                let body = wire::body_so_far(&mut head, std::mem::take(&mut self.answer));
-                wire::rejection(&self.core, "POST", &self.request.path, &head, &body)
-            };
-            self.failure = Some(failure.clone());
-            return Err(failure);
-        }
     }
 
     /// Ends the body cleanly (zero-length chunk) and waits for the PBX's answer.

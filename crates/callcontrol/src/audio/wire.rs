@@ -258,8 +258,15 @@ async fn read_more(conn: &mut Conn, buf: &mut Vec<u8>) -> io::Result<usize> {
 pub(super) async fn read_body(conn: &mut Conn, head: &mut Head, mut rest: Vec<u8>) -> Vec<u8> {
     let mut body = Vec::new();
     loop {
-        if !decode_body(head, &mut rest, &mut body) {
-            return body;
+        while !rest.is_empty() && !head.framing.is_done() {
+            let Ok((used, data)) = head.framing.decode(&rest, BODY_LIMIT) else {
+                return body;
+            };
+            body.extend_from_slice(&rest[data]);
+            rest.drain(..used);
+            if used == 0 {
+                break;
+            }
         }
         if head.framing.is_done() || body.len() >= BODY_LIMIT {
             return body;
@@ -269,29 +276,6 @@ pub(super) async fn read_body(conn: &mut Conn, head: &mut Head, mut rest: Vec<u8
             Ok(_) => {}
         }
     }
-}
-
-/// The body of a refusal as far as `rest` (what was read after its head) holds it,
-/// for a reader that does not wait for the rest.
-pub(super) fn body_so_far(head: &mut Head, mut rest: Vec<u8>) -> Vec<u8> {
-    let mut body = Vec::new();
-    decode_body(head, &mut rest, &mut body);
-    body
-}
-
-/// Moves the body bytes `rest` holds into `body`; `false` when the body is malformed.
-fn decode_body(head: &mut Head, rest: &mut Vec<u8>, body: &mut Vec<u8>) -> bool {
-    while !rest.is_empty() && !head.framing.is_done() {
-        let Ok((used, data)) = head.framing.decode(rest, BODY_LIMIT) else {
-            return false;
-        };
-        body.extend_from_slice(&rest[data]);
-        rest.drain(..used);
-        if used == 0 {
-            break;
-        }
-    }
-    true
 }
 
 /// The error for a refused stream request, as [`Core::rejection`] makes it for REST.

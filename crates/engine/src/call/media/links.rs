@@ -75,12 +75,7 @@ impl OpenStream for AudioIn {
 impl OpenStream for AudioOut {
     const DIRECTION: Direction = Direction::Out;
     fn open(target: Target) -> Opening<Self> {
-        // Connected before it is handed over: the media clock's writes never wait.
-        target.checked(|client, dn, id| async move {
-            let mut stream = client.audio_to(&dn, id).await?;
-            stream.connect().await?;
-            Ok(stream)
-        })
+        target.checked(|client, dn, id| async move { client.audio_to(&dn, id).await })
     }
 }
 
