@@ -271,7 +271,7 @@ impl Call {
     pub(crate) async fn action(&self, action: Action, request: ActionRequest) -> CallResult<()> {
         self.request(|reply| CallMessage::Action {
             action,
-            request,
+            request: Box::new(request),
             reply,
         })
         .await

@@ -52,6 +52,9 @@ pub enum CallNote {
 }
 
 /// One request from a [`Call`] to its call task.
+///
+/// The requests are boxed: each call's message queue holds 32 of these, and a boxed
+/// request keeps a slot small.
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum CallMessage {
@@ -65,7 +68,7 @@ pub enum CallMessage {
     /// stays in the call's digit queue (type-ahead).
     Play {
         /// What and how.
-        request: PlayRequest,
+        request: Box<PlayRequest>,
         /// The outcome.
         reply: Reply<PlayOutcome>,
     },
@@ -74,7 +77,7 @@ pub enum CallMessage {
     /// try failed).
     Gather {
         /// The settings, already checked (`min_digits <= max_digits`, tries >= 1).
-        request: GatherRequest,
+        request: Box<GatherRequest>,
         /// The digits.
         reply: Reply<Digits>,
     },
@@ -83,7 +86,7 @@ pub enum CallMessage {
     /// is still `Ok` with `RecordEnd::Hangup`).
     Record {
         /// The settings, path already expanded.
-        request: RecordRequest,
+        request: Box<RecordRequest>,
         /// The finished recording.
         reply: Reply<Recording>,
     },
@@ -95,7 +98,7 @@ pub enum CallMessage {
         /// Which action.
         action: Action,
         /// Its body.
-        request: ActionRequest,
+        request: Box<ActionRequest>,
         /// `Ok` when the PBX carried it out.
         reply: Reply<()>,
     },

@@ -141,8 +141,11 @@ impl IntoFuture for PlayBuilder {
     fn into_future(self) -> Self::IntoFuture {
         let Self { call, request } = self;
         Box::pin(async move {
-            call.request(|reply| CallMessage::Play { request, reply })
-                .await
+            call.request(|reply| CallMessage::Play {
+                request: Box::new(request),
+                reply,
+            })
+            .await
         })
     }
 }

@@ -180,8 +180,11 @@ impl IntoFuture for RecordBuilder {
                 .duration_since(UNIX_EPOCH)
                 .map_or(0, |since| since.as_secs());
             request.path = PathBuf::from(expand(&template, call.info(), unix));
-            call.request(|reply| CallMessage::Record { request, reply })
-                .await
+            call.request(|reply| CallMessage::Record {
+                request: Box::new(request),
+                reply,
+            })
+            .await
         })
     }
 }

@@ -121,7 +121,10 @@ pub(crate) async fn while_ringing(
         repeat: Repeat::Forever,
         barge_in: BargeIn::NONE,
     };
-    let ringing = call.request(|reply| CallMessage::Play { request, reply });
+    let ringing = call.request(|reply| CallMessage::Play {
+        request: Box::new(request),
+        reply,
+    });
     tokio::pin!(attempt, ringing);
     tokio::select! {
         // The attempt first: a prompt that fails (say, a missing file) must not hide

@@ -263,8 +263,11 @@ impl IntoFuture for GatherBuilder {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
             let (call, request) = self.checked()?;
-            call.request(|reply| CallMessage::Gather { request, reply })
-                .await
+            call.request(|reply| CallMessage::Gather {
+                request: Box::new(request),
+                reply,
+            })
+            .await
         })
     }
 }

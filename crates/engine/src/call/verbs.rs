@@ -22,17 +22,17 @@ pub(crate) fn serve(ctx: Arc<CallCtx>, message: CallMessage) -> Verb {
     match message {
         CallMessage::Answer { reply } => Box::pin(verb(ctx, reply, answer)),
         CallMessage::Play { request, reply } => Box::pin(verb(ctx, reply, move |ctx| async move {
-            play::serve(&ctx, request).await
+            play::serve(&ctx, *request).await
         })),
         CallMessage::Gather { request, reply } => {
             Box::pin(verb(ctx, reply, move |ctx| async move {
-                gather::serve(&ctx, request).await
+                gather::serve(&ctx, *request).await
             }))
         }
         // A recording must be finalised even when the call ends, so it is not cut short
         // by the call's end like the other verbs.
         CallMessage::Record { request, reply } => Box::pin(async move {
-            record::serve(&ctx, request, reply).await;
+            record::serve(&ctx, *request, reply).await;
             None
         }),
         // Actions already sent are not cancelled (the PBX may be acting on them).

@@ -220,13 +220,13 @@ fn accept(ctx: &Ctx, work: &mut JoinSet<Done>, message: CallMessage) {
             let _ = reply.send(Ok(()));
         }
         CallMessage::Play { request, reply } => {
-            work.spawn(play(ctx, request, reply));
+            work.spawn(play(ctx, *request, reply));
         }
         CallMessage::Gather { request, reply } => {
-            work.spawn(gather(ctx, request, reply));
+            work.spawn(gather(ctx, *request, reply));
         }
         CallMessage::Record { request, reply } => {
-            work.spawn(record(ctx, request, reply));
+            work.spawn(record(ctx, *request, reply));
         }
         CallMessage::Action {
             action,
@@ -234,7 +234,7 @@ fn accept(ctx: &Ctx, work: &mut JoinSet<Done>, message: CallMessage) {
             reply,
         } => {
             ctx.shared.log(action_entry(&action, &request));
-            work.spawn(act(ctx, action, request, reply));
+            work.spawn(act(ctx, action, *request, reply));
         }
         CallMessage::ClearDigits { reply } => {
             ctx.shared.log(Entry::ClearDigits);
