@@ -1,6 +1,6 @@
 //! Load test: N concurrent full-duplex calls against the simulator, with barge-ins.
 //!
-//! `cargo bench --bench load -- --calls 64,256,1024 --seconds 30 [--busy]`
+//! `cargo bench --bench load -- --calls 64,256,1024 --seconds 30 [--busy] [--media-tick MS] [--lead MS]`
 //!
 //! The engine runs in a child process of its own (this bench binary with `--engine`), so
 //! CPU (`/proc/PID/stat`), memory (`VmRSS` growth from before the first call) and system

@@ -51,10 +51,10 @@ async fn the_caller_hears_every_prompt_whole_and_without_gaps() {
     .await;
 }
 
-/// Many calls at once on one runtime, all playing together: every caller hears its
-/// prompt whole. (Any media design that serves many calls from one task must stay
-/// outside tokio's cooperative budget, 128 socket polls per task poll, or the calls
-/// past the budget go silent: this test catches that.)
+/// Many calls share the engine's media clock: each of its shards (one per runtime
+/// worker) ticks its calls in turn, and every one of them must read and write its
+/// streams. A shard that ran out of the runtime's cooperative budget (128 socket polls
+/// that did something per task poll, two per call) left its calls past the 64th silent.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hundred_and_sixty_calls_at_once_each_hear_their_prompt_whole() {
     timeout(async {

@@ -30,6 +30,8 @@ pub(crate) struct Tuning {
     pub(crate) workers: Option<usize>,
     /// `--media-tick MS`: the engine's media tick.
     pub(crate) media_tick: Option<u64>,
+    /// `--lead MS`: the pacer's lead.
+    pub(crate) lead: Option<u64>,
 }
 
 impl Tuning {
@@ -40,6 +42,9 @@ impl Tuning {
         }
         if let Some(tick) = self.media_tick {
             args.extend(["--media-tick".to_owned(), tick.to_string()]);
+        }
+        if let Some(lead) = self.lead {
+            args.extend(["--lead".to_owned(), lead.to_string()]);
         }
         args
     }
@@ -53,6 +58,7 @@ impl Tuning {
         Self {
             workers: value("--workers").and_then(|v| v.parse().ok()),
             media_tick: value("--media-tick").and_then(|v| v.parse().ok()),
+            lead: value("--lead").and_then(|v| v.parse().ok()),
         }
     }
 }
@@ -74,6 +80,9 @@ pub(crate) fn run(url: &str, client_id: &str, route_point: &str, tuning: &Tuning
     let mut builder = Engine::builder();
     if let Some(tick) = tuning.media_tick {
         builder = builder.media_tick(Duration::from_millis(tick));
+    }
+    if let Some(lead) = tuning.lead {
+        builder = builder.pacer_lead(Duration::from_millis(lead));
     }
     let engine = builder
         .client(client)

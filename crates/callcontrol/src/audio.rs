@@ -7,6 +7,7 @@
 //! one re-authentication on 401 and error variants as the REST calls.
 
 mod chunked;
+mod conn;
 mod input;
 mod output;
 mod wire;

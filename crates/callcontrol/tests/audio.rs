@@ -308,3 +308,147 @@ async fn read_now_takes_what_has_arrived_without_waiting() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn send_now_writes_without_waiting_and_the_caller_hears_it_byte_exact() {
+    within(15, async {
+        let (sim, client) = start(SimConfig::default()).await;
+        let caller = sim.call_in("+15551234").await.unwrap();
+        caller.wait_connected().await.unwrap();
+        let mut out = client
+            .audio_to(sim.route_point(), caller.participant_id())
+            .await
+            .unwrap();
+        assert!(
+            matches!(out.send_now(&[1, 2]), Err(CallControlError::Closed { .. })),
+            "an upload not yet connected takes nothing"
+        );
+        out.connect().await.unwrap();
+        let samples = signal(8000);
+        let bytes = pcm(&samples);
+        // 960-byte chunks (60 ms, a media tick's) at about real time, with a lead.
+        for (index, chunk) in bytes.chunks(960).enumerate() {
+            out.send_now(chunk).unwrap();
+            if index > 2 {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+        // An empty send only writes what the socket did not take yet.
+        out.send_now(&[]).unwrap();
+        assert_eq!(out.backlog(), 0, "loopback takes a second of audio at once");
+        assert_eq!(out.bytes_sent(), bytes.len() as u64);
+        out.finish().await.unwrap();
+        within(5, caller.wait_heard(Duration::from_secs(1)))
+            .await
+            .unwrap();
+        assert_eq!(caller.heard().audio(), samples);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn send_now_reports_the_pbxs_refusal_without_waiting() {
+    within(10, async {
+        let (sim, client) = start(SimConfig::default()).await;
+        let mut out = client
+            .audio_to(sim.route_point(), ParticipantId(9999))
+            .await
+            .unwrap();
+        out.connect().await.unwrap();
+        let mut result = Ok(());
+        for _ in 0..200 {
+            result = out.send_now(&[1, 2, 3, 4]);
+            if result.is_err() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let error = result.expect_err("the refusal arrives while sending");
+        assert!(matches!(error, CallControlError::NotFound(_)), "{error:?}");
+        // The upload is over: every later send says the same.
+        let again = out.send_now(&[5, 6]).expect_err("still refused");
+        assert!(matches!(again, CallControlError::NotFound(_)), "{again:?}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn detached_streams_carry_audio_both_ways_byte_exact_without_the_reactor() {
+    within(15, async {
+        let (_sim, caller, mut audio, samples) = odd_chunked_call().await;
+        // Out of the reactor: only polling sees what arrives.
+        audio.detach().unwrap();
+        let mut buf = [0u8; 1024];
+        let mut received = Vec::new();
+        loop {
+            match audio.read_now(&mut buf) {
+                None => tokio::time::sleep(Duration::from_millis(20)).await,
+                Some(read) => received.extend_from_slice(&buf[..read.expect("no error")]),
+            }
+            let start = received.iter().position(|byte| *byte != 0);
+            if let Some(start) = start.filter(|start| received.len() - start >= samples.len() * 2) {
+                assert_eq!(received[start..start + samples.len() * 2], pcm(&samples));
+                break;
+            }
+        }
+        // The async read still works on a detached stream (it polls).
+        let read = audio.read(&mut buf).await.unwrap();
+        assert!(read > 0);
+
+        drop((audio, caller));
+        let (sim, client) = start(SimConfig::default()).await;
+        let caller = sim.call_in("+15551235").await.unwrap();
+        caller.wait_connected().await.unwrap();
+        let mut out = client
+            .audio_to(sim.route_point(), caller.participant_id())
+            .await
+            .unwrap();
+        assert!(
+            matches!(out.detach(), Err(CallControlError::Closed { .. })),
+            "an upload not yet connected has no socket to take out"
+        );
+        out.connect().await.unwrap();
+        out.detach().unwrap();
+        let samples = signal(8000);
+        let bytes = pcm(&samples);
+        for (index, chunk) in bytes.chunks(960).enumerate() {
+            out.send_now(chunk).unwrap();
+            if index > 2 {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+        out.send_now(&[]).unwrap();
+        assert_eq!(out.backlog(), 0);
+        // Ending the body waits for the PBX's answer on the detached socket.
+        out.finish().await.unwrap();
+        within(5, caller.wait_heard(Duration::from_secs(1)))
+            .await
+            .unwrap();
+        assert_eq!(caller.heard().audio(), samples);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_detached_upload_still_hears_the_pbxs_refusal() {
+    within(10, async {
+        let (sim, client) = start(SimConfig::default()).await;
+        let mut out = client
+            .audio_to(sim.route_point(), ParticipantId(9999))
+            .await
+            .unwrap();
+        out.connect().await.unwrap();
+        out.detach().unwrap();
+        let mut result = Ok(());
+        for _ in 0..300 {
+            result = out.send_now(&[1, 2, 3, 4]);
+            if result.is_err() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let error = result.expect_err("the refusal arrives while sending");
+        assert!(matches!(error, CallControlError::NotFound(_)), "{error:?}");
+    })
+    .await;
+}

@@ -116,6 +116,71 @@ async fn a_private_ca_is_trusted_for_rest_and_the_event_socket_alike() {
     .await;
 }
 
+/// The media clock takes both audio sockets out of the reactor and drives TLS on them by
+/// hand: audio must still flow both ways, byte exact, and the upload end cleanly.
+#[tokio::test]
+async fn detached_audio_streams_work_over_tls() {
+    within(30, async {
+        let sim = Sim::start().await.unwrap();
+        let pki = pki();
+        let front = tls_front(&pki, sim.local_addr()).await;
+        let dir = tempfile::tempdir().unwrap();
+        let ca_file = dir.path().join("ca.pem");
+        std::fs::write(&ca_file, &pki.ca_pem).unwrap();
+        let url = format!("https://{front}");
+        let client = client(&url, &sim, TlsConfig::with_ca_file(&ca_file).unwrap());
+        let caller = sim.call_in("+15550702").await.unwrap();
+        caller.wait_connected().await.unwrap();
+        let dn = sim.route_point().clone();
+
+        let said: Vec<i16> = (0..4000).map(|n| (n % 700) as i16 + 1).collect();
+        let said_bytes: Vec<u8> = said.iter().flat_map(|s| s.to_le_bytes()).collect();
+        caller.send_pcm(&said).await;
+        let mut audio = client
+            .audio_from(&dn, caller.participant_id())
+            .await
+            .unwrap();
+        audio.detach().unwrap();
+        let mut received = Vec::new();
+        let mut buf = [0u8; 1024];
+        loop {
+            match audio.read_now(&mut buf) {
+                None => tokio::time::sleep(Duration::from_millis(20)).await,
+                Some(read) => received.extend_from_slice(&buf[..read.expect("no error")]),
+            }
+            let start = received.iter().position(|byte| *byte != 0);
+            if let Some(start) = start.filter(|start| received.len() - start >= said_bytes.len()) {
+                assert_eq!(received[start..start + said_bytes.len()], said_bytes[..]);
+                break;
+            }
+        }
+
+        let mut out = client.audio_to(&dn, caller.participant_id()).await.unwrap();
+        out.connect().await.unwrap();
+        out.detach().unwrap();
+        let heard: Vec<i16> = (0..8000).map(|n| (n % 500) as i16 - 250).collect();
+        let bytes: Vec<u8> = heard.iter().flat_map(|s| s.to_le_bytes()).collect();
+        for (index, chunk) in bytes.chunks(960).enumerate() {
+            out.send_now(chunk).unwrap();
+            if index > 2 {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+        // Whatever TLS still holds goes out before the body ends.
+        for _ in 0..100 {
+            out.send_now(&[]).unwrap();
+            if out.backlog() == 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        out.finish().await.unwrap();
+        caller.wait_heard(Duration::from_secs(1)).await.unwrap();
+        assert_eq!(caller.heard().audio(), heard);
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn without_the_ca_file_both_are_refused_saying_why() {
     within(30, async {

@@ -46,7 +46,7 @@ use voicebot_model::{CallLeg, Dn, ParticipantId, ParticipantStatus};
 use crate::engine::Shared;
 
 pub(crate) use keys::KeySink;
-pub(crate) use media::{MediaCommand, PlayEnd};
+pub(crate) use media::{MediaClock, MediaCommand, PlayEnd, media_tick};
 
 /// Everything a call task starts from.
 pub(crate) struct CallSetup {

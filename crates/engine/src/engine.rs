@@ -81,6 +81,8 @@ pub(crate) struct Shared {
     pub(crate) adopted: Mutex<HashSet<(Dn, ParticipantId, i64)>>,
     /// Where `/metrics` and `/health` are served, once bound.
     pub(crate) metrics_bound: OnceLock<SocketAddr>,
+    /// Ticks every call's media.
+    pub(crate) media_clock: crate::call::MediaClock,
     next_id: AtomicU64,
 }
 
@@ -153,6 +155,12 @@ impl Engine {
             root.child_token(),
         );
         let (writer_sender, writer) = mpsc::unbounded_channel();
+        let tracker = TaskTracker::new();
+        let media_clock = crate::call::MediaClock::new(
+            crate::call::media_tick(settings.media_tick, settings.pacer_lead),
+            root.child_token(),
+            tracker.clone(),
+        );
         let shared = Arc::new(Shared {
             prompts: Prompts::new(settings.prompt_dir.clone(), settings.ringback.clone())
                 .with_files(settings.audio_limits, settings.prompt_cache_bytes),
@@ -163,13 +171,14 @@ impl Engine {
             writer: writer_sender,
             counters,
             events: broadcast::channel(256).0,
-            tracker: TaskTracker::new(),
+            tracker,
             calls: TaskTracker::new(),
             handoff: root.child_token(),
             root,
             outbound: Mutex::default(),
             adopted: Mutex::default(),
             metrics_bound: OnceLock::new(),
+            media_clock,
             next_id: AtomicU64::new(1),
         });
         Self {

@@ -107,6 +107,21 @@ impl AudioIn {
         self.received
     }
 
+    /// Takes the stream's socket out of tokio's reactor, for a reader that only ever
+    /// calls [`AudioIn::read_now`] on a clock of its own: arriving audio then wakes no
+    /// runtime worker (hundreds of calls' chunks would, between ticks, for nothing).
+    /// [`AudioIn::read`] and the `Stream` still work, polling the socket every few
+    /// milliseconds.
+    ///
+    /// # Errors
+    /// `Transport` when the socket cannot be taken out (the stream has then ended).
+    pub fn detach(&mut self) -> Result<()> {
+        match self.conn.detach() {
+            Ok(()) => Ok(()),
+            Err(error) => Err(self.fail(error)),
+        }
+    }
+
     /// Reads the audio that has arrived into `buf` (all of it that fits), waiting
     /// while none has; `Ok(0)` once the stream has ended. `buf` must hold at least two
     /// bytes.

@@ -15,6 +15,9 @@ use crate::auth::AccessToken;
 use crate::client::{Core, Request, observe};
 use crate::error::{CallControlError, Result};
 
+/// How often [`AudioOut::send_now`] looks for an early answer from the PBX.
+const ANSWER_CHECK: Duration = Duration::from_millis(200);
+
 /// The first capacity of the buffer chunks are framed in: a 100 ms lead of 8 kHz PCM.
 const CHUNK_BUFFER: usize = 1600 + 16;
 
@@ -46,6 +49,8 @@ pub struct AudioOut {
     sent: u64,
     counter: metrics::Counter,
     started: Instant,
+    /// When [`AudioOut::send_now`] next looks for an answer.
+    next_answer_check: Instant,
 }
 
 impl fmt::Debug for AudioOut {
@@ -83,6 +88,7 @@ impl AudioOut {
             sent: 0,
             counter,
             started,
+            next_answer_check: started,
         })
     }
 
@@ -118,6 +124,187 @@ impl AudioOut {
     /// Bytes handed to the upload so far.
     pub fn bytes_sent(&self) -> u64 {
         self.sent
+    }
+
+    /// Makes the upload's connection now instead of with the first chunk, for a writer
+    /// that sends without waiting ([`AudioOut::send_now`]). Does nothing once connected.
+    ///
+    /// # Errors
+    /// As [`AudioOut::send`] when the connection cannot be made.
+    pub async fn connect(&mut self) -> Result<()> {
+        if let Some(failure) = &self.failure {
+            return Err(failure.clone());
+        }
+        if self.connected {
+            return Ok(());
+        }
+        self.started = Instant::now();
+        let conn = wire::open(&self.core, "POST", &self.request.path, &self.token, true).await;
+        let conn = conn.inspect_err(|error| self.failure = Some(error.clone()))?;
+        self.conn = Some(conn);
+        self.connected = true;
+        Ok(())
+    }
+
+    /// [`AudioOut::send`] without waiting, for a writer on a clock of its own (a media
+    /// tick serving many calls): `audio` becomes one chunk, and the chunks are written
+    /// as far as the socket takes them now. What it does not take is kept, in order,
+    /// and written first by the next call ([`AudioOut::backlog`] says how much; a
+    /// backlog that never shrinks is the caller's to call a stall). An empty `audio`
+    /// only writes the backlog and looks for an answer. The upload must be connected
+    /// ([`AudioOut::connect`]).
+    ///
+    /// # Errors
+    /// As [`AudioOut::send`], except that a 401 ends the upload instead of reopening it
+    /// here: the token is invalidated (in the background), so the next upload opened
+    /// gets a fresh one. `Closed` when the upload was never connected.
+    pub fn send_now(&mut self, audio: &[u8]) -> Result<()> {
+        // The PBX answers an upload early only to end it, which is rare: looking costs
+        // a system call, so it is done a few times a second, not at every write (a
+        // broken connection shows at the write anyway).
+        let now = Instant::now();
+        if self.failure.is_some() || now >= self.next_answer_check {
+            self.next_answer_check = now + ANSWER_CHECK;
+            self.check_answer_now()?;
+        }
+        if !self.connected {
+            return Err(self.closed());
+        }
+        if !audio.is_empty() {
+            if self.written == self.pending.len() {
+                self.pending.clear();
+                self.written = 0;
+            }
+            // Writing into a Vec cannot fail.
+            let _ = write!(self.pending, "{:x}\r\n", audio.len());
+            self.pending.extend_from_slice(audio);
+            self.pending.extend_from_slice(b"\r\n");
+            self.sent += audio.len() as u64;
+            self.counter.increment(audio.len() as u64);
+        }
+        self.write_pending_now()
+    }
+
+    /// Takes the upload's socket out of tokio's reactor, for a writer that only ever
+    /// calls [`AudioOut::send_now`] on a clock of its own: the socket then wakes no
+    /// runtime worker (each PBX acknowledgement would otherwise), and each `send_now`
+    /// is one system call. The async methods still work, polling the socket every few
+    /// milliseconds. The upload must be connected ([`AudioOut::connect`]).
+    ///
+    /// # Errors
+    /// `Closed` when it is not connected, `Transport` when the socket cannot be taken
+    /// out (the upload is then over).
+    pub fn detach(&mut self) -> Result<()> {
+        let Some(conn) = self.conn.as_mut() else {
+            return Err(self.closed());
+        };
+        match conn.detach() {
+            Ok(()) => Ok(()),
+            Err(error) => Err(self.failed(error)),
+        }
+    }
+
+    /// Bytes of framed chunks [`AudioOut::send_now`] could not write yet.
+    pub fn backlog(&self) -> usize {
+        self.pending.len() - self.written
+    }
+
+    /// Writes what the socket takes of the queued chunks now, without waiting.
+    fn write_pending_now(&mut self) -> Result<()> {
+        let Some(conn) = self.conn.as_mut() else {
+            return Err(self.closed());
+        };
+        let mut outcome = Ok(());
+        while self.written < self.pending.len() {
+            match conn.write_now(&self.pending[self.written..]) {
+                Poll::Ready(Ok(0)) => {
+                    outcome = Err(std::io::ErrorKind::WriteZero.into());
+                    break;
+                }
+                Poll::Ready(Ok(wrote)) => self.written += wrote,
+                Poll::Ready(Err(error)) => {
+                    outcome = Err(error);
+                    break;
+                }
+                // The socket is full: the rest waits for the next call.
+                Poll::Pending => break,
+            }
+        }
+        if outcome.is_ok()
+            && let Poll::Ready(Err(error)) = conn.flush_now()
+        {
+            outcome = Err(error);
+        }
+        match outcome {
+            Ok(()) => Ok(()),
+            Err(error) => {
+                // A refusal explains the break better than the break itself.
+                self.check_answer_now()?;
+                Err(self.failed(error))
+            }
+        }
+    }
+
+    /// [`AudioOut::check_answer`] without waiting: the PBX's answer, when one came,
+    /// ends the upload; a refusal's body is what has arrived of it.
+    fn check_answer_now(&mut self) -> Result<()> {
+        if let Some(failure) = &self.failure {
+            return Err(failure.clone());
+        }
+        if !self.connected {
+            return Ok(());
+        }
+        loop {
+            let Some(conn) = self.conn.as_mut() else {
+                return Err(self.closed());
+            };
+            let mut piece = [0u8; 512];
+            let read = match wire::read_now(conn, &mut piece) {
+                Poll::Pending => return Ok(()),
+                Poll::Ready(Ok(0)) => {
+                    let error = std::io::Error::new(
+                        std::io::ErrorKind::UnexpectedEof,
+                        "the PBX closed the upload without an answer",
+                    );
+                    return Err(self.failed(error));
+                }
+                Poll::Ready(Ok(read)) => read,
+                Poll::Ready(Err(error)) => return Err(self.failed(error)),
+            };
+            self.answer.extend_from_slice(&piece[..read]);
+            let head = match wire::parse_head(&self.core, &mut self.answer) {
+                Ok(None) => continue,
+                Ok(Some((head, len))) => {
+                    self.answer.drain(..len);
+                    head
+                }
+                Err(error) => return Err(self.failed(error)),
+            };
+            observe(
+                &self.core.settings.pbx_label,
+                &self.request,
+                &head.status.to_string(),
+                self.started.elapsed(),
+            );
+            self.conn = None;
+            if head.status == 401 {
+                tracing::debug!(path = %self.request.path, "401 on audio upload: the token is renewed for the next one");
+                let (core, token) = (Arc::clone(&self.core), self.token.clone());
+                if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                    runtime.spawn(async move { core.tokens.invalidate(&token).await });
+                }
+            }
+            let failure = if head.is_success() {
+                // An early success still ends the upload: nothing more is heard.
+                self.closed()
+            } else {
+                let mut head = head;
+                let body = wire::body_so_far(&mut head, std::mem::take(&mut self.answer));
+                wire::rejection(&self.core, "POST", &self.request.path, &head, &body)
+            };
+            self.failure = Some(failure.clone());
+            return Err(failure);
+        }
     }
 
     /// Ends the body cleanly (zero-length chunk) and waits for the PBX's answer.

@@ -8,11 +8,10 @@
 //! the call's media task reads and writes their sockets itself.
 
 use std::io;
-use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::Poll;
 
 use rustls::pki_types::ServerName;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt, ReadBuf};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::MaybeTlsStream;
 use url::Host;
@@ -22,8 +21,7 @@ use crate::auth::AccessToken;
 use crate::client::{Core, sensitive_bearer};
 use crate::error::{CallControlError, Rejection, Result, reason_of};
 
-/// One audio stream's connection.
-pub(super) type Conn = MaybeTlsStream<TcpStream>;
+pub(super) use super::conn::Conn;
 
 /// The longest response head read (3CX's are a few hundred bytes).
 const HEAD_LIMIT: usize = 16 * 1024;
@@ -155,7 +153,7 @@ async fn connect(core: &Core) -> io::Result<Conn> {
     // Each write is a whole chunk of audio due now: never hold it back.
     tcp.set_nodelay(true)?;
     if core.base.scheme() != "https" {
-        return Ok(MaybeTlsStream::Plain(tcp));
+        return Ok(MaybeTlsStream::Plain(tcp).into());
     }
     let name = match host {
         Host::Domain(name) => ServerName::try_from(name.to_owned())
@@ -165,7 +163,7 @@ async fn connect(core: &Core) -> io::Result<Conn> {
     };
     let connector = tokio_rustls::TlsConnector::from(core.tls.rustls());
     let tls = connector.connect(name, tcp).await?;
-    Ok(MaybeTlsStream::Rustls(tls))
+    Ok(MaybeTlsStream::Rustls(tls).into())
 }
 
 /// Parses an answer head out of `buf`: the head and its length, or `None` when more
@@ -258,15 +256,8 @@ async fn read_more(conn: &mut Conn, buf: &mut Vec<u8>) -> io::Result<usize> {
 pub(super) async fn read_body(conn: &mut Conn, head: &mut Head, mut rest: Vec<u8>) -> Vec<u8> {
     let mut body = Vec::new();
     loop {
-        while !rest.is_empty() && !head.framing.is_done() {
-            let Ok((used, data)) = head.framing.decode(&rest, BODY_LIMIT) else {
-                return body;
-            };
-            body.extend_from_slice(&rest[data]);
-            rest.drain(..used);
-            if used == 0 {
-                break;
-            }
+        if !decode_body(head, &mut rest, &mut body) {
+            return body;
         }
         if head.framing.is_done() || body.len() >= BODY_LIMIT {
             return body;
@@ -276,6 +267,29 @@ pub(super) async fn read_body(conn: &mut Conn, head: &mut Head, mut rest: Vec<u8
             Ok(_) => {}
         }
     }
+}
+
+/// The body of a refusal as far as `rest` (what was read after its head) holds it,
+/// for a reader that does not wait for the rest.
+pub(super) fn body_so_far(head: &mut Head, mut rest: Vec<u8>) -> Vec<u8> {
+    let mut body = Vec::new();
+    decode_body(head, &mut rest, &mut body);
+    body
+}
+
+/// Moves the body bytes `rest` holds into `body`; `false` when the body is malformed.
+fn decode_body(head: &mut Head, rest: &mut Vec<u8>, body: &mut Vec<u8>) -> bool {
+    while !rest.is_empty() && !head.framing.is_done() {
+        let Ok((used, data)) = head.framing.decode(rest, BODY_LIMIT) else {
+            return false;
+        };
+        body.extend_from_slice(&rest[data]);
+        rest.drain(..used);
+        if used == 0 {
+            break;
+        }
+    }
+    true
 }
 
 /// The error for a refused stream request, as [`Core::rejection`] makes it for REST.
@@ -319,11 +333,5 @@ fn invalid(what: String) -> io::Error {
 /// Reads what the socket has now into `buf` without waiting and without arranging a
 /// wake-up: `Pending` when nothing is there.
 pub(super) fn read_now(conn: &mut Conn, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-    let mut context = Context::from_waker(futures::task::noop_waker_ref());
-    let mut read = ReadBuf::new(buf);
-    match Pin::new(conn).poll_read(&mut context, &mut read) {
-        Poll::Ready(Ok(())) => Poll::Ready(Ok(read.filled().len())),
-        Poll::Ready(Err(error)) => Poll::Ready(Err(error)),
-        Poll::Pending => Poll::Pending,
-    }
+    conn.read_now(buf)
 }

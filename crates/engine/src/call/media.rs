@@ -1,51 +1,56 @@
-//! The media task of one call: a tick (`media_tick`, 40 ms) that paces audio out to the PBX and
-//! plays the caller's audio out of the jitter buffer to the taps. The task reads and writes
-//! the two streams' sockets itself ([`voicebot_callcontrol::AudioIn::read_now`],
-//! [`AudioOut::send`]): no other task per call, and it wakes only for its tick, a
-//! command, or a stream (re)opened.
+//! The media of one call: every tick (`media_tick`, 40 ms by default, whole frames) audio
+//! is paced out to the PBX and the caller's audio is played out of the jitter buffer
+//! to the taps.
+//!
+//! The ticks run on the engine's media clock ([`clock`]): one task per runtime worker
+//! ticks every call it serves, one after the other, so a call costs no timer and no
+//! task wake-up per tick. A call's state for the tick is its [`MediaCore`]; the call's
+//! media task ([`run`]) shares it, carries out the bot's commands on it at once, and
+//! (re)opens the two streams, sleeping otherwise. The tick reads and writes the
+//! streams' sockets itself without waiting ([`voicebot_callcontrol::AudioIn::read_now`],
+//! [`AudioOut::send_now`]).
 //!
 //! Both audio streams open when the call is connected and stay open for the call
 //! (the POST is one long chunked request, as 3CX's own IVR keeps it). Either may be
 //! cut, fail or stall mid-call: it is then reopened with backoff for as long as the
 //! call lives ([`links`]). The GET counts as stalled after `stall_timeout` without a
-//! byte; the POST when a chunk cannot be handed over within it. The caller's audio
-//! lost meanwhile is a *gap* ([`inbound`]): recordings get silence there (and list
-//! it), and voice detection and silence timeouts skip it. Audio due to the caller
-//! while the POST is down is lost; the pacer keeps time, so a prompt resumes where
-//! it would be by then and no verb fails because of a reopen. Per tick:
+//! byte; the POST when its socket has not taken a chunk for that long. The caller's
+//! audio lost meanwhile is a *gap* ([`inbound`]): recordings get silence there (and
+//! list it), and voice detection and silence timeouts skip it. Audio due to the caller
+//! while the POST is down is lost; the pacer keeps time, so a prompt resumes where it
+//! would be by then and no verb fails because of a reopen. Only at the call's start
+//! do plays wait for the POST (for at most `stall_timeout`), so a greeting is not
+//! lost to the connection's set-up. Per tick:
 //!
 //! 1. outbound ([`outbound`]): the pacer hands out the frames due (at most the lead
 //!    ahead of the caller's ear); they are encoded into one reused buffer and sent as
 //!    one chunk. Plays are fed to the pacer one at a time, the next one queued as
 //!    soon as the previous one is fully sent, so consecutive prompts are gapless.
 //!    The frames are also handed back (in a reused `Vec`) for stereo and mixed recordings.
-//! 2. inbound ([`inbound`]): one frame from the jitter buffer goes to the in-band
-//!    DTMF detector, the voice detector (only while something needs it) and the
-//!    bot's `audio()` subscribers. The bytes the GET stream has delivered since the
-//!    last tick are read at the tick (one read, no wake-up per chunk) and pushed into
-//!    the jitter buffer and, while a recording runs, decoded losslessly for the
-//!    recording writer. When the caller starts speaking the tick returns
-//!    `SpeechStarted`, and the loop stops a prompt speech may stop (barge-in).
+//! 2. inbound ([`inbound`]): the bytes the GET stream has delivered since the last
+//!    tick are read (one read, no wake-up per chunk) and pushed into the jitter buffer
+//!    and, while a recording runs, decoded losslessly for the recording writer. One
+//!    frame per 20 ms of call time goes from the jitter buffer to the in-band DTMF
+//!    detector, the voice detector (only while something needs it) and the bot's
+//!    `audio()` subscribers. When the caller starts speaking the tick returns
+//!    `SpeechStarted`, and a prompt speech may stop is stopped (barge-in).
 //!
-//! Neither half holds the other: each returns what the other must know, and this
-//! loop hands it over, so each can be read (and tested) alone.
-//!
-//! The tick is `media_tick` (40 ms by default, whole frames): each tick sends what is due
-//! in one write of at least a tick's audio, and takes one caller frame out of the jitter
-//! buffer per 20 ms of call time since the last tick. Both sides count from the clock,
-//! not from ticks, so a late tick (a busy runtime) catches up exactly and the interval
-//! skips the ticks it missed (`MissedTickBehavior::Skip`, which keeps the grid) instead
-//! of bursting them.
+//! Neither half holds the other: each returns what the other must know, and the core
+//! hands it over, so each can be read (and tested) alone. Both count from the call's
+//! clock, not from ticks, so a late tick (a busy runtime) catches up exactly, and the
+//! clock skips the ticks it missed (`MissedTickBehavior::Skip`, which keeps the grid)
+//! instead of bursting them.
 
+mod clock;
 mod inbound;
 mod links;
 mod outbound;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::sync::{broadcast, mpsc, oneshot};
-use tokio::time::{Instant, MissedTickBehavior};
+use tokio::sync::{Notify, broadcast, mpsc, oneshot};
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use voicebot_bot::{CallEvent, Frame, Prompt, RecordEnd, SinkItem};
 use voicebot_callcontrol::{AudioIn, AudioOut};
@@ -55,6 +60,7 @@ use crate::call::{CallCtx, KeySink};
 use crate::metrics::MediaCounts;
 use crate::writer::RecordingDone;
 
+pub(crate) use self::clock::MediaClock;
 use self::inbound::{Inbound, InboundEvent};
 use self::links::Link;
 use self::outbound::Outbound;
@@ -67,7 +73,7 @@ const IN_BUFFER: usize = 4 * Frame::BYTES;
 const COUNT_FLUSH: Duration = Duration::from_secs(1);
 
 /// The tick for `wanted` and `lead`: whole frames, at most the lead's.
-fn media_tick(wanted: Duration, lead: Duration) -> Duration {
+pub(crate) fn media_tick(wanted: Duration, lead: Duration) -> Duration {
     let frames = (wanted.min(lead).as_micros() / Frame::DURATION.as_micros()).max(1) as u32;
     Frame::DURATION * frames
 }
@@ -128,8 +134,10 @@ pub(crate) struct MediaSetup {
     pub(crate) stop: CancellationToken,
 }
 
-/// Runs the media task until `stop` is cancelled or the call's commands end; then
-/// closes every recording.
+/// Runs the call's media task until `stop` is cancelled or the call's commands end;
+/// then closes every recording. The ticks themselves run on the engine's media clock
+/// ([`clock`]): this task carries out commands and (re)opens the two streams, and
+/// sleeps otherwise.
 pub(crate) async fn run(setup: MediaSetup) {
     let MediaSetup {
         ctx,
@@ -143,22 +151,19 @@ pub(crate) async fn run(setup: MediaSetup) {
     let client = &ctx.shared.client;
     let mut link_in: Link<AudioIn> = Link::open(client.clone(), ctx.dn.clone(), ctx.id, ctx.leg);
     let mut link_out: Link<AudioOut> = Link::open(client.clone(), ctx.dn.clone(), ctx.id, ctx.leg);
-    let mut stream_in: Option<AudioIn> = None;
-    let mut stream_out: Option<AudioOut> = None;
     let settings = &ctx.shared.settings;
-    let stall_timeout = settings.stall_timeout;
     let start = Instant::now();
     ctx.clock.start(start);
     let tick = media_tick(settings.media_tick, settings.pacer_lead);
     // One write per tick already: the pacer fills the lead at each tick (a tick's worth
     // once it is full), so it needs no minimum chunk of its own.
-    let mut outbound = Outbound::new(
+    let outbound = Outbound::new(
         settings.pacer_lead,
         Frame::DURATION,
         audio_out,
         events.clone(),
     );
-    let mut inbound = Inbound::new(
+    let inbound = Inbound::new(
         settings.inband_dtmf.then_some(digits),
         audio_in,
         events,
@@ -167,127 +172,290 @@ pub(crate) async fn run(setup: MediaSetup) {
     .reporting_lost_audio(Arc::clone(&ctx.audio_lost))
     .labelled(ctx.shared.counters.pbx_label())
     .taking_frames((tick.as_micros() / Frame::DURATION.as_micros()) as u32);
-    let mut last_bytes = Duration::ZERO;
-    let mut counts = MediaCounts::default();
-    let mut ticks = 0u32;
-    let count_flush_ticks = (COUNT_FLUSH.as_millis() / tick.as_millis()).max(1) as u32;
-    // Caller frames taken out of the jitter buffer so far: one per 20 ms of call time.
-    let mut frames_in = 0u32;
-    let mut interval = tokio::time::interval_at(start, tick);
-    interval.set_missed_tick_behavior(MissedTickBehavior::Skip);
-    // A lead's audio plus a tick's: one write per tick, never regrown.
-    let mut out_buffer =
-        Vec::with_capacity((settings.pacer_lead + tick).as_millis() as usize / 20 * Frame::BYTES);
-    // The caller's audio as read: whatever has arrived since the last read.
-    let mut in_buffer = [0u8; IN_BUFFER];
-    // The frames of one tick, from the outbound half to stereo and mixed recordings (reused).
-    let mut sent_frames: Vec<Frame> = Vec::with_capacity(out_buffer.capacity() / Frame::BYTES);
+    let wake = Arc::new(Notify::new());
+    let core = Arc::new(Mutex::new(MediaCore::new(
+        start,
+        tick,
+        settings.stall_timeout,
+        inbound,
+        outbound,
+        Arc::clone(&ctx.shared.counters),
+        Arc::clone(&wake),
+    )));
+    ctx.shared.media_clock.add(Arc::clone(&core));
     loop {
         tokio::select! {
             biased;
             () = stop.cancelled() => break,
             command = commands.recv() => match command {
-                Some(command) => {
-                    let now = start.elapsed();
-                    if let Some(command) = outbound.command(command, now) {
-                        // A recording starts or ends after the audio arrived before it.
-                        take_arrived(&mut stream_in, &mut in_buffer, &mut last_bytes, &mut inbound, &mut link_in, now);
-                        inbound.command(command, now);
-                    }
-                }
+                Some(command) => lock(&core).command(command),
                 None => break,
             },
-            opened = link_in.opened() => if let Some(stream) = opened {
-                // Stall detection starts from the open, not from the last bytes of the
-                // stream before it.
-                last_bytes = start.elapsed();
-                stream_in = Some(stream);
-            },
-            // Nothing to catch up on a reopened POST: the pacer kept time.
-            opened = link_out.opened() => if let Some(stream) = opened {
-                stream_out = Some(stream);
-            },
-            _ = interval.tick() => {
-                // When the tick ran, not when it was due: a run of audio starts playing
-                // when it is written, and a drain must not answer before the PBX is done.
-                let now = start.elapsed();
-                take_arrived(&mut stream_in, &mut in_buffer, &mut last_bytes, &mut inbound, &mut link_in, now);
-                if stream_in.is_some() && now.saturating_sub(last_bytes) >= stall_timeout {
-                    // Open but silent: a PBX may keep a dead stream open. What was not
-                    // delivered since the last bytes is lost either way.
-                    stream_in = None;
-                    inbound.stream_lost(last_bytes);
-                    link_in.lost(&format!("nothing received for {stall_timeout:?}"));
+            () = wake.notified() => {
+                let (lost_in, lost_out) = lock(&core).take_lost();
+                if let Some(why) = lost_in {
+                    link_in.lost(&why);
                 }
-                let sent = outbound
-                    .tick(now, &mut out_buffer, &mut sent_frames, &mut counts, stream_out.as_mut(), stall_timeout)
-                    .await;
-                inbound.bot_frames(&sent_frames);
-                if let Err(why) = sent {
-                    // Dropping the upload aborts it.
-                    stream_out = None;
+                if let Some(why) = lost_out {
                     link_out.lost(&why);
                 }
-                // One caller frame per 20 ms of call time, however late this tick ran;
-                // the frames of one tick are 20 ms apart, the last at the real time now.
-                let real = start.elapsed();
-                let frames_due = (real.as_micros() / Frame::DURATION.as_micros()) as u32;
-                while frames_in < frames_due {
-                    frames_in += 1;
-                    let at = real.saturating_sub(Frame::DURATION * (frames_due - frames_in));
-                    let barge_in = outbound.speech_interruptible();
-                    if let Some(InboundEvent::SpeechStarted) = inbound.tick(at, barge_in.is_some())
-                        && let Some(id) = barge_in
-                    {
-                        // Barge-in by speech stops the prompt at once (in call time, the
-                        // pacer's clock, not heard time); the play verb counts it.
-                        outbound.stop(id, real, true);
-                    }
-                }
-                ticks += 1;
-                if ticks.is_multiple_of(count_flush_ticks) {
-                    inbound.count_jitter(&mut counts);
-                    counts.flush(&ctx.shared.counters);
-                }
-            }
+            },
+            opened = link_in.opened() => if let Some(stream) = opened {
+                lock(&core).stream_in_opened(stream);
+            },
+            opened = link_out.opened() => if let Some(stream) = opened {
+                lock(&core).stream_out_opened(stream);
+            },
         }
     }
+    // The clock lets go of the call at its next tick; from now on nothing ticks it.
+    let stream_in = {
+        let mut core = lock(&core);
+        core.closed = true;
+        core.stream_in.take()
+    };
     // The caller's last words before a hang-up still go to the recordings: the stream is
     // read to its end (the PBX ends it with the call), for at most one more tick.
-    if let Some(stream) = stream_in.as_mut() {
+    if let Some(mut stream) = stream_in {
+        let mut buffer = [0u8; IN_BUFFER];
         let _ = tokio::time::timeout(tick, async {
-            while let Ok(read @ 1..) = stream.read(&mut in_buffer).await {
-                inbound.bytes(&in_buffer[..read], start.elapsed());
+            while let Ok(read @ 1..) = stream.read(&mut buffer).await {
+                lock(&core).inbound.bytes(&buffer[..read], start.elapsed());
             }
         })
         .await;
     }
-    inbound.count_jitter(&mut counts);
-    counts.flush(&ctx.shared.counters);
-    inbound.finish_all(RecordEnd::Hangup);
-    outbound.close();
-    // Dropping the upload aborts it; the call is over, nothing is left to hear.
-    drop(stream_out);
+    lock(&core).close();
 }
 
-/// Hands what the caller's stream has delivered by `now` to `inbound`. A stream that
-/// broke is dropped, its audio counted as lost from its last bytes, and reopened.
-fn take_arrived(
-    stream_in: &mut Option<AudioIn>,
-    buffer: &mut [u8],
-    last_bytes: &mut Duration,
-    inbound: &mut Inbound,
-    link_in: &mut Link<AudioIn>,
-    now: Duration,
-) {
-    let read = read_audio(stream_in, buffer, |bytes| {
-        *last_bytes = now;
-        inbound.bytes(bytes, now);
-    });
-    if let Err(why) = read {
-        *stream_in = None;
-        inbound.stream_lost(*last_bytes);
-        link_in.lost(&why);
+/// The call's media core, whoever held it before (a tick cannot leave it half done:
+/// a panic in one would end the call's media, not the engine).
+fn lock(core: &Mutex<MediaCore>) -> std::sync::MutexGuard<'_, MediaCore> {
+    core.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// What the media clock runs every tick for one call: both halves and both streams.
+/// The media task holds it too, for commands and (re)opened streams; each holds the
+/// lock only for a tick's or a command's work, never across a wait.
+pub(crate) struct MediaCore {
+    /// The call's time zero.
+    start: Instant,
+    stall_timeout: Duration,
+    inbound: Inbound,
+    outbound: Outbound,
+    stream_in: Option<AudioIn>,
+    stream_out: Option<AudioOut>,
+    /// When (call time) the caller's stream last delivered, or was (re)opened.
+    last_bytes: Duration,
+    /// Since when (call time) the upload has kept a backlog the socket did not take.
+    out_blocked_since: Option<Duration>,
+    /// Whether the upload was ever up: until it first is (for at most `stall_timeout`),
+    /// plays wait for it instead of starting unheard.
+    out_ever_opened: bool,
+    counts: MediaCounts,
+    counters: Arc<crate::stats::Counters>,
+    /// Call time of the next flush of `counts`.
+    next_flush: Duration,
+    /// Caller frames taken out of the jitter buffer so far: one per 20 ms of call time.
+    frames_in: u32,
+    /// A lead's audio plus a tick's: one write per tick, never regrown.
+    out_buffer: Vec<u8>,
+    /// The caller's audio as read: whatever has arrived since the last read.
+    in_buffer: Box<[u8; IN_BUFFER]>,
+    /// The frames of one tick, from the outbound half to stereo and mixed recordings.
+    sent_frames: Vec<Frame>,
+    /// Why a stream was lost at a tick, for the media task to reopen it.
+    lost_in: Option<String>,
+    lost_out: Option<String>,
+    /// Wakes the media task when a stream was lost.
+    wake: Arc<Notify>,
+    /// The media task is done with the call: the clock drops it.
+    pub(crate) closed: bool,
+}
+
+impl MediaCore {
+    fn new(
+        start: Instant,
+        tick: Duration,
+        stall_timeout: Duration,
+        inbound: Inbound,
+        outbound: Outbound,
+        counters: Arc<crate::stats::Counters>,
+        wake: Arc<Notify>,
+    ) -> Self {
+        let out_buffer =
+            Vec::with_capacity((outbound.lead() + tick).as_millis() as usize / 20 * Frame::BYTES);
+        let sent_frames = Vec::with_capacity(out_buffer.capacity() / Frame::BYTES);
+        Self {
+            start,
+            stall_timeout,
+            inbound,
+            outbound,
+            stream_in: None,
+            stream_out: None,
+            last_bytes: Duration::ZERO,
+            out_blocked_since: None,
+            out_ever_opened: false,
+            counts: MediaCounts::default(),
+            counters,
+            next_flush: COUNT_FLUSH,
+            frames_in: 0,
+            out_buffer,
+            in_buffer: Box::new([0; IN_BUFFER]),
+            sent_frames,
+            lost_in: None,
+            lost_out: None,
+            wake,
+            closed: false,
+        }
+    }
+
+    /// Carries out a command of the bot's verbs at once (a play starts with the next
+    /// tick's write).
+    fn command(&mut self, command: MediaCommand) {
+        let now = self.start.elapsed();
+        if let Some(command) = self.outbound.command(command, now) {
+            // A recording starts or ends after the audio arrived before it.
+            self.take_arrived(now);
+            self.inbound.command(command, now);
+        }
+    }
+
+    /// The upload is up (again). Nothing to catch up on a reopen: the pacer kept time.
+    fn stream_out_opened(&mut self, stream: AudioOut) {
+        self.out_ever_opened = true;
+        self.stream_out = Some(stream);
+    }
+
+    /// The caller's stream is up (again).
+    fn stream_in_opened(&mut self, stream: AudioIn) {
+        // Stall detection starts from the open, not from the last bytes of the
+        // stream before it.
+        self.last_bytes = self.start.elapsed();
+        self.stream_in = Some(stream);
+    }
+
+    /// The streams lost since the last call, for the media task to reopen.
+    fn take_lost(&mut self) -> (Option<String>, Option<String>) {
+        (self.lost_in.take(), self.lost_out.take())
+    }
+
+    fn lose_in(&mut self, why: String) {
+        self.stream_in = None;
+        self.inbound.stream_lost(self.last_bytes);
+        self.lost_in = Some(why);
+        self.wake.notify_one();
+    }
+
+    fn lose_out(&mut self, why: String) {
+        // Dropping the upload aborts it.
+        self.stream_out = None;
+        self.out_blocked_since = None;
+        self.lost_out = Some(why);
+        self.wake.notify_one();
+    }
+
+    /// One tick: the caller's audio that arrived goes in, what is due goes out, and one
+    /// caller frame per 20 ms of call time goes to the taps.
+    pub(crate) fn tick(&mut self) {
+        // When the tick ran, not when it was due: a run of audio starts playing when
+        // it is written, and a drain must not answer before the PBX is done.
+        let now = self.start.elapsed();
+        self.take_arrived(now);
+        if self.stream_in.is_some() && now.saturating_sub(self.last_bytes) >= self.stall_timeout {
+            // Open but silent: a PBX may keep a dead stream open. What was not
+            // delivered since the last bytes is lost either way.
+            let stall = self.stall_timeout;
+            self.lose_in(format!("nothing received for {stall:?}"));
+        }
+        // At the call's start the upload is still connecting: a greeting played at
+        // once waits for it rather than start unheard. Later losses are faults, and
+        // the pacer keeps time through them.
+        if self.out_ever_opened || now >= self.stall_timeout {
+            let sent = self.outbound.tick(
+                now,
+                &mut self.out_buffer,
+                &mut self.sent_frames,
+                &mut self.counts,
+                self.stream_out.as_mut(),
+            );
+            self.inbound.bot_frames(&self.sent_frames);
+            match sent {
+                Err(why) => self.lose_out(why),
+                Ok(()) => self.check_backlog(now),
+            }
+        }
+        // One caller frame per 20 ms of call time, however late this tick ran; the
+        // frames of one tick are 20 ms apart, the last at the real time now.
+        let real = self.start.elapsed();
+        let frames_due = (real.as_micros() / Frame::DURATION.as_micros()) as u32;
+        while self.frames_in < frames_due {
+            self.frames_in += 1;
+            let at = real.saturating_sub(Frame::DURATION * (frames_due - self.frames_in));
+            let barge_in = self.outbound.speech_interruptible();
+            if let Some(InboundEvent::SpeechStarted) = self.inbound.tick(at, barge_in.is_some())
+                && let Some(id) = barge_in
+            {
+                // Barge-in by speech stops the prompt at once (in call time, the
+                // pacer's clock, not heard time); the play verb counts it.
+                self.outbound.stop(id, real, true);
+            }
+        }
+        if now >= self.next_flush {
+            self.next_flush = now + COUNT_FLUSH;
+            self.inbound.count_jitter(&mut self.counts);
+            self.counts.flush(&self.counters);
+        }
+    }
+
+    /// An upload whose socket has not taken its audio for `stall_timeout` is lost: the
+    /// PBX stopped reading it.
+    fn check_backlog(&mut self, now: Duration) {
+        let Some(stream) = &self.stream_out else {
+            return;
+        };
+        if stream.backlog() == 0 {
+            self.out_blocked_since = None;
+            return;
+        }
+        let since = *self.out_blocked_since.get_or_insert(now);
+        if now.saturating_sub(since) >= self.stall_timeout {
+            let stall = self.stall_timeout;
+            self.lose_out(format!("a chunk waited {stall:?} to be sent"));
+        }
+    }
+
+    /// Hands what the caller's stream has delivered by `now` to the inbound half. A
+    /// stream that broke is dropped, its audio counted as lost from its last bytes, and
+    /// reopened.
+    fn take_arrived(&mut self, now: Duration) {
+        let Self {
+            stream_in,
+            in_buffer,
+            last_bytes,
+            inbound,
+            ..
+        } = self;
+        let read = read_audio(stream_in, &mut in_buffer[..], |bytes| {
+            *last_bytes = now;
+            inbound.bytes(bytes, now);
+        });
+        if let Err(why) = read {
+            self.lose_in(why);
+        }
+    }
+
+    /// The call is over: counts flushed, recordings closed, plays ended, the upload
+    /// aborted (nothing is left to hear).
+    fn close(&mut self) {
+        self.closed = true;
+        self.inbound.count_jitter(&mut self.counts);
+        self.counts.flush(&self.counters);
+        self.inbound.finish_all(RecordEnd::Hangup);
+        self.outbound.close();
+        self.stream_in = None;
+        self.stream_out = None;
     }
 }
 

@@ -66,8 +66,12 @@ pub(super) trait OpenStream: Sized + Send + 'static {
 impl OpenStream for AudioIn {
     const DIRECTION: Direction = Direction::In;
     fn open(target: Target) -> Opening<Self> {
+        // Out of the reactor before it is handed over: the media clock reads it at its
+        // ticks, and arriving audio must not wake a worker in between.
         target.checked(|client, dn, id| async move {
-            client.audio_from(&dn, id).await.map(AudioIn::whole_samples)
+            let mut stream = client.audio_from(&dn, id).await?.whole_samples();
+            stream.detach()?;
+            Ok(stream)
         })
     }
 }
@@ -75,7 +79,14 @@ impl OpenStream for AudioIn {
 impl OpenStream for AudioOut {
     const DIRECTION: Direction = Direction::Out;
     fn open(target: Target) -> Opening<Self> {
-        target.checked(|client, dn, id| async move { client.audio_to(&dn, id).await })
+        // Connected and out of the reactor before it is handed over: the media clock's
+        // writes never wait, and the PBX's acknowledgements wake no worker.
+        target.checked(|client, dn, id| async move {
+            let mut stream = client.audio_to(&dn, id).await?;
+            stream.connect().await?;
+            stream.detach()?;
+            Ok(stream)
+        })
     }
 }
 

@@ -80,6 +80,11 @@ impl Outbound {
         }
     }
 
+    /// The most audio it keeps ahead of the caller.
+    pub(super) fn lead(&self) -> Duration {
+        Frame::DURATION * self.lead_frames as u32
+    }
+
     /// Handles the commands of the outbound side; returns the others.
     pub(super) fn command(&mut self, command: MediaCommand, now: Duration) -> Option<MediaCommand> {
         match command {
@@ -150,18 +155,18 @@ impl Outbound {
             .map(|current| current.id)
     }
 
-    /// Sends what is due at `now` as one chunk on `stream`; `Err` says why the stream
-    /// is lost (it failed, or did not take the chunk within `stall_timeout`). Without a
-    /// stream what is due is discarded. `sent` is refilled with the frames due (sent or
-    /// discarded), for stereo and mixed recordings; it is reused, so a tick does not allocate.
-    pub(super) async fn tick(
+    /// Sends what is due at `now` as one chunk on `stream`, without waiting (what the
+    /// socket does not take now stays in the stream's backlog, written first next
+    /// time); `Err` says why the stream is lost. Without a stream what is due is
+    /// discarded. `sent` is refilled with the frames due (sent or discarded), for stereo
+    /// and mixed recordings; it is reused, so a tick does not allocate.
+    pub(super) fn tick(
         &mut self,
         now: Duration,
         buffer: &mut Vec<u8>,
         sent: &mut Vec<Frame>,
         counts: &mut MediaCounts,
         stream: Option<&mut AudioOut>,
-        stall_timeout: Duration,
     ) -> Result<(), String> {
         if let Some(current) = &self.current
             && current.done.is_closed()
@@ -208,22 +213,16 @@ impl Outbound {
                 let _ = drain.send(());
             }
         }
-        if buffer.is_empty() {
-            return Ok(());
-        }
         let Some(stream) = stream else {
             // No stream (being reopened): this stretch is lost to the caller.
             buffer.clear();
             return Ok(());
         };
-        // Written straight from the reused buffer: no allocation per chunk.
-        let sent = tokio::time::timeout(stall_timeout, stream.send(buffer.as_slice())).await;
+        // Written straight from the reused buffer: no allocation per chunk. With nothing
+        // due it still writes a backlog and looks for the PBX's answer (a refusal).
+        let sent = stream.send_now(buffer.as_slice());
         buffer.clear();
-        match sent {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(error)) => Err(error.to_string()),
-            Err(_) => Err(format!("a chunk waited {stall_timeout:?} to be sent")),
-        }
+        sent.map_err(|error| error.to_string())
     }
 
     /// Whether nothing is playing or waiting to play.
@@ -345,18 +344,8 @@ mod tests {
         assert!(outbound.command(play, Duration::ZERO).is_none());
         let (mut buffer, mut counts) = (Vec::new(), MediaCounts::default());
         let mut sent = Vec::with_capacity(16);
-        let stall = Duration::from_secs(1);
         // No stream: what is due is discarded, but still handed back for recordings.
-        let result = outbound
-            .tick(
-                Duration::ZERO,
-                &mut buffer,
-                &mut sent,
-                &mut counts,
-                None,
-                stall,
-            )
-            .await;
+        let result = outbound.tick(Duration::ZERO, &mut buffer, &mut sent, &mut counts, None);
         assert_eq!(result, Ok(()));
         assert!(!sent.is_empty());
         assert_eq!(sent.len() as u64, counts.frames_out);
@@ -364,15 +353,7 @@ mod tests {
         assert_eq!(outbound.speech_interruptible(), Some(7));
         let capacity = sent.capacity();
         outbound
-            .tick(
-                Frame::DURATION,
-                &mut buffer,
-                &mut sent,
-                &mut counts,
-                None,
-                stall,
-            )
-            .await
+            .tick(Frame::DURATION, &mut buffer, &mut sent, &mut counts, None)
             .expect("nothing to send");
         assert_eq!(
             sent.len(),
@@ -403,11 +384,11 @@ mod tests {
         let (mut buffer, mut counts) = (Vec::new(), MediaCounts::default());
         let mut heard: Vec<i16> = Vec::new();
         let mut sent = Vec::with_capacity(16);
-        let stall = Duration::from_secs(1);
         let mut tick = |outbound: &mut Outbound, n: u32| {
             let now = Frame::DURATION * n;
-            let future = outbound.tick(now, &mut buffer, &mut sent, &mut counts, None, stall);
-            futures::executor::block_on(future).unwrap();
+            outbound
+                .tick(now, &mut buffer, &mut sent, &mut counts, None)
+                .unwrap();
             heard.extend(sent.iter().map(|frame| frame.as_samples()[0]));
         };
         for n in 0..6 {

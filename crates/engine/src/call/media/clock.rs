@@ -1,0 +1,140 @@
+//! The engine's media clock: a few tasks (one per runtime worker) that each tick every
+//! `media_tick` and run the tick of every call they serve, one after the other.
+//!
+//! A timer and a task wake-up per call per tick cost more than the media work itself
+//! once there are hundreds of calls: the scheduler, the timer wheel and the span of
+//! each wake-up. Here a shard wakes once per tick for all its calls. Each call's
+//! [`MediaCore`] sits behind a mutex the call's media task takes only for a command or
+//! a (re)opened stream, so a shard's lock is all but never contended. The shards start
+//! spread over the tick (shard `i` at `i/n` of it), so their work does not pile up at
+//! one instant, and a call joins the shard serving the fewest.
+//!
+//! Everything a tick does is synchronous: reads and writes take what the sockets hold
+//! or accept now ([`voicebot_callcontrol::AudioIn::read_now`],
+//! [`voicebot_callcontrol::AudioOut::send_now`]). Opening streams, the one slow thing,
+//! stays with each call's media task.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tokio::time::{Instant, MissedTickBehavior};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use super::{MediaCore, lock};
+
+type Core = Arc<Mutex<MediaCore>>;
+
+/// One shard: where to hand it a call, and how many it serves.
+struct Shard {
+    add: mpsc::UnboundedSender<Core>,
+    calls: Arc<AtomicUsize>,
+}
+
+/// The engine's media clock. Its shards start with the first call (they need the
+/// runtime) and stop when `stop` is cancelled.
+pub(crate) struct MediaClock {
+    tick: Duration,
+    stop: CancellationToken,
+    tracker: TaskTracker,
+    shards: OnceLock<Vec<Shard>>,
+}
+
+impl std::fmt::Debug for MediaClock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MediaClock")
+            .field("tick", &self.tick)
+            .field("shards", &self.shards.get().map_or(0, Vec::len))
+            .finish_non_exhaustive()
+    }
+}
+
+impl MediaClock {
+    /// A clock ticking every `tick`, stopped by `stop`, its tasks on `tracker`.
+    pub(crate) fn new(tick: Duration, stop: CancellationToken, tracker: TaskTracker) -> Self {
+        Self {
+            tick,
+            stop,
+            tracker,
+            shards: OnceLock::new(),
+        }
+    }
+
+    /// Ticks `core` from the next tick on, until its `closed` is set.
+    pub(crate) fn add(&self, core: Core) {
+        let shards = self.shards.get_or_init(|| self.start());
+        let shard = shards
+            .iter()
+            .min_by_key(|shard| shard.calls.load(Ordering::Relaxed))
+            .expect("the clock has at least one shard");
+        shard.calls.fetch_add(1, Ordering::Relaxed);
+        let _ = shard.add.send(core);
+    }
+
+    fn start(&self) -> Vec<Shard> {
+        let count = tokio::runtime::Handle::try_current()
+            .map(|runtime| runtime.metrics().num_workers())
+            .unwrap_or(1)
+            .max(1);
+        let first = Instant::now();
+        (0..count)
+            .map(|index| {
+                let (add, added) = mpsc::unbounded_channel();
+                let calls = Arc::new(AtomicUsize::new(0));
+                let offset = self.tick * index as u32 / count as u32;
+                // Unconstrained: every socket poll of a tick spends tokio's cooperative
+                // budget (128 per task poll), and a shard polls a few per call. Once
+                // spent, a ready socket reads as not ready, so the calls served after
+                // the first forty or so would neither send nor read. A shard yields at
+                // every tick anyway.
+                self.tracker
+                    .spawn(tokio::task::coop::unconstrained(run_shard(
+                        added,
+                        Arc::clone(&calls),
+                        first + offset,
+                        self.tick,
+                        self.stop.clone(),
+                    )));
+                Shard { add, calls }
+            })
+            .collect()
+    }
+}
+
+/// One shard's loop: at every tick, the tick of each call it serves.
+async fn run_shard(
+    mut added: mpsc::UnboundedReceiver<Core>,
+    count: Arc<AtomicUsize>,
+    first: Instant,
+    tick: Duration,
+    stop: CancellationToken,
+) {
+    let mut calls: Vec<Core> = Vec::new();
+    let mut interval = tokio::time::interval_at(first, tick);
+    // A late tick catches up exactly (every call counts from its clock), so the
+    // missed ones are skipped, keeping the grid, instead of run in a burst.
+    interval.set_missed_tick_behavior(MissedTickBehavior::Skip);
+    loop {
+        tokio::select! {
+            biased;
+            () = stop.cancelled() => return,
+            core = added.recv() => match core {
+                Some(core) => calls.push(core),
+                None => return,
+            },
+            _ = interval.tick() => {
+                calls.retain(|core| {
+                    let mut core = lock(core);
+                    if core.closed {
+                        count.fetch_sub(1, Ordering::Relaxed);
+                        return false;
+                    }
+                    core.tick();
+                    true
+                });
+            }
+        }
+    }
+}
