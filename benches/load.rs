@@ -178,11 +178,17 @@ struct Report {
     load_before: String,
     load_after: String,
     cpu_seconds: f64,
+    /// CPU of this process (the simulator and its callers) over the same window: what
+    /// the machine had left for the engine.
+    sim_cpu_seconds: f64,
     rss_kib: u64,
     /// System calls per second (all calls together).
     syscalls: Option<f64>,
     window: ChildStats,
     gaps_heard: usize,
+    /// Of those, gaps that began within 500 ms after a key press (between a stopped
+    /// prompt and the next one).
+    gaps_after_press: usize,
     gap_time: Duration,
     underruns: u64,
     max_lead: Duration,
@@ -213,10 +219,12 @@ fn run(sim_runtime: &Runtime, plan: &Plan, calls: usize) -> Report {
     ));
     let stats_before = engine.stats();
     let cpu_before = procfs::cpu_seconds(pid);
+    let sim_cpu_before = procfs::cpu_seconds(std::process::id());
     let window = Duration::from_secs(plan.seconds);
     let wall = Instant::now();
     std::thread::sleep(window);
     let cpu_seconds = procfs::cpu_seconds(pid) - cpu_before;
+    let sim_cpu_seconds = procfs::cpu_seconds(std::process::id()) - sim_cpu_before;
     let seconds = wall.elapsed().as_secs_f64();
     let rss_during = procfs::rss_kib(pid);
     let stats_after = engine.stats();
@@ -238,6 +246,7 @@ fn run(sim_runtime: &Runtime, plan: &Plan, calls: usize) -> Report {
         load_before,
         load_after: String::new(),
         cpu_seconds,
+        sim_cpu_seconds,
         rss_kib: rss_during.saturating_sub(rss_before),
         syscalls,
         window: ChildStats {
@@ -249,6 +258,7 @@ fn run(sim_runtime: &Runtime, plan: &Plan, calls: usize) -> Report {
             frames_read: stats_after.frames_read - stats_before.frames_read,
         },
         gaps_heard: 0,
+        gaps_after_press: 0,
         gap_time: Duration::ZERO,
         underruns: stats_after.jitter_underruns,
         max_lead: Duration::ZERO,
@@ -257,6 +267,15 @@ fn run(sim_runtime: &Runtime, plan: &Plan, calls: usize) -> Report {
     for (caller, presses) in callers.iter().zip(&presses) {
         let heard = caller.heard();
         report.gaps_heard += heard.underruns.len();
+        report.gaps_after_press += heard
+            .underruns
+            .iter()
+            .filter(|gap| {
+                presses
+                    .iter()
+                    .any(|&at| gap.at >= at && gap.at <= at + Duration::from_millis(500))
+            })
+            .count();
         report.gap_time += heard.underruns.iter().map(|gap| gap.len).sum::<Duration>();
         report.max_lead = report.max_lead.max(heard.max_lead);
         report.tails.extend(tails(&heard.samples, presses));
@@ -355,6 +374,10 @@ impl Report {
             100.0 * self.cpu_seconds / self.seconds
         );
         println!(
+            "simulator CPU         {:.1}% of one core (same machine, not counted above)",
+            100.0 * self.sim_cpu_seconds / self.seconds
+        );
+        println!(
             "engine RSS per call   {rss_per_call:.1} KiB ({} KiB growth)",
             self.rss_kib
         );
@@ -373,6 +396,10 @@ impl Report {
             self.gaps_heard, self.gap_time, self.underruns, self.max_lead
         );
         println!(
+            "                      of the gaps, {} began within 500 ms after a key press",
+            self.gaps_after_press
+        );
+        println!(
             "barge-ins             {} in the window; tails p50 {:?}, p99 {:?}, max {:?}, {over} over 100 ms",
             self.window.barge_ins,
             tail_at(0.5),
@@ -387,10 +414,12 @@ impl Report {
             "load_after": self.load_after,
             "active_calls": self.window.active,
             "cpu_ms_per_call_second": (cpu_ms * 1000.0).round() / 1000.0,
+            "sim_cpu_percent": (1000.0 * self.sim_cpu_seconds / self.seconds).round() / 10.0,
             "rss_kib_per_call": (rss_per_call * 10.0).round() / 10.0,
             "syscalls_per_call_second": syscalls.map(|rate| (rate * 10.0).round() / 10.0),
             "frames_out_per_call_second": self.window.frames_out as f64 / call_seconds,
             "gaps_heard": self.gaps_heard,
+            "gaps_after_press": self.gaps_after_press,
             "gap_ms": self.gap_time.as_millis() as u64,
             "underruns": self.underruns,
             "max_lead_ms": self.max_lead.as_millis() as u64,

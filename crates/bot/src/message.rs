@@ -163,8 +163,9 @@ pub struct CallEndpoint {
     pub events: broadcast::Sender<CallEvent>,
     /// Send every frame heard from the caller here.
     pub audio_in: broadcast::Sender<Frame>,
-    /// Audio the bot streams to the caller.
-    pub audio_out: mpsc::Receiver<SinkItem>,
+    /// Audio the bot streams to the caller, until whoever plays it takes it (an
+    /// `Option`, so that taking it leaves no second queue behind).
+    pub audio_out: Option<mpsc::Receiver<SinkItem>>,
     /// The call's clock, shared with the [`Call`]: start it when the audio starts.
     pub clock: CallClock,
     end: Arc<OnceLock<CallError>>,
@@ -246,7 +247,7 @@ pub fn call_channel(info: CallInfo, capacity: ChannelCapacity) -> (Call, CallEnd
         messages: message_receiver,
         events,
         audio_in,
-        audio_out: audio_out_receiver,
+        audio_out: Some(audio_out_receiver),
         clock,
         end,
     };

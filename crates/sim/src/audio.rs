@@ -277,7 +277,8 @@ impl CallMedia {
                 });
             }
             let said = self.uplink.len().min(FRAME_BYTES);
-            let mut frame: Vec<u8> = self.uplink.drain(..said).collect();
+            let mut frame = Vec::with_capacity(FRAME_BYTES);
+            take_front(&mut self.uplink, said, &mut frame);
             frame.resize(FRAME_BYTES, 0);
             if audio.get_stream == GetStreamContent::Mixed {
                 mix(&mut frame, &heard);
@@ -323,7 +324,8 @@ impl CallMedia {
     fn play_frame(&mut self) -> Vec<u8> {
         let sample = self.frames_done * FRAME_SAMPLES as u64;
         let available = self.playout.len().min(FRAME_BYTES) & !1;
-        let bytes: Vec<u8> = self.playout.drain(..available).collect();
+        let mut bytes = Vec::with_capacity(FRAME_BYTES);
+        take_front(&mut self.playout, available, &mut bytes);
         if available > 0 {
             let current = self.current.get_or_insert_with(|| Segment {
                 start_sample: sample,
@@ -350,6 +352,17 @@ impl CallMedia {
             self.silence_since = Some(at_sample);
         }
     }
+}
+
+/// Moves the first `len` bytes of `queue` to `out`, a slice at a time (draining into an
+/// iterator goes byte by byte, which was most of the media clock's time with a thousand
+/// calls).
+fn take_front(queue: &mut VecDeque<u8>, len: usize, out: &mut Vec<u8>) {
+    let (first, second) = queue.as_slices();
+    let from_first = len.min(first.len());
+    out.extend_from_slice(&first[..from_first]);
+    out.extend_from_slice(&second[..len - from_first]);
+    queue.drain(..len);
 }
 
 /// When a frame captured at `capture` reaches the client: jitter and bursts delay

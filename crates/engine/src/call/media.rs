@@ -127,7 +127,8 @@ pub(crate) enum PlayEnd {
 pub(crate) struct MediaSetup {
     pub(crate) ctx: Arc<CallCtx>,
     pub(crate) commands: mpsc::Receiver<MediaCommand>,
-    pub(crate) audio_out: mpsc::Receiver<SinkItem>,
+    /// `None` when the bot's end of it was taken already (it streams nothing then).
+    pub(crate) audio_out: Option<mpsc::Receiver<SinkItem>>,
     pub(crate) audio_in: broadcast::Sender<Frame>,
     pub(crate) events: broadcast::Sender<CallEvent>,
     pub(crate) digits: KeySink,

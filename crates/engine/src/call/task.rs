@@ -134,11 +134,10 @@ pub(crate) async fn run(shared: Arc<Shared>, setup: CallSetup) {
         record: Arc::clone(&record),
         recordings: Default::default(),
     });
-    let (_, closed) = mpsc::channel(1);
     let media = MediaSetup {
         ctx: Arc::clone(&ctx),
         commands: media_commands,
-        audio_out: std::mem::replace(&mut endpoint.audio_out, closed),
+        audio_out: endpoint.audio_out.take(),
         audio_in: endpoint.audio_in.clone(),
         events: endpoint.events.clone(),
         digits: sink.clone(),

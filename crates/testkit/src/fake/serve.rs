@@ -128,6 +128,9 @@ pub(crate) async fn serve(
     let mut handed_off = false;
     // While a streamed frame plays: when the next may start.
     let mut frame_ends: Option<Instant> = None;
+    // The engine takes the streamed audio's receiver out of the endpoint; so does this.
+    let (_never, unused) = tokio::sync::mpsc::channel(1);
+    let mut audio_out = endpoint.audio_out.take().unwrap_or(unused);
     let mut audio_open = true;
     let end = loop {
         tokio::select! {
@@ -142,7 +145,7 @@ pub(crate) async fn serve(
             () = sleep_until(frame_ends.unwrap_or_else(Instant::now)), if frame_ends.is_some() => {
                 frame_ends = None;
             }
-            item = endpoint.audio_out.recv(), if audio_open && frame_ends.is_none() => match item {
+            item = audio_out.recv(), if audio_open && frame_ends.is_none() => match item {
                 Some(SinkItem::Mark(name)) => {
                     lock(&ctx.shared.played).push(SinkItem::Mark(name.clone()));
                     let _ = endpoint.events.send(CallEvent::Mark(name));
@@ -172,7 +175,7 @@ pub(crate) async fn serve(
                 Some(CallMessage::ClearAudio { reply }) => {
                     ctx.shared.log(Entry::ClearAudio);
                     let mut frames = 0;
-                    while let Ok(item) = endpoint.audio_out.try_recv() {
+                    while let Ok(item) = audio_out.try_recv() {
                         frames += usize::from(matches!(item, SinkItem::Frame(_)));
                     }
                     let _ = reply.send(Ok(frames));

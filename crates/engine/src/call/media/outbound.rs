@@ -43,7 +43,7 @@ struct Current {
 pub(super) struct Outbound {
     pacer: Pacer,
     lead_frames: usize,
-    streamed: mpsc::Receiver<SinkItem>,
+    streamed: Option<mpsc::Receiver<SinkItem>>,
     events: broadcast::Sender<CallEvent>,
     queue: VecDeque<Queued>,
     current: Option<Current>,
@@ -59,7 +59,7 @@ impl Outbound {
     pub(super) fn new(
         lead: Duration,
         chunk: Duration,
-        streamed: mpsc::Receiver<SinkItem>,
+        streamed: Option<mpsc::Receiver<SinkItem>>,
         events: broadcast::Sender<CallEvent>,
     ) -> Self {
         let lead_frames = (lead.as_millis() / Frame::DURATION.as_millis()).max(1) as usize;
@@ -106,7 +106,7 @@ impl Outbound {
             MediaCommand::Stop { id } => self.stop(id, now, false),
             MediaCommand::ClearAudio { reply } => {
                 let mut count = 0;
-                while self.streamed.try_recv().is_ok() {
+                while let Some(Ok(_)) = self.streamed.as_mut().map(mpsc::Receiver::try_recv) {
                     count += 1;
                 }
                 if self.current.is_none() {
@@ -280,7 +280,10 @@ impl Outbound {
         let mut pulled = false;
         self.samples.clear();
         while self.samples.len() < (self.lead_frames + 1) * Frame::SAMPLES {
-            match self.streamed.try_recv() {
+            let Some(streamed) = self.streamed.as_mut() else {
+                break;
+            };
+            match streamed.try_recv() {
                 Ok(SinkItem::Frame(frame)) => self.samples.extend_from_slice(frame.as_samples()),
                 Ok(SinkItem::Mark(name)) => {
                     self.flush_samples();
@@ -328,8 +331,12 @@ mod tests {
     async fn a_tick_hands_back_the_frames_due_in_the_reused_vec() {
         let (_audio, streamed) = mpsc::channel(4);
         let (events, _) = broadcast::channel(4);
-        let mut outbound =
-            Outbound::new(Duration::from_millis(60), Frame::DURATION, streamed, events);
+        let mut outbound = Outbound::new(
+            Duration::from_millis(60),
+            Frame::DURATION,
+            Some(streamed),
+            events,
+        );
         let samples: Vec<i16> = (0..Frame::SAMPLES as i16 * 10).collect();
         let prompt = Prompt::from_samples(samples).expect("ten frames make a prompt");
         let (done, _end) = oneshot::channel();
@@ -367,8 +374,12 @@ mod tests {
     async fn spoken_text_plays_its_sentences_in_order_and_ends_after_the_last() {
         let (_audio, streamed) = mpsc::channel(4);
         let (events, _) = broadcast::channel(4);
-        let mut outbound =
-            Outbound::new(Duration::from_millis(40), Frame::DURATION, streamed, events);
+        let mut outbound = Outbound::new(
+            Duration::from_millis(40),
+            Frame::DURATION,
+            Some(streamed),
+            events,
+        );
         let sentence = |value: i16| Prompt::from_samples(vec![value; Frame::SAMPLES * 3]).unwrap();
         let (more_sender, more) = mpsc::channel(4);
         let (done, mut end) = oneshot::channel();
