@@ -31,7 +31,7 @@ pub(crate) struct Conn {
 
 enum Inner {
     /// Watched by the reactor: waits are woken by readiness events.
-    Watched(MaybeTlsStream<TcpStream>),
+    Watched(Box<MaybeTlsStream<TcpStream>>),
     /// Not watched: read and written only when asked.
     Detached(Box<Detached>),
     /// Between the two (only while detaching, or after detaching failed).
@@ -59,7 +59,7 @@ impl std::fmt::Debug for Conn {
 impl From<MaybeTlsStream<TcpStream>> for Conn {
     fn from(stream: MaybeTlsStream<TcpStream>) -> Self {
         Self {
-            inner: Inner::Watched(stream),
+            inner: Inner::Watched(Box::new(stream)),
         }
     }
 }
@@ -73,7 +73,7 @@ impl Conn {
     /// When the socket cannot be taken out (the connection is then unusable).
     pub(super) fn detach(&mut self) -> io::Result<()> {
         let stream = match std::mem::replace(&mut self.inner, Inner::Gone) {
-            Inner::Watched(stream) => stream,
+            Inner::Watched(stream) => *stream,
             other => {
                 self.inner = other;
                 return Ok(());
@@ -109,7 +109,7 @@ impl Conn {
             Inner::Watched(stream) => {
                 let mut context = Context::from_waker(futures::task::noop_waker_ref());
                 let mut read = ReadBuf::new(buf);
-                match Pin::new(stream).poll_read(&mut context, &mut read) {
+                match Pin::new(&mut **stream).poll_read(&mut context, &mut read) {
                     Poll::Ready(Ok(())) => Poll::Ready(Ok(read.filled().len())),
                     Poll::Ready(Err(error)) => Poll::Ready(Err(error)),
                     Poll::Pending => Poll::Pending,
@@ -126,7 +126,7 @@ impl Conn {
         match &mut self.inner {
             Inner::Watched(stream) => {
                 let mut context = Context::from_waker(futures::task::noop_waker_ref());
-                Pin::new(stream).poll_write(&mut context, buf)
+                Pin::new(&mut **stream).poll_write(&mut context, buf)
             }
             Inner::Detached(detached) => pending_on_would_block(detached.write(buf)),
             Inner::Gone => Poll::Ready(Err(gone())),
@@ -139,7 +139,7 @@ impl Conn {
         match &mut self.inner {
             Inner::Watched(stream) => {
                 let mut context = Context::from_waker(futures::task::noop_waker_ref());
-                Pin::new(stream).poll_flush(&mut context)
+                Pin::new(&mut **stream).poll_flush(&mut context)
             }
             Inner::Detached(detached) => pending_on_would_block(detached.flush_tls()),
             Inner::Gone => Poll::Ready(Err(gone())),
@@ -255,7 +255,7 @@ impl AsyncRead for Conn {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         match &mut self.inner {
-            Inner::Watched(stream) => Pin::new(stream).poll_read(cx, buf),
+            Inner::Watched(stream) => Pin::new(&mut **stream).poll_read(cx, buf),
             Inner::Detached(detached) => match detached.read(buf.initialize_unfilled()) {
                 Ok(read) => {
                     buf.advance(read);
@@ -279,7 +279,7 @@ impl AsyncWrite for Conn {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         match &mut self.inner {
-            Inner::Watched(stream) => Pin::new(stream).poll_write(cx, buf),
+            Inner::Watched(stream) => Pin::new(&mut **stream).poll_write(cx, buf),
             Inner::Detached(detached) => match detached.write(buf) {
                 Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
                     detached.wait(cx);
@@ -293,7 +293,7 @@ impl AsyncWrite for Conn {
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match &mut self.inner {
-            Inner::Watched(stream) => Pin::new(stream).poll_flush(cx),
+            Inner::Watched(stream) => Pin::new(&mut **stream).poll_flush(cx),
             Inner::Detached(detached) => match detached.flush_tls() {
                 Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
                     detached.wait(cx);
@@ -307,7 +307,7 @@ impl AsyncWrite for Conn {
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match &mut self.inner {
-            Inner::Watched(stream) => Pin::new(stream).poll_shutdown(cx),
+            Inner::Watched(stream) => Pin::new(&mut **stream).poll_shutdown(cx),
             Inner::Detached(detached) => {
                 if let Some(tls) = detached.tls.as_mut() {
                     tls.send_close_notify();
