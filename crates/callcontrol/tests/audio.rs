@@ -8,7 +8,7 @@ use voicebot_callcontrol::{AudioIn, CallControlError};
 use voicebot_model::ParticipantId;
 use voicebot_sim::{AudioConfig, InboundMode, JournalKind, SimConfig, StreamDirection};
 
-use crate::support::{builder, pcm, signal, start, within};
+use crate::support::{builder, pcm, read_now_until, send_now_paced, signal, start, within};
 
 /// Reads `audio` until `want` bytes past the leading silence have arrived.
 async fn read_signal(audio: &mut AudioIn, want: usize) -> (Vec<u8>, Vec<usize>) {
@@ -277,33 +277,17 @@ async fn audio_to_an_unknown_participant_reports_the_refusal() {
 async fn read_now_takes_what_has_arrived_without_waiting() {
     within(10, async {
         let (_sim, _caller, mut audio, samples) = odd_chunked_call().await;
-        let mut buf = [0u8; 1024];
-        let mut received = Vec::new();
-        let mut empty_polls = 0;
-        loop {
-            match audio.read_now(&mut buf) {
-                None => {
-                    empty_polls += 1;
-                    tokio::time::sleep(Duration::from_millis(30)).await;
-                }
-                Some(read) => {
-                    let read = read.expect("no error");
-                    assert!(read > 0 && read % 2 == 0, "whole samples: {read}");
-                    received.extend_from_slice(&buf[..read]);
-                }
-            }
-            let start = received.iter().position(|byte| *byte != 0);
-            if let Some(start) = start.filter(|start| received.len() - start >= samples.len() * 2) {
-                assert_eq!(received[start..start + samples.len() * 2], pcm(&samples));
-                break;
-            }
+        let (reads, empty_polls) =
+            read_now_until(&mut audio, &pcm(&samples), Duration::from_millis(30)).await;
+        for read in &reads {
+            assert!(*read > 0 && read % 2 == 0, "whole samples: {read}");
         }
         assert!(
             empty_polls > 0,
             "audio arrives at real time, so some polls found none"
         );
         // At most an odd byte is held back for its sample's other half.
-        let held = audio.bytes_received() - received.len() as u64;
+        let held = audio.bytes_received() - reads.iter().sum::<usize>() as u64;
         assert!(held <= 1, "{held} bytes received but not handed out");
     })
     .await;
@@ -326,13 +310,7 @@ async fn send_now_writes_without_waiting_and_the_caller_hears_it_byte_exact() {
         out.connect().await.unwrap();
         let samples = signal(8000);
         let bytes = pcm(&samples);
-        // 960-byte chunks (60 ms, a media tick's) at about real time, with a lead.
-        for (index, chunk) in bytes.chunks(960).enumerate() {
-            out.send_now(chunk).unwrap();
-            if index > 2 {
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-        }
+        send_now_paced(&mut out, &bytes).await;
         // An empty send only writes what the socket did not take yet.
         out.send_now(&[]).unwrap();
         assert_eq!(out.backlog(), 0, "loopback takes a second of audio at once");
@@ -378,20 +356,9 @@ async fn detached_streams_carry_audio_both_ways_byte_exact_without_the_reactor()
         let (_sim, caller, mut audio, samples) = odd_chunked_call().await;
         // Out of the reactor: only polling sees what arrives.
         audio.detach().unwrap();
-        let mut buf = [0u8; 1024];
-        let mut received = Vec::new();
-        loop {
-            match audio.read_now(&mut buf) {
-                None => tokio::time::sleep(Duration::from_millis(20)).await,
-                Some(read) => received.extend_from_slice(&buf[..read.expect("no error")]),
-            }
-            let start = received.iter().position(|byte| *byte != 0);
-            if let Some(start) = start.filter(|start| received.len() - start >= samples.len() * 2) {
-                assert_eq!(received[start..start + samples.len() * 2], pcm(&samples));
-                break;
-            }
-        }
+        read_now_until(&mut audio, &pcm(&samples), Duration::from_millis(20)).await;
         // The async read still works on a detached stream (it polls).
+        let mut buf = [0u8; 1024];
         let read = audio.read(&mut buf).await.unwrap();
         assert!(read > 0);
 
@@ -411,12 +378,7 @@ async fn detached_streams_carry_audio_both_ways_byte_exact_without_the_reactor()
         out.detach().unwrap();
         let samples = signal(8000);
         let bytes = pcm(&samples);
-        for (index, chunk) in bytes.chunks(960).enumerate() {
-            out.send_now(chunk).unwrap();
-            if index > 2 {
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-        }
+        send_now_paced(&mut out, &bytes).await;
         out.send_now(&[]).unwrap();
         assert_eq!(out.backlog(), 0);
         // Ending the body waits for the PBX's answer on the detached socket.

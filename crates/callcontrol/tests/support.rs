@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use voicebot_callcontrol::{
-    Client, ClientBuilder, EventStream, ExpiresInUnit, RetryPolicy, Secret,
+    AudioIn, AudioOut, Client, ClientBuilder, EventStream, ExpiresInUnit, RetryPolicy, Secret,
 };
 use voicebot_model::PbxEvent;
 use voicebot_sim::{JournalKind, Sim, SimConfig};
@@ -96,6 +96,48 @@ pub(crate) fn pcm(samples: &[i16]) -> Vec<u8> {
         .iter()
         .flat_map(|sample| sample.to_le_bytes())
         .collect()
+}
+
+/// Reads `audio` with `read_now`, sleeping `poll` whenever nothing has arrived, until
+/// `want` has come after the silence before it; returns the size of each read and how
+/// many polls found nothing.
+pub(crate) async fn read_now_until(
+    audio: &mut AudioIn,
+    want: &[u8],
+    poll: Duration,
+) -> (Vec<usize>, usize) {
+    let mut buf = [0u8; 1024];
+    let mut received = Vec::new();
+    let (mut reads, mut empty_polls) = (Vec::new(), 0);
+    loop {
+        match audio.read_now(&mut buf) {
+            None => {
+                empty_polls += 1;
+                tokio::time::sleep(poll).await;
+            }
+            Some(read) => {
+                let read = read.expect("no error");
+                reads.push(read);
+                received.extend_from_slice(&buf[..read]);
+            }
+        }
+        let start = received.iter().position(|byte| *byte != 0);
+        if let Some(start) = start.filter(|start| received.len() - start >= want.len()) {
+            assert_eq!(received[start..start + want.len()], want[..]);
+            return (reads, empty_polls);
+        }
+    }
+}
+
+/// Sends `bytes` with `send_now` in 960-byte chunks (60 ms, a media tick's) at about
+/// real time, with a lead.
+pub(crate) async fn send_now_paced(out: &mut AudioOut, bytes: &[u8]) {
+    for (index, chunk) in bytes.chunks(960).enumerate() {
+        out.send_now(chunk).unwrap();
+        if index > 2 {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
 }
 
 /// A test signal none of whose bytes is zero, so it stands out from the silence

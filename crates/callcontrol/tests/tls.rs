@@ -16,7 +16,7 @@ use voicebot_callcontrol::{Client, RetryPolicy, Secret, TlsConfig};
 use voicebot_model::PbxEvent;
 use voicebot_sim::Sim;
 
-use crate::support::within;
+use crate::support::{pcm, read_now_until, send_now_paced, within};
 
 /// A private CA and a server certificate for 127.0.0.1 signed by it.
 struct Pki {
@@ -134,38 +134,21 @@ async fn detached_audio_streams_work_over_tls() {
         let dn = sim.route_point().clone();
 
         let said: Vec<i16> = (0..4000).map(|n| (n % 700) as i16 + 1).collect();
-        let said_bytes: Vec<u8> = said.iter().flat_map(|s| s.to_le_bytes()).collect();
+        let said_bytes = pcm(&said);
         caller.send_pcm(&said).await;
         let mut audio = client
             .audio_from(&dn, caller.participant_id())
             .await
             .unwrap();
         audio.detach().unwrap();
-        let mut received = Vec::new();
-        let mut buf = [0u8; 1024];
-        loop {
-            match audio.read_now(&mut buf) {
-                None => tokio::time::sleep(Duration::from_millis(20)).await,
-                Some(read) => received.extend_from_slice(&buf[..read.expect("no error")]),
-            }
-            let start = received.iter().position(|byte| *byte != 0);
-            if let Some(start) = start.filter(|start| received.len() - start >= said_bytes.len()) {
-                assert_eq!(received[start..start + said_bytes.len()], said_bytes[..]);
-                break;
-            }
-        }
+        read_now_until(&mut audio, &said_bytes, Duration::from_millis(20)).await;
 
         let mut out = client.audio_to(&dn, caller.participant_id()).await.unwrap();
         out.connect().await.unwrap();
         out.detach().unwrap();
         let heard: Vec<i16> = (0..8000).map(|n| (n % 500) as i16 - 250).collect();
-        let bytes: Vec<u8> = heard.iter().flat_map(|s| s.to_le_bytes()).collect();
-        for (index, chunk) in bytes.chunks(960).enumerate() {
-            out.send_now(chunk).unwrap();
-            if index > 2 {
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-        }
+        let bytes = pcm(&heard);
+        send_now_paced(&mut out, &bytes).await;
         // Whatever TLS still holds goes out before the body ends.
         for _ in 0..100 {
             out.send_now(&[]).unwrap();

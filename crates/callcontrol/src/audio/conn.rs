@@ -22,7 +22,7 @@ use tokio::time::Sleep;
 use tokio_tungstenite::MaybeTlsStream;
 
 /// How often a detached connection that is waited on is tried again.
-pub(super) const RETRY: Duration = Duration::from_millis(5);
+const RETRY: Duration = Duration::from_millis(5);
 
 /// One audio stream's connection.
 pub(crate) struct Conn {
@@ -220,8 +220,23 @@ impl Detached {
         Ok(())
     }
 
-    /// Arms a retry that wakes `cx` (the socket sends no events); the caller returns
-    /// `Pending`.
+    /// `result` as a poll: `WouldBlock` becomes `Pending`, with a retry armed to wake
+    /// `cx` (the socket sends no events).
+    fn poll_result<T>(
+        &mut self,
+        cx: &mut Context<'_>,
+        result: io::Result<T>,
+    ) -> Poll<io::Result<T>> {
+        match result {
+            Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
+                self.wait(cx);
+                Poll::Pending
+            }
+            other => Poll::Ready(other),
+        }
+    }
+
+    /// Arms a retry that wakes `cx`.
     fn wait(&mut self, cx: &mut Context<'_>) {
         // A reader on a clock of its own polls with the no-op waker: it is never woken,
         // so it needs no timer either.
@@ -256,17 +271,12 @@ impl AsyncRead for Conn {
     ) -> Poll<io::Result<()>> {
         match &mut self.inner {
             Inner::Watched(stream) => Pin::new(&mut **stream).poll_read(cx, buf),
-            Inner::Detached(detached) => match detached.read(buf.initialize_unfilled()) {
-                Ok(read) => {
-                    buf.advance(read);
-                    Poll::Ready(Ok(()))
-                }
-                Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
-                    detached.wait(cx);
-                    Poll::Pending
-                }
-                Err(error) => Poll::Ready(Err(error)),
-            },
+            Inner::Detached(detached) => {
+                let read = detached.read(buf.initialize_unfilled());
+                detached
+                    .poll_result(cx, read)
+                    .map_ok(|read| buf.advance(read))
+            }
             Inner::Gone => Poll::Ready(Err(gone())),
         }
     }
@@ -280,13 +290,10 @@ impl AsyncWrite for Conn {
     ) -> Poll<io::Result<usize>> {
         match &mut self.inner {
             Inner::Watched(stream) => Pin::new(&mut **stream).poll_write(cx, buf),
-            Inner::Detached(detached) => match detached.write(buf) {
-                Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
-                    detached.wait(cx);
-                    Poll::Pending
-                }
-                other => Poll::Ready(other),
-            },
+            Inner::Detached(detached) => {
+                let written = detached.write(buf);
+                detached.poll_result(cx, written)
+            }
             Inner::Gone => Poll::Ready(Err(gone())),
         }
     }
@@ -294,13 +301,10 @@ impl AsyncWrite for Conn {
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match &mut self.inner {
             Inner::Watched(stream) => Pin::new(&mut **stream).poll_flush(cx),
-            Inner::Detached(detached) => match detached.flush_tls() {
-                Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
-                    detached.wait(cx);
-                    Poll::Pending
-                }
-                other => Poll::Ready(other),
-            },
+            Inner::Detached(detached) => {
+                let flushed = detached.flush_tls();
+                detached.poll_result(cx, flushed)
+            }
             Inner::Gone => Poll::Ready(Err(gone())),
         }
     }
@@ -312,13 +316,12 @@ impl AsyncWrite for Conn {
                 if let Some(tls) = detached.tls.as_mut() {
                     tls.send_close_notify();
                 }
-                match detached.flush_tls() {
-                    Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
-                        detached.wait(cx);
-                        Poll::Pending
+                let flushed = detached.flush_tls();
+                match detached.poll_result(cx, flushed) {
+                    Poll::Ready(Ok(())) => {
+                        Poll::Ready(detached.socket.shutdown(std::net::Shutdown::Write))
                     }
-                    Err(error) => Poll::Ready(Err(error)),
-                    Ok(()) => Poll::Ready(detached.socket.shutdown(std::net::Shutdown::Write)),
+                    other => other,
                 }
             }
             Inner::Gone => Poll::Ready(Err(gone())),

@@ -51,8 +51,6 @@ pub struct AudioOut {
     started: Instant,
     /// When [`AudioOut::send_now`] next looks for an answer.
     next_answer_check: Instant,
-    /// The runtime the upload was opened on, for work `send_now` hands off.
-    runtime: tokio::runtime::Handle,
 }
 
 impl fmt::Debug for AudioOut {
@@ -91,7 +89,6 @@ impl AudioOut {
             counter,
             started,
             next_answer_check: started,
-            runtime: tokio::runtime::Handle::current(),
         })
     }
 
@@ -262,7 +259,7 @@ impl AudioOut {
                 return Err(self.closed());
             };
             let mut piece = [0u8; 512];
-            let read = match wire::read_now(conn, &mut piece) {
+            let read = match conn.read_now(&mut piece) {
                 Poll::Pending => return Ok(()),
                 Poll::Ready(Ok(0)) => {
                     let error = std::io::Error::new(
@@ -293,10 +290,9 @@ impl AudioOut {
             if head.status == 401 {
                 tracing::debug!(path = %self.request.path, "401 on audio upload: the token is renewed for the next one");
                 let (core, token) = (Arc::clone(&self.core), self.token.clone());
-                // On the runtime the upload was opened on: `send_now` may be called
-                // from a media thread with a runtime of its own, without I/O.
-                self.runtime
-                    .spawn(async move { core.tokens.invalidate(&token).await });
+                if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                    runtime.spawn(async move { core.tokens.invalidate(&token).await });
+                }
             }
             let failure = if head.is_success() {
                 // An early success still ends the upload: nothing more is heard.
@@ -392,7 +388,7 @@ impl AudioOut {
                 return Err(self.closed());
             };
             let mut piece = [0u8; 512];
-            let read = match wire::read_now(conn, &mut piece) {
+            let read = match conn.read_now(&mut piece) {
                 Poll::Pending => return Ok(()),
                 Poll::Ready(Ok(0)) => {
                     let error = std::io::Error::new(

@@ -8,7 +8,6 @@
 //! the call's media task reads and writes their sockets itself.
 
 use std::io;
-use std::task::Poll;
 
 use rustls::pki_types::ServerName;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -328,10 +327,4 @@ pub(super) fn transport(what: String, error: io::Error) -> CallControlError {
 
 fn invalid(what: String) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, what)
-}
-
-/// Reads what the socket has now into `buf` without waiting and without arranging a
-/// wake-up: `Pending` when nothing is there.
-pub(super) fn read_now(conn: &mut Conn, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-    conn.read_now(buf)
 }

@@ -128,9 +128,12 @@ pub(crate) async fn serve(
     let mut handed_off = false;
     // While a streamed frame plays: when the next may start.
     let mut frame_ends: Option<Instant> = None;
-    // The engine takes the streamed audio's receiver out of the endpoint; so does this.
-    let (_never, unused) = tokio::sync::mpsc::channel(1);
-    let mut audio_out = endpoint.audio_out.take().unwrap_or(unused);
+    // The engine takes the streamed audio's receiver out of the endpoint; so does this
+    // (should it be gone, a closed queue ends the audio branch at once).
+    let mut audio_out = endpoint
+        .audio_out
+        .take()
+        .unwrap_or_else(|| tokio::sync::mpsc::channel(1).1);
     let mut audio_open = true;
     let end = loop {
         tokio::select! {
