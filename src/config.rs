@@ -159,6 +159,14 @@ pub(crate) struct Media {
     /// caller still hears after barging in.
     #[serde(with = "humantime_serde")]
     pub(crate) pacer_lead: Duration,
+    /// How often each call's media runs (20, 40 or 60 ms): each run sends what is due
+    /// in one write and takes in what the caller sent; longer is cheaper, shorter
+    /// leaves more of the lead to cover a late run.
+    #[serde(with = "humantime_serde")]
+    pub(crate) tick: Duration,
+    /// Threads of the engine's own that run calls (each call's tasks and media on one
+    /// of them); none given: one per core. 0 runs calls on the main runtime.
+    pub(crate) call_threads: Option<usize>,
     /// How long a call's audio stream may stay silent (or refuse a chunk) before it is
     /// taken as lost and reopened (100 ms – 60 s).
     #[serde(with = "humantime_serde")]
@@ -180,6 +188,8 @@ impl Default for Media {
         Self {
             inband_dtmf: false,
             pacer_lead: Duration::from_millis(100),
+            tick: Duration::from_millis(40),
+            call_threads: None,
             stall_timeout: Duration::from_secs(1),
             ringback: None,
             max_prompt: AudioLimits::DEFAULT_MAX_DURATION,
@@ -291,6 +301,15 @@ impl Config {
         let lead = self.media.pacer_lead;
         if lead < Duration::from_millis(20) || lead > Duration::from_secs(1) {
             return Err(self.error_at(None, "media.pacer_lead", "must be between 20ms and 1s"));
+        }
+        let tick = self.media.tick;
+        if !matches!(tick.as_millis(), 20 | 40 | 60)
+            || !tick.subsec_nanos().is_multiple_of(1_000_000)
+        {
+            return Err(self.error_at(None, "media.tick", "must be 20ms, 40ms or 60ms"));
+        }
+        if self.media.call_threads.is_some_and(|threads| threads > 256) {
+            return Err(self.error_at(None, "media.call_threads", "must be at most 256"));
         }
         let stall = self.media.stall_timeout;
         if stall < Duration::from_millis(100) || stall > Duration::from_secs(60) {

@@ -177,6 +177,10 @@ impl Bots {
             .recordings_dir(recordings)
             .prompt_dir(config.prompts_dir())
             .pacer_lead(config.media.pacer_lead)
+            .media_tick(config.media.tick)
+            .call_threads(config.media.call_threads.unwrap_or_else(|| {
+                std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+            }))
             .stall_timeout(config.media.stall_timeout)
             .inband_dtmf(config.media.inband_dtmf)
             .audio_limits(config.audio_limits())

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use voicebot_bot::{Digit, Frame, GatherEnd, Interruption, PlayOutcome, Prompt, RecordEnd, bot_fn};
+use voicebot_bot::{Digit, GatherEnd, Interruption, PlayOutcome, Prompt, RecordEnd, bot_fn};
 use voicebot_media::DtmfGenerator;
 
 use crate::support::{Harness, report, sawtooth, timeout};
@@ -138,9 +138,9 @@ async fn a_digit_stops_the_prompt_within_the_pacer_lead() {
         // Stopped within the lead: once the digit reached the engine, the PBX got no
         // more of the prompt than the pacer had queued ahead of the caller's ear. So
         // what the outcome says was heard falls short of what the PBX played by at
-        // most the lead (plus the frame in flight), and never exceeds it.
+        // most the lead, and never exceeds it.
         assert!(
-            heard <= first && first <= heard + lead + Frame::DURATION,
+            heard <= first && first <= heard + lead,
             "the outcome says {heard:?} heard; the PBX received {first:?} of the prompt"
         );
     })
@@ -287,15 +287,14 @@ async fn issue_16_every_barge_in_tail_stays_within_the_lead() {
             let end = Duration::from_micros((end as u64 + 1) * 125);
             let tail = end.saturating_sub(stopped_at);
             eprintln!("barge-in {}: tail {tail:?}", n + 1);
-            // The PBX plays whole frames, so its clock reads up to a frame behind.
             assert!(
-                tail <= lead + Frame::DURATION,
+                tail <= lead,
                 "barge-in {}: the caller heard {tail:?} of the prompt after it was stopped",
                 n + 1
             );
         }
         assert!(
-            heard.max_lead <= lead + Frame::DURATION,
+            heard.max_lead <= lead,
             "the PBX held {:?} at most",
             heard.max_lead
         );

@@ -3,6 +3,7 @@
 mod architecture;
 mod audio_limits;
 mod bots;
+mod call_threads;
 mod calls;
 mod cli;
 mod cli_campaign;

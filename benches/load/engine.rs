@@ -32,6 +32,8 @@ pub(crate) struct Tuning {
     pub(crate) media_tick: Option<u64>,
     /// `--lead MS`: the pacer's lead.
     pub(crate) lead: Option<u64>,
+    /// `--call-threads N`: the engine's call threads (0: calls on its runtime).
+    pub(crate) call_threads: Option<usize>,
 }
 
 impl Tuning {
@@ -46,6 +48,9 @@ impl Tuning {
         if let Some(lead) = self.lead {
             args.extend(["--lead".to_owned(), lead.to_string()]);
         }
+        if let Some(threads) = self.call_threads {
+            args.extend(["--call-threads".to_owned(), threads.to_string()]);
+        }
         args
     }
 
@@ -59,6 +64,7 @@ impl Tuning {
             workers: value("--workers").and_then(|v| v.parse().ok()),
             media_tick: value("--media-tick").and_then(|v| v.parse().ok()),
             lead: value("--lead").and_then(|v| v.parse().ok()),
+            call_threads: value("--call-threads").and_then(|v| v.parse().ok()),
         }
     }
 }
@@ -83,6 +89,9 @@ pub(crate) fn run(url: &str, client_id: &str, route_point: &str, tuning: &Tuning
     }
     if let Some(lead) = tuning.lead {
         builder = builder.pacer_lead(Duration::from_millis(lead));
+    }
+    if let Some(threads) = tuning.call_threads {
+        builder = builder.call_threads(threads);
     }
     let engine = builder
         .client(client)

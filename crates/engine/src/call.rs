@@ -152,7 +152,8 @@ impl CallCtx {
     }
 }
 
-/// Spawns the call task on the engine's call tracker, in a span carrying the call id.
+/// Spawns the call task on the engine's call tracker, in a span carrying the call id,
+/// on one of the engine's call threads if it has them.
 pub(crate) fn spawn(shared: Arc<Shared>, setup: CallSetup) {
     let participant = &setup.new_call.participant;
     let span = tracing::info_span!(
@@ -163,5 +164,8 @@ pub(crate) fn spawn(shared: Arc<Shared>, setup: CallSetup) {
         caller = %participant.party_caller_id,
     );
     let calls = shared.calls.clone();
-    calls.spawn(task::run(shared, setup).instrument(span));
+    let threads = Arc::clone(&shared);
+    threads
+        .call_threads
+        .spawn(&calls, task::run(shared, setup).instrument(span));
 }

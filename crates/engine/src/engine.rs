@@ -83,6 +83,8 @@ pub(crate) struct Shared {
     pub(crate) metrics_bound: OnceLock<SocketAddr>,
     /// Ticks every call's media.
     pub(crate) media_clock: crate::call::MediaClock,
+    /// Where call tasks run (the engine's runtime when it has none).
+    pub(crate) call_threads: crate::call_threads::CallThreads,
     next_id: AtomicU64,
 }
 
@@ -146,6 +148,7 @@ impl Engine {
 
     pub(crate) fn new(client: Client, settings: Settings) -> Self {
         let counters = Arc::new(Counters::for_pbx(&settings.pbx_name));
+        let settings_call_threads = settings.call_threads;
         let root = CancellationToken::new();
         let (dispatcher, new_calls) = Dispatcher::new(
             DispatchConfig {
@@ -179,6 +182,7 @@ impl Engine {
             adopted: Mutex::default(),
             metrics_bound: OnceLock::new(),
             media_clock,
+            call_threads: crate::call_threads::CallThreads::new(settings_call_threads),
             next_id: AtomicU64::new(1),
         });
         Self {

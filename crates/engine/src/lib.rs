@@ -76,6 +76,7 @@
 mod answer;
 mod builder;
 mod call;
+mod call_threads;
 mod cdr;
 mod dial;
 mod engine;

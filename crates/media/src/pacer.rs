@@ -13,8 +13,11 @@
 //!   barge-in the PBX still plays what was in flight. The pacer keeps it in flight (as audio that
 //!   is no longer the bot's: it counts as neither sent nor heard) and the next prompt queues behind
 //!   it in the same run, so the lead stays within `lead` across barge-ins and prompt changes.
-//! - **Only whole frames count as played** when deciding what may be sent: the PBX plays in 20 ms
-//!   frames, so audio sent mid-frame is measured against the frame boundary before it.
+//! - **Only whole frames count as played** when deciding what may be sent, counted from a frame
+//!   after the run started: the PBX plays in 20 ms frames on a grid whose phase we cannot see,
+//!   so a run's first frame may wait up to a frame for its slot. The PBX then never holds more
+//!   than `lead`, a frame it is playing included, even when a write's trip jitters; to be
+//!   gapless the lead must cover a tick of the caller's engine plus that frame.
 //!
 //! Audio goes out in *chunks* of at least `chunk` (see [`Pacer::with_chunk`]): nothing is sent
 //! until a chunk fits under the lead, then the lead is filled. Fewer, larger writes cost the
@@ -284,11 +287,19 @@ impl Pacer {
         self.heard_pos(now) < self.sent_pos
     }
 
-    /// Like [`Self::heard_pos`], but in whole frames since the run started: what the PBX has
-    /// surely finished playing.
+    /// Like [`Self::heard_pos`], but in whole frames, counted from a frame after the run
+    /// started (with a lead of two frames or more): what the PBX has surely finished playing. The PBX plays on a 20 ms grid of
+    /// its own whose phase we cannot see, so a run's first frame may wait up to a frame
+    /// for its slot; counting from the run's start instead would leave no margin, and
+    /// any jitter in a write's trip would show at the PBX as one frame more than the lead.
     fn played_pos(&self, now: Duration) -> u64 {
         let frame = Frame::SAMPLES as u64;
-        let elapsed = duration_to_samples(now.saturating_sub(self.run_start_time));
+        // A lead under two frames has no frame to spare: it keeps the old count.
+        let slot_wait = match self.lead_samples >= 2 * frame {
+            true => Frame::DURATION,
+            false => Duration::ZERO,
+        };
+        let elapsed = duration_to_samples(now.saturating_sub(self.run_start_time + slot_wait));
         (self.run_start_pos + elapsed / frame * frame).min(self.sent_pos)
     }
 

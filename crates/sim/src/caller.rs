@@ -304,7 +304,10 @@ impl Caller {
     /// when nothing was queued). Tests measure in it rather than in wall time, which a
     /// busy machine stretches.
     pub fn media_time(&self) -> Duration {
-        self.core.media().clocked()
+        let mut media = self.core.media();
+        // Up to date, not as of the simulator's last clock run.
+        media.tick(tokio::time::Instant::now(), &self.shared.config.audio);
+        media.clocked()
     }
 
     /// Runs a script step by step.

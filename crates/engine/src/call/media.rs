@@ -72,9 +72,13 @@ const IN_BUFFER: usize = 4 * Frame::BYTES;
 /// How often the frame counters are flushed to the engine's.
 const COUNT_FLUSH: Duration = Duration::from_secs(1);
 
-/// The tick for `wanted` and `lead`: whole frames, at most the lead's.
+/// The tick for `wanted` and `lead`: whole frames, at most the lead's less two frames
+/// (the frame the PBX may hold a run's first frame for, and one to cover a late tick),
+/// and at least one frame.
 pub(crate) fn media_tick(wanted: Duration, lead: Duration) -> Duration {
-    let frames = (wanted.min(lead).as_micros() / Frame::DURATION.as_micros()).max(1) as u32;
+    let frame = Frame::DURATION.as_micros();
+    let lead_frames = (lead.as_micros() / frame).saturating_sub(2);
+    let frames = (wanted.as_micros() / frame).min(lead_frames).max(1) as u32;
     Frame::DURATION * frames
 }
 

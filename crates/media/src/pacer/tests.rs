@@ -34,11 +34,14 @@ fn lead_bounds_audio_in_flight(lead_ms: u64, burst: usize) {
         tick(&mut pacer, Duration::ZERO, MS),
         vec![Frame::from_samples([1; 160]); burst]
     );
-    // Then one frame per tick, and never more than the lead in flight.
+    // Then one frame per tick, and never more than the lead in flight. With two frames
+    // of lead or more, the first frame is taken as played a frame late (the PBX's grid
+    // has a phase of its own), so the second tick sends nothing.
     for i in 1..50u32 {
         let now = Frame::DURATION * i;
         let sent = tick(&mut pacer, now, now + MS).len();
-        assert_eq!(sent, 1, "tick {i}");
+        let expected = usize::from(!(i == 1 && burst > 1));
+        assert_eq!(sent, expected, "tick {i}");
         assert!(pacer.in_flight(now) <= Duration::from_millis(lead_ms).max(Frame::DURATION));
     }
 }
@@ -108,8 +111,10 @@ fn chunks_fill_the_lead_once_a_chunk_fits() {
     let sent: Vec<usize> = (0..10u32)
         .map(|i| tick(&mut pacer, Frame::DURATION * i, Frame::DURATION * i + MS).len())
         .collect();
-    // 50 ms rounds up to three frames: the lead goes out, then three frames every 60 ms.
-    assert_eq!(sent, [5, 0, 0, 3, 0, 0, 3, 0, 0, 3]);
+    // 50 ms rounds up to three frames: the lead goes out, then three frames every 60 ms
+    // (from a frame later: the first frame counts as played once the PBX's next slot
+    // has surely passed).
+    assert_eq!(sent, [5, 0, 0, 0, 3, 0, 0, 3, 0, 0]);
 }
 
 #[test_case(0; "on the frame boundary")]

@@ -228,7 +228,13 @@ pub(crate) async fn post_stream(
                 Some(Ok(bytes)) => {
                     guard.bytes += bytes.len() as u64;
                     let taken = match side {
-                        Side::Own => core.media().play(&bytes),
+                        // 3CX plays continuously: what fell due before this chunk came
+                        // is played already, whenever the simulator's clock last ran.
+                        Side::Own => {
+                            let mut media = core.media();
+                            media.tick(tokio::time::Instant::now(), &shared.config.audio);
+                            media.play(&bytes)
+                        }
                         Side::Bridged => core.media().speak(&bytes),
                     };
                     if !taken {

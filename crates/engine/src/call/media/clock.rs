@@ -9,13 +9,18 @@
 //! spread over the tick (shard `i` at `i/n` of it), so their work does not pile up at
 //! one instant, and a call joins the shard serving the fewest.
 //!
+//! Each runtime that runs calls (the engine's, or each of its call threads, see
+//! [`crate::call_threads`]) gets shards of its own, so a call is ticked on the runtime
+//! its tasks run on and a tick's wake-ups stay there.
+//!
 //! Everything a tick does is synchronous: reads and writes take what the sockets hold
 //! or accept now ([`voicebot_callcontrol::AudioIn::read_now`],
 //! [`voicebot_callcontrol::AudioOut::send_now`]). Opening streams, the one slow thing,
 //! stays with each call's media task.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::mpsc;
@@ -39,14 +44,15 @@ pub(crate) struct MediaClock {
     tick: Duration,
     stop: CancellationToken,
     tracker: TaskTracker,
-    shards: OnceLock<Vec<Shard>>,
+    /// The shards of each runtime that runs calls.
+    shards: Mutex<HashMap<tokio::runtime::Id, Vec<Shard>>>,
 }
 
 impl std::fmt::Debug for MediaClock {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("MediaClock")
             .field("tick", &self.tick)
-            .field("shards", &self.shards.get().map_or(0, Vec::len))
+            .field("runtimes", &lock_shards(&self.shards).len())
             .finish_non_exhaustive()
     }
 }
@@ -58,13 +64,18 @@ impl MediaClock {
             tick,
             stop,
             tracker,
-            shards: OnceLock::new(),
+            shards: Mutex::default(),
         }
     }
 
-    /// Ticks `core` from the next tick on, until its `closed` is set.
+    /// Ticks `core` from the next tick on, until its `closed` is set, on the current
+    /// runtime (which must be one).
     pub(crate) fn add(&self, core: Core) {
-        let shards = self.shards.get_or_init(|| self.start());
+        let runtime = tokio::runtime::Handle::current();
+        let mut by_runtime = lock_shards(&self.shards);
+        let shards = by_runtime
+            .entry(runtime.id())
+            .or_insert_with(|| self.start(&runtime));
         let shard = shards
             .iter()
             .min_by_key(|shard| shard.calls.load(Ordering::Relaxed))
@@ -73,11 +84,9 @@ impl MediaClock {
         let _ = shard.add.send(core);
     }
 
-    fn start(&self) -> Vec<Shard> {
-        let count = tokio::runtime::Handle::try_current()
-            .map(|runtime| runtime.metrics().num_workers())
-            .unwrap_or(1)
-            .max(1);
+    /// One shard per worker of `runtime`, spawned on it.
+    fn start(&self, runtime: &tokio::runtime::Handle) -> Vec<Shard> {
+        let count = runtime.metrics().num_workers().max(1);
         let first = Instant::now();
         (0..count)
             .map(|index| {
@@ -89,18 +98,26 @@ impl MediaClock {
                 // spent, a ready socket reads as not ready, so the calls served after
                 // the first forty or so would neither send nor read. A shard yields at
                 // every tick anyway.
-                self.tracker
-                    .spawn(tokio::task::coop::unconstrained(run_shard(
+                self.tracker.spawn_on(
+                    tokio::task::coop::unconstrained(run_shard(
                         added,
                         Arc::clone(&calls),
                         first + offset,
                         self.tick,
                         self.stop.clone(),
-                    )));
+                    )),
+                    runtime,
+                );
                 Shard { add, calls }
             })
             .collect()
     }
+}
+
+fn lock_shards<T>(shards: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    shards
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// One shard's loop: at every tick, the tick of each call it serves.
