@@ -14,7 +14,8 @@ pub use play::{BargeIn, Interruption, PlayBuilder, PlayOutcome};
 pub use record::{RecordBuilder, RecordEnd, Recording, RecordingGap};
 pub use route::RouteToBuilder;
 
-use crate::audio::{AudioSink, AudioStream, SinkItem};
+use crate::audio::{AudioSink, AudioStream};
+use crate::audio_out::AudioOutOpener;
 use crate::error::{CallError, CallResult};
 use crate::event::{CallEvent, CallEvents};
 use crate::gather::GatherBuilder;
@@ -40,7 +41,7 @@ struct Inner {
     // Weak, so that the streams end when the engine drops its senders.
     events: broadcast::WeakSender<CallEvent>,
     audio_in: broadcast::WeakSender<Frame>,
-    audio_out: mpsc::Sender<SinkItem>,
+    audio_out: AudioOutOpener,
     end: Arc<OnceLock<CallError>>,
     clock: CallClock,
 }
@@ -51,7 +52,7 @@ impl Call {
         messages: mpsc::Sender<CallMessage>,
         events: broadcast::WeakSender<CallEvent>,
         audio_in: broadcast::WeakSender<Frame>,
-        audio_out: mpsc::Sender<SinkItem>,
+        audio_out: AudioOutOpener,
         end: Arc<OnceLock<CallError>>,
         clock: CallClock,
     ) -> Self {
@@ -258,9 +259,10 @@ impl Call {
         std::path::PathBuf::from(record::expand(template, self.info(), unix))
     }
 
-    /// A sink for audio to the caller (streaming and AI bots).
+    /// A sink for audio to the caller (streaming and AI bots). Its queue is made the
+    /// first time a bot asks, so calls that never stream pay nothing for it.
     pub fn audio_sink(&self) -> AudioSink {
-        AudioSink::new(self.inner.audio_out.clone(), self.clone())
+        AudioSink::new(self.inner.audio_out.sender(), self.clone())
     }
 
     /// Whether the call task has recorded an end (hang-up, transfer, shutdown).

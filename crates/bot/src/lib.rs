@@ -55,6 +55,7 @@
 #![deny(missing_docs)]
 
 mod audio;
+mod audio_out;
 mod bot;
 mod call;
 mod context;
@@ -78,6 +79,7 @@ mod registry;
 // the promises, and the types keep one home.
 #[doc(hidden)]
 pub mod __engine {
+    pub use crate::audio_out::AudioOut;
     pub use crate::gather::{
         DEFAULT_DEDUP_WINDOW, DEFAULT_TYPE_AHEAD, Dedup, DigitQueue, DigitSink, DigitSource,
         GatherError, GatherRequest, Listener, PromptEnd, Prompter, SpeechGather, Validator,

@@ -31,7 +31,7 @@ use tokio::time::Instant;
 use voicebot_media::{Channels, Frame, Repeat};
 use voicebot_model::{Action, ActionRequest, Digit};
 
-use crate::audio::SinkItem;
+use crate::audio_out::AudioOut;
 use crate::call::{BargeIn, PlayOutcome, Recording};
 use crate::error::CallError;
 use crate::gather::{Digits, GatherRequest};
@@ -163,9 +163,9 @@ pub struct CallEndpoint {
     pub events: broadcast::Sender<CallEvent>,
     /// Send every frame heard from the caller here.
     pub audio_in: broadcast::Sender<Frame>,
-    /// Audio the bot streams to the caller, until whoever plays it takes it (an
-    /// `Option`, so that taking it leaves no second queue behind).
-    pub audio_out: Option<mpsc::Receiver<SinkItem>>,
+    /// Audio the bot streams to the caller, once the bot opens a sink (the queue is
+    /// made then); an `Option`, so whoever plays it can take it.
+    pub audio_out: Option<AudioOut>,
     /// The call's clock, shared with the [`Call`]: start it when the audio starts.
     pub clock: CallClock,
     end: Arc<OnceLock<CallError>>,
@@ -231,7 +231,7 @@ pub fn call_channel(info: CallInfo, capacity: ChannelCapacity) -> (Call, CallEnd
     let (messages, message_receiver) = mpsc::channel(capacity.messages.max(1));
     let (events, _) = broadcast::channel(capacity.events.max(1));
     let (audio_in, _) = broadcast::channel(capacity.audio_in.max(1));
-    let (audio_out, audio_out_receiver) = mpsc::channel(capacity.audio_out.max(1));
+    let (audio_out, audio_out_receiver) = crate::audio_out::audio_out(capacity.audio_out);
     let end = Arc::new(OnceLock::new());
     let clock = CallClock::default();
     let call = Call::new(

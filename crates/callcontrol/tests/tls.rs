@@ -135,12 +135,14 @@ async fn detached_audio_streams_work_over_tls() {
 
         let said: Vec<i16> = (0..4000).map(|n| (n % 700) as i16 + 1).collect();
         let said_bytes = pcm(&said);
-        caller.send_pcm(&said).await;
+        // The stream opens first: what the caller says before it opens is not sent to it
+        // (as with 3CX), and a busy machine may take a frame or more to open it.
         let mut audio = client
             .audio_from(&dn, caller.participant_id())
             .await
             .unwrap();
         audio.detach().unwrap();
+        caller.send_pcm(&said).await;
         read_now_until(&mut audio, &said_bytes, Duration::from_millis(20)).await;
 
         let mut out = client.audio_to(&dn, caller.participant_id()).await.unwrap();

@@ -29,10 +29,11 @@
 //!    The frames are also handed back (in a reused `Vec`) for stereo and mixed recordings.
 //! 2. inbound ([`inbound`]): the bytes the GET stream has delivered since the last
 //!    tick are read (one read, no wake-up per chunk) and pushed into the jitter buffer
-//!    and, while a recording runs, decoded losslessly for the recording writer. One
-//!    frame per 20 ms of call time goes from the jitter buffer to the in-band DTMF
-//!    detector, the voice detector (only while something needs it) and the bot's
-//!    `audio()` subscribers. When the caller starts speaking the tick returns
+//!    and, while a recording runs or in-band DTMF is on, decoded losslessly for the
+//!    recording writer and the DTMF detector (a stalled stream's late frames are
+//!    concealed and dropped by the jitter buffer, which would cut a tone in two). One
+//!    frame per 20 ms of call time goes from the jitter buffer to the voice detector
+//!    (only while something needs it) and the bot's `audio()` subscribers. When the caller starts speaking the tick returns
 //!    `SpeechStarted`, and a prompt speech may stop is stopped (barge-in).
 //!
 //! Neither half holds the other: each returns what the other must know, and the core
@@ -52,7 +53,7 @@ use std::time::Duration;
 use tokio::sync::{Notify, broadcast, mpsc, oneshot};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
-use voicebot_bot::{CallEvent, Frame, Prompt, RecordEnd, SinkItem};
+use voicebot_bot::{CallEvent, Frame, Prompt, RecordEnd};
 use voicebot_callcontrol::{AudioIn, AudioOut};
 use voicebot_media::Repeat;
 
@@ -132,7 +133,7 @@ pub(crate) struct MediaSetup {
     pub(crate) ctx: Arc<CallCtx>,
     pub(crate) commands: mpsc::Receiver<MediaCommand>,
     /// `None` when the bot's end of it was taken already (it streams nothing then).
-    pub(crate) audio_out: Option<mpsc::Receiver<SinkItem>>,
+    pub(crate) audio_out: Option<voicebot_bot::__engine::AudioOut>,
     pub(crate) audio_in: broadcast::Sender<Frame>,
     pub(crate) events: broadcast::Sender<CallEvent>,
     pub(crate) digits: KeySink,
@@ -165,7 +166,7 @@ pub(crate) async fn run(setup: MediaSetup) {
     let outbound = Outbound::new(
         settings.pacer_lead,
         Frame::DURATION,
-        audio_out,
+        audio_out.map_or(outbound::Streamed::None, outbound::Streamed::Waiting),
         events.clone(),
     );
     let inbound = Inbound::new(
@@ -487,5 +488,16 @@ fn read_audio(
             }
             Some(Err(error)) => return Err(error.to_string()),
         }
+    }
+}
+
+#[cfg(test)]
+mod size {
+    /// Every call holds a `MediaCore` for its whole life: what only some calls need
+    /// (the detectors, kilobytes each) is boxed when made, not reserved inline.
+    #[test]
+    fn a_calls_media_state_stays_small() {
+        let size = std::mem::size_of::<super::MediaCore>();
+        assert!(size <= 4096, "MediaCore is {size} bytes");
     }
 }

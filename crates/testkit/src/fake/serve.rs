@@ -8,12 +8,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::Notify;
+use tokio::sync::mpsc::Receiver;
 use tokio::task::JoinSet;
 use tokio::time::{Instant, sleep, sleep_until};
 use tokio_util::sync::CancellationToken;
 use voicebot_bot::__engine::{
-    CallEndpoint, CallMessage, DigitQueue, GatherRequest, PlayRequest, PromptEnd, Prompter,
-    RecordRequest, Reply,
+    AudioOut, CallEndpoint, CallMessage, DigitQueue, GatherRequest, PlayRequest, PromptEnd,
+    Prompter, RecordRequest, Reply,
 };
 use voicebot_bot::{
     CallError, CallEvent, Digits, Frame, Interruption, PlayOutcome, PromptSource, RecordEnd,
@@ -128,12 +129,11 @@ pub(crate) async fn serve(
     let mut handed_off = false;
     // While a streamed frame plays: when the next may start.
     let mut frame_ends: Option<Instant> = None;
-    // The engine takes the streamed audio's receiver out of the endpoint; so does this
-    // (should it be gone, a closed queue ends the audio branch at once).
-    let mut audio_out = endpoint
-        .audio_out
-        .take()
-        .unwrap_or_else(|| tokio::sync::mpsc::channel(1).1);
+    // The engine takes the streamed audio's end out of the endpoint; so does this. Its
+    // queue exists once the bot opens a sink (should the end be gone, the audio branch
+    // ends at once).
+    let streamed = endpoint.audio_out.take();
+    let mut audio_out = None;
     let mut audio_open = true;
     let end = loop {
         tokio::select! {
@@ -148,7 +148,7 @@ pub(crate) async fn serve(
             () = sleep_until(frame_ends.unwrap_or_else(Instant::now)), if frame_ends.is_some() => {
                 frame_ends = None;
             }
-            item = audio_out.recv(), if audio_open && frame_ends.is_none() => match item {
+            item = next_streamed(streamed.as_ref(), &mut audio_out), if audio_open && frame_ends.is_none() => match item {
                 Some(SinkItem::Mark(name)) => {
                     lock(&ctx.shared.played).push(SinkItem::Mark(name.clone()));
                     let _ = endpoint.events.send(CallEvent::Mark(name));
@@ -178,7 +178,10 @@ pub(crate) async fn serve(
                 Some(CallMessage::ClearAudio { reply }) => {
                     ctx.shared.log(Entry::ClearAudio);
                     let mut frames = 0;
-                    while let Ok(item) = audio_out.try_recv() {
+                    if audio_out.is_none() {
+                        audio_out = streamed.as_ref().and_then(AudioOut::try_take);
+                    }
+                    while let Some(Ok(item)) = audio_out.as_mut().map(Receiver::try_recv) {
                         frames += usize::from(matches!(item, SinkItem::Frame(_)));
                     }
                     let _ = reply.send(Ok(frames));
@@ -468,4 +471,16 @@ async fn act(ctx: Ctx, action: Action, request: ActionRequest, reply: Reply<()>)
             Done::HandedOff
         }
     }
+}
+
+/// The next item the bot streams, once it has opened a sink; `None` once the queue is
+/// closed (or there is no end to take it from).
+async fn next_streamed(
+    streamed: Option<&AudioOut>,
+    audio_out: &mut Option<Receiver<SinkItem>>,
+) -> Option<SinkItem> {
+    if audio_out.is_none() {
+        *audio_out = Some(streamed?.opened().await);
+    }
+    audio_out.as_mut()?.recv().await
 }

@@ -54,8 +54,10 @@ pub(super) struct Inbound {
     jitter_config: JitterConfig,
     /// The lossless tap: the byte stream cut into frames for recordings.
     decoder: FrameDecoder,
-    dtmf: Option<(DtmfDetector, KeySink)>,
-    vad: Option<VoiceDetector>,
+    // Boxed: both detectors hold kilobytes of state, and most calls need neither
+    // (in-band DTMF is opt-in; voice detection runs only while something listens).
+    dtmf: Option<Box<(DtmfDetector, KeySink)>>,
+    vad: Option<Box<VoiceDetector>>,
     audio_in: broadcast::Sender<Frame>,
     events: broadcast::Sender<CallEvent>,
     writer: WriterSender,
@@ -88,7 +90,7 @@ impl Inbound {
                 .expect("the default jitter settings are valid"),
             jitter_config: JitterConfig::default(),
             decoder: FrameDecoder::new(),
-            dtmf: digits.map(|sink| (DtmfDetector::new(), sink)),
+            dtmf: digits.map(|sink| Box::new((DtmfDetector::new(), sink))),
             vad: None,
             audio_in,
             events,
@@ -210,8 +212,9 @@ impl Inbound {
                 silence_timeout,
                 done,
             } => {
-                if self.recordings.is_empty() {
+                if self.recordings.is_empty() && self.dtmf.is_none() {
                     // Start the lossless tap afresh: the recording begins at this chunk.
+                    // (With in-band DTMF on, the tap is always fed, so it is current.)
                     self.decoder = FrameDecoder::new();
                 }
                 let _ = self.writer.send(WriterCommand::Open {
@@ -241,11 +244,15 @@ impl Inbound {
     pub(super) fn bytes(&mut self, bytes: &[u8], arrival: Duration) {
         self.gap_ended(arrival);
         self.jitter.push(bytes, arrival);
-        if self.recordings.is_empty() {
+        if self.recordings.is_empty() && self.dtmf.is_none() {
             return;
         }
         self.decoder.push(bytes);
         while let Some(frame) = self.decoder.pop() {
+            // In-band DTMF listens to the lossless tap, not to the jitter buffer's
+            // playout: a stream that stalls (a busy machine, a slow network) makes the
+            // buffer conceal and then drop late frames, which would cut a tone in two.
+            self.detect_digit(&frame);
             let mut full = None;
             for recording in &mut self.recordings {
                 let len = recording.samples_left.min(Frame::SAMPLES as u64);
@@ -266,6 +273,24 @@ impl Inbound {
             if let Some(id) = full {
                 self.finish(id, RecordEnd::MaxLength);
             }
+        }
+    }
+
+    /// Runs the in-band DTMF detector (if on) on one frame of the caller's audio as it
+    /// arrived; a key it hears is a digit, counted once with the PBX's own reports.
+    fn detect_digit(&mut self, frame: &Frame) {
+        if let Some(dtmf) = self.dtmf.as_deref_mut()
+            && let Some(key) = dtmf.0.process(frame)
+            && let Ok(digit) = Digit::new(key)
+            && dtmf.1.push(DigitSource::InBand, digit)
+        {
+            metrics::counter!(
+                crate::metrics::DIGITS,
+                "pbx" => self.pbx.clone(),
+                "source" => "in_band"
+            )
+            .increment(1);
+            let _ = self.events.send(CallEvent::Digit(digit));
         }
     }
 
@@ -294,19 +319,6 @@ impl Inbound {
             return None;
         }
         let frame = lookup.frame();
-        if let Some((detector, sink)) = &mut self.dtmf
-            && let Some(key) = detector.process(&frame)
-            && let Ok(digit) = Digit::new(key)
-            && sink.push(DigitSource::InBand, digit)
-        {
-            metrics::counter!(
-                crate::metrics::DIGITS,
-                "pbx" => self.pbx.clone(),
-                "source" => "in_band"
-            )
-            .increment(1);
-            let _ = self.events.send(CallEvent::Digit(digit));
-        }
         // Only real audio says whether the caller speaks: a made-up frame (the buffer ran
         // dry, perhaps a stream stalling before it is found out) is no silence of theirs.
         let event = match lookup.is_real() {
@@ -335,7 +347,7 @@ impl Inbound {
             return None;
         }
         if self.vad.is_none() {
-            self.vad = VoiceDetector::new(VadConfig::default()).ok();
+            self.vad = VoiceDetector::new(VadConfig::default()).ok().map(Box::new);
         }
         let vad = self.vad.as_mut()?;
         let event = match vad.process(frame, now) {

@@ -10,6 +10,7 @@ use std::collections::VecDeque;
 use std::time::Duration;
 
 use tokio::sync::{broadcast, mpsc, oneshot};
+use voicebot_bot::__engine::AudioOut as StreamedAudio;
 use voicebot_bot::{CallEvent, Frame, Prompt, SinkItem};
 use voicebot_callcontrol::AudioOut;
 use voicebot_media::{Pacer, Repeat};
@@ -40,10 +41,35 @@ struct Current {
     sent_before: Duration,
 }
 
+/// The audio the bot streams: its queue once the bot has opened a sink.
+pub(super) enum Streamed {
+    /// The bot has not opened a sink yet (or it was not taken yet).
+    Waiting(StreamedAudio),
+    /// The queue.
+    Open(mpsc::Receiver<SinkItem>),
+    /// Nothing will come.
+    None,
+}
+
+impl Streamed {
+    /// The queue, taking it from the bot's end the first time it is there.
+    fn receiver(&mut self) -> Option<&mut mpsc::Receiver<SinkItem>> {
+        if let Self::Waiting(out) = self
+            && let Some(receiver) = out.try_take()
+        {
+            *self = Self::Open(receiver);
+        }
+        match self {
+            Self::Open(receiver) => Some(receiver),
+            Self::Waiting(_) | Self::None => None,
+        }
+    }
+}
+
 pub(super) struct Outbound {
     pacer: Pacer,
     lead_frames: usize,
-    streamed: Option<mpsc::Receiver<SinkItem>>,
+    streamed: Streamed,
     events: broadcast::Sender<CallEvent>,
     queue: VecDeque<Queued>,
     current: Option<Current>,
@@ -59,7 +85,7 @@ impl Outbound {
     pub(super) fn new(
         lead: Duration,
         chunk: Duration,
-        streamed: Option<mpsc::Receiver<SinkItem>>,
+        streamed: Streamed,
         events: broadcast::Sender<CallEvent>,
     ) -> Self {
         let lead_frames = (lead.as_millis() / Frame::DURATION.as_millis()).max(1) as usize;
@@ -106,7 +132,7 @@ impl Outbound {
             MediaCommand::Stop { id } => self.stop(id, now, false),
             MediaCommand::ClearAudio { reply } => {
                 let mut count = 0;
-                while let Some(Ok(_)) = self.streamed.as_mut().map(mpsc::Receiver::try_recv) {
+                while let Some(Ok(_)) = self.streamed.receiver().map(mpsc::Receiver::try_recv) {
                     count += 1;
                 }
                 if self.current.is_none() {
@@ -280,7 +306,7 @@ impl Outbound {
         let mut pulled = false;
         self.samples.clear();
         while self.samples.len() < (self.lead_frames + 1) * Frame::SAMPLES {
-            let Some(streamed) = self.streamed.as_mut() else {
+            let Some(streamed) = self.streamed.receiver() else {
                 break;
             };
             match streamed.try_recv() {
@@ -334,7 +360,7 @@ mod tests {
         let mut outbound = Outbound::new(
             Duration::from_millis(60),
             Frame::DURATION,
-            Some(streamed),
+            Streamed::Open(streamed),
             events,
         );
         let samples: Vec<i16> = (0..Frame::SAMPLES as i16 * 10).collect();
@@ -359,8 +385,16 @@ mod tests {
         assert_eq!(sent[0].as_samples()[1], 1, "the prompt's first frame");
         assert_eq!(outbound.speech_interruptible(), Some(7));
         let capacity = sent.capacity();
+        // The first frame counts as played a frame late (the PBX's grid has its own
+        // phase): the tick after next sends the next frame.
         outbound
-            .tick(Frame::DURATION, &mut buffer, &mut sent, &mut counts, None)
+            .tick(
+                Frame::DURATION * 2,
+                &mut buffer,
+                &mut sent,
+                &mut counts,
+                None,
+            )
             .expect("nothing to send");
         assert_eq!(
             sent.len(),
@@ -377,7 +411,7 @@ mod tests {
         let mut outbound = Outbound::new(
             Duration::from_millis(40),
             Frame::DURATION,
-            Some(streamed),
+            Streamed::Open(streamed),
             events,
         );
         let sentence = |value: i16| Prompt::from_samples(vec![value; Frame::SAMPLES * 3]).unwrap();
