@@ -15,9 +15,11 @@
 //! calls run on the engine's runtime.
 
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::{Context, Poll};
 
 use tokio::runtime::Handle;
 use tokio::sync::oneshot;
@@ -60,14 +62,11 @@ impl CallThreads {
         };
         let calls = Arc::clone(&thread.calls);
         calls.fetch_add(1, Ordering::Relaxed);
-        let counted = Counted(calls);
-        tracker.spawn_on(
-            async move {
-                let _counted = counted;
-                task.await;
-            },
-            &thread.handle,
-        );
+        let task = CountedTask {
+            task: Box::pin(task),
+            _counted: Counted(calls),
+        };
+        tracker.spawn_on(task, &thread.handle);
     }
 
     fn least_loaded(&self) -> Option<&CallThread> {
@@ -78,6 +77,22 @@ impl CallThreads {
             .get_or_init(|| start(self.count))
             .iter()
             .min_by_key(|thread| thread.calls.load(Ordering::Relaxed))
+    }
+}
+
+/// A call task that counts on its thread while it lives. Not an `async` block around
+/// the task: that would hold the task's future twice (as the block's capture and as
+/// what it awaits), 3.7 KiB more per call.
+struct CountedTask<F> {
+    task: Pin<Box<F>>,
+    _counted: Counted,
+}
+
+impl<F: Future> Future for CountedTask<F> {
+    type Output = F::Output;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        self.task.as_mut().poll(cx)
     }
 }
 

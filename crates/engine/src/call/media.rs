@@ -223,7 +223,8 @@ pub(crate) async fn run(setup: MediaSetup) {
     // The caller's last words before a hang-up still go to the recordings: the stream is
     // read to its end (the PBX ends it with the call), for at most one more tick.
     if let Some(mut stream) = stream_in {
-        let mut buffer = [0u8; IN_BUFFER];
+        // On the heap: an array here would be room the task keeps for the whole call.
+        let mut buffer = vec![0u8; IN_BUFFER];
         let _ = tokio::time::timeout(tick, async {
             while let Ok(read @ 1..) = stream.read(&mut buffer).await {
                 lock(&core).inbound.bytes(&buffer[..read], start.elapsed());

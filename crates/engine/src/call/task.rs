@@ -64,8 +64,10 @@ pub(crate) async fn run(shared: Arc<Shared>, setup: CallSetup) {
     // abandoned calls get a record too.
     let info = CallInfo::new(&participant, direction);
     let record = Arc::new(Draft::new(&info, &shared.settings.pbx_name));
+    // The answering steps are boxed: their futures are kilobytes, and the call task
+    // would otherwise keep that room for its whole life.
     if origin == Origin::Outbound
-        && !answered(&shared, &mut updates, &given_up, &mut participant).await
+        && !Box::pin(answered(&shared, &mut updates, &given_up, &mut participant)).await
     {
         tracing::info!("outbound call not answered");
         if let Some(dial) = dial {
@@ -89,7 +91,14 @@ pub(crate) async fn run(shared: Arc<Shared>, setup: CallSetup) {
         && participant.status == ParticipantStatus::Ringing
         && shared.settings.answer_mode(&participant.dn) == AnswerMode::Auto
     {
-        match answer::answer(&shared, &mut updates, &given_up, &mut participant).await {
+        match Box::pin(answer::answer(
+            &shared,
+            &mut updates,
+            &given_up,
+            &mut participant,
+        ))
+        .await
+        {
             Answered::Connected => tracing::info!("ringing call answered"),
             Answered::Gone => {
                 tracing::info!("the caller left before the call was answered");
