@@ -1,6 +1,6 @@
 //! Load test: N concurrent full-duplex calls against the simulator, with barge-ins.
 //!
-//! `cargo bench --bench load -- --calls 64,256,1024 --seconds 30 [--busy] [--media-tick MS] [--lead MS]`
+//! `cargo bench --bench load -- --calls 64,256,1024 --seconds 30 [--busy] [--media-tick MS] [--lead MS] [--workers N] [--call-threads N]`
 //!
 //! The engine runs in a child process of its own (this bench binary with `--engine`), so
 //! CPU (`/proc/PID/stat`), memory (`VmRSS` growth from before the first call) and system
@@ -256,6 +256,7 @@ fn run(sim_runtime: &Runtime, plan: &Plan, calls: usize) -> Report {
             jitter_underruns: stats_after.jitter_underruns,
             barge_ins: stats_after.barge_ins - stats_before.barge_ins,
             frames_read: stats_after.frames_read - stats_before.frames_read,
+            late_ticks: stats_after.late_ticks - stats_before.late_ticks,
         },
         gaps_heard: 0,
         gaps_after_press: 0,
@@ -396,8 +397,9 @@ impl Report {
             self.gaps_heard, self.gap_time, self.underruns, self.max_lead
         );
         println!(
-            "                      of the gaps, {} began within 500 ms after a key press",
-            self.gaps_after_press
+            "                      of the gaps, {} began within 500 ms after a key press; \
+             engine media ticks 20 ms late or more: {}",
+            self.gaps_after_press, self.window.late_ticks
         );
         println!(
             "barge-ins             {} in the window; tails p50 {:?}, p99 {:?}, max {:?}, {over} over 100 ms",
@@ -422,6 +424,7 @@ impl Report {
             "gaps_after_press": self.gaps_after_press,
             "gap_ms": self.gap_time.as_millis() as u64,
             "underruns": self.underruns,
+            "late_ticks": self.window.late_ticks,
             "max_lead_ms": self.max_lead.as_millis() as u64,
             "barge_ins": self.window.barge_ins,
             "tail_p50_ms": tail_at(0.5).as_millis() as u64,

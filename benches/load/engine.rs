@@ -32,7 +32,8 @@ pub(crate) struct Tuning {
     pub(crate) media_tick: Option<u64>,
     /// `--lead MS`: the pacer's lead.
     pub(crate) lead: Option<u64>,
-    /// `--call-threads N`: the engine's call threads (0: calls on its runtime).
+    /// `--call-threads N`: the engine's call threads (default one per core, as
+    /// `voicebot run`; 0: calls on its runtime).
     pub(crate) call_threads: Option<usize>,
 }
 
@@ -90,9 +91,9 @@ pub(crate) fn run(url: &str, client_id: &str, route_point: &str, tuning: &Tuning
     if let Some(lead) = tuning.lead {
         builder = builder.pacer_lead(Duration::from_millis(lead));
     }
-    if let Some(threads) = tuning.call_threads {
-        builder = builder.call_threads(threads);
-    }
+    // As `voicebot run` does: one call thread per core unless told otherwise.
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    builder = builder.call_threads(tuning.call_threads.unwrap_or(cores));
     let engine = builder
         .client(client)
         .route_point(
@@ -128,17 +129,18 @@ pub(crate) fn run(url: &str, client_id: &str, route_point: &str, tuning: &Tuning
     runtime.shutdown_timeout(Duration::from_secs(5));
 }
 
-/// `active frames_in frames_out jitter_underruns barge_ins frames_read`.
+/// `active frames_in frames_out jitter_underruns barge_ins frames_read late_ticks`.
 fn stats_line(handle: &EngineHandle, frames_read: &AtomicU64) -> String {
     let stats = handle.stats();
     format!(
-        "{} {} {} {} {} {}",
+        "{} {} {} {} {} {} {}",
         stats.active_calls,
         stats.frames_in,
         stats.frames_out,
         stats.jitter_underruns,
         stats.barge_ins,
-        frames_read.load(Ordering::Relaxed)
+        frames_read.load(Ordering::Relaxed),
+        stats.late_media_ticks
     )
 }
 
@@ -185,6 +187,7 @@ pub(crate) struct ChildStats {
     pub(crate) jitter_underruns: u64,
     pub(crate) barge_ins: u64,
     pub(crate) frames_read: u64,
+    pub(crate) late_ticks: u64,
 }
 
 impl ChildStats {
@@ -200,6 +203,7 @@ impl ChildStats {
             jitter_underruns,
             barge_ins,
             frames_read,
+            late_ticks,
         ] = values[..]
         else {
             return None;
@@ -211,6 +215,7 @@ impl ChildStats {
             jitter_underruns,
             barge_ins,
             frames_read,
+            late_ticks,
         })
     }
 }

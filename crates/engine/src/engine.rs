@@ -161,6 +161,7 @@ impl Engine {
         let tracker = TaskTracker::new();
         let media_clock = crate::call::MediaClock::new(
             crate::call::media_tick(settings.media_tick, settings.pacer_lead),
+            Arc::clone(&counters),
             root.child_token(),
             tracker.clone(),
         );

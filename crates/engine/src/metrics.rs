@@ -41,6 +41,10 @@ pub(crate) const STREAM_REOPENS: &str = "voicebot_stream_reopens_total";
 pub(crate) const RELEASED: &str = "voicebot_calls_released_total";
 /// `voicebot_pbx_connect_failures_total`: failed attempts to (re)connect to the PBX.
 pub(crate) const CONNECT_FAILURES: &str = "voicebot_pbx_connect_failures_total";
+/// `voicebot_media_ticks_late_total`: media clock ticks that ran 20 ms or more late
+/// (each covers the calls of one thread); late beyond the lead's margin, callers hear
+/// gaps.
+pub(crate) const TICKS_LATE: &str = "voicebot_media_ticks_late_total";
 /// `voicebot_recorder_errors_total`: recording files that could not be written.
 pub(crate) const RECORDER_ERRORS: &str = "voicebot_recorder_errors_total";
 /// `voicebot_action_duration_seconds{action,result}` (histogram): a bot's participant

@@ -36,6 +36,10 @@ pub struct EngineStats {
     pub calls_released: u64,
     /// Failed attempts to (re)connect to the PBX (token, socket or snapshot).
     pub pbx_connect_failures: u64,
+    /// Media clock ticks that ran a frame (20 ms) or more late, each for all the calls
+    /// of one thread: a busy machine; late by more than the lead's margin, callers
+    /// hear a gap.
+    pub late_media_ticks: u64,
 }
 
 /// The body of `GET /health`.
@@ -72,6 +76,7 @@ pub(crate) struct Counters {
     pub(crate) jitter_drops: AtomicU64,
     pub(crate) calls_released: AtomicU64,
     pub(crate) pbx_connect_failures: AtomicU64,
+    pub(crate) late_media_ticks: AtomicU64,
     pub(crate) pbx_connected: AtomicBool,
     /// Whether the event socket has connected at least once.
     pub(crate) pbx_ever_connected: AtomicBool,
@@ -116,6 +121,7 @@ impl Counters {
             jitter_drops: get(&self.jitter_drops),
             calls_released: get(&self.calls_released),
             pbx_connect_failures: get(&self.pbx_connect_failures),
+            late_media_ticks: get(&self.late_media_ticks),
         }
     }
 

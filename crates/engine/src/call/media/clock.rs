@@ -29,8 +29,12 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use super::{MediaCore, lock};
+use crate::stats::Counters;
 
 type Core = Arc<Mutex<MediaCore>>;
+
+/// A tick this late (a frame) is counted: a busy machine, a step towards gaps.
+const LATE: Duration = Duration::from_millis(20);
 
 /// One shard: where to hand it a call, and how many it serves.
 struct Shard {
@@ -42,6 +46,7 @@ struct Shard {
 /// runtime) and stop when `stop` is cancelled.
 pub(crate) struct MediaClock {
     tick: Duration,
+    counters: Arc<Counters>,
     stop: CancellationToken,
     tracker: TaskTracker,
     /// The shards of each runtime that runs calls.
@@ -58,10 +63,17 @@ impl std::fmt::Debug for MediaClock {
 }
 
 impl MediaClock {
-    /// A clock ticking every `tick`, stopped by `stop`, its tasks on `tracker`.
-    pub(crate) fn new(tick: Duration, stop: CancellationToken, tracker: TaskTracker) -> Self {
+    /// A clock ticking every `tick`, stopped by `stop`, its tasks on `tracker`; late
+    /// ticks are counted in `counters`.
+    pub(crate) fn new(
+        tick: Duration,
+        counters: Arc<Counters>,
+        stop: CancellationToken,
+        tracker: TaskTracker,
+    ) -> Self {
         Self {
             tick,
+            counters,
             stop,
             tracker,
             shards: Mutex::default(),
@@ -104,6 +116,7 @@ impl MediaClock {
                         Arc::clone(&calls),
                         first + offset,
                         self.tick,
+                        Arc::clone(&self.counters),
                         self.stop.clone(),
                     )),
                     runtime,
@@ -120,12 +133,21 @@ fn lock_shards<T>(shards: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
+/// Counts a tick that began a frame or more after it was due.
+fn count_if_late(due: Instant, counters: &Counters) {
+    if due.elapsed() >= LATE {
+        Counters::add(&counters.late_media_ticks, 1);
+        metrics::counter!(crate::metrics::TICKS_LATE, "pbx" => counters.pbx_label()).increment(1);
+    }
+}
+
 /// One shard's loop: at every tick, the tick of each call it serves.
 async fn run_shard(
     mut added: mpsc::UnboundedReceiver<Core>,
     count: Arc<AtomicUsize>,
     first: Instant,
     tick: Duration,
+    counters: Arc<Counters>,
     stop: CancellationToken,
 ) {
     let mut calls: Vec<Core> = Vec::new();
@@ -141,7 +163,8 @@ async fn run_shard(
                 Some(core) => calls.push(core),
                 None => return,
             },
-            _ = interval.tick() => {
+            due = interval.tick() => {
+                count_if_late(due, &counters);
                 calls.retain(|core| {
                     let mut core = lock(core);
                     if core.closed {
@@ -153,5 +176,22 @@ async fn run_shard(
                 });
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_tick_a_frame_late_is_counted_and_an_early_one_is_not() {
+        let counters = Counters::default();
+        let due = Instant::now();
+        tokio::time::advance(Duration::from_millis(19)).await;
+        count_if_late(due, &counters);
+        assert_eq!(counters.snapshot().late_media_ticks, 0);
+        tokio::time::advance(Duration::from_millis(1)).await;
+        count_if_late(due, &counters);
+        assert_eq!(counters.snapshot().late_media_ticks, 1);
     }
 }
