@@ -9,7 +9,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, MissedTickBehavior};
 
@@ -87,12 +87,17 @@ fn duration_of(samples: u64) -> Duration {
     Duration::from_micros(samples * 125)
 }
 
+/// One 20 ms frame of s16le, kept on the stack: the clock makes a few per call every
+/// 20 ms, and a heap allocation each was a good part of its time with a thousand calls.
+type FrameBytes = [u8; FRAME_BYTES];
+
 /// A GET stream being served.
 #[derive(Debug)]
 struct Listener {
     tx: mpsc::Sender<Bytes>,
-    scheduled: VecDeque<(Instant, Vec<u8>)>,
-    ready: Vec<u8>,
+    scheduled: VecDeque<(Instant, FrameBytes)>,
+    /// Released audio not yet cut into chunks; chunks are split off it without a copy.
+    ready: BytesMut,
     last_release: Option<Instant>,
 }
 
@@ -169,7 +174,7 @@ impl CallMedia {
         self.listeners.push(Listener {
             tx,
             scheduled: VecDeque::new(),
-            ready: Vec::new(),
+            ready: BytesMut::new(),
             last_release: None,
         });
         Some(rx)
@@ -263,11 +268,10 @@ impl CallMedia {
         let due = (now.saturating_duration_since(started).as_micros() / FRAME.as_micros()) as u64;
         while self.frames_done < due {
             let capture = started + FRAME * (self.frames_done as u32 + 1);
+            // What played, silence after a short last piece.
             let heard = self.play_frame();
             if !self.far_listeners.is_empty() {
-                let mut played = heard.clone();
-                played.resize(FRAME_BYTES, 0);
-                let played = Bytes::from(played);
+                let played = Bytes::copy_from_slice(&heard);
                 // Lossy like a phone line: a reader that falls 10 s behind loses frames.
                 self.far_listeners.retain(|tx| {
                     !matches!(
@@ -277,16 +281,15 @@ impl CallMedia {
                 });
             }
             let said = self.uplink.len().min(FRAME_BYTES);
-            let mut frame = Vec::with_capacity(FRAME_BYTES);
-            take_front(&mut self.uplink, said, &mut frame);
-            frame.resize(FRAME_BYTES, 0);
+            let mut frame: FrameBytes = [0; FRAME_BYTES];
+            take_front(&mut self.uplink, &mut frame[..said]);
             if audio.get_stream == GetStreamContent::Mixed {
                 mix(&mut frame, &heard);
             }
             for listener in &mut self.listeners {
                 let release = release_time(capture, started, audio, listener.last_release);
                 listener.last_release = Some(release);
-                listener.scheduled.push_back((release, frame.clone()));
+                listener.scheduled.push_back((release, frame));
             }
             self.frames_done += 1;
         }
@@ -301,9 +304,8 @@ impl CallMedia {
                 }
             }
             while listener.ready.len() >= chunk {
-                let rest = listener.ready.split_off(chunk);
-                let piece = std::mem::replace(&mut listener.ready, rest);
-                match listener.tx.try_send(Bytes::from(piece)) {
+                let piece = listener.ready.split_to(chunk).freeze();
+                match listener.tx.try_send(piece) {
                     Ok(()) | Err(mpsc::error::TrySendError::Full(_)) => {}
                     Err(mpsc::error::TrySendError::Closed(_)) => return false,
                 }
@@ -320,12 +322,13 @@ impl CallMedia {
         }
     }
 
-    /// Takes one frame from the playout buffer into the heard record.
-    fn play_frame(&mut self) -> Vec<u8> {
+    /// Takes one frame from the playout buffer into the heard record; returns it,
+    /// silence after what there was.
+    fn play_frame(&mut self) -> FrameBytes {
         let sample = self.frames_done * FRAME_SAMPLES as u64;
         let available = self.playout.len().min(FRAME_BYTES) & !1;
-        let mut bytes = Vec::with_capacity(FRAME_BYTES);
-        take_front(&mut self.playout, available, &mut bytes);
+        let mut bytes: FrameBytes = [0; FRAME_BYTES];
+        take_front(&mut self.playout, &mut bytes[..available]);
         if available > 0 {
             let current = self.current.get_or_insert_with(|| Segment {
                 start_sample: sample,
@@ -335,7 +338,7 @@ impl CallMedia {
                 self.gaps.push((since, sample - since));
             }
             current.samples.extend(
-                bytes
+                bytes[..available]
                     .chunks_exact(2)
                     .map(|pair| i16::from_le_bytes([pair[0], pair[1]])),
             );
@@ -354,14 +357,15 @@ impl CallMedia {
     }
 }
 
-/// Moves the first `len` bytes of `queue` to `out`, a slice at a time (draining into an
-/// iterator goes byte by byte, which was most of the media clock's time with a thousand
-/// calls).
-fn take_front(queue: &mut VecDeque<u8>, len: usize, out: &mut Vec<u8>) {
+/// Moves the first `out.len()` bytes of `queue` (which holds at least that many) to
+/// `out`, a slice at a time (draining into an iterator goes byte by byte, which was most
+/// of the media clock's time with a thousand calls).
+fn take_front(queue: &mut VecDeque<u8>, out: &mut [u8]) {
+    let len = out.len();
     let (first, second) = queue.as_slices();
     let from_first = len.min(first.len());
-    out.extend_from_slice(&first[..from_first]);
-    out.extend_from_slice(&second[..len - from_first]);
+    out[..from_first].copy_from_slice(&first[..from_first]);
+    out[from_first..].copy_from_slice(&second[..len - from_first]);
     queue.drain(..len);
 }
 

@@ -97,6 +97,9 @@ fn stream_target(
     Ok((core, side, tokens))
 }
 
+/// A stream's cut: any of its tokens cancelled.
+type Cut = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
+
 /// Waits until any of `tokens` is cancelled.
 async fn any_cancelled(tokens: &[CancellationToken]) {
     let futures = tokens.iter().map(|t| Box::pin(t.cancelled()));
@@ -162,11 +165,13 @@ pub(crate) async fn get_stream(
     };
     let guard = guard(&shared, &dn, &id, StreamDirection::FromCall);
     let stalled = shared.faults.audio_stalled();
+    // Made once per stream, not per chunk: waiting on the tokens registers with each.
+    let cut: Cut = Box::pin(async move { any_cancelled(&tokens).await });
     let body = futures::stream::unfold(
-        (rx, tokens, guard, stalled),
-        |(mut rx, tokens, mut guard, stalled): (
+        (rx, cut, guard, stalled),
+        |(mut rx, mut cut, mut guard, stalled): (
             mpsc::Receiver<Bytes>,
-            Vec<CancellationToken>,
+            Cut,
             StreamGuard,
             watch::Receiver<bool>,
         )| async move {
@@ -179,7 +184,7 @@ pub(crate) async fn get_stream(
                             guard.bytes += chunk.len() as u64;
                             return Some((
                                 Ok::<_, std::io::Error>(chunk),
-                                (rx, tokens, guard, stalled),
+                                (rx, cut, guard, stalled),
                             ));
                         }
                         None => {
@@ -188,7 +193,7 @@ pub(crate) async fn get_stream(
                             return None;
                         }
                     },
-                    _ = any_cancelled(&tokens) => {
+                    () = &mut cut => {
                         guard.reason = "stream cut".to_owned();
                         drop(guard);
                         return None;
@@ -218,9 +223,12 @@ pub(crate) async fn post_stream(
     };
     let mut guard = guard(&shared, &dn, &id, StreamDirection::IntoCall);
     let mut body = request.into_body().into_data_stream();
+    // Made once per stream, not per chunk: waiting on the tokens registers with each.
+    let cut = any_cancelled(&tokens);
+    tokio::pin!(cut);
     loop {
         tokio::select! {
-            _ = any_cancelled(&tokens) => {
+            () = &mut cut => {
                 guard.reason = "stream cut".to_owned();
                 break;
             }
