@@ -440,3 +440,49 @@ impl EngineBuilder {
         Ok(Engine::new(client, settings))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use voicebot_bot::bot_fn;
+    use voicebot_callcontrol::{Client, Secret};
+    use voicebot_model::Dn;
+
+    use super::*;
+
+    fn builder() -> EngineBuilder {
+        let client = Client::builder("http://127.0.0.1:9")
+            .credentials("id", Secret::new("secret".to_owned()))
+            .build()
+            .expect("a client builds without connecting");
+        Engine::builder()
+            .client(client)
+            .route_point(Dn::new("800"), Arc::new(bot_fn(|_call| async { Ok(()) })))
+    }
+
+    fn refused(builder: EngineBuilder) -> &'static str {
+        match builder.build() {
+            Err(BuildError::OutOfRange { setting, .. }) => setting,
+            other => panic!("not refused for a setting: {:?}", other.err()),
+        }
+    }
+
+    #[tokio::test]
+    async fn the_media_tick_and_call_threads_are_checked() {
+        assert_eq!(
+            refused(builder().media_tick(Duration::from_millis(30))),
+            "media_tick"
+        );
+        assert_eq!(
+            refused(builder().media_tick(Duration::from_millis(80))),
+            "media_tick"
+        );
+        assert_eq!(refused(builder().call_threads(257)), "call_threads");
+        assert!(
+            builder()
+                .call_threads(256)
+                .media_tick(Duration::from_millis(60))
+                .build()
+                .is_ok()
+        );
+    }
+}
