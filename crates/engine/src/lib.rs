@@ -15,13 +15,17 @@
 //!
 //! ```text
 //! callcontrol events ─▶ dispatcher ──bounded queue per call──▶ call task
-//!                                                               ├─ media task (20 ms tick)
+//!                                                               ├─ media task (commands, stream opens)
 //!                                                               └─ bot task
+//! media clock: one shard per runtime worker ticks (40 ms) every call's media on it
 //! ```
 //!
-//! - **No thread per call, no per-frame allocation.** A call is three tasks; the media
-//!   task is woken by one 20 ms interval plus the arrival of audio, and its DSP works
-//!   in place (frames are `Copy`; outgoing audio is encoded into one reused buffer).
+//! - **No thread per call, no timer per call, no per-frame allocation.** A call is
+//!   three tasks; its media is ticked by the engine's media clock with the other
+//!   calls of its thread (one read and one write per tick), and its DSP works in place
+//!   (frames are `Copy`; outgoing audio is encoded into one reused buffer). With
+//!   [`EngineBuilder::call_threads`], calls run on threads of the engine's own, a
+//!   call's tasks all on one, so a tick's wake-ups stay on that thread.
 //! - **Cancellation tree.** The engine's root token has a child per call (`over`)
 //!   that stops its media task and verbs; call tasks are spawned on one
 //!   `TaskTracker` (a shutdown waits on it for the calls to end) and everything else
