@@ -163,9 +163,6 @@ pub(crate) fn spawn(shared: Arc<Shared>, setup: CallSetup) {
         participant = participant.id.0,
         caller = %participant.party_caller_id,
     );
-    let calls = shared.calls.clone();
-    let threads = Arc::clone(&shared);
-    threads
-        .call_threads
-        .spawn(&calls, task::run(shared, setup).instrument(span));
+    let task = task::run(Arc::clone(&shared), setup).instrument(span);
+    shared.call_threads.spawn(&shared.calls, task);
 }

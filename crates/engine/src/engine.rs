@@ -148,7 +148,6 @@ impl Engine {
 
     pub(crate) fn new(client: Client, settings: Settings) -> Self {
         let counters = Arc::new(Counters::for_pbx(&settings.pbx_name));
-        let settings_call_threads = settings.call_threads;
         let root = CancellationToken::new();
         let (dispatcher, new_calls) = Dispatcher::new(
             DispatchConfig {
@@ -159,6 +158,7 @@ impl Engine {
         );
         let (writer_sender, writer) = mpsc::unbounded_channel();
         let tracker = TaskTracker::new();
+        let call_threads = crate::call_threads::CallThreads::new(settings.call_threads);
         let media_clock = crate::call::MediaClock::new(
             crate::call::media_tick(settings.media_tick, settings.pacer_lead),
             Arc::clone(&counters),
@@ -183,7 +183,7 @@ impl Engine {
             adopted: Mutex::default(),
             metrics_bound: OnceLock::new(),
             media_clock,
-            call_threads: crate::call_threads::CallThreads::new(settings_call_threads),
+            call_threads,
             next_id: AtomicU64::new(1),
         });
         Self {
@@ -378,7 +378,8 @@ async fn forward_events(shared: Arc<Shared>, sender: mpsc::Sender<PbxEvent>) {
     }
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+/// A mutex's guard, whoever held it before (no state here is left half done).
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 

@@ -33,8 +33,9 @@
 //!    recording writer and the DTMF detector (a stalled stream's late frames are
 //!    concealed and dropped by the jitter buffer, which would cut a tone in two). One
 //!    frame per 20 ms of call time goes from the jitter buffer to the voice detector
-//!    (only while something needs it) and the bot's `audio()` subscribers. When the caller starts speaking the tick returns
-//!    `SpeechStarted`, and a prompt speech may stop is stopped (barge-in).
+//!    (only while something needs it) and the bot's `audio()` subscribers. When the
+//!    caller starts speaking the tick returns `SpeechStarted`, and a prompt speech may
+//!    stop is stopped (barge-in).
 //!
 //! Neither half holds the other: each returns what the other must know, and the core
 //! hands it over, so each can be read (and tested) alone. Both count from the call's

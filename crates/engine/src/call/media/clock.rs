@@ -28,7 +28,8 @@ use tokio::time::{Instant, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use super::{MediaCore, lock};
+use super::MediaCore;
+use crate::engine::lock;
 use crate::stats::Counters;
 
 type Core = Arc<Mutex<MediaCore>>;
@@ -57,7 +58,7 @@ impl std::fmt::Debug for MediaClock {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("MediaClock")
             .field("tick", &self.tick)
-            .field("runtimes", &lock_shards(&self.shards).len())
+            .field("runtimes", &lock(&self.shards).len())
             .finish_non_exhaustive()
     }
 }
@@ -84,7 +85,7 @@ impl MediaClock {
     /// runtime (which must be one).
     pub(crate) fn add(&self, core: Core) {
         let runtime = tokio::runtime::Handle::current();
-        let mut by_runtime = lock_shards(&self.shards);
+        let mut by_runtime = lock(&self.shards);
         let shards = by_runtime
             .entry(runtime.id())
             .or_insert_with(|| self.start(&runtime));
@@ -125,12 +126,6 @@ impl MediaClock {
             })
             .collect()
     }
-}
-
-fn lock_shards<T>(shards: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    shards
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Counts a tick that began a frame or more after it was due.
