@@ -1,6 +1,6 @@
 //! Load test: N concurrent full-duplex calls against the simulator, with barge-ins.
 //!
-//! `cargo bench --bench load -- --calls 64,256,1024 --seconds 30 [--busy] [--media-tick MS] [--lead MS] [--workers N] [--call-threads N]`
+//! `cargo bench --bench load -- --calls 64,256,1024 --seconds 30 [--busy] [--media-tick MS] [--read-tick MS] [--lead MS] [--workers N] [--call-threads N]`
 //!
 //! The engine runs in a child process of its own (this bench binary with `--engine`), so
 //! CPU (`/proc/PID/stat`), memory (`VmRSS` growth from before the first call) and system
@@ -306,7 +306,7 @@ async fn press_keys(
     let mut interval = tokio::time::interval(step.max(Duration::from_micros(100)));
     for (n, caller) in callers.iter().enumerate().cycle() {
         interval.tick().await;
-        let at = caller.media_time();
+        let at = caller.media_now();
         if caller.press("1").await.is_ok() {
             presses.lock().expect("not poisoned")[n].push(at);
         }
@@ -326,6 +326,11 @@ fn tails(samples: &[i16], presses: &[Duration]) -> Vec<Duration> {
             (end >= at).then(|| end - at)
         })
         .collect()
+}
+
+/// Milliseconds with their fraction, for printing.
+fn ms(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1e3
 }
 
 fn loadavg() -> String {
@@ -402,11 +407,11 @@ impl Report {
             self.gaps_after_press, self.window.late_ticks
         );
         println!(
-            "barge-ins             {} in the window; tails p50 {:?}, p99 {:?}, max {:?}, {over} over 100 ms",
+            "barge-ins             {} in the window; tails p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms, {over} over 100 ms",
             self.window.barge_ins,
-            tail_at(0.5),
-            tail_at(0.99),
-            tails.last().copied().unwrap_or_default()
+            ms(tail_at(0.5)),
+            ms(tail_at(0.99)),
+            ms(tails.last().copied().unwrap_or_default())
         );
         let json = serde_json::json!({
             "calls": self.calls,

@@ -160,10 +160,14 @@ pub(crate) struct Media {
     #[serde(with = "humantime_serde")]
     pub(crate) pacer_lead: Duration,
     /// How often each call's media runs (20, 40 or 60 ms): each run sends what is due
-    /// in one write and takes in what the caller sent; longer is cheaper, shorter
-    /// leaves more of the lead to cover a late run.
+    /// in one write; longer is cheaper, shorter leaves more of the lead to cover a late
+    /// write.
     #[serde(with = "humantime_serde")]
     pub(crate) tick: Duration,
+    /// How often each call's media takes in what the caller sent (20, 40 or 60 ms, whole
+    /// ticks); longer is cheaper, shorter detects in-band DTMF and speech sooner.
+    #[serde(with = "humantime_serde")]
+    pub(crate) read_tick: Duration,
     /// Threads of the engine's own that run calls (each call's tasks and media on one
     /// of them); none given: one per core. 0 runs calls on the main runtime.
     pub(crate) call_threads: Option<usize>,
@@ -188,7 +192,8 @@ impl Default for Media {
         Self {
             inband_dtmf: false,
             pacer_lead: Duration::from_millis(100),
-            tick: Duration::from_millis(40),
+            tick: Duration::from_millis(20),
+            read_tick: Duration::from_millis(40),
             call_threads: None,
             stall_timeout: Duration::from_secs(1),
             ringback: None,
@@ -302,11 +307,15 @@ impl Config {
         if lead < Duration::from_millis(20) || lead > Duration::from_secs(1) {
             return Err(self.error_at(None, "media.pacer_lead", "must be between 20ms and 1s"));
         }
-        let tick = self.media.tick;
-        if !matches!(tick.as_millis(), 20 | 40 | 60)
-            || !tick.subsec_nanos().is_multiple_of(1_000_000)
-        {
-            return Err(self.error_at(None, "media.tick", "must be 20ms, 40ms or 60ms"));
+        for (key, tick) in [
+            ("media.tick", self.media.tick),
+            ("media.read_tick", self.media.read_tick),
+        ] {
+            if !matches!(tick.as_millis(), 20 | 40 | 60)
+                || !tick.subsec_nanos().is_multiple_of(1_000_000)
+            {
+                return Err(self.error_at(None, key, "must be 20ms, 40ms or 60ms"));
+            }
         }
         if self.media.call_threads.is_some_and(|threads| threads > 256) {
             return Err(self.error_at(None, "media.call_threads", "must be at most 256"));

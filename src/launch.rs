@@ -178,6 +178,7 @@ impl Bots {
             .prompt_dir(config.prompts_dir())
             .pacer_lead(config.media.pacer_lead)
             .media_tick(config.media.tick)
+            .media_read_tick(config.media.read_tick)
             .call_threads(config.media.call_threads.unwrap_or_else(|| {
                 std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
             }))

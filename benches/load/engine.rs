@@ -30,6 +30,8 @@ pub(crate) struct Tuning {
     pub(crate) workers: Option<usize>,
     /// `--media-tick MS`: the engine's media tick.
     pub(crate) media_tick: Option<u64>,
+    /// `--read-tick MS`: how often the engine reads the caller's audio.
+    pub(crate) read_tick: Option<u64>,
     /// `--lead MS`: the pacer's lead.
     pub(crate) lead: Option<u64>,
     /// `--call-threads N`: the engine's call threads (default one per core, as
@@ -45,6 +47,9 @@ impl Tuning {
         }
         if let Some(tick) = self.media_tick {
             args.extend(["--media-tick".to_owned(), tick.to_string()]);
+        }
+        if let Some(tick) = self.read_tick {
+            args.extend(["--read-tick".to_owned(), tick.to_string()]);
         }
         if let Some(lead) = self.lead {
             args.extend(["--lead".to_owned(), lead.to_string()]);
@@ -64,6 +69,7 @@ impl Tuning {
         Self {
             workers: value("--workers").and_then(|v| v.parse().ok()),
             media_tick: value("--media-tick").and_then(|v| v.parse().ok()),
+            read_tick: value("--read-tick").and_then(|v| v.parse().ok()),
             lead: value("--lead").and_then(|v| v.parse().ok()),
             call_threads: value("--call-threads").and_then(|v| v.parse().ok()),
         }
@@ -87,6 +93,9 @@ pub(crate) fn run(url: &str, client_id: &str, route_point: &str, tuning: &Tuning
     let mut builder = Engine::builder();
     if let Some(tick) = tuning.media_tick {
         builder = builder.media_tick(Duration::from_millis(tick));
+    }
+    if let Some(tick) = tuning.read_tick {
+        builder = builder.media_read_tick(Duration::from_millis(tick));
     }
     if let Some(lead) = tuning.lead {
         builder = builder.pacer_lead(Duration::from_millis(lead));

@@ -199,15 +199,17 @@ fn a_max_prompt_out_of_range_is_named() {
 }
 
 #[test]
-fn the_media_tick_and_call_threads_are_read_and_checked() {
+fn the_media_ticks_and_call_threads_are_read_and_checked() {
     let config = parse(&format!(
-        "{GOOD}\n[media]\ntick = \"60ms\"\ncall_threads = 3\n"
+        "{GOOD}\n[media]\ntick = \"60ms\"\nread_tick = \"20ms\"\ncall_threads = 3\n"
     ))
     .unwrap();
     assert_eq!(config.media.tick, Duration::from_millis(60));
+    assert_eq!(config.media.read_tick, Duration::from_millis(20));
     assert_eq!(config.media.call_threads, Some(3));
     let config = parse(GOOD).unwrap();
-    assert_eq!(config.media.tick, Duration::from_millis(40));
+    assert_eq!(config.media.tick, Duration::from_millis(20));
+    assert_eq!(config.media.read_tick, Duration::from_millis(40));
     assert_eq!(
         config.media.call_threads, None,
         "one per core, decided at launch"
@@ -216,6 +218,8 @@ fn the_media_tick_and_call_threads_are_read_and_checked() {
         let error = parse(&format!("{GOOD}\n[media]\ntick = \"{tick}\"\n")).unwrap_err();
         assert_eq!(error.key, "media.tick", "{tick}");
         assert!(error.message.contains("20ms, 40ms or 60ms"), "{error}");
+        let error = parse(&format!("{GOOD}\n[media]\nread_tick = \"{tick}\"\n")).unwrap_err();
+        assert_eq!(error.key, "media.read_tick", "{tick}");
     }
     let error = parse(&format!("{GOOD}\n[media]\ncall_threads = 1000\n")).unwrap_err();
     assert_eq!(error.key, "media.call_threads");

@@ -250,6 +250,21 @@ impl CallMedia {
         FRAME * self.frames_done as u32
     }
 
+    /// The call's media time at `now`, within the frame playing: the frames clocked and
+    /// the part of the next one heard by `now` (whole frames once the media stopped).
+    pub(crate) fn clocked_at(&self, now: Instant) -> Duration {
+        let clocked = self.clocked();
+        match self.started {
+            Some(started) if !self.stopped => {
+                let into_frame = now
+                    .saturating_duration_since(started)
+                    .saturating_sub(clocked);
+                clocked + into_frame.min(FRAME)
+            }
+            _ => clocked,
+        }
+    }
+
     /// How long the playout has been idle after having played something, if it is.
     pub(crate) fn silent_for(&self) -> Option<Duration> {
         let since = self.silence_since?;
@@ -431,6 +446,23 @@ mod tests {
 
     fn pcm(samples: &[i16]) -> Vec<u8> {
         samples.iter().flat_map(|s| s.to_le_bytes()).collect()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn media_time_counts_into_the_frame_playing() {
+        let mut media = CallMedia::default();
+        let start = Instant::now();
+        media.start(start);
+        let config = AudioConfig::default();
+        let now = start + Duration::from_millis(53);
+        media.tick(now, &config);
+        assert_eq!(media.clocked(), Duration::from_millis(40));
+        assert_eq!(media.clocked_at(now), Duration::from_millis(53));
+        // Never past the frame the clock has not run yet.
+        assert_eq!(
+            media.clocked_at(start + Duration::from_millis(90)),
+            Duration::from_millis(60)
+        );
     }
 
     #[tokio::test(start_paused = true)]

@@ -310,6 +310,16 @@ impl Caller {
         media.clocked()
     }
 
+    /// The call's media time to the microsecond: where the caller's ear is within the
+    /// frame playing now ([`Caller::media_time`] counts whole frames). What a caller
+    /// heard after an instant (a key pressed, say) is measured from it exactly.
+    pub fn media_now(&self) -> Duration {
+        let mut media = self.core.media();
+        let now = tokio::time::Instant::now();
+        media.tick(now, &self.shared.config.audio);
+        media.clocked_at(now)
+    }
+
     /// Runs a script step by step.
     ///
     /// # Errors

@@ -1,6 +1,7 @@
-//! The media of one call: every tick (`media_tick`, 40 ms by default, whole frames) audio
-//! is paced out to the PBX and the caller's audio is played out of the jitter buffer
-//! to the taps.
+//! The media of one call: every tick (`media_tick`, 20 ms by default, whole frames) audio
+//! is paced out to the PBX, and every read tick (`media_read_tick`, 40 ms by default,
+//! whole ticks) the caller's audio is read and played out of the jitter buffer to the
+//! taps.
 //!
 //! The ticks run on the engine's media clock ([`clock`]): one task per runtime worker
 //! ticks every call it serves, one after the other, so a call costs no timer and no
@@ -48,6 +49,7 @@ mod inbound;
 mod links;
 mod outbound;
 
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -67,9 +69,21 @@ use self::inbound::{Inbound, InboundEvent};
 use self::links::Link;
 use self::outbound::Outbound;
 
-/// The most of the caller's audio read at once: 80 ms, a tick's with room to spare (a
-/// late tick reads twice).
+/// The most of the caller's audio read at once: 80 ms, a read tick's (40 ms by default)
+/// with room to spare (a late tick reads twice). A 60 ms read tick reads at least twice
+/// whenever it runs late.
 const IN_BUFFER: usize = 4 * Frame::BYTES;
+
+/// Spreads the calls' reads over the ticks of a read tick: call `n` reads at tick `n`
+/// of each, so a shard's ticks all carry about the same work.
+static READ_PHASES: AtomicU32 = AtomicU32::new(0);
+
+/// How many media ticks make one read tick: the whole ticks in `read_tick` (reads are
+/// never further apart than asked), at least one.
+pub(crate) fn ticks_per_read(tick: Duration, read_tick: Duration) -> u32 {
+    let ticks = read_tick.as_micros() / tick.as_micros().max(1);
+    ticks.clamp(1, 3) as u32
+}
 
 /// How often the frame counters are flushed to the engine's.
 const COUNT_FLUSH: Duration = Duration::from_secs(1);
@@ -162,6 +176,7 @@ pub(crate) async fn run(setup: MediaSetup) {
     let start = Instant::now();
     ctx.clock.start(start);
     let tick = media_tick(settings.media_tick, settings.pacer_lead);
+    let ticks_per_read = ticks_per_read(tick, settings.media_read_tick);
     // One write per tick already: the pacer fills the lead at each tick (a tick's worth
     // once it is full), so it needs no minimum chunk of its own.
     let outbound = Outbound::new(
@@ -178,11 +193,12 @@ pub(crate) async fn run(setup: MediaSetup) {
     )
     .reporting_lost_audio(Arc::clone(&ctx.audio_lost))
     .labelled(ctx.shared.counters.pbx_label())
-    .taking_frames((tick.as_micros() / Frame::DURATION.as_micros()) as u32);
+    .taking_frames((tick.as_micros() / Frame::DURATION.as_micros()) as u32 * ticks_per_read);
     let wake = Arc::new(Notify::new());
     let core = Arc::new(Mutex::new(MediaCore::new(
         start,
         tick,
+        ticks_per_read,
         settings.stall_timeout,
         inbound,
         outbound,
@@ -222,11 +238,11 @@ pub(crate) async fn run(setup: MediaSetup) {
         core.stream_in.take()
     };
     // The caller's last words before a hang-up still go to the recordings: the stream is
-    // read to its end (the PBX ends it with the call), for at most one more tick.
+    // read to its end (the PBX ends it with the call), for at most one more read tick.
     if let Some(mut stream) = stream_in {
         // On the heap: an array here would be room the task keeps for the whole call.
         let mut buffer = vec![0u8; IN_BUFFER];
-        let _ = tokio::time::timeout(tick, async {
+        let _ = tokio::time::timeout(tick * ticks_per_read, async {
             while let Ok(read @ 1..) = stream.read(&mut buffer).await {
                 lock(&core).inbound.bytes(&buffer[..read], start.elapsed());
             }
@@ -267,6 +283,10 @@ pub(crate) struct MediaCore {
     next_flush: Duration,
     /// Caller frames taken out of the jitter buffer so far: one per 20 ms of call time.
     frames_in: u32,
+    /// Media ticks per read of the caller's audio.
+    ticks_per_read: u32,
+    /// Ticks left until the next read (0: this one reads).
+    ticks_to_read: u32,
     /// A lead's audio plus a tick's: one write per tick, never regrown.
     out_buffer: Vec<u8>,
     /// The caller's audio as read: whatever has arrived since the last read.
@@ -283,9 +303,11 @@ pub(crate) struct MediaCore {
 }
 
 impl MediaCore {
+    #[allow(clippy::too_many_arguments)] // called once, from `run`, each argument named there
     fn new(
         start: Instant,
         tick: Duration,
+        ticks_per_read: u32,
         stall_timeout: Duration,
         inbound: Inbound,
         outbound: Outbound,
@@ -309,6 +331,8 @@ impl MediaCore {
             counters,
             next_flush: COUNT_FLUSH,
             frames_in: 0,
+            ticks_per_read,
+            ticks_to_read: READ_PHASES.fetch_add(1, Ordering::Relaxed) % ticks_per_read.max(1),
             out_buffer,
             in_buffer: Box::new([0; IN_BUFFER]),
             sent_frames,
@@ -364,18 +388,26 @@ impl MediaCore {
         self.wake.notify_one();
     }
 
-    /// One tick: the caller's audio that arrived goes in, what is due goes out, and one
-    /// caller frame per 20 ms of call time goes to the taps.
+    /// One tick: what is due goes out; at a read tick, the caller's audio that arrived
+    /// goes in and one caller frame per 20 ms of call time goes to the taps.
     pub(crate) fn tick(&mut self) {
         // When the tick ran, not when it was due: a run of audio starts playing when
         // it is written, and a drain must not answer before the PBX is done.
         let now = self.start.elapsed();
-        self.take_arrived(now);
-        if self.stream_in.is_some() && now.saturating_sub(self.last_bytes) >= self.stall_timeout {
-            // Open but silent: a PBX may keep a dead stream open. What was not
-            // delivered since the last bytes is lost either way.
-            let stall = self.stall_timeout;
-            self.lose_in(format!("nothing received for {stall:?}"));
+        let reads = self.ticks_to_read == 0;
+        self.ticks_to_read = match reads {
+            true => self.ticks_per_read - 1,
+            false => self.ticks_to_read - 1,
+        };
+        if reads {
+            self.take_arrived(now);
+            if self.stream_in.is_some() && now.saturating_sub(self.last_bytes) >= self.stall_timeout
+            {
+                // Open but silent: a PBX may keep a dead stream open. What was not
+                // delivered since the last bytes is lost either way.
+                let stall = self.stall_timeout;
+                self.lose_in(format!("nothing received for {stall:?}"));
+            }
         }
         // At the call's start the upload is still connecting: a greeting played at
         // once waits for it rather than start unheard. Later losses are faults, and
@@ -394,8 +426,20 @@ impl MediaCore {
                 Ok(()) => self.check_backlog(now),
             }
         }
-        // One caller frame per 20 ms of call time, however late this tick ran; the
-        // frames of one tick are 20 ms apart, the last at the real time now.
+        if reads {
+            self.take_frames();
+        }
+        if now >= self.next_flush {
+            self.next_flush = now + COUNT_FLUSH;
+            self.inbound.count_jitter(&mut self.counts);
+            self.counts.flush(&self.counters);
+        }
+    }
+
+    /// One caller frame per 20 ms of call time out of the jitter buffer, however late
+    /// this tick ran; the frames of one read are 20 ms apart, the last at the real time
+    /// now.
+    fn take_frames(&mut self) {
         let real = self.start.elapsed();
         let frames_due = (real.as_micros() / Frame::DURATION.as_micros()) as u32;
         while self.frames_in < frames_due {
@@ -409,11 +453,6 @@ impl MediaCore {
                 // pacer's clock, not heard time); the play verb counts it.
                 self.outbound.stop(id, real, true);
             }
-        }
-        if now >= self.next_flush {
-            self.next_flush = now + COUNT_FLUSH;
-            self.inbound.count_jitter(&mut self.counts);
-            self.counts.flush(&self.counters);
         }
     }
 
