@@ -178,7 +178,7 @@ pub(crate) async fn serve(
 ) {
     let acceptor = TlsAcceptor::from(tls.config);
     loop {
-        let (socket, peer) = tokio::select! {
+        let (mut socket, peer) = tokio::select! {
             _ = shutdown.cancelled() => return,
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
@@ -190,6 +190,7 @@ pub(crate) async fn serve(
                 }
             },
         };
+        crate::sim::no_delay(&mut socket);
         let acceptor = acceptor.clone();
         let router = router.clone();
         let shutdown = shutdown.clone();
