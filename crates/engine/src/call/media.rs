@@ -542,3 +542,27 @@ mod size {
         assert!(size <= 4096, "MediaCore is {size} bytes");
     }
 }
+
+#[cfg(test)]
+mod read_tick {
+    use std::time::Duration;
+
+    use super::ticks_per_read;
+
+    fn ms(value: u64) -> Duration {
+        Duration::from_millis(value)
+    }
+
+    /// Reads come every whole number of ticks, never further apart than the read tick
+    /// asks, and at least at every tick.
+    #[test]
+    fn a_read_tick_is_whole_media_ticks_rounded_down() {
+        assert_eq!(ticks_per_read(ms(20), ms(40)), 2);
+        assert_eq!(ticks_per_read(ms(20), ms(60)), 3);
+        assert_eq!(ticks_per_read(ms(20), ms(20)), 1);
+        assert_eq!(ticks_per_read(ms(40), ms(40)), 1);
+        assert_eq!(ticks_per_read(ms(40), ms(60)), 1, "80 ms would be late");
+        assert_eq!(ticks_per_read(ms(60), ms(20)), 1, "never less than a tick");
+        assert_eq!(ticks_per_read(ms(20), Duration::ZERO), 1);
+    }
+}
