@@ -441,19 +441,16 @@ impl EngineBuilder {
         {
             return out("pacer_lead", "must be between 20 ms and 1 s");
         }
-        let tick = settings.media_tick;
-        if tick < Duration::from_millis(20)
-            || tick > Duration::from_millis(60)
-            || !tick.as_micros().is_multiple_of(20_000)
-        {
-            return out("media_tick", "must be 20, 40 or 60 ms");
-        }
-        let read_tick = settings.media_read_tick;
-        if read_tick < Duration::from_millis(20)
-            || read_tick > Duration::from_millis(60)
-            || !read_tick.as_micros().is_multiple_of(20_000)
-        {
-            return out("media_read_tick", "must be 20, 40 or 60 ms");
+        for (setting, tick) in [
+            ("media_tick", settings.media_tick),
+            ("media_read_tick", settings.media_read_tick),
+        ] {
+            if tick < Duration::from_millis(20)
+                || tick > Duration::from_millis(60)
+                || !tick.as_micros().is_multiple_of(20_000)
+            {
+                return out(setting, "must be 20, 40 or 60 ms");
+            }
         }
         if settings.call_threads > 256 {
             return out("call_threads", "must be at most 256");

@@ -332,7 +332,7 @@ impl MediaCore {
             next_flush: COUNT_FLUSH,
             frames_in: 0,
             ticks_per_read,
-            ticks_to_read: READ_PHASES.fetch_add(1, Ordering::Relaxed) % ticks_per_read.max(1),
+            ticks_to_read: READ_PHASES.fetch_add(1, Ordering::Relaxed) % ticks_per_read,
             out_buffer,
             in_buffer: Box::new([0; IN_BUFFER]),
             sent_frames,

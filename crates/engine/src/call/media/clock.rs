@@ -164,12 +164,14 @@ async fn run_shard(
             due = interval.tick() => {
                 count_if_late(due, &counters);
                 let mut at = 0;
+                let mut any_closed = false;
                 while at < calls.len() {
                     let end = (at + BATCH).min(calls.len());
                     for core in &calls[at..end] {
                         let mut core = lock(core);
-                        if !core.closed {
-                            core.tick();
+                        match core.closed {
+                            true => any_closed = true,
+                            false => core.tick(),
                         }
                     }
                     at = end;
@@ -179,13 +181,16 @@ async fn run_shard(
                         tokio::task::yield_now().await;
                     }
                 }
-                calls.retain(|core| {
-                    let closed = lock(core).closed;
-                    if closed {
-                        count.fetch_sub(1, Ordering::Relaxed);
-                    }
-                    !closed
-                });
+                // A second pass (a lock per call) only when a call has ended.
+                if any_closed {
+                    calls.retain(|core| {
+                        let closed = lock(core).closed;
+                        if closed {
+                            count.fetch_sub(1, Ordering::Relaxed);
+                        }
+                        !closed
+                    });
+                }
             }
         }
     }
