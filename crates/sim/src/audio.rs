@@ -15,6 +15,7 @@ use tokio::time::{Instant, MissedTickBehavior};
 
 use crate::config::{AudioConfig, GetStreamContent};
 use crate::state::{CallCore, Shared};
+use crate::wire::stream::{RawGet, RawPost};
 
 /// One frame: 20 ms.
 pub(crate) const FRAME: Duration = Duration::from_millis(20);
@@ -91,10 +92,60 @@ fn duration_of(samples: u64) -> Duration {
 /// 20 ms, and a heap allocation each was a good part of its time with a thousand calls.
 type FrameBytes = [u8; FRAME_BYTES];
 
+/// Where a GET stream's chunks go.
+#[derive(Debug)]
+enum Sink {
+    /// To the HTTP server's answer body.
+    Channel(mpsc::Sender<Bytes>),
+    /// Straight onto the stream's own socket.
+    Socket(RawGet),
+}
+
+impl Sink {
+    /// Hands on a chunk; `false` once the stream is gone.
+    fn push(&mut self, chunk: Bytes) -> bool {
+        match self {
+            // Lossy like a phone line: a reader that falls 10 s behind loses chunks.
+            Self::Channel(tx) => !matches!(
+                tx.try_send(chunk),
+                Err(mpsc::error::TrySendError::Closed(_))
+            ),
+            Self::Socket(raw) => {
+                raw.push(&chunk);
+                true
+            }
+        }
+    }
+
+    /// Ends the tick: writes what a socket has waiting. `false` once the stream is gone
+    /// (its client went away, or it was cut).
+    fn flush(&mut self) -> bool {
+        match self {
+            Self::Channel(tx) => !tx.is_closed(),
+            Self::Socket(raw) => !raw.is_cut() && raw.flush(),
+        }
+    }
+
+    /// The stream is over: says why on its own socket.
+    fn end(self, reason: &str) {
+        if let Self::Socket(raw) = self {
+            raw.finish(reason);
+        }
+    }
+
+    /// Why a stream that [`Sink::flush`] found gone ended.
+    fn gone(self) {
+        match self {
+            Self::Socket(raw) if raw.is_cut() => raw.finish("stream cut"),
+            _ => {}
+        }
+    }
+}
+
 /// A GET stream being served.
 #[derive(Debug)]
 struct Listener {
-    tx: mpsc::Sender<Bytes>,
+    sink: Sink,
     scheduled: VecDeque<(Instant, FrameBytes)>,
     /// Released audio not yet cut into chunks; chunks are split off it without a copy.
     ready: BytesMut,
@@ -116,7 +167,9 @@ pub(crate) struct CallMedia {
     uplink: VecDeque<u8>,
     listeners: Vec<Listener>,
     /// GET streams of a bridged caller's leg: they carry what is played into the call.
-    far_listeners: Vec<mpsc::Sender<Bytes>>,
+    far_listeners: Vec<Sink>,
+    /// POST streams on sockets of their own, read at each tick.
+    raw_posts: Vec<RawPost>,
     playout: VecDeque<u8>,
     segments: Vec<Segment>,
     current: Option<Segment>,
@@ -134,6 +187,11 @@ impl CallMedia {
         }
     }
 
+    /// Whether the media has stopped (the call ended).
+    pub(crate) fn is_stopped(&self) -> bool {
+        self.stopped
+    }
+
     /// Whether the leg ever connected.
     pub(crate) fn has_started(&self) -> bool {
         self.started.is_some()
@@ -142,9 +200,23 @@ impl CallMedia {
     /// Stops the media: GET streams end, unplayed audio is discarded.
     pub(crate) fn stop(&mut self) {
         self.stopped = true;
-        self.listeners.clear();
-        self.far_listeners.clear();
+        self.end_streams("call media ended");
         self.close_segment(self.frames_done * FRAME_SAMPLES as u64);
+    }
+
+    /// Ends every stream: those on sockets of their own say `reason` (those of the HTTP
+    /// server end when their channel closes).
+    pub(crate) fn end_streams(&mut self, reason: &str) {
+        for listener in self.listeners.drain(..) {
+            listener.sink.end(reason);
+        }
+        for sink in self.far_listeners.drain(..) {
+            sink.end(reason);
+        }
+        for post in self.raw_posts.drain(..) {
+            post.answer(reason);
+        }
+        self.end_of_post();
     }
 
     /// Queues caller audio (s16le).
@@ -171,13 +243,40 @@ impl CallMedia {
             return None;
         }
         let (tx, rx) = mpsc::channel(LISTENER_QUEUE);
+        self.add_listener(Sink::Channel(tx));
+        Some(rx)
+    }
+
+    fn add_listener(&mut self, sink: Sink) {
         self.listeners.push(Listener {
-            tx,
+            sink,
             scheduled: VecDeque::new(),
             ready: BytesMut::new(),
             last_release: None,
         });
-        Some(rx)
+    }
+
+    /// Serves a GET stream on its own socket (the caller's audio, or with `far` what is
+    /// played into a bridged call); handed back when the media has stopped.
+    pub(crate) fn attach_get(&mut self, get: RawGet, far: bool) -> Result<(), RawGet> {
+        if self.stopped {
+            return Err(get);
+        }
+        match far {
+            true => self.far_listeners.push(Sink::Socket(get)),
+            false => self.add_listener(Sink::Socket(get)),
+        }
+        Ok(())
+    }
+
+    /// Reads a POST stream from its own socket at each tick; handed back when the media
+    /// has stopped.
+    pub(crate) fn attach_post(&mut self, post: RawPost) -> Result<(), RawPost> {
+        if self.stopped {
+            return Err(post);
+        }
+        self.raw_posts.push(post);
+        Ok(())
     }
 
     /// Opens a GET stream on the bridged caller's leg: what is played into the call,
@@ -187,7 +286,7 @@ impl CallMedia {
             return None;
         }
         let (tx, rx) = mpsc::channel(LISTENER_QUEUE);
-        self.far_listeners.push(tx);
+        self.far_listeners.push(Sink::Channel(tx));
         Some(rx)
     }
 
@@ -272,28 +371,66 @@ impl CallMedia {
         Some(duration_of(now.saturating_sub(since)))
     }
 
-    /// Plays every frame due by `now`.
-    pub(crate) fn tick(&mut self, now: Instant, audio: &AudioConfig) {
+    /// Plays every frame due by `now`: audio POSTed on streams of their own is read
+    /// first and played from the moment it arrived; GET streams get what is due.
+    /// `stalled`: the streams' audio is lost (the stall fault).
+    pub(crate) fn tick(&mut self, now: Instant, audio: &AudioConfig, stalled: bool) {
         let Some(started) = self.started else {
             return;
         };
         if self.stopped {
             return;
         }
-        let due = (now.saturating_duration_since(started).as_micros() / FRAME.as_micros()) as u64;
+        if !self.raw_posts.is_empty() {
+            self.read_posts(started, audio, stalled);
+        }
+        self.advance(now, started, audio, stalled);
+        self.deliver(now, audio, stalled);
+    }
+
+    /// Reads the POST streams on sockets of their own: each read's audio joins the
+    /// playout at the moment it arrived (the frames due before then play first).
+    fn read_posts(&mut self, started: Instant, audio: &AudioConfig, stalled: bool) {
+        let mut index = 0;
+        while index < self.raw_posts.len() {
+            // Out of the list while it is read: reading plays into `self`.
+            let mut post = self.raw_posts.swap_remove(index);
+            let end = match post.is_cut() {
+                true => Some("stream cut".to_owned()),
+                false => {
+                    let bridged = post.is_bridged();
+                    post.read(|arrived, bytes| {
+                        self.advance(arrived, started, audio, stalled);
+                        self.take_posted(bridged, bytes);
+                    })
+                }
+            };
+            match end {
+                Some(reason) => {
+                    post.answer(&reason);
+                    self.end_of_post();
+                }
+                None => {
+                    self.raw_posts.push(post);
+                    let last = self.raw_posts.len() - 1;
+                    self.raw_posts.swap(index, last);
+                    index += 1;
+                }
+            }
+        }
+    }
+
+    /// Plays the frames due by `at`.
+    fn advance(&mut self, at: Instant, started: Instant, audio: &AudioConfig, stalled: bool) {
+        let due = (at.saturating_duration_since(started).as_micros() / FRAME.as_micros()) as u64;
         while self.frames_done < due {
             let capture = started + FRAME * (self.frames_done as u32 + 1);
             // What played, silence after a short last piece.
             let heard = self.play_frame();
-            if !self.far_listeners.is_empty() {
+            if !self.far_listeners.is_empty() && !stalled {
                 let played = Bytes::copy_from_slice(&heard);
-                // Lossy like a phone line: a reader that falls 10 s behind loses frames.
-                self.far_listeners.retain(|tx| {
-                    !matches!(
-                        tx.try_send(played.clone()),
-                        Err(mpsc::error::TrySendError::Closed(_))
-                    )
-                });
+                self.far_listeners
+                    .retain_mut(|sink| sink.push(played.clone()));
             }
             let said = self.uplink.len().min(FRAME_BYTES);
             let mut frame: FrameBytes = [0; FRAME_BYTES];
@@ -308,8 +445,15 @@ impl CallMedia {
             }
             self.frames_done += 1;
         }
+    }
+
+    /// Hands each GET stream the chunks released by `now`.
+    fn deliver(&mut self, now: Instant, audio: &AudioConfig, stalled: bool) {
         let chunk = audio.chunk_bytes.max(1);
-        self.listeners.retain_mut(|listener| {
+        let mut gone = Vec::new();
+        let mut index = 0;
+        while index < self.listeners.len() {
+            let listener = &mut self.listeners[index];
             while let Some((release, _)) = listener.scheduled.front() {
                 if *release > now {
                     break;
@@ -318,15 +462,37 @@ impl CallMedia {
                     listener.ready.extend_from_slice(&frame);
                 }
             }
-            while listener.ready.len() >= chunk {
+            let mut open = true;
+            while open && listener.ready.len() >= chunk {
                 let piece = listener.ready.split_to(chunk).freeze();
-                match listener.tx.try_send(piece) {
-                    Ok(()) | Err(mpsc::error::TrySendError::Full(_)) => {}
-                    Err(mpsc::error::TrySendError::Closed(_)) => return false,
-                }
+                // A stalled stream stays open but its audio is lost.
+                open = stalled || listener.sink.push(piece);
             }
-            !listener.tx.is_closed()
-        });
+            if open && listener.sink.flush() {
+                index += 1;
+            } else {
+                gone.push(self.listeners.swap_remove(index).sink);
+            }
+        }
+        let mut index = 0;
+        while index < self.far_listeners.len() {
+            match self.far_listeners[index].flush() {
+                true => index += 1,
+                false => gone.push(self.far_listeners.swap_remove(index)),
+            }
+        }
+        for sink in gone {
+            sink.gone();
+        }
+    }
+
+    /// Audio POSTed on a stream of its own: played to the caller, or on a bridged
+    /// caller's leg, spoken by the caller.
+    fn take_posted(&mut self, bridged: bool, bytes: &[u8]) {
+        let _ = match bridged {
+            true => self.speak(bytes),
+            false => self.play(bytes),
+        };
     }
 
     /// A POST stream ended: a byte left over from a sample cut in two by the end of the
@@ -423,19 +589,27 @@ pub(crate) async fn run_media_clock(shared: Arc<Shared>) {
     let mut interval = tokio::time::interval(FRAME);
     interval.set_missed_tick_behavior(MissedTickBehavior::Delay);
     loop {
-        tokio::select! {
-            _ = shared.shutdown.cancelled() => return,
-            _ = interval.tick() => {}
-        }
+        let stopping = tokio::select! {
+            _ = shared.shutdown.cancelled() => true,
+            _ = interval.tick() => false,
+        };
         let cores: Vec<Arc<CallCore>> = shared
             .pbx()
             .calls
             .values()
             .map(|call| call.core.clone())
             .collect();
+        if stopping {
+            // Streams on sockets of their own are read and written only here.
+            for core in cores {
+                core.media().end_streams("stream cut");
+            }
+            return;
+        }
         let now = Instant::now();
+        let stalled = shared.faults.audio_is_stalled();
         for core in cores {
-            core.media().tick(now, &shared.config.audio);
+            core.media().tick(now, &shared.config.audio, stalled);
         }
     }
 }
@@ -448,6 +622,115 @@ mod tests {
         samples.iter().flat_map(|s| s.to_le_bytes()).collect()
     }
 
+    /// A POST stream on a socket of its own, with the client's end.
+    fn raw_post(shared: &Arc<Shared>) -> (std::net::TcpStream, RawPost) {
+        use crate::wire::{chunked::Body, socket, stream::Ticket, ticket};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let mut client =
+            std::net::TcpStream::connect(listener.local_addr().expect("addr")).expect("connect");
+        let (server, _) = listener.accept().expect("accept");
+        server.set_nonblocking(true).expect("non-blocking");
+        socket::stamp_arrivals(&server).expect("arrival stamps");
+        wait_for_arrival_stamps(&mut client, &server);
+        let ticket = Ticket {
+            guard: ticket::StreamGuard::open(
+                shared,
+                &voicebot_model::Dn::new("800"),
+                "1",
+                crate::journal::StreamDirection::IntoCall,
+            ),
+            cut: ticket::Cut::new(vec![tokio_util::sync::CancellationToken::new()]),
+        };
+        let answer = b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n".to_vec();
+        let early = (Instant::now(), BytesMut::new());
+        let post = RawPost::new(server, Body::chunked(), answer, early, false, ticket);
+        (client, post)
+    }
+
+    /// Waits until the kernel stamps what arrives on `server`: it turns stamps on a
+    /// moment after they are first asked for (a deferred work item, for every socket).
+    /// The bytes it sends to find out are read here, not by the stream.
+    fn wait_for_arrival_stamps(client: &mut std::net::TcpStream, server: &std::net::TcpStream) {
+        use crate::wire::socket;
+        use std::io::Write;
+        let (mut buf, mut control) = ([0u8; 8], socket::control_buffer());
+        for _ in 0..1000 {
+            client.write_all(b"x").expect("write");
+            loop {
+                match socket::receive(server, &mut buf, &mut control).expect("read") {
+                    socket::Received::Data {
+                        arrived: Some(_), ..
+                    } => return,
+                    socket::Received::Nothing => std::thread::yield_now(),
+                    _ => break,
+                }
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        panic!("the kernel never stamped an arrival");
+    }
+
+    /// Samples of the first part (11) and of the second (22).
+    fn counts(audio: &[i16]) -> (usize, usize) {
+        let of = |value| audio.iter().filter(|&&sample| sample == value).count();
+        (of(11), of(22))
+    }
+
+    fn chunk(bytes: &[u8]) -> Vec<u8> {
+        [format!("{:x}\r\n", bytes.len()).as_bytes(), bytes, b"\r\n"].concat()
+    }
+
+    // Real time, not tokio's paused clock: the kernel stamps arrivals in real time.
+    #[tokio::test]
+    async fn posted_audio_plays_from_its_arrival_not_from_when_the_clock_read_it() {
+        use std::io::Write;
+        let shared = Arc::new(Shared::new(crate::config::SimConfig::default()));
+        let (mut client, post) = raw_post(&shared);
+        let mut media = CallMedia::default();
+        media.start(Instant::now());
+        // 200 ms queued, and the next 200 ms sent at once...
+        media.play(&pcm(&[11; 1600]));
+        media.attach_post(post).expect("media running");
+        client.write_all(&chunk(&pcm(&[22; 1600]))).expect("write");
+        // ...but the simulator's clock does not run for 400 ms (a busy machine).
+        std::thread::sleep(Duration::from_millis(400));
+        media.tick(Instant::now(), &AudioConfig::default(), false);
+        let heard = media.heard();
+        assert_eq!(heard.underruns, vec![], "the second part arrived in time");
+        assert_eq!(counts(&heard.audio()), (1600, 1600));
+    }
+
+    #[tokio::test]
+    async fn posted_audio_that_arrives_late_is_heard_late() {
+        use std::io::Write;
+        let shared = Arc::new(Shared::new(crate::config::SimConfig::default()));
+        let (mut client, post) = raw_post(&shared);
+        let mut media = CallMedia::default();
+        media.start(Instant::now());
+        media.play(&pcm(&[11; 800]));
+        media.attach_post(post).expect("media running");
+        // Sent after the 100 ms queued ran out (the clock still not having run).
+        std::thread::sleep(Duration::from_millis(200));
+        client.write_all(&chunk(&pcm(&[22; 800]))).expect("write");
+        client.write_all(b"0\r\n\r\n").expect("write");
+        media.tick(Instant::now(), &AudioConfig::default(), false);
+        // Played out.
+        media.tick(
+            Instant::now() + Duration::from_millis(200),
+            &AudioConfig::default(),
+            false,
+        );
+        let heard = media.heard();
+        assert_eq!(heard.underruns.len(), 1, "{:?}", heard.underruns);
+        assert_eq!(heard.underruns[0].at, Duration::from_millis(100));
+        assert!(heard.underruns[0].len >= Duration::from_millis(80));
+        assert_eq!(counts(&heard.audio()), (800, 800));
+        // The body ended: the stream answered and closed.
+        let mut answer = String::new();
+        std::io::Read::read_to_string(&mut client, &mut answer).expect("answer");
+        assert!(answer.starts_with("HTTP/1.1 200 OK"), "{answer}");
+    }
+
     #[tokio::test(start_paused = true)]
     async fn media_time_counts_into_the_frame_playing() {
         let mut media = CallMedia::default();
@@ -455,7 +738,7 @@ mod tests {
         media.start(start);
         let config = AudioConfig::default();
         let now = start + Duration::from_millis(53);
-        media.tick(now, &config);
+        media.tick(now, &config, false);
         assert_eq!(media.clocked(), Duration::from_millis(40));
         assert_eq!(media.clocked_at(now), Duration::from_millis(53));
         // Never past the frame the clock has not run yet.
@@ -472,9 +755,9 @@ mod tests {
         media.start(start);
         media.play(&pcm(&[7; 320]));
         let config = AudioConfig::default();
-        media.tick(start + Duration::from_millis(60), &config);
+        media.tick(start + Duration::from_millis(60), &config, false);
         media.play(&pcm(&[9; 160]));
-        media.tick(start + Duration::from_millis(100), &config);
+        media.tick(start + Duration::from_millis(100), &config, false);
         let heard = media.heard();
         assert_eq!(heard.segments.len(), 2);
         assert_eq!(
@@ -497,7 +780,11 @@ mod tests {
         let bytes = pcm(&[300; 200]);
         media.play(&bytes[..201]);
         media.play(&bytes[201..]);
-        media.tick(start + Duration::from_millis(60), &AudioConfig::default());
+        media.tick(
+            start + Duration::from_millis(60),
+            &AudioConfig::default(),
+            false,
+        );
         assert_eq!(media.heard().audio(), vec![300; 200]);
     }
 }

@@ -306,7 +306,11 @@ impl Caller {
     pub fn media_time(&self) -> Duration {
         let mut media = self.core.media();
         // Up to date, not as of the simulator's last clock run.
-        media.tick(tokio::time::Instant::now(), &self.shared.config.audio);
+        media.tick(
+            tokio::time::Instant::now(),
+            &self.shared.config.audio,
+            self.shared.faults.audio_is_stalled(),
+        );
         media.clocked()
     }
 
@@ -316,7 +320,11 @@ impl Caller {
     pub fn media_now(&self) -> Duration {
         let mut media = self.core.media();
         let now = tokio::time::Instant::now();
-        media.tick(now, &self.shared.config.audio);
+        media.tick(
+            now,
+            &self.shared.config.audio,
+            self.shared.faults.audio_is_stalled(),
+        );
         media.clocked_at(now)
     }
 

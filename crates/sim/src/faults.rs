@@ -169,6 +169,11 @@ impl FaultState {
             .is_ok()
     }
 
+    /// Whether audio streams are stalled now.
+    pub(crate) fn audio_is_stalled(&self) -> bool {
+        *self.audio_stalled.borrow()
+    }
+
     pub(crate) fn audio_stalled(&self) -> watch::Receiver<bool> {
         self.audio_stalled.subscribe()
     }

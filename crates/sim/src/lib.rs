@@ -53,10 +53,12 @@ mod routes;
 mod schedule;
 mod script;
 mod scripted;
+mod serve;
 mod sim;
 mod state;
 mod tls;
 mod wav;
+mod wire;
 mod within;
 mod xapi;
 

@@ -3,7 +3,7 @@
 
 mod actions;
 mod snapshot;
-mod stream;
+pub(crate) mod stream;
 mod ws;
 
 use std::sync::Arc;

@@ -4,7 +4,6 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use voicebot_model::{DeviceId, Dn, DnInfo};
@@ -82,13 +81,7 @@ impl Sim {
         let shutdown = shared.shutdown.clone();
         let server = match tls.clone() {
             Some(tls) => tokio::spawn(crate::tls::serve(listener, tls, router, shutdown)),
-            None => tokio::spawn(async move {
-                let serve = axum::serve(listener.tap_io(no_delay), router)
-                    .with_graceful_shutdown(async move { shutdown.cancelled().await });
-                if let Err(error) = serve.await {
-                    tracing::warn!(%error, "sim server stopped");
-                }
-            }),
+            None => tokio::spawn(crate::serve::serve(listener, router, shared.clone())),
         };
         tracing::info!(%addr, tls = tls.is_some(), "sim listening");
         Ok(Self {

@@ -1,7 +1,7 @@
 //! Audio streams: `GET …/stream` serves the caller's audio at real time, `POST
 //! …/stream` feeds the PBX playout buffer.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, Request, State};
@@ -9,12 +9,14 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
 use tokio::sync::{mpsc, watch};
-use tokio_util::sync::{CancellationToken, DropGuard};
-use voicebot_model::{Dn, DnType, ParticipantId, ParticipantStatus};
+use tokio_util::sync::CancellationToken;
+use voicebot_model::{Dn, DnType, ParticipantStatus};
 
 use super::{authorize, cc_error, participant_id, visible_dn};
-use crate::journal::{JournalKind, StreamDirection};
+use crate::journal::StreamDirection;
 use crate::state::{CallCore, Shared};
+use crate::wire::stream::Ticket;
+use crate::wire::ticket::{Cut, StreamGuard};
 
 /// Which side of a call's media a stream is on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,70 +99,43 @@ fn stream_target(
     Ok((core, side, tokens))
 }
 
-/// A stream's cut: any of its tokens cancelled.
-type Cut = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
+/// A stream's cut as a future the answer body waits on.
+type CutFuture = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
 
-/// Waits until any of `tokens` is cancelled.
-async fn any_cancelled(tokens: &[CancellationToken]) {
-    let futures = tokens.iter().map(|t| Box::pin(t.cancelled()));
-    futures::future::select_all(futures).await;
+/// Marks a request read by the simulator's own stream server ([`crate::serve`]): its
+/// handler hands the stream over ([`TakeOver`]) instead of answering with a body.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct OwnSocket;
+
+/// A stream its handler accepted, for the stream server to serve on its own socket.
+#[derive(Debug)]
+pub(crate) struct TakeOver {
+    /// The call whose media the stream carries.
+    pub(crate) core: Arc<CallCore>,
+    /// Whether it is a bridged caller's leg.
+    pub(crate) bridged: bool,
+    /// Its journal entry and cut.
+    pub(crate) ticket: Ticket,
 }
 
-/// One token of the stream's own, cancelled once any of `tokens` is (or when the guard
-/// is dropped, with the stream). A stream checks its cut at every chunk: one token of
-/// its own is one uncontended check there, where the four it stands for are four, two of
-/// them (shutdown, the stream-cut fault) shared by every stream of the simulator.
-fn stream_cut(tokens: Vec<CancellationToken>) -> (CancellationToken, DropGuard) {
-    let cut = CancellationToken::new();
-    let watched = cut.clone();
-    tokio::spawn(async move {
-        tokio::select! {
-            () = any_cancelled(&tokens) => watched.cancel(),
-            // The stream ended first.
-            () = watched.cancelled() => {}
-        }
-    });
-    let guard = cut.clone().drop_guard();
-    (cut, guard)
-}
+/// Carries a [`TakeOver`] out through the answer's extensions (which must be `Clone`).
+#[derive(Debug, Clone)]
+pub(crate) struct TakeOverSlot(Arc<Mutex<Option<TakeOver>>>);
 
-/// Journals the end of a stream when dropped (also when the client goes away).
-struct StreamGuard {
-    shared: Arc<Shared>,
-    dn: Dn,
-    id: ParticipantId,
-    direction: StreamDirection,
-    bytes: u64,
-    reason: String,
-}
-
-impl Drop for StreamGuard {
-    fn drop(&mut self) {
-        self.shared.record(JournalKind::StreamClosed {
-            dn: self.dn.clone(),
-            id: self.id,
-            direction: self.direction,
-            bytes: self.bytes,
-            reason: std::mem::take(&mut self.reason),
-        });
+impl TakeOverSlot {
+    /// Takes the stream out (once).
+    pub(crate) fn take(&self) -> Option<TakeOver> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).take()
     }
 }
 
-fn guard(shared: &Arc<Shared>, dn: &Dn, id: &str, direction: StreamDirection) -> StreamGuard {
-    let id = ParticipantId(id.parse().unwrap_or_default());
-    shared.record(JournalKind::StreamOpened {
-        dn: dn.clone(),
-        id,
-        direction,
-    });
-    StreamGuard {
-        shared: shared.clone(),
-        dn: dn.clone(),
-        id,
-        direction,
-        bytes: 0,
-        reason: "client went away".to_owned(),
-    }
+/// The answer that hands a stream to the stream server: `response`'s status and headers
+/// are those of the stream's answer.
+fn take_over(mut response: Response, take: TakeOver) -> Response {
+    response
+        .extensions_mut()
+        .insert(TakeOverSlot(Arc::new(Mutex::new(Some(take)))));
+    response
 }
 
 /// `GET /callcontrol/{dn}/participants/{id}/stream`
@@ -174,6 +149,29 @@ pub(crate) async fn get_stream(
         Ok(target) => target,
         Err(response) => return response,
     };
+    if request.extensions().get::<OwnSocket>().is_some() {
+        if core.media().is_stopped() {
+            return cc_error(StatusCode::NOT_FOUND, "NotFound", "The call has ended.");
+        }
+        let ticket = Ticket {
+            guard: StreamGuard::open(&shared, &dn, &id, StreamDirection::FromCall),
+            cut: Cut::new(tokens),
+        };
+        let mut response = StatusCode::OK.into_response();
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/octet-stream"),
+        );
+        let bridged = side == Side::Bridged;
+        return take_over(
+            response,
+            TakeOver {
+                core,
+                bridged,
+                ticket,
+            },
+        );
+    }
     let listening = match side {
         Side::Own => core.media().listen(),
         Side::Bridged => core.media().listen_far(),
@@ -181,17 +179,17 @@ pub(crate) async fn get_stream(
     let Some(rx) = listening else {
         return cc_error(StatusCode::NOT_FOUND, "NotFound", "The call has ended.");
     };
-    let guard = guard(&shared, &dn, &id, StreamDirection::FromCall);
+    let guard = StreamGuard::open(&shared, &dn, &id, StreamDirection::FromCall);
     let stalled = shared.faults.audio_stalled();
     // Made once per stream, not per chunk.
-    let (cut, cut_guard) = stream_cut(tokens);
-    let cut: Cut = Box::pin(cut.cancelled_owned());
+    let cut = Cut::new(tokens);
+    let cut_future: CutFuture = Box::pin(cut.token().clone().cancelled_owned());
     let body = futures::stream::unfold(
-        (rx, cut, (guard, cut_guard), stalled),
-        |(mut rx, mut cut, (mut guard, cut_guard), stalled): (
+        (rx, cut_future, (guard, cut), stalled),
+        |(mut rx, mut cut_future, (mut guard, cut), stalled): (
             mpsc::Receiver<Bytes>,
-            Cut,
-            (StreamGuard, DropGuard),
+            CutFuture,
+            (StreamGuard, Cut),
             watch::Receiver<bool>,
         )| async move {
             loop {
@@ -203,7 +201,7 @@ pub(crate) async fn get_stream(
                             guard.bytes += chunk.len() as u64;
                             return Some((
                                 Ok::<_, std::io::Error>(chunk),
-                                (rx, cut, (guard, cut_guard), stalled),
+                                (rx, cut_future, (guard, cut), stalled),
                             ));
                         }
                         None => {
@@ -212,7 +210,7 @@ pub(crate) async fn get_stream(
                             return None;
                         }
                     },
-                    () = &mut cut => {
+                    () = &mut cut_future => {
                         guard.reason = "stream cut".to_owned();
                         drop(guard);
                         return None;
@@ -240,11 +238,26 @@ pub(crate) async fn post_stream(
         Ok(target) => target,
         Err(response) => return response,
     };
-    let mut guard = guard(&shared, &dn, &id, StreamDirection::IntoCall);
+    if request.extensions().get::<OwnSocket>().is_some() {
+        let ticket = Ticket {
+            guard: StreamGuard::open(&shared, &dn, &id, StreamDirection::IntoCall),
+            cut: Cut::new(tokens),
+        };
+        let bridged = side == Side::Bridged;
+        return take_over(
+            StatusCode::OK.into_response(),
+            TakeOver {
+                core,
+                bridged,
+                ticket,
+            },
+        );
+    }
+    let mut guard = StreamGuard::open(&shared, &dn, &id, StreamDirection::IntoCall);
     let mut body = request.into_body().into_data_stream();
     // Made once per stream, not per chunk.
-    let (cut, _cut_guard) = stream_cut(tokens);
-    let cut = cut.cancelled_owned();
+    let stream_cut = Cut::new(tokens);
+    let cut = stream_cut.token().clone().cancelled_owned();
     tokio::pin!(cut);
     loop {
         tokio::select! {
@@ -260,7 +273,8 @@ pub(crate) async fn post_stream(
                         // is played already, whenever the simulator's clock last ran.
                         Side::Own => {
                             let mut media = core.media();
-                            media.tick(tokio::time::Instant::now(), &shared.config.audio);
+                            let stalled = shared.faults.audio_is_stalled();
+                            media.tick(tokio::time::Instant::now(), &shared.config.audio, stalled);
                             media.play(&bytes)
                         }
                         Side::Bridged => core.media().speak(&bytes),

@@ -224,6 +224,73 @@ async fn invalid_chunked_body_keeps_what_came_before() {
 }
 
 #[tokio::test]
+async fn a_post_that_expects_100_continue_gets_it_then_its_answer() {
+    within(20, async {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let sim = Sim::start().await.unwrap();
+        let token = token(&sim).await;
+        let caller = sim.call_in("+15550205").await.unwrap();
+        let mut socket = tokio::net::TcpStream::connect(sim.local_addr()).await.unwrap();
+        let head = format!(
+            "POST /callcontrol/800/participants/{}/stream HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nContent-Length: 640\r\nExpect: 100-continue\r\n\r\n",
+            caller.participant_id()
+        );
+        socket.write_all(head.as_bytes()).await.unwrap();
+        let mut interim = vec![0u8; 25];
+        socket.read_exact(&mut interim).await.unwrap();
+        assert_eq!(interim, b"HTTP/1.1 100 Continue\r\n\r\n");
+        socket.write_all(&[9u8; 640]).await.unwrap();
+        let mut answer = String::new();
+        socket.read_to_string(&mut answer).await.unwrap();
+        assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"), "{answer}");
+        assert!(answer.to_ascii_lowercase().contains("connection: close"), "{answer}");
+        assert!(sim.journal().iter().any(|e| matches!(
+            &e.kind,
+            JournalKind::StreamClosed { direction: StreamDirection::IntoCall, bytes: 640, reason, .. } if reason == "end of body"
+        )));
+        caller.wait_heard(Duration::from_millis(40)).await.unwrap();
+        assert_eq!(caller.heard().audio()[..320], [i16::from_le_bytes([9, 9]); 320]);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_stream_refused_by_the_pbx_gets_a_whole_answer() {
+    within(20, async {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let sim = Sim::start().await.unwrap();
+        let caller = sim.call_in("+15550206").await.unwrap();
+        let mut socket = tokio::net::TcpStream::connect(sim.local_addr())
+            .await
+            .unwrap();
+        // No token: 401, with its JSON body, and the connection closed after it.
+        let head = format!(
+            "GET /callcontrol/800/participants/{}/stream HTTP/1.1\r\nHost: x\r\n\r\n",
+            caller.participant_id()
+        );
+        socket.write_all(head.as_bytes()).await.unwrap();
+        let mut answer = String::new();
+        socket.read_to_string(&mut answer).await.unwrap();
+        assert!(answer.starts_with("HTTP/1.1 401 "), "{answer}");
+        let (head, body) = answer.split_once("\r\n\r\n").expect("a head and a body");
+        let length: usize = head
+            .lines()
+            .find_map(|line| {
+                line.to_ascii_lowercase()
+                    .strip_prefix("content-length: ")
+                    .map(|v| v.trim().parse().unwrap())
+            })
+            .expect("content-length");
+        assert_eq!(body.len(), length);
+        assert!(sim.journal().iter().any(|e| matches!(
+            &e.kind,
+            JournalKind::Http { status: 401, path, .. } if path.ends_with("/stream")
+        )));
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn a_new_token_revokes_the_old_one_and_its_streams() {
     within(20, async {
         let sim = Sim::start_with(SimConfig {
