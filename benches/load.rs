@@ -189,6 +189,9 @@ struct Report {
     /// Of those, gaps that began within 500 ms after a key press (between a stopped
     /// prompt and the next one).
     gaps_after_press: usize,
+    /// Of those, gaps the simulator may have caused: the audio that ended them came in
+    /// a read of its that was late (`voicebot_sim::LATE_READ` after the stream's last).
+    gaps_simulator_late: usize,
     gap_time: Duration,
     underruns: u64,
     max_lead: Duration,
@@ -260,6 +263,7 @@ fn run(sim_runtime: &Runtime, plan: &Plan, calls: usize) -> Report {
         },
         gaps_heard: 0,
         gaps_after_press: 0,
+        gaps_simulator_late: 0,
         gap_time: Duration::ZERO,
         underruns: stats_after.jitter_underruns,
         max_lead: Duration::ZERO,
@@ -268,6 +272,11 @@ fn run(sim_runtime: &Runtime, plan: &Plan, calls: usize) -> Report {
     for (caller, presses) in callers.iter().zip(&presses) {
         let heard = caller.heard();
         report.gaps_heard += heard.underruns.len();
+        report.gaps_simulator_late += heard
+            .underruns
+            .iter()
+            .filter(|gap| gap.simulator_late)
+            .count();
         report.gaps_after_press += heard
             .underruns
             .iter()
@@ -402,9 +411,9 @@ impl Report {
             self.gaps_heard, self.gap_time, self.underruns, self.max_lead
         );
         println!(
-            "                      of the gaps, {} began within 500 ms after a key press; \
-             engine media ticks 20 ms late or more: {}",
-            self.gaps_after_press, self.window.late_ticks
+            "                      of the gaps, {} began within 500 ms after a key press, {} ended \
+             with audio the simulator read late; engine media ticks 20 ms late or more: {}",
+            self.gaps_after_press, self.gaps_simulator_late, self.window.late_ticks
         );
         println!(
             "barge-ins             {} in the window; tails p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms, {over} over 100 ms",
@@ -427,6 +436,7 @@ impl Report {
             "frames_out_per_call_second": self.window.frames_out as f64 / call_seconds,
             "gaps_heard": self.gaps_heard,
             "gaps_after_press": self.gaps_after_press,
+            "gaps_simulator_late": self.gaps_simulator_late,
             "gap_ms": self.gap_time.as_millis() as u64,
             "underruns": self.underruns,
             "late_ticks": self.window.late_ticks,

@@ -78,7 +78,16 @@ pub struct Gap {
     pub at: Duration,
     /// How long it lasted.
     pub len: Duration,
+    /// Whether the audio that ended it came in a read of the simulator's that followed
+    /// the stream's previous read by more than [`LATE_READ`]: the simulator was late
+    /// (its machine busy), and the kernel stamps coalesced data with the arrival of its
+    /// last part, so the audio may have arrived in time and the gap be the simulator's.
+    pub simulator_late: bool,
 }
+
+/// A stream read this long after its previous read makes the gap it ends uncertain
+/// ([`Gap::simulator_late`]): two media ticks.
+pub const LATE_READ: Duration = Duration::from_millis(40);
 
 fn samples_at(duration: Duration) -> usize {
     (duration.as_micros() / 125) as usize
@@ -173,7 +182,10 @@ pub(crate) struct CallMedia {
     playout: VecDeque<u8>,
     segments: Vec<Segment>,
     current: Option<Segment>,
-    gaps: Vec<(u64, u64)>,
+    /// Silences: start and length in samples, and whether the simulator was late.
+    gaps: Vec<(u64, u64, bool)>,
+    /// Whether the audio waiting to end the silence came in a late read.
+    silence_ended_late: bool,
     silence_since: Option<u64>,
     bytes_received: u64,
     max_lead_bytes: usize,
@@ -262,9 +274,15 @@ impl CallMedia {
         if self.stopped {
             return Err(get);
         }
+        // Its answer's head goes out now; audio from the next frame on.
+        let mut sink = Sink::Socket(get);
+        if !sink.flush() {
+            sink.gone();
+            return Ok(());
+        }
         match far {
-            true => self.far_listeners.push(Sink::Socket(get)),
-            false => self.add_listener(Sink::Socket(get)),
+            true => self.far_listeners.push(sink),
+            false => self.add_listener(sink),
         }
         Ok(())
     }
@@ -326,9 +344,10 @@ impl CallMedia {
             underruns: self
                 .gaps
                 .iter()
-                .map(|&(at, len)| Gap {
+                .map(|&(at, len, simulator_late)| Gap {
                     at: duration_of(at),
                     len: duration_of(len),
+                    simulator_late,
                 })
                 .collect(),
             max_lead: Duration::from_millis((self.max_lead_bytes / 16) as u64),
@@ -399,8 +418,11 @@ impl CallMedia {
                 true => Some("stream cut".to_owned()),
                 false => {
                     let bridged = post.is_bridged();
-                    post.read(|arrived, bytes| {
+                    post.read(|arrived, bytes, late| {
                         self.advance(arrived, started, audio, stalled);
+                        if late && self.silence_since.is_some() && self.playout.is_empty() {
+                            self.silence_ended_late = true;
+                        }
                         self.take_posted(bridged, bytes);
                     })
                 }
@@ -516,7 +538,8 @@ impl CallMedia {
                 samples: Vec::new(),
             });
             if let Some(since) = self.silence_since.take() {
-                self.gaps.push((since, sample - since));
+                let late = std::mem::take(&mut self.silence_ended_late);
+                self.gaps.push((since, sample - since, late));
             }
             current.samples.extend(
                 bytes[..available]
@@ -584,8 +607,24 @@ fn mix(frame: &mut [u8], heard: &[u8]) {
     }
 }
 
-/// The media clock: ticks every 20 ms until the simulator stops.
+/// The media clock: ticks every 20 ms until the simulator stops, in one shard per
+/// runtime worker. A shard serves the calls whose id falls to it: the sockets of a
+/// thousand calls are a thousand reads and writes per tick, and split this way a tick
+/// takes half as long on two cores, and a shard whose thread the OS has set aside holds
+/// up only its own calls.
 pub(crate) async fn run_media_clock(shared: Arc<Shared>) {
+    let shards = tokio::runtime::Handle::current()
+        .metrics()
+        .num_workers()
+        .clamp(1, 16) as i64;
+    let mut running = tokio::task::JoinSet::new();
+    for shard in 0..shards {
+        running.spawn(run_clock_shard(shared.clone(), shard, shards));
+    }
+    while running.join_next().await.is_some() {}
+}
+
+async fn run_clock_shard(shared: Arc<Shared>, shard: i64, shards: i64) {
     let mut interval = tokio::time::interval(FRAME);
     interval.set_missed_tick_behavior(MissedTickBehavior::Delay);
     loop {
@@ -597,6 +636,7 @@ pub(crate) async fn run_media_clock(shared: Arc<Shared>) {
             .pbx()
             .calls
             .values()
+            .filter(|call| call.core.callid.rem_euclid(shards) == shard)
             .map(|call| call.core.clone())
             .collect();
         if stopping {
@@ -764,7 +804,8 @@ mod tests {
             heard.underruns,
             vec![Gap {
                 at: Duration::from_millis(40),
-                len: Duration::from_millis(20)
+                len: Duration::from_millis(20),
+                simulator_late: false,
             }]
         );
         assert_eq!(heard.max_lead, Duration::from_millis(40));

@@ -128,45 +128,40 @@ async fn stream(mut socket: TcpStream, parsed: StreamRequest, early: BytesMut, r
         return;
     };
     let (status, headers) = (response.status(), response.headers().clone());
-    let opened = match post {
-        true if expects_continue => socket.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").await,
-        true => Ok(()),
-        false => {
-            let head = head::answer_head(status, &headers, &[("transfer-encoding", "chunked")]);
-            socket.write_all(&head).await
-        }
-    };
-    // A client gone before its stream began: the ticket's drop journals it.
-    let Ok(()) = opened else { return };
+    if post && expects_continue {
+        // A client gone before its stream began: the ticket's drop journals it.
+        let Ok(()) = socket.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").await else {
+            return;
+        };
+    }
     let Ok(socket) = socket.into_std() else {
         return;
     };
-    let attached = match post {
-        true => {
-            if let Err(error) = stamp_arrivals(&socket) {
-                tracing::debug!(%error, "sim stream: no arrival times");
-            }
-            let answer = head::answer_head(status, &headers, &[("content-length", "0")]);
-            let post = RawPost::new(
-                socket,
-                body,
-                answer,
-                (Instant::now(), early),
-                bridged,
-                ticket,
-            );
-            core.media()
-                .attach_post(post)
-                .map_err(|post| post.answer("call media ended"))
+    if post {
+        if let Err(error) = stamp_arrivals(&socket) {
+            tracing::debug!(%error, "sim stream: no arrival times");
         }
-        false => {
-            let get = RawGet::new(socket, ticket);
-            core.media()
-                .attach_get(get, bridged)
-                .map_err(|get| get.finish("call media ended"))
+        let answer = head::answer_head(status, &headers, &[("content-length", "0")]);
+        let post = RawPost::new(
+            socket,
+            body,
+            answer,
+            (Instant::now(), early),
+            bridged,
+            ticket,
+        );
+        if let Err(post) = core.media().attach_post(post) {
+            post.answer("call media ended");
         }
-    };
-    let _ = attached;
+    } else {
+        // The answer's head goes out when the stream is attached, not before: a client
+        // that has it may have the caller speak at once, and must hear it.
+        let head = head::answer_head(status, &headers, &[("transfer-encoding", "chunked")]);
+        let get = RawGet::new(socket, &head, ticket);
+        if let Err(get) = core.media().attach_get(get, bridged) {
+            get.finish("call media ended");
+        }
+    }
 }
 
 /// Writes the router's answer to a stream request it did not accept (an error, a

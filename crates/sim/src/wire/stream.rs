@@ -39,11 +39,11 @@ pub(crate) struct RawGet {
 }
 
 impl RawGet {
-    /// A stream on `socket` (non-blocking), its answer's head sent.
-    pub(crate) fn new(socket: TcpStream, ticket: Ticket) -> Self {
+    /// A stream on `socket` (non-blocking) whose answer starts with `head`.
+    pub(crate) fn new(socket: TcpStream, head: &[u8], ticket: Ticket) -> Self {
         Self {
             socket,
-            out: BytesMut::new(),
+            out: BytesMut::from(head),
             ticket,
         }
     }
@@ -98,6 +98,8 @@ pub(crate) struct RawPost {
     control: Vec<u8>,
     payload: Vec<u8>,
     bridged: bool,
+    /// When the stream was last read (found empty or not), or taken over.
+    last_read: Option<Instant>,
     ticket: Ticket,
 }
 
@@ -117,6 +119,7 @@ impl RawPost {
             socket,
             body,
             answer,
+            last_read: Some(early.0),
             early: Some(early).filter(|(_, bytes)| !bytes.is_empty()),
             buf: vec![0; READ_BUFFER],
             control: control_buffer(),
@@ -137,8 +140,14 @@ impl RawPost {
     }
 
     /// Reads what has arrived, handing each read's audio to `deliver` with the moment
-    /// it arrived. Returns why the stream ended, when it has.
-    pub(crate) fn read(&mut self, mut deliver: impl FnMut(Instant, &[u8])) -> Option<String> {
+    /// it arrived and whether the read came late ([`crate::audio::LATE_READ`] after the
+    /// previous one: audio coalesced since may have arrived before its stamp says).
+    /// Returns why the stream ended, when it has.
+    pub(crate) fn read(&mut self, mut deliver: impl FnMut(Instant, &[u8], bool)) -> Option<String> {
+        let now = Instant::now();
+        let since = self.last_read.replace(now).unwrap_or(now);
+        let late = now.saturating_duration_since(since) > crate::audio::LATE_READ;
+        let mut deliver = |at, bytes: &[u8]| deliver(at, bytes, late);
         if let Some((at, bytes)) = self.early.take()
             && let Some(end) = self.decode(at, &bytes, &mut deliver)
         {
@@ -156,7 +165,10 @@ impl RawPost {
                     // A short read took all there was: the next tick reads what comes
                     // after (its arrival stamped), without a read that finds nothing now.
                     drained = len < buf.len();
-                    self.decode(arrival(arrived), &buf[..len], &mut deliver)
+                    // Bytes the kernel did not stamp (they came before stamps were
+                    // turned on, with the request's head) arrived after the last read.
+                    let at = arrived.map_or(since, |at| arrival(Some(at)));
+                    self.decode(at, &buf[..len], &mut deliver)
                 }
                 Ok(Received::Nothing) => {
                     self.buf = buf;

@@ -360,10 +360,8 @@ async fn mixed_get_stream_carries_the_playout_too() {
             .unwrap();
         assert_eq!(post.status(), 200);
         let (heard, _) = read_audio(response, 800).await;
-        assert!(
-            heard.iter().all(|s| *s == 7),
-            "the bot's own audio comes back mixed"
-        );
+        let odd = heard.iter().filter(|s| **s != 7).count();
+        assert_eq!(odd, 0, "the bot's own audio comes back mixed");
     })
     .await;
 }
