@@ -764,11 +764,52 @@ mod tests {
         assert_eq!(heard.underruns.len(), 1, "{:?}", heard.underruns);
         assert_eq!(heard.underruns[0].at, Duration::from_millis(100));
         assert!(heard.underruns[0].len >= Duration::from_millis(80));
+        // The stream went unread for 200 ms: the gap may be the simulator's.
+        assert!(heard.underruns[0].simulator_late);
         assert_eq!(counts(&heard.audio()), (800, 800));
         // The body ended: the stream answered and closed.
         let mut answer = String::new();
         std::io::Read::read_to_string(&mut client, &mut answer).expect("answer");
         assert!(answer.starts_with("HTTP/1.1 200 OK"), "{answer}");
+    }
+
+    /// Plays 20 ms, then has the client's next audio arrive after the playout ran dry,
+    /// the simulator reading every `read_every`; returns the gap.
+    async fn gap_with_reads_every(read_every: Duration) -> Gap {
+        use std::io::Write;
+        let shared = Arc::new(Shared::new(crate::config::SimConfig::default()));
+        let (mut client, post) = raw_post(&shared);
+        let config = AudioConfig::default();
+        let mut media = CallMedia::default();
+        let start = Instant::now();
+        media.start(start);
+        media.play(&pcm(&[11; 160]));
+        media.attach_post(post).expect("media running");
+        let mut sent = false;
+        while Instant::now() < start + Duration::from_millis(200) {
+            tokio::time::advance(read_every).await;
+            media.tick(Instant::now(), &config, false);
+            if !sent && Instant::now() >= start + Duration::from_millis(60) {
+                client.write_all(&chunk(&pcm(&[22; 160]))).expect("write");
+                sent = true;
+            }
+        }
+        let underruns = media.heard().underruns;
+        assert_eq!(underruns.len(), 1, "{underruns:?}");
+        underruns[0]
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_gap_says_whether_the_simulator_read_late() {
+        let timely = gap_with_reads_every(Duration::from_millis(20)).await;
+        assert_eq!(timely.at, Duration::from_millis(20));
+        assert!(!timely.simulator_late, "read every 20 ms: the client's gap");
+        let late = gap_with_reads_every(Duration::from_millis(60)).await;
+        assert_eq!(late.at, Duration::from_millis(20));
+        assert!(
+            late.simulator_late,
+            "read every 60 ms: maybe the simulator's"
+        );
     }
 
     #[tokio::test(start_paused = true)]

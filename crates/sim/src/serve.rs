@@ -10,6 +10,7 @@
 //! Every other connection is hyper's, from its first byte.
 
 use std::io;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -39,21 +40,31 @@ const LINGER: Duration = Duration::from_secs(2);
 /// Serves `router` on `listener` until the simulator shuts down: one task per connection.
 pub(crate) async fn serve(listener: TcpListener, router: Router, shared: Arc<Shared>) {
     let shutdown = shared.shutdown.clone();
+    while let Some((socket, _)) = accept(&listener, &shutdown).await {
+        tokio::spawn(connection(socket, router.clone(), shared.clone()));
+    }
+}
+
+/// The next connection (small writes sent at once), or `None` at `shutdown`.
+pub(crate) async fn accept(
+    listener: &TcpListener,
+    shutdown: &CancellationToken,
+) -> Option<(TcpStream, SocketAddr)> {
     loop {
-        let (mut socket, _) = tokio::select! {
-            _ = shutdown.cancelled() => return,
+        tokio::select! {
+            _ = shutdown.cancelled() => return None,
             accepted = listener.accept() => match accepted {
-                Ok(accepted) => accepted,
+                Ok((mut socket, peer)) => {
+                    crate::sim::no_delay(&mut socket);
+                    return Some((socket, peer));
+                }
                 Err(error) => {
                     // Out of file descriptors and the like: wait, then go on serving.
                     tracing::warn!(%error, "sim accept");
                     tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
                 }
             },
-        };
-        crate::sim::no_delay(&mut socket);
-        tokio::spawn(connection(socket, router.clone(), shared.clone()));
+        }
     }
 }
 
@@ -87,8 +98,12 @@ async fn connection(mut socket: TcpStream, router: Router, shared: Arc<Shared>) 
     }
 }
 
-/// Serves a connection through hyper.
-async fn http(io: Prefixed, router: Router, shutdown: CancellationToken) {
+/// Serves a connection through hyper (HTTP/1.1 with upgrades for the event WebSocket,
+/// or HTTP/2) until it ends or the simulator shuts down.
+pub(crate) async fn http<Io>(io: Io, router: Router, shutdown: CancellationToken)
+where
+    Io: AsyncRead + AsyncWrite + Send + Unpin + 'static,
+{
     let io = hyper_util::rt::TokioIo::new(io);
     let service = hyper_util::service::TowerToHyperService::new(router);
     let builder =

@@ -177,20 +177,7 @@ pub(crate) async fn serve(
     shutdown: CancellationToken,
 ) {
     let acceptor = TlsAcceptor::from(tls.config);
-    loop {
-        let (mut socket, peer) = tokio::select! {
-            _ = shutdown.cancelled() => return,
-            accepted = listener.accept() => match accepted {
-                Ok(accepted) => accepted,
-                Err(error) => {
-                    // Out of file descriptors and the like: wait, then go on serving.
-                    tracing::warn!(%error, "sim TLS accept");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-        };
-        crate::sim::no_delay(&mut socket);
+    while let Some((socket, peer)) = crate::serve::accept(&listener, &shutdown).await {
         let acceptor = acceptor.clone();
         let router = router.clone();
         let shutdown = shutdown.clone();
@@ -204,19 +191,7 @@ pub(crate) async fn serve(
                 }
                 Err(_) => return,
             };
-            let io = hyper_util::rt::TokioIo::new(stream);
-            let service = hyper_util::service::TowerToHyperService::new(router);
-            let builder =
-                hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
-            let connection = builder.serve_connection_with_upgrades(io, service);
-            tokio::select! {
-                _ = shutdown.cancelled() => {}
-                result = connection => {
-                    if let Err(error) = result {
-                        tracing::debug!(%peer, %error, "sim TLS connection ended");
-                    }
-                }
-            }
+            crate::serve::http(stream, router, shutdown).await;
         });
     }
 }
