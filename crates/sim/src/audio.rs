@@ -15,6 +15,7 @@ use tokio::time::{Instant, MissedTickBehavior};
 
 use crate::config::{AudioConfig, GetStreamContent};
 use crate::state::{CallCore, Shared};
+use crate::uplink::Uplink;
 use crate::wire::stream::{RawGet, RawPost};
 
 /// One frame: 20 ms.
@@ -173,7 +174,7 @@ pub(crate) struct CallMedia {
     started: Option<Instant>,
     frames_done: u64,
     stopped: bool,
-    uplink: VecDeque<u8>,
+    uplink: Uplink,
     listeners: Vec<Listener>,
     /// GET streams of a bridged caller's leg: they carry what is played into the call.
     far_listeners: Vec<Sink>,
@@ -233,8 +234,13 @@ impl CallMedia {
 
     /// Queues caller audio (s16le).
     pub(crate) fn queue_uplink(&mut self, bytes: &[u8]) {
+        self.queue_uplink_shared(Bytes::copy_from_slice(bytes));
+    }
+
+    /// Queues caller audio (s16le) held elsewhere, without copying it.
+    pub(crate) fn queue_uplink_shared(&mut self, bytes: Bytes) {
         if !self.stopped {
-            self.uplink.extend(bytes);
+            self.uplink.push(bytes);
         }
     }
 
@@ -456,7 +462,7 @@ impl CallMedia {
             }
             let said = self.uplink.len().min(FRAME_BYTES);
             let mut frame: FrameBytes = [0; FRAME_BYTES];
-            take_front(&mut self.uplink, &mut frame[..said]);
+            self.uplink.take_into(&mut frame[..said]);
             if audio.get_stream == GetStreamContent::Mixed {
                 mix(&mut frame, &heard);
             }

@@ -221,6 +221,12 @@ impl Caller {
         self.core.media().queue_uplink(s16le);
     }
 
+    /// Queues s16le audio held elsewhere without copying it: callers given clones of one
+    /// `Bytes` share its buffer (a crowd saying the same recording).
+    pub async fn send_shared(&self, s16le: bytes::Bytes) {
+        self.core.media().queue_uplink_shared(s16le);
+    }
+
     /// Queues `duration` of silence.
     pub async fn send_silence(&self, duration: Duration) {
         let samples = (duration.as_micros() / 125) as usize;

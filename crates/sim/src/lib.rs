@@ -57,6 +57,7 @@ mod serve;
 mod sim;
 mod state;
 mod tls;
+mod uplink;
 mod wav;
 mod wire;
 mod within;
