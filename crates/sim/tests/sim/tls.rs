@@ -120,3 +120,60 @@ async fn your_own_certificate_and_key_are_served_and_bad_files_are_named() {
     })
     .await;
 }
+
+/// Over TLS the audio streams are served through the HTTP server (the plain-TCP server
+/// serves them on sockets of their own): both ways must still carry the call's audio.
+#[tokio::test]
+async fn audio_streams_carry_the_call_over_https() {
+    within(30, async {
+        use futures::StreamExt;
+        let tls = SimTls::self_signed(&[]).unwrap();
+        let trusted = trusting(tls.ca_pem().unwrap());
+        let sim = Sim::start_tls(SimConfig::default(), tls).await.unwrap();
+        let token = https_token(&sim, &trusted).await.unwrap();
+        let https = reqwest::Client::builder()
+            .tls_backend_preconfigured(rustls::ClientConfig::clone(&trusted))
+            .build()
+            .unwrap();
+        let caller = sim.call_in("+15550101").await.unwrap();
+        let said: Vec<i16> = (1..=800).collect();
+        caller.send_pcm(&said).await;
+        let url = format!(
+            "{}/callcontrol/800/participants/{}/stream",
+            sim.base_url(),
+            caller.participant_id()
+        );
+        let heard_from_caller = https.get(&url).bearer_auth(&token).send().await.unwrap();
+        assert_eq!(heard_from_caller.status(), 200);
+        let mut body = heard_from_caller.bytes_stream();
+        let mut samples = Vec::new();
+        while samples.iter().filter(|s: &&i16| **s != 0).count() < said.len() {
+            let chunk = body.next().await.expect("the stream stays open").unwrap();
+            samples.extend(
+                chunk
+                    .chunks_exact(2)
+                    .map(|p| i16::from_le_bytes([p[0], p[1]])),
+            );
+        }
+        let spoken: Vec<i16> = samples.into_iter().filter(|s| *s != 0).collect();
+        assert_eq!(spoken, said);
+
+        let played: Vec<u8> = std::iter::repeat_n(9i16.to_le_bytes(), 800)
+            .flatten()
+            .collect();
+        let post = https
+            .post(&url)
+            .bearer_auth(&token)
+            .body(played)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(post.status(), 200);
+        caller
+            .wait_heard(std::time::Duration::from_millis(100))
+            .await
+            .unwrap();
+        assert_eq!(caller.heard().audio(), vec![9; 800]);
+    })
+    .await;
+}
