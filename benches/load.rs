@@ -192,6 +192,8 @@ struct Report {
     /// Of those, gaps the simulator may have caused: the audio that ended them came in
     /// a read of its that was late (`voicebot_sim::LATE_READ` after the stream's last).
     gaps_simulator_late: usize,
+    /// How the simulator's media clock kept time over the window.
+    sim_clock: voicebot_sim::ClockStats,
     gap_time: Duration,
     underruns: u64,
     max_lead: Duration,
@@ -221,6 +223,8 @@ fn run(sim_runtime: &Runtime, plan: &Plan, calls: usize) -> Report {
         Arc::clone(&presses),
     ));
     let stats_before = engine.stats();
+    // From here on: the simulator's own lateness over the window.
+    let _ = sim.take_clock_stats();
     let cpu_before = procfs::cpu_seconds(pid);
     let sim_cpu_before = procfs::cpu_seconds(std::process::id());
     let window = Duration::from_secs(plan.seconds);
@@ -231,6 +235,7 @@ fn run(sim_runtime: &Runtime, plan: &Plan, calls: usize) -> Report {
     let seconds = wall.elapsed().as_secs_f64();
     let rss_during = procfs::rss_kib(pid);
     let stats_after = engine.stats();
+    let sim_clock = sim.take_clock_stats();
     // System calls in a window of their own: tracing them costs the engine CPU.
     let syscall_window = window.min(Duration::from_secs(5));
     let syscalls = procfs::count_syscalls(pid, syscall_window)
@@ -264,6 +269,7 @@ fn run(sim_runtime: &Runtime, plan: &Plan, calls: usize) -> Report {
         gaps_heard: 0,
         gaps_after_press: 0,
         gaps_simulator_late: 0,
+        sim_clock,
         gap_time: Duration::ZERO,
         underruns: stats_after.jitter_underruns,
         max_lead: Duration::ZERO,
@@ -416,6 +422,12 @@ impl Report {
             self.gaps_after_press, self.gaps_simulator_late, self.window.late_ticks
         );
         println!(
+            "                      simulator media clock: {} ticks more than 40 ms after the \
+             last, longest pause {:.1} ms",
+            self.sim_clock.late_ticks,
+            ms(self.sim_clock.longest_pause)
+        );
+        println!(
             "barge-ins             {} in the window; tails p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms, {over} over 100 ms",
             self.window.barge_ins,
             ms(tail_at(0.5)),
@@ -437,6 +449,8 @@ impl Report {
             "gaps_heard": self.gaps_heard,
             "gaps_after_press": self.gaps_after_press,
             "gaps_simulator_late": self.gaps_simulator_late,
+            "sim_clock_late_ticks": self.sim_clock.late_ticks,
+            "sim_clock_longest_pause_ms": self.sim_clock.longest_pause.as_millis(),
             "gap_ms": self.gap_time.as_millis() as u64,
             "underruns": self.underruns,
             "late_ticks": self.window.late_ticks,

@@ -86,6 +86,43 @@ pub struct Gap {
     pub simulator_late: bool,
 }
 
+/// How the simulator's media clock kept time over a span: its own lateness, which the
+/// audio it reads and writes inherits (a busy machine holding its threads up).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ClockStats {
+    /// Ticks of a shard that came more than [`LATE_READ`] after its previous tick.
+    pub late_ticks: u64,
+    /// The longest time between two ticks of a shard.
+    pub longest_pause: Duration,
+}
+
+/// [`ClockStats`] as the clock's shards record them.
+#[derive(Debug, Default)]
+pub(crate) struct ClockRecord {
+    late_ticks: std::sync::atomic::AtomicU64,
+    longest_pause_micros: std::sync::atomic::AtomicU64,
+}
+
+impl ClockRecord {
+    fn note(&self, pause: Duration) {
+        use std::sync::atomic::Ordering::Relaxed;
+        if pause > LATE_READ {
+            self.late_ticks.fetch_add(1, Relaxed);
+        }
+        let micros = u64::try_from(pause.as_micros()).unwrap_or(u64::MAX);
+        self.longest_pause_micros.fetch_max(micros, Relaxed);
+    }
+
+    /// What was recorded since the last take.
+    pub(crate) fn take(&self) -> ClockStats {
+        use std::sync::atomic::Ordering::Relaxed;
+        ClockStats {
+            late_ticks: self.late_ticks.swap(0, Relaxed),
+            longest_pause: Duration::from_micros(self.longest_pause_micros.swap(0, Relaxed)),
+        }
+    }
+}
+
 /// A stream read this long after its previous read makes the gap it ends uncertain
 /// ([`Gap::simulator_late`]): two media ticks.
 pub const LATE_READ: Duration = Duration::from_millis(40);
@@ -633,6 +670,7 @@ pub(crate) async fn run_media_clock(shared: Arc<Shared>) {
 async fn run_clock_shard(shared: Arc<Shared>, shard: i64, shards: i64) {
     let mut interval = tokio::time::interval(FRAME);
     interval.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut last_tick: Option<Instant> = None;
     loop {
         let stopping = tokio::select! {
             _ = shared.shutdown.cancelled() => true,
@@ -653,6 +691,9 @@ async fn run_clock_shard(shared: Arc<Shared>, shard: i64, shards: i64) {
             return;
         }
         let now = Instant::now();
+        if let Some(last) = last_tick.replace(now) {
+            shared.clock.note(now.saturating_duration_since(last));
+        }
         let stalled = shared.faults.audio_is_stalled();
         for core in cores {
             core.media().tick(now, &shared.config.audio, stalled);
@@ -816,6 +857,19 @@ mod tests {
             late.simulator_late,
             "read every 60 ms: maybe the simulator's"
         );
+    }
+
+    #[test]
+    fn the_clock_record_counts_late_ticks_and_the_longest_pause() {
+        let record = ClockRecord::default();
+        for pause in [20, 21, 45, 20, 130, 19] {
+            record.note(Duration::from_millis(pause));
+        }
+        let stats = record.take();
+        assert_eq!(stats.late_ticks, 2);
+        assert_eq!(stats.longest_pause, Duration::from_millis(130));
+        // Taken: the next span starts afresh.
+        assert_eq!(record.take(), ClockStats::default());
     }
 
     #[tokio::test(start_paused = true)]

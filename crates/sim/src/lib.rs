@@ -66,7 +66,7 @@ mod xapi;
 #[doc = include_str!("../docs/fidelity.md")]
 pub mod fidelity {}
 
-pub use audio::{Gap, Heard, HeardSegment, LATE_READ};
+pub use audio::{ClockStats, Gap, Heard, HeardSegment, LATE_READ};
 pub use caller::{CallEnd, CallSpec, Caller, CallerState};
 pub use config::{
     AfterRoute, AudioConfig, Bursts, ExpiresInUnit, ExtensionSpec, FarEnds, GetStreamContent,

@@ -151,6 +151,13 @@ impl Sim {
             .clone()
     }
 
+    /// How the media clock kept time since the last call (or the start): ticks more than
+    /// [`crate::LATE_READ`] after the previous one, and the longest pause. The audio the
+    /// simulator reads and writes inherits its lateness.
+    pub fn take_clock_stats(&self) -> crate::ClockStats {
+        self.shared.clock.take()
+    }
+
     /// Everything the PBX saw and did, in order.
     pub fn journal(&self) -> Vec<JournalEntry> {
         self.shared.journal.entries()

@@ -36,6 +36,8 @@ pub(crate) struct Shared {
     pub(crate) outbound_placed: Notify,
     /// Every access token issued, revoked or not.
     pub(crate) issued_tokens: std::sync::Mutex<Vec<String>>,
+    /// How the media clock kept time.
+    pub(crate) clock: crate::audio::ClockRecord,
 }
 
 impl Shared {
@@ -51,6 +53,7 @@ impl Shared {
             scripted: crate::scripted::ScriptedCalls::default(),
             outbound_placed: Notify::new(),
             issued_tokens: std::sync::Mutex::new(Vec::new()),
+            clock: crate::audio::ClockRecord::default(),
             config,
         }
     }

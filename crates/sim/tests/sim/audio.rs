@@ -404,3 +404,13 @@ async fn full_duplex_calls_in_parallel() {
     })
     .await;
 }
+
+#[tokio::test(start_paused = true)]
+async fn the_media_clock_says_how_it_kept_time() {
+    let sim = Sim::start().await.unwrap();
+    let _ = sim.take_clock_stats();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let stats = sim.take_clock_stats();
+    assert_eq!(stats.late_ticks, 0);
+    assert_eq!(stats.longest_pause, Duration::from_millis(20));
+}
