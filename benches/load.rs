@@ -198,6 +198,8 @@ struct Report {
     underruns: u64,
     max_lead: Duration,
     tails: Vec<Duration>,
+    /// Tails over 100 ms during which the simulator read the call's audio late.
+    long_tails_simulator_late: usize,
 }
 
 fn run(sim_runtime: &Runtime, plan: &Plan, calls: usize) -> Report {
@@ -274,6 +276,7 @@ fn run(sim_runtime: &Runtime, plan: &Plan, calls: usize) -> Report {
         underruns: stats_after.jitter_underruns,
         max_lead: Duration::ZERO,
         tails: Vec::new(),
+        long_tails_simulator_late: 0,
     };
     for (caller, presses) in callers.iter().zip(&presses) {
         let heard = caller.heard();
@@ -294,7 +297,12 @@ fn run(sim_runtime: &Runtime, plan: &Plan, calls: usize) -> Report {
             .count();
         report.gap_time += heard.underruns.iter().map(|gap| gap.len).sum::<Duration>();
         report.max_lead = report.max_lead.max(heard.max_lead);
-        report.tails.extend(tails(&heard.samples, presses));
+        for (tail, late) in tails(&heard, presses) {
+            report.tails.push(tail);
+            if late && tail > Duration::from_millis(100) {
+                report.long_tails_simulator_late += 1;
+            }
+        }
     }
     sim_runtime.block_on(async {
         for caller in &callers {
@@ -329,16 +337,23 @@ async fn press_keys(
 }
 
 /// How long each press's prompt went on being heard after it, from the caller's timeline.
-fn tails(samples: &[i16], presses: &[Duration]) -> Vec<Duration> {
+/// Each tail says whether the simulator read the call's audio late while it lasted (the
+/// caller's timeline is then uncertain: see `voicebot_sim::Heard::late_reads`).
+fn tails(heard: &voicebot_sim::Heard, presses: &[Duration]) -> Vec<(Duration, bool)> {
     presses
         .iter()
         .enumerate()
         .filter_map(|(n, &at)| {
             let value = engine::prompt_value(n);
-            let end = samples.iter().rposition(|&sample| sample == value)?;
+            let end = heard.samples.iter().rposition(|&sample| sample == value)?;
             let end = Duration::from_micros((end as u64 + 1) * 125);
             // A press that came before its prompt began stopped nothing of it.
-            (end >= at).then(|| end - at)
+            let tail = (end >= at).then(|| end - at)?;
+            let late = heard
+                .late_reads
+                .iter()
+                .any(|&read| read >= at && read <= end + Duration::from_millis(20));
+            Some((tail, late))
         })
         .collect()
 }
@@ -428,11 +443,13 @@ impl Report {
             ms(self.sim_clock.longest_pause)
         );
         println!(
-            "barge-ins             {} in the window; tails p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms, {over} over 100 ms",
+            "barge-ins             {} in the window; tails p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms, {over} over 100 ms \
+             ({} of those while the simulator read late)",
             self.window.barge_ins,
             ms(tail_at(0.5)),
             ms(tail_at(0.99)),
-            ms(tails.last().copied().unwrap_or_default())
+            ms(tails.last().copied().unwrap_or_default()),
+            self.long_tails_simulator_late
         );
         let json = serde_json::json!({
             "calls": self.calls,
@@ -460,6 +477,7 @@ impl Report {
             "tail_p99_ms": tail_at(0.99).as_millis() as u64,
             "tail_max_ms": tails.last().copied().unwrap_or_default().as_millis() as u64,
             "tails_over_100ms": over,
+            "tails_over_100ms_simulator_late": self.long_tails_simulator_late,
         });
         println!("{json}");
     }

@@ -43,6 +43,10 @@ pub struct Heard {
     pub bytes_received: u64,
     /// Bytes received but not played (still queued, or discarded when the call ended).
     pub unplayed_bytes: usize,
+    /// Moments (from the moment the call connected) when the simulator read POSTed
+    /// audio late ([`LATE_READ`] after the stream's previous read): around them the
+    /// timeline is uncertain, as for [`Gap::simulator_late`].
+    pub late_reads: Vec<Duration>,
 }
 
 impl Heard {
@@ -224,6 +228,8 @@ pub(crate) struct CallMedia {
     gaps: Vec<(u64, u64, bool)>,
     /// Whether the audio waiting to end the silence came in a late read.
     silence_ended_late: bool,
+    /// Frames clocked when POSTed audio was read late.
+    late_reads: Vec<u64>,
     silence_since: Option<u64>,
     bytes_received: u64,
     max_lead_bytes: usize,
@@ -396,6 +402,11 @@ impl CallMedia {
             max_lead: Duration::from_millis((self.max_lead_bytes / 16) as u64),
             bytes_received: self.bytes_received,
             unplayed_bytes: self.playout.len(),
+            late_reads: self
+                .late_reads
+                .iter()
+                .map(|&frame| FRAME * frame as u32)
+                .collect(),
         }
     }
 
@@ -463,6 +474,9 @@ impl CallMedia {
                     let bridged = post.is_bridged();
                     post.read(|arrived, bytes, late| {
                         self.advance(arrived, started, audio, stalled);
+                        if late && self.late_reads.last() != Some(&self.frames_done) {
+                            self.late_reads.push(self.frames_done);
+                        }
                         if late && self.silence_since.is_some() && self.playout.is_empty() {
                             self.silence_ended_late = true;
                         }
@@ -813,6 +827,7 @@ mod tests {
         assert!(heard.underruns[0].len >= Duration::from_millis(80));
         // The stream went unread for 200 ms: the gap may be the simulator's.
         assert!(heard.underruns[0].simulator_late);
+        assert_eq!(heard.late_reads.len(), 1, "{:?}", heard.late_reads);
         assert_eq!(counts(&heard.audio()), (800, 800));
         // The body ended: the stream answered and closed.
         let mut answer = String::new();
