@@ -233,6 +233,11 @@ async fn keys_are_forwarded_and_an_agent_that_leaves_is_heard_out_then_hung_up()
                         // A goodbye, then the agent leaves.
                         socket.send(media(&sid, &[3000; 2400])).await.unwrap();
                         let _ = socket.send(Message::Close(None)).await;
+                        // The closing handshake, as a WebSocket endpoint does it:
+                        // dropping the socket with the engine's audio unread would
+                        // reset the connection, and the kernel discards what the
+                        // engine had not read yet (the goodbye and the close).
+                        while next_json(&mut socket).await.is_some() {}
                         return;
                     }
                 }

@@ -253,8 +253,12 @@ impl CallMedia {
         self.started.is_some()
     }
 
-    /// Stops the media: GET streams end, unplayed audio is discarded.
-    pub(crate) fn stop(&mut self) {
+    /// Stops the media at `now`: what fell due by then plays first (POSTed audio that
+    /// arrived included, however late the clock is), then GET streams end and unplayed
+    /// audio is discarded. A call ended while the simulator's clock was held up loses
+    /// none of what a PBX playing continuously would have played.
+    pub(crate) fn stop(&mut self, now: Instant, audio: &AudioConfig, stalled: bool) {
+        self.tick(now, audio, stalled);
         self.stopped = true;
         self.end_streams("call media ended");
         self.close_segment(self.frames_done * FRAME_SAMPLES as u64);
@@ -799,6 +803,32 @@ mod tests {
         let heard = media.heard();
         assert_eq!(heard.underruns, vec![], "the second part arrived in time");
         assert_eq!(counts(&heard.audio()), (1600, 1600));
+    }
+
+    // Real time: the kernel stamps arrivals in real time.
+    #[tokio::test]
+    async fn a_call_that_ends_while_the_clock_is_held_up_plays_what_fell_due() {
+        use std::io::Write;
+        let shared = Arc::new(Shared::new(crate::config::SimConfig::default()));
+        let (mut client, post) = raw_post(&shared);
+        let mut media = CallMedia::default();
+        let start = Instant::now();
+        media.start(start);
+        media.attach_post(post).expect("media running");
+        // 100 ms sent at once, then 100 ms more...
+        client.write_all(&chunk(&pcm(&[11; 800]))).expect("write");
+        client.write_all(&chunk(&pcm(&[22; 800]))).expect("write");
+        // ...and the call ends 300 ms later without the clock having run once.
+        std::thread::sleep(Duration::from_millis(300));
+        media.stop(Instant::now(), &AudioConfig::default(), false);
+        assert!(media.is_stopped());
+        let heard = media.heard();
+        assert_eq!(counts(&heard.audio()), (800, 800), "all of it fell due");
+        assert_eq!(heard.unplayed_bytes, 0);
+        // The stream was answered and closed.
+        let mut answer = String::new();
+        std::io::Read::read_to_string(&mut client, &mut answer).expect("answer");
+        assert!(answer.starts_with("HTTP/1.1 200 OK"), "{answer}");
     }
 
     #[tokio::test]

@@ -445,7 +445,11 @@ impl Pbx {
                 .retain(|(leg_dn, leg_id)| !(leg_dn == dn && *leg_id == id));
             if call.core.dn == *dn && call.core.participant_id.0 == id {
                 call.core.media_ended.cancel();
-                call.core.media().stop();
+                call.core.media().stop(
+                    Instant::now(),
+                    &shared.config.audio,
+                    shared.faults.audio_is_stalled(),
+                );
             }
         }
         Some(leg.callid)
@@ -483,7 +487,11 @@ impl Pbx {
 
 pub(crate) fn finish_caller(shared: &Shared, core: &CallCore, end: CallEnd) {
     core.media_ended.cancel();
-    core.media().stop();
+    core.media().stop(
+        Instant::now(),
+        &shared.config.audio,
+        shared.faults.audio_is_stalled(),
+    );
     let already = matches!(*core.state.borrow(), CallerState::Ended(_));
     if !already {
         shared.record(JournalKind::CallEnded {

@@ -5,7 +5,7 @@ use std::time::Duration;
 use futures::StreamExt;
 use voicebot_sim::{AudioConfig, InboundMode, JournalKind, Sim, SimConfig, StreamDirection};
 
-use super::util::{client, token, within};
+use super::util::{client, post_pcm, token, within};
 
 fn pattern(len: usize) -> Vec<i16> {
     (0..len).map(|i| (i as i16 % 1000) + 1).collect()
@@ -348,17 +348,7 @@ async fn mixed_get_stream_carries_the_playout_too() {
             caller.participant_id()
         );
         let response = client().get(&url).bearer_auth(&token).send().await.unwrap();
-        let played: Vec<u8> = std::iter::repeat_n(7i16.to_le_bytes(), 800)
-            .flatten()
-            .collect();
-        let post = client()
-            .post(&url)
-            .bearer_auth(&token)
-            .body(played)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(post.status(), 200);
+        assert_eq!(post_pcm(&client(), &url, &token, 7, 800).await, 200);
         let (heard, _) = read_audio(response, 800).await;
         let odd = heard.iter().filter(|s| **s != 7).count();
         assert_eq!(odd, 0, "the bot's own audio comes back mixed");

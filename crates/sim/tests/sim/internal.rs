@@ -8,13 +8,7 @@ use futures::StreamExt;
 use voicebot_model::{CallControlResult, DnType, ParticipantStatus};
 use voicebot_sim::{CallEnd, InboundMode, Sim, SimConfig};
 
-use super::util::{act, client, makecall, participant, token, within};
-
-fn pcm(value: i16, samples: usize) -> Vec<u8> {
-    std::iter::repeat_n(value.to_le_bytes(), samples)
-        .flatten()
-        .collect()
-}
+use super::util::{act, client, makecall, participant, post_pcm, token, within};
 
 /// Reads a GET stream until `wanted` bytes equal to `value` have arrived.
 async fn hear(response: reqwest::Response, value: i16, wanted: usize) {
@@ -77,21 +71,11 @@ async fn an_extension_calls_the_route_point_and_both_sides_hear_each_other() {
         assert_eq!(bot_hears.status(), 200);
         assert_eq!(caller_hears.status(), 200);
         // 101 says 7s, the bot says 9s: each hears the other.
-        let said_by_caller = client()
-            .post(&caller_stream)
-            .bearer_auth(&token)
-            .body(pcm(7, 1600))
-            .send();
-        let said_by_bot = client()
-            .post(&bot_stream)
-            .bearer_auth(&token)
-            .body(pcm(9, 1600))
-            .send();
+        let (caller_http, bot_http) = (client(), client());
+        let said_by_caller = post_pcm(&caller_http, &caller_stream, &token, 7, 1600);
+        let said_by_bot = post_pcm(&bot_http, &bot_stream, &token, 9, 1600);
         let (a, b) = tokio::join!(said_by_caller, said_by_bot);
-        assert_eq!(
-            (a.unwrap().status().as_u16(), b.unwrap().status().as_u16()),
-            (200, 200)
-        );
+        assert_eq!((a.as_u16(), b.as_u16()), (200, 200));
         tokio::join!(hear(bot_hears, 7, 1600), hear(caller_hears, 9, 1600));
 
         // 101 hangs up: the whole call ends, the route point's leg with it.

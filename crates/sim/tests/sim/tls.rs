@@ -8,7 +8,7 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use voicebot_model::TokenResponse;
 use voicebot_sim::{Sim, SimConfig, SimTls};
 
-use super::util::{client, next_event, within};
+use super::util::{client, next_event, post_pcm, within};
 
 fn trusting(ca_pem: &str) -> Arc<rustls::ClientConfig> {
     use rustls::pki_types::CertificateDer;
@@ -158,17 +158,7 @@ async fn audio_streams_carry_the_call_over_https() {
         let spoken: Vec<i16> = samples.into_iter().filter(|s| *s != 0).collect();
         assert_eq!(spoken, said);
 
-        let played: Vec<u8> = std::iter::repeat_n(9i16.to_le_bytes(), 800)
-            .flatten()
-            .collect();
-        let post = https
-            .post(&url)
-            .bearer_auth(&token)
-            .body(played)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(post.status(), 200);
+        assert_eq!(post_pcm(&https, &url, &token, 9, 800).await, 200);
         caller
             .wait_heard(std::time::Duration::from_millis(100))
             .await

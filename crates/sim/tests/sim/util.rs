@@ -27,6 +27,31 @@ pub(crate) fn client() -> reqwest::Client {
     reqwest::Client::builder().build().expect("client builds")
 }
 
+/// `samples` samples of `value` as s16le PCM.
+fn pcm(value: i16, samples: usize) -> Vec<u8> {
+    std::iter::repeat_n(value.to_le_bytes(), samples)
+        .flatten()
+        .collect()
+}
+
+/// POSTs `samples` samples of `value` to an audio stream's `url` and returns the status.
+pub(crate) async fn post_pcm(
+    client: &reqwest::Client,
+    url: &str,
+    token: &str,
+    value: i16,
+    samples: usize,
+) -> reqwest::StatusCode {
+    client
+        .post(url)
+        .bearer_auth(token)
+        .body(pcm(value, samples))
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
 pub(crate) async fn token(sim: &Sim) -> String {
     let response = client()
         .post(format!("{}/connect/token", sim.base_url()))
