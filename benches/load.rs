@@ -1,6 +1,6 @@
 //! Load test: N concurrent full-duplex calls against the simulator, with barge-ins.
 //!
-//! `cargo bench --bench load -- --calls 64,256,1024 --seconds 30 [--busy] [--media-tick MS] [--read-tick MS] [--lead MS] [--workers N] [--call-threads N]`
+//! `cargo bench --bench load -- --calls 64,256,1024 --seconds 30 [--busy] [--nice N] [--media-tick MS] [--read-tick MS] [--lead MS] [--workers N] [--call-threads N]`
 //!
 //! The engine runs in a child process of its own (this bench binary with `--engine`), so
 //! CPU (`/proc/PID/stat`), memory (`VmRSS` growth from before the first call) and system
@@ -8,6 +8,8 @@
 //! tracing them costs CPU) are the engine's alone; the simulator and its
 //! per-caller queues and records stay in this process. `--busy` starts a process that
 //! keeps one core busy for the whole run and stops it at the end.
+//! `--nice N` runs the engine's call threads (`call_thread_nice`) and the simulator's threads
+//! at niceness N, the busy process at the bench's own.
 //!
 //! Each caller talks continuously and presses a key every `--press-every` seconds
 //! (staggered across calls); each bot reads the caller's audio and loops a one-second
@@ -56,11 +58,31 @@ fn main() {
         return;
     }
     let plan = plan(&args);
-    let sim_runtime = common::runtime("vb-sim", plan.sim_workers);
+    let sim_runtime = sim_runtime(plan.sim_workers, plan.tuning.nice);
     for &calls in &plan.calls {
         let report = run(&sim_runtime, &plan, calls);
         report.print();
     }
+}
+
+/// The simulator's runtime, its threads at niceness `nice` when given (the PBX's
+/// priority, beside the engine's call threads; the main thread, which starts the busy
+/// process, keeps the bench's own).
+fn sim_runtime(workers: usize, nice: Option<i32>) -> Runtime {
+    let Some(nice) = nice else {
+        return common::runtime("vb-sim", workers);
+    };
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        .thread_name("vb-sim")
+        .on_thread_start(move || {
+            let own = Some(rustix::thread::gettid());
+            rustix::process::setpriority_process(own, nice)
+                .expect("--nice below 0 needs CAP_SYS_NICE");
+        })
+        .enable_all()
+        .build()
+        .expect("a runtime")
 }
 
 fn plan(args: &[String]) -> Plan {
@@ -175,6 +197,8 @@ struct Report {
     calls: usize,
     seconds: f64,
     busy: bool,
+    /// The engine's call threads' and the simulator's niceness (`--nice`).
+    nice: Option<i32>,
     load_before: String,
     load_after: String,
     cpu_seconds: f64,
@@ -253,6 +277,7 @@ fn run(sim_runtime: &Runtime, plan: &Plan, calls: usize) -> Report {
         calls,
         seconds,
         busy: plan.busy,
+        nice: plan.tuning.nice,
         load_before,
         load_after: String::new(),
         cpu_seconds,
@@ -396,10 +421,11 @@ impl Report {
             "--- load: {} calls, {:.1} s measured{} (load {} → {}) ---",
             self.calls,
             self.seconds,
-            if self.busy {
-                ", one core kept busy"
-            } else {
-                ""
+            match (self.busy, self.nice) {
+                (true, Some(_)) => ", one core kept busy, engine and simulator reniced",
+                (true, None) => ", one core kept busy",
+                (false, Some(_)) => ", engine and simulator reniced",
+                (false, None) => "",
             },
             self.load_before,
             self.load_after
@@ -455,6 +481,7 @@ impl Report {
             "calls": self.calls,
             "seconds": (self.seconds * 10.0).round() / 10.0,
             "busy": self.busy,
+            "nice": self.nice,
             "load_before": self.load_before,
             "load_after": self.load_after,
             "active_calls": self.window.active,

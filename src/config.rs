@@ -171,6 +171,9 @@ pub(crate) struct Media {
     /// Threads of the engine's own that run calls (each call's tasks and media on one
     /// of them); none given: one per core. 0 runs calls on the main runtime.
     pub(crate) call_threads: Option<usize>,
+    /// The call threads' niceness (-20 to 19); none: the process's. Below the
+    /// process's needs `CAP_SYS_NICE` or `LimitNICE=` (a warning says when not granted).
+    pub(crate) call_thread_nice: Option<i32>,
     /// How long a call's audio stream may stay silent (or refuse a chunk) before it is
     /// taken as lost and reopened (100 ms – 60 s).
     #[serde(with = "humantime_serde")]
@@ -195,6 +198,7 @@ impl Default for Media {
             tick: Duration::from_millis(20),
             read_tick: Duration::from_millis(40),
             call_threads: None,
+            call_thread_nice: None,
             stall_timeout: Duration::from_secs(1),
             ringback: None,
             max_prompt: AudioLimits::DEFAULT_MAX_DURATION,
@@ -319,6 +323,20 @@ impl Config {
         }
         if self.media.call_threads.is_some_and(|threads| threads > 256) {
             return Err(self.error_at(None, "media.call_threads", "must be at most 256"));
+        }
+        if self
+            .media
+            .call_thread_nice
+            .is_some_and(|nice| !(-20..=19).contains(&nice))
+        {
+            return Err(self.error_at(None, "media.call_thread_nice", "must be from -20 to 19"));
+        }
+        if self.media.call_thread_nice.is_some() && self.media.call_threads == Some(0) {
+            return Err(self.error_at(
+                None,
+                "media.call_thread_nice",
+                "needs call threads (media.call_threads is 0)",
+            ));
         }
         let stall = self.media.stall_timeout;
         if stall < Duration::from_millis(100) || stall > Duration::from_secs(60) {

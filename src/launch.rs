@@ -196,6 +196,9 @@ impl Bots {
             .metrics_addr(config.metrics)
             .pbx_name(config.pbx_name())
             .call_records(records.sender.clone());
+        if let Some(nice) = config.media.call_thread_nice {
+            builder = builder.call_thread_nice(nice);
+        }
         if let Some(recognizer) = self.recognizer {
             builder = builder.recognizer(recognizer);
         }

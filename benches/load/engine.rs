@@ -37,6 +37,9 @@ pub(crate) struct Tuning {
     /// `--call-threads N`: the engine's call threads (default one per core, as
     /// `voicebot run`; 0: calls on its runtime).
     pub(crate) call_threads: Option<usize>,
+    /// `--nice N`: the engine's call threads (`call_thread_nice`) and the simulator's
+    /// threads run at niceness N; the busy process stays at the bench's own.
+    pub(crate) nice: Option<i32>,
 }
 
 impl Tuning {
@@ -57,6 +60,9 @@ impl Tuning {
         if let Some(threads) = self.call_threads {
             args.extend(["--call-threads".to_owned(), threads.to_string()]);
         }
+        if let Some(nice) = self.nice {
+            args.extend(["--nice".to_owned(), nice.to_string()]);
+        }
         args
     }
 
@@ -72,6 +78,7 @@ impl Tuning {
             read_tick: value("--read-tick").and_then(|v| v.parse().ok()),
             lead: value("--lead").and_then(|v| v.parse().ok()),
             call_threads: value("--call-threads").and_then(|v| v.parse().ok()),
+            nice: value("--nice").and_then(|v| v.parse().ok()),
         }
     }
 }
@@ -103,6 +110,9 @@ pub(crate) fn run(url: &str, client_id: &str, route_point: &str, tuning: &Tuning
     // As `voicebot run` does: one call thread per core unless told otherwise.
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
     builder = builder.call_threads(tuning.call_threads.unwrap_or(cores));
+    if let Some(nice) = tuning.nice {
+        builder = builder.call_thread_nice(nice);
+    }
     let engine = builder
         .client(client)
         .route_point(

@@ -223,4 +223,14 @@ fn the_media_ticks_and_call_threads_are_read_and_checked() {
     }
     let error = parse(&format!("{GOOD}\n[media]\ncall_threads = 1000\n")).unwrap_err();
     assert_eq!(error.key, "media.call_threads");
+    let config = parse(&format!("{GOOD}\n[media]\ncall_thread_nice = -10\n")).unwrap();
+    assert_eq!(config.media.call_thread_nice, Some(-10));
+    for bad in [
+        "call_thread_nice = -21",
+        "call_thread_nice = 20",
+        "call_threads = 0\ncall_thread_nice = -5",
+    ] {
+        let error = parse(&format!("{GOOD}\n[media]\n{bad}\n")).unwrap_err();
+        assert_eq!(error.key, "media.call_thread_nice", "{bad}");
+    }
 }

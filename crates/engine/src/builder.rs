@@ -42,6 +42,8 @@ pub(crate) struct Settings {
     /// How often the caller's audio is read (whole media ticks, at least one).
     pub(crate) media_read_tick: Duration,
     pub(crate) call_threads: usize,
+    /// The call threads' niceness (-20 ..= 19), when not left as the process's.
+    pub(crate) call_thread_nice: Option<i32>,
     /// How long an audio stream may stay silent (GET) or refuse a chunk (POST) before
     /// it is taken as lost and reopened.
     pub(crate) stall_timeout: Duration,
@@ -93,6 +95,7 @@ impl std::fmt::Debug for Settings {
             .field("media_tick", &self.media_tick)
             .field("media_read_tick", &self.media_read_tick)
             .field("call_threads", &self.call_threads)
+            .field("call_thread_nice", &self.call_thread_nice)
             .field("stall_timeout", &self.stall_timeout)
             .field("inband_dtmf", &self.inband_dtmf)
             .field("recognizer", &self.recognizer.is_some())
@@ -160,6 +163,7 @@ impl EngineBuilder {
                 media_tick: DEFAULT_MEDIA_TICK,
                 media_read_tick: DEFAULT_MEDIA_READ_TICK,
                 call_threads: 0,
+                call_thread_nice: None,
                 stall_timeout: Duration::from_secs(1),
                 inband_dtmf: false,
                 bot_grace: Duration::from_secs(2),
@@ -293,6 +297,18 @@ impl EngineBuilder {
     /// Tests on tokio's paused clock need 0: the threads' clocks run for real.
     pub fn call_threads(mut self, threads: usize) -> Self {
         self.settings.call_threads = threads;
+        self
+    }
+
+    /// Runs the call threads at niceness `nice` (-20, the most favoured, to 19; Linux
+    /// and other Unix systems), so that audio keeps its 20 ms pace when other work
+    /// competes for the CPU: on a loaded machine a call thread held up for 60–80 ms makes
+    /// callers hear a gap. Below 0 needs the right to raise priority (`CAP_SYS_NICE`,
+    /// or `LimitNICE=` in a systemd unit); without it the threads keep the process's
+    /// niceness and a warning says why. Only the call threads change: the event socket
+    /// and REST calls keep the process's priority. Needs [`Self::call_threads`] above 0.
+    pub fn call_thread_nice(mut self, nice: i32) -> Self {
+        self.settings.call_thread_nice = Some(nice);
         self
     }
 
@@ -455,6 +471,12 @@ impl EngineBuilder {
         if settings.call_threads > 256 {
             return out("call_threads", "must be at most 256");
         }
+        if settings
+            .call_thread_nice
+            .is_some_and(|nice| !(-20..=19).contains(&nice))
+        {
+            return out("call_thread_nice", "must be from -20 to 19");
+        }
         if settings.stall_timeout < Duration::from_millis(100)
             || settings.stall_timeout > Duration::from_secs(60)
         {
@@ -508,6 +530,14 @@ mod tests {
             "media_read_tick"
         );
         assert_eq!(refused(builder().call_threads(257)), "call_threads");
+        assert_eq!(
+            refused(builder().call_threads(1).call_thread_nice(-21)),
+            "call_thread_nice"
+        );
+        assert_eq!(
+            refused(builder().call_threads(1).call_thread_nice(20)),
+            "call_thread_nice"
+        );
         assert!(
             builder()
                 .call_threads(256)

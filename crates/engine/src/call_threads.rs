@@ -29,6 +29,7 @@ use tokio_util::task::TaskTracker;
 #[derive(Debug)]
 pub(crate) struct CallThreads {
     count: usize,
+    nice: Option<i32>,
     threads: OnceLock<Vec<CallThread>>,
 }
 
@@ -42,10 +43,12 @@ struct CallThread {
 }
 
 impl CallThreads {
-    /// `count` threads (none: calls run on the engine's runtime).
-    pub(crate) fn new(count: usize) -> Self {
+    /// `count` threads (none: calls run on the engine's runtime), at niceness `nice`
+    /// when given.
+    pub(crate) fn new(count: usize, nice: Option<i32>) -> Self {
         Self {
             count,
+            nice,
             threads: OnceLock::new(),
         }
     }
@@ -74,7 +77,7 @@ impl CallThreads {
             return None;
         }
         self.threads
-            .get_or_init(|| start(self.count))
+            .get_or_init(|| start(self.count, self.nice))
             .iter()
             .min_by_key(|thread| thread.calls.load(Ordering::Relaxed))
     }
@@ -107,9 +110,9 @@ impl Drop for Counted {
 
 /// Starts `count` threads; one that cannot start is left out (logged), so calls
 /// fall back to the engine's runtime only if none starts.
-fn start(count: usize) -> Vec<CallThread> {
+fn start(count: usize, nice: Option<i32>) -> Vec<CallThread> {
     (0..count)
-        .filter_map(|index| match start_one(index) {
+        .filter_map(|index| match start_one(index, nice) {
             Ok(thread) => Some(thread),
             Err(error) => {
                 tracing::error!(%error, index, "a call thread did not start; its calls go to the others");
@@ -119,7 +122,7 @@ fn start(count: usize) -> Vec<CallThread> {
         .collect()
 }
 
-fn start_one(index: usize) -> std::io::Result<CallThread> {
+fn start_one(index: usize, nice: Option<i32>) -> std::io::Result<CallThread> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .thread_name(format!("vb-calls-{index}"))
@@ -129,6 +132,9 @@ fn start_one(index: usize) -> std::io::Result<CallThread> {
     std::thread::Builder::new()
         .name(format!("vb-calls-{index}"))
         .spawn(move || {
+            if let Some(nice) = nice {
+                set_nice(index, nice);
+            }
             // The runtime runs its tasks while this waits: until the engine is dropped.
             let _ = runtime.block_on(stopped);
             // Tasks still here (an engine dropped without a shutdown) are dropped with
@@ -142,13 +148,28 @@ fn start_one(index: usize) -> std::io::Result<CallThread> {
     })
 }
 
+/// Sets the calling thread's niceness (on Linux, niceness is a thread's own). A thread
+/// that may not raise its priority keeps the process's, and says why: a call thread
+/// without priority is slower to recover from a loaded machine, not broken.
+fn set_nice(index: usize, nice: i32) {
+    let thread = Some(rustix::thread::gettid());
+    if let Err(error) = rustix::process::setpriority_process(thread, nice) {
+        tracing::warn!(
+            %error,
+            index,
+            nice,
+            "a call thread keeps the process's priority: a niceness below the process's needs CAP_SYS_NICE (or LimitNICE= in a systemd unit)"
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[tokio::test]
     async fn calls_are_spread_over_the_threads_and_run_off_the_engines_runtime() {
-        let threads = CallThreads::new(2);
+        let threads = CallThreads::new(2, None);
         let tracker = TaskTracker::new();
         let (tell, mut names) = tokio::sync::mpsc::unbounded_channel();
         let (release, hold) = tokio::sync::watch::channel(false);
@@ -184,9 +205,39 @@ mod tests {
         assert_eq!(counts, [0, 0], "ended calls are no longer counted");
     }
 
+    /// The niceness of the thread that runs a call spawned on `threads`.
+    async fn nice_of_a_call(threads: &CallThreads) -> i32 {
+        let tracker = TaskTracker::new();
+        let (tell, told) = oneshot::channel();
+        threads.spawn(&tracker, async move {
+            let own = Some(rustix::thread::gettid());
+            let _ = tell.send(rustix::process::getpriority_process(own));
+        });
+        told.await
+            .expect("the task ran")
+            .expect("a thread's niceness reads")
+    }
+
+    #[tokio::test]
+    async fn call_threads_run_at_the_niceness_asked_for() {
+        let process = rustix::process::getpriority_process(None).expect("reads");
+        // Raising niceness (lowering priority) needs no privilege: the test runs as anyone.
+        let lowered = (process + 5).min(19);
+        let threads = CallThreads::new(1, Some(lowered));
+        assert_eq!(nice_of_a_call(&threads).await, lowered);
+        // Not asked: the threads keep the process's.
+        let threads = CallThreads::new(1, None);
+        assert_eq!(nice_of_a_call(&threads).await, process);
+        // Only the call threads change.
+        assert_eq!(
+            rustix::process::getpriority_process(Some(rustix::thread::gettid())).expect("reads"),
+            process
+        );
+    }
+
     #[tokio::test]
     async fn with_no_threads_calls_run_on_the_current_runtime() {
-        let threads = CallThreads::new(0);
+        let threads = CallThreads::new(0, None);
         let tracker = TaskTracker::new();
         let (tell, told) = oneshot::channel();
         threads.spawn(&tracker, async move {

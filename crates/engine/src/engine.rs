@@ -158,7 +158,8 @@ impl Engine {
         );
         let (writer_sender, writer) = mpsc::unbounded_channel();
         let tracker = TaskTracker::new();
-        let call_threads = crate::call_threads::CallThreads::new(settings.call_threads);
+        let call_threads =
+            crate::call_threads::CallThreads::new(settings.call_threads, settings.call_thread_nice);
         let media_clock = crate::call::MediaClock::new(
             crate::call::media_tick(settings.media_tick, settings.pacer_lead),
             Arc::clone(&counters),
