@@ -117,14 +117,20 @@ impl Client {
             .events
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        let runtime = runtime.get_or_insert_with(|| {
-            EventsRuntime::start(
-                self.inner.core.clone(),
-                self.inner.state.clone(),
-                self.inner.cancel.clone(),
-            )
-        });
-        let receiver = runtime.subscribe(self.inner.core.settings.event_buffer);
+        let capacity = self.inner.core.settings.event_buffer;
+        let receiver = match runtime.as_ref() {
+            Some(running) => running.subscribe(capacity),
+            None => {
+                let (started, first) = EventsRuntime::start(
+                    self.inner.core.clone(),
+                    self.inner.state.clone(),
+                    self.inner.cancel.clone(),
+                    capacity,
+                );
+                *runtime = Some(started);
+                first
+            }
+        };
         EventStream::new(receiver, self.clone())
     }
 

@@ -87,19 +87,27 @@ pub(crate) struct EventsRuntime {
 }
 
 impl EventsRuntime {
+    /// Starts the event task with its first subscriber (a stream of `capacity` events)
+    /// already registered: it hears the task's first event (`Connected`, or why not)
+    /// however soon the socket opens. Subscribing after the start could miss it when
+    /// the task connects first, which a loaded machine makes happen.
     pub(crate) fn start(
         core: Arc<Core>,
         state: Arc<SharedState>,
         cancel: CancellationToken,
-    ) -> Self {
+        capacity: usize,
+    ) -> (Self, mpsc::Receiver<PbxEvent>) {
         let subscribers = Subscribers::default();
+        let (sender, receiver) = mpsc::channel(capacity);
+        lock(&subscribers).push(sender);
         // Until the first snapshot, the cache cannot say which call an id belongs to.
         state.set_freshness(Freshness::Stale);
         let task = tokio::spawn(run(core, state, subscribers.clone(), cancel));
-        Self {
+        let runtime = Self {
             subscribers,
             _task: task,
-        }
+        };
+        (runtime, receiver)
     }
 
     pub(crate) fn subscribe(&self, capacity: usize) -> mpsc::Receiver<PbxEvent> {
