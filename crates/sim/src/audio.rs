@@ -468,10 +468,11 @@ impl CallMedia {
     /// Reads the POST streams on sockets of their own: each read's audio joins the
     /// playout at the moment it arrived (the frames due before then play first).
     fn read_posts(&mut self, started: Instant, audio: &AudioConfig, stalled: bool) {
+        // Out of `self` while they are read: reading plays into it.
+        let mut posts = std::mem::take(&mut self.raw_posts);
         let mut index = 0;
-        while index < self.raw_posts.len() {
-            // Out of the list while it is read: reading plays into `self`.
-            let mut post = self.raw_posts.swap_remove(index);
+        while index < posts.len() {
+            let post = &mut posts[index];
             let end = match post.is_cut() {
                 true => Some("stream cut".to_owned()),
                 false => {
@@ -490,17 +491,13 @@ impl CallMedia {
             };
             match end {
                 Some(reason) => {
-                    post.answer(&reason);
+                    posts.swap_remove(index).answer(&reason);
                     self.end_of_post();
                 }
-                None => {
-                    self.raw_posts.push(post);
-                    let last = self.raw_posts.len() - 1;
-                    self.raw_posts.swap(index, last);
-                    index += 1;
-                }
+                None => index += 1,
             }
         }
+        self.raw_posts = posts;
     }
 
     /// Plays the frames due by `at`.
