@@ -244,16 +244,31 @@ impl JitterBuffer {
         let start_samples = self.received_bytes / 2;
         self.received_bytes += bytes.len() as u64;
         self.measure_arrival(start_samples, arrival);
-        self.decoder.push(bytes);
-        while let Some(frame) = self.decoder.pop() {
-            if self.frames.len() >= self.capacity_frames {
-                // Overrun: the newest audio is what the caller is saying now, so keep it.
-                self.frames.pop_front();
-                self.stats.overrun_drops += 1;
+        let mut rest = bytes;
+        if self.decoder.pending_bytes() == 0 {
+            // Whole frames decode straight from the read (the common case: nothing left
+            // over from the last one), not through the decoder's buffer.
+            let whole = rest.len() / Frame::BYTES * Frame::BYTES;
+            for frame in rest[..whole].chunks_exact(Frame::BYTES) {
+                let frame: &[u8; Frame::BYTES] = frame.try_into().expect("chunks of a frame");
+                self.push_frame(Frame::from_bytes(frame));
             }
-            self.frames.push_back(frame);
-            self.stats.frames_in += 1;
+            rest = &rest[whole..];
         }
+        self.decoder.push(rest);
+        while let Some(frame) = self.decoder.pop() {
+            self.push_frame(frame);
+        }
+    }
+
+    fn push_frame(&mut self, frame: Frame) {
+        if self.frames.len() >= self.capacity_frames {
+            // Overrun: the newest audio is what the caller is saying now, so keep it.
+            self.frames.pop_front();
+            self.stats.overrun_drops += 1;
+        }
+        self.frames.push_back(frame);
+        self.stats.frames_in += 1;
     }
 
     /// Takes the frame to play at `now`. Call once per 20 ms tick.

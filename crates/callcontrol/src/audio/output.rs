@@ -2,7 +2,6 @@
 //! chunks of one long-lived `POST …/stream`.
 
 use std::fmt;
-use std::io::Write as _;
 use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
@@ -108,16 +107,7 @@ impl AudioOut {
             return Ok(());
         }
         self.check_answer().await?;
-        if self.written == self.pending.len() {
-            self.pending.clear();
-            self.written = 0;
-        }
-        // Writing into a Vec cannot fail.
-        let _ = write!(self.pending, "{:x}\r\n", audio.len());
-        self.pending.extend_from_slice(audio);
-        self.pending.extend_from_slice(b"\r\n");
-        self.sent += audio.len() as u64;
-        self.counter.increment(audio.len() as u64);
+        self.queue_chunk(audio);
         self.write_pending().await
     }
 
@@ -171,18 +161,22 @@ impl AudioOut {
             return Err(self.closed());
         }
         if !audio.is_empty() {
-            if self.written == self.pending.len() {
-                self.pending.clear();
-                self.written = 0;
-            }
-            // Writing into a Vec cannot fail.
-            let _ = write!(self.pending, "{:x}\r\n", audio.len());
-            self.pending.extend_from_slice(audio);
-            self.pending.extend_from_slice(b"\r\n");
-            self.sent += audio.len() as u64;
-            self.counter.increment(audio.len() as u64);
+            self.queue_chunk(audio);
         }
         self.write_pending_now()
+    }
+
+    /// Appends `audio` as one HTTP chunk to what is waiting to be written.
+    fn queue_chunk(&mut self, audio: &[u8]) {
+        if self.written == self.pending.len() {
+            self.pending.clear();
+            self.written = 0;
+        }
+        push_chunk_size(&mut self.pending, audio.len());
+        self.pending.extend_from_slice(audio);
+        self.pending.extend_from_slice(b"\r\n");
+        self.sent += audio.len() as u64;
+        self.counter.increment(audio.len() as u64);
     }
 
     /// Takes the upload's socket out of tokio's reactor, for a writer that only ever
@@ -485,6 +479,40 @@ impl AudioOut {
     fn closed(&self) -> CallControlError {
         CallControlError::Closed {
             what: format!("audio upload to {}", self.request.path),
+        }
+    }
+}
+
+/// Appends a chunk's size line (`{len:x}\r\n`). By hand: through `core::fmt` it took
+/// a tenth of the time of writing a chunk, once per call every tick.
+fn push_chunk_size(out: &mut Vec<u8>, len: usize) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut hex = [0u8; 2 * std::mem::size_of::<usize>()];
+    let mut at = hex.len();
+    let mut rest = len;
+    loop {
+        at -= 1;
+        hex[at] = DIGITS[rest & 0xf];
+        rest >>= 4;
+        if rest == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&hex[at..]);
+    out.extend_from_slice(b"\r\n");
+}
+
+#[cfg(test)]
+mod chunk_size {
+    use super::push_chunk_size;
+
+    /// The size line is the length in lower-case hex, as `{:x}` writes it.
+    #[test]
+    fn a_chunk_size_line_is_the_length_in_hex() {
+        for len in [0, 1, 9, 10, 15, 16, 255, 320, 640, 4096, 65535, usize::MAX] {
+            let mut line = Vec::new();
+            push_chunk_size(&mut line, len);
+            assert_eq!(line, format!("{len:x}\r\n").into_bytes(), "{len}");
         }
     }
 }

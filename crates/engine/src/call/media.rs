@@ -26,7 +26,9 @@
 //! 1. outbound ([`outbound`]): the pacer hands out the frames due (at most the lead
 //!    ahead of the caller's ear); they are encoded into one reused buffer and sent as
 //!    one chunk. Plays are fed to the pacer one at a time, the next one queued as
-//!    soon as the previous one is fully sent, so consecutive prompts are gapless.
+//!    soon as the previous one is fully sent, so consecutive prompts are gapless. A
+//!    play the bot starts is written when it comes, not at the next tick, so the
+//!    prompt after a barge-in meets what the PBX still holds.
 //!    The frames are also handed back (in a reused `Vec`) for stereo and mixed recordings.
 //! 2. inbound ([`inbound`]): the bytes the GET stream has delivered since the last
 //!    tick are read (one read, no wake-up per chunk) and pushed into the jitter buffer
@@ -343,14 +345,20 @@ impl MediaCore {
         }
     }
 
-    /// Carries out a command of the bot's verbs at once (a play starts with the next
-    /// tick's write).
+    /// Carries out a command of the bot's verbs at once. A play is written at once
+    /// too, not at the next tick: after a barge-in the PBX holds only what was in
+    /// flight, and with a write every 40 ms a prompt waiting for its tick could let
+    /// that run dry (the caller would hear a gap after every key).
     fn command(&mut self, command: MediaCommand) {
         let now = self.start.elapsed();
+        let plays = matches!(command, MediaCommand::Play { .. });
         if let Some(command) = self.outbound.command(command, now) {
             // A recording starts or ends after the audio arrived before it.
             self.take_arrived(now);
             self.inbound.command(command, now);
+        }
+        if plays {
+            self.write_out(now);
         }
     }
 
@@ -409,25 +417,9 @@ impl MediaCore {
                 self.lose_in(format!("nothing received for {stall:?}"));
             }
         }
-        // At the call's start the upload is still connecting: a greeting played at
-        // once waits for it rather than start unheard. Later losses are faults, and
-        // the pacer keeps time through them.
-        if self.out_ever_opened || now >= self.stall_timeout {
-            let sent = self.outbound.tick(
-                now,
-                &mut self.out_buffer,
-                &mut self.sent_frames,
-                &mut self.counts,
-                self.stream_out.as_mut(),
-            );
-            self.inbound.bot_frames(&self.sent_frames);
-            match sent {
-                Err(why) => self.lose_out(why),
-                Ok(()) => self.check_backlog(now),
-            }
-        }
+        self.write_out(now);
         if reads {
-            self.take_frames();
+            self.take_frames(now);
         }
         if now >= self.next_flush {
             self.next_flush = now + COUNT_FLUSH;
@@ -436,11 +428,33 @@ impl MediaCore {
         }
     }
 
+    /// Sends what is due at `now` (the outbound half's tick) and hands it to the
+    /// recordings that hear the bot.
+    fn write_out(&mut self, now: Duration) {
+        // At the call's start the upload is still connecting: a greeting played at
+        // once waits for it rather than start unheard. Later losses are faults, and
+        // the pacer keeps time through them.
+        if !self.out_ever_opened && now < self.stall_timeout {
+            return;
+        }
+        let sent = self.outbound.tick(
+            now,
+            &mut self.out_buffer,
+            &mut self.sent_frames,
+            &mut self.counts,
+            self.stream_out.as_mut(),
+        );
+        self.inbound.bot_frames(&self.sent_frames);
+        match sent {
+            Err(why) => self.lose_out(why),
+            Ok(()) => self.check_backlog(now),
+        }
+    }
+
     /// One caller frame per 20 ms of call time out of the jitter buffer, however late
     /// this tick ran; the frames of one read are 20 ms apart, the last at the real time
-    /// now.
-    fn take_frames(&mut self) {
-        let real = self.start.elapsed();
+    /// now (the tick's: the clock is read once per tick).
+    fn take_frames(&mut self, real: Duration) {
         let frames_due = (real.as_micros() / Frame::DURATION.as_micros()) as u32;
         while self.frames_in < frames_due {
             self.frames_in += 1;
@@ -564,5 +578,62 @@ mod read_tick {
         assert_eq!(ticks_per_read(ms(40), ms(60)), 1, "80 ms would be late");
         assert_eq!(ticks_per_read(ms(60), ms(20)), 1, "never less than a tick");
         assert_eq!(ticks_per_read(ms(20), Duration::ZERO), 1);
+    }
+}
+
+#[cfg(test)]
+mod play_start {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use tokio::sync::{Notify, broadcast, mpsc, oneshot};
+    use tokio::time::Instant;
+    use voicebot_bot::{Frame, Prompt};
+    use voicebot_media::Repeat;
+
+    use super::outbound::Streamed;
+    use super::{Inbound, MediaCommand, MediaCore, Outbound};
+    use crate::stats::Counters;
+
+    /// With writes every 40 ms, a play is written when it comes, not at the next tick:
+    /// after a barge-in the PBX holds only what was in flight, and waiting up to a tick
+    /// for the next prompt let it run dry (the load bench heard a gap after 4% of the
+    /// key presses).
+    #[tokio::test(start_paused = true)]
+    async fn a_play_is_written_when_it_comes_not_at_the_next_tick() {
+        let (events, _) = broadcast::channel(4);
+        let (audio_in, _) = broadcast::channel(4);
+        let (writer, _) = mpsc::unbounded_channel();
+        let inbound = Inbound::new(None, audio_in, events.clone(), writer);
+        let lead = Duration::from_millis(100);
+        let outbound = Outbound::new(lead, Frame::DURATION, Streamed::None, events);
+        // No stall timeout: the upload counts as up from the start (without a stream,
+        // what is due is counted and discarded).
+        let mut core = MediaCore::new(
+            Instant::now(),
+            Duration::from_millis(40),
+            1,
+            Duration::ZERO,
+            inbound,
+            outbound,
+            Arc::new(Counters::default()),
+            Arc::new(Notify::new()),
+        );
+        core.tick();
+        assert_eq!(core.counts.frames_out, 0, "nothing to play yet");
+        let prompt = Prompt::from_samples(vec![1000; Frame::SAMPLES * 50]).expect("a prompt");
+        let (done, _end) = oneshot::channel();
+        core.command(MediaCommand::Play {
+            id: 1,
+            prompt,
+            more: None,
+            repeat: Repeat::Times(1),
+            stop_on_speech: false,
+            done,
+        });
+        assert_eq!(
+            core.counts.frames_out, 5,
+            "a lead's worth goes out with the command, before any tick"
+        );
     }
 }
