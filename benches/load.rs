@@ -1,6 +1,6 @@
 //! Load test: N concurrent full-duplex calls against the simulator, with barge-ins.
 //!
-//! `cargo bench --bench load -- --calls 64,256,1024 --seconds 30 [--busy] [--nice N] [--media-tick MS] [--read-tick MS] [--lead MS] [--workers N] [--call-threads N]`
+//! `cargo bench --bench load -- --calls 64,256,1024 --seconds 30 [--busy] [--nice N] [--floor] [--media-tick MS] [--read-tick MS] [--lead MS] [--workers N] [--call-threads N]`
 //!
 //! The engine runs in a child process of its own (this bench binary with `--engine`), so
 //! CPU (`/proc/PID/stat`), memory (`VmRSS` growth from before the first call) and system
@@ -9,7 +9,10 @@
 //! per-caller queues and records stay in this process. `--busy` starts a process that
 //! keeps one core busy for the whole run and stops it at the end.
 //! `--nice N` runs the engine's call threads (`call_thread_nice`) and the simulator's threads
-//! at niceness N, the busy process at the bench's own.
+//! at niceness N, the busy process at the bench's own. `--floor` measures the socket
+//! floor (`benches/load/floor.rs`: the bare system calls of as many calls, at a 40 ms
+//! tick, 10 s) just before each run and gives the engine's CPU as a multiple of it: this
+//! machine's speed moves by a factor of three from hour to hour, the multiple much less.
 //!
 //! Each caller talks continuously and presses a key every `--press-every` seconds
 //! (staggered across calls); each bot reads the caller's audio and loops a one-second
@@ -23,6 +26,8 @@
 mod common;
 #[path = "load/engine.rs"]
 mod engine;
+#[path = "load/floor.rs"]
+mod floor;
 #[path = "load/procfs.rs"]
 mod procfs;
 
@@ -36,12 +41,19 @@ use voicebot_sim::{Caller, Sim};
 
 use self::engine::{ChildStats, Tuning};
 
+/// The socket floor's tick for `--floor`: one read and one write per call per 40 ms.
+const FLOOR_TICK_MS: u64 = 40;
+/// How long `--floor` measures it.
+const FLOOR_WINDOW: Duration = Duration::from_secs(10);
+
 /// What a run is asked to do.
 #[derive(Debug, Clone)]
 struct Plan {
     calls: Vec<usize>,
     seconds: u64,
     busy: bool,
+    /// Measure the socket floor before each run (`--floor`).
+    floor: bool,
     press_every: Duration,
     sim_workers: usize,
     tuning: Tuning,
@@ -57,10 +69,17 @@ fn main() {
         engine::run(value(1), value(2), value(3), &Tuning::parse(&args));
         return;
     }
+    floor::engine_side(&args);
     let plan = plan(&args);
     let sim_runtime = sim_runtime(plan.sim_workers, plan.tuning.nice);
     for &calls in &plan.calls {
-        let report = run(&sim_runtime, &plan, calls);
+        // Before the run, on a machine without the simulator, the engine or the busy
+        // process: the machine's speed at this hour.
+        let floor = plan
+            .floor
+            .then(|| floor::measure(calls, FLOOR_TICK_MS, FLOOR_WINDOW));
+        let mut report = run(&sim_runtime, &plan, calls);
+        report.floor = floor;
         report.print();
     }
 }
@@ -104,6 +123,7 @@ fn plan(args: &[String]) -> Plan {
             .and_then(|v| v.parse().ok())
             .unwrap_or(30),
         busy: args.iter().any(|arg| arg == "--busy"),
+        floor: args.iter().any(|arg| arg == "--floor"),
         press_every: Duration::from_secs_f64(
             value("--press-every")
                 .and_then(|v| v.parse().ok())
@@ -224,6 +244,8 @@ struct Report {
     tails: Vec<Duration>,
     /// Tails over 100 ms during which the simulator read the call's audio late.
     long_tails_simulator_late: usize,
+    /// The socket floor measured just before the run (`--floor`), ms per call-second.
+    floor: Option<f64>,
 }
 
 fn run(sim_runtime: &Runtime, plan: &Plan, calls: usize) -> Report {
@@ -302,6 +324,7 @@ fn run(sim_runtime: &Runtime, plan: &Plan, calls: usize) -> Report {
         max_lead: Duration::ZERO,
         tails: Vec::new(),
         long_tails_simulator_late: 0,
+        floor: None,
     };
     for (caller, presses) in callers.iter().zip(&presses) {
         let heard = caller.heard();
@@ -443,6 +466,13 @@ impl Report {
             "engine RSS per call   {rss_per_call:.1} KiB ({} KiB growth)",
             self.rss_kib
         );
+        if let Some(floor) = self.floor {
+            println!(
+                "socket floor          {floor:.3} ms per call-second just before (40 ms tick): \
+                 the engine needs {:.2} times it",
+                cpu_ms / floor
+            );
+        }
         match syscalls {
             Some(rate) => println!("system calls          {rate:.1} per call-second"),
             None => println!("system calls          not readable here (perf stat)"),
@@ -486,6 +516,8 @@ impl Report {
             "load_after": self.load_after,
             "active_calls": self.window.active,
             "cpu_ms_per_call_second": (cpu_ms * 1000.0).round() / 1000.0,
+            "floor_ms_per_call_second": self.floor.map(|floor| (floor * 1000.0).round() / 1000.0),
+            "cpu_over_floor": self.floor.map(|floor| (cpu_ms / floor * 100.0).round() / 100.0),
             "sim_cpu_percent": (1000.0 * self.sim_cpu_seconds / self.seconds).round() / 10.0,
             "rss_kib_per_call": (rss_per_call * 10.0).round() / 10.0,
             "syscalls_per_call_second": syscalls.map(|rate| (rate * 10.0).round() / 10.0),
