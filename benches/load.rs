@@ -10,9 +10,10 @@
 //! keeps one core busy for the whole run and stops it at the end.
 //! `--nice N` runs the engine's call threads (`call_thread_nice`) and the simulator's threads
 //! at niceness N, the busy process at the bench's own. `--floor` measures the socket
-//! floor (`benches/load/floor.rs`: the bare system calls of as many calls, at a 40 ms
-//! tick, 10 s) just before each run and gives the engine's CPU as a multiple of it: this
-//! machine's speed moves by a factor of three from hour to hour, the multiple much less.
+//! floor (`benches/load/floor.rs`: the bare system calls of as many calls, with the
+//! engine's writes and reads per tick, 10 s) just before each run and gives the engine's
+//! CPU as a multiple of it: this machine's speed moves by a factor of three from hour
+//! to hour, the multiple much less.
 //!
 //! Each caller talks continuously and presses a key every `--press-every` seconds
 //! (staggered across calls); each bot reads the caller's audio and loops a one-second
@@ -41,9 +42,7 @@ use voicebot_sim::{Caller, Sim};
 
 use self::engine::{ChildStats, Tuning};
 
-/// The socket floor's tick for `--floor`: one read and one write per call per 40 ms.
-const FLOOR_TICK_MS: u64 = 40;
-/// How long `--floor` measures it.
+/// How long `--floor` measures the socket floor.
 const FLOOR_WINDOW: Duration = Duration::from_secs(10);
 
 /// What a run is asked to do.
@@ -75,9 +74,10 @@ fn main() {
     for &calls in &plan.calls {
         // Before the run, on a machine without the simulator, the engine or the busy
         // process: the machine's speed at this hour.
-        let floor = plan
-            .floor
-            .then(|| floor::measure(calls, FLOOR_TICK_MS, FLOOR_WINDOW));
+        let floor = plan.floor.then(|| {
+            let (tick, read_every) = plan.tuning.media_pattern();
+            floor::measure(calls, tick, read_every, FLOOR_WINDOW)
+        });
         let mut report = run(&sim_runtime, &plan, calls);
         report.floor = floor;
         report.print();
@@ -468,8 +468,8 @@ impl Report {
         );
         if let Some(floor) = self.floor {
             println!(
-                "socket floor          {floor:.3} ms per call-second just before (40 ms tick): \
-                 the engine needs {:.2} times it",
+                "socket floor          {floor:.3} ms per call-second just before (the same writes \
+                 and reads, bare): the engine needs {:.2} times it",
                 cpu_ms / floor
             );
         }

@@ -3,8 +3,9 @@
 //!
 //! `cargo bench --bench socket_floor -- --calls 256,1024 --seconds 10 --tick 40,60`
 //!
-//! How it is measured: `benches/load/floor.rs` (the load bench's `--floor` runs the same
-//! measurement beside each of its runs).
+//! At every tick, one read and one write per call. How it is measured:
+//! `benches/load/floor.rs` (the load bench's `--floor` runs the same measurement with
+//! the engine's pattern of writes and reads beside each of its runs).
 
 #[path = "load/floor.rs"]
 mod floor;
@@ -37,7 +38,7 @@ fn main() {
     for calls in list("--calls", "256,1024") {
         for tick_ms in list("--tick", "40,60") {
             let window = Duration::from_secs(seconds);
-            let per_call_second = floor::measure(calls as usize, tick_ms, window);
+            let per_call_second = floor::measure(calls as usize, tick_ms, 1, window);
             let core = per_call_second * calls as f64 / 1e3;
             println!(
                 "--- socket floor: {calls} calls, {tick_ms} ms tick: {per_call_second:.3} ms CPU per call-second ({:.1}% of one core) ---",

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use voicebot_bot::{RecordEnd, bot_fn};
+use voicebot_bot::{Channels, Prompt, RecordEnd, bot_fn};
 
 use crate::support::{Harness, find, report, sawtooth, timeout};
 
@@ -126,6 +126,66 @@ async fn trim_silence_cuts_the_quiet_around_what_was_said() {
             );
         }
         assert_eq!(recording.duration.as_micros() as usize, samples.len() * 125);
+    })
+    .await;
+}
+
+/// A stereo recording holds the caller on the left and what the bot played on the
+/// right, sample for sample (the engine hands the frames it sends only to recordings
+/// that hear the bot).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stereo_recording_holds_the_caller_left_and_the_bot_right() {
+    timeout(async {
+        const BOT: i16 = 4321;
+        let (results, mut result) = report();
+        let harness = Harness::start(bot_fn(move |call| {
+            let results = results.clone();
+            async move {
+                let record = call
+                    .record()
+                    .beep(false)
+                    .no_silence_timeout()
+                    .finish_on("")
+                    .max_length(Duration::from_millis(1500))
+                    .channels(Channels::Stereo)
+                    .path_template("{callid}.wav");
+                // Half a second of the bot, while the recording runs.
+                let prompt = Prompt::from_samples(vec![BOT; 4000]).expect("a prompt");
+                let (recording, played) = tokio::join!(async { record.await }, async {
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                    call.play(prompt).await
+                });
+                played?;
+                let _ = results.send(recording?);
+                Ok(())
+            }
+        }))
+        .await;
+        let caller = harness.sim.call_in("+15550204").await.unwrap();
+        caller.wait_connected().await.unwrap();
+        let said = sawtooth(2000);
+        caller.send_pcm(said.samples()).await;
+        let recording = result.recv().await.unwrap();
+        assert_eq!(recording.ended_by, RecordEnd::MaxLength);
+        let mut reader = hound::WavReader::open(&recording.path).expect("a valid WAV file");
+        assert_eq!(reader.spec().channels, 2);
+        let samples: Vec<i16> = reader.samples::<i16>().map(Result::unwrap).collect();
+        let left: Vec<i16> = samples.iter().step_by(2).copied().collect();
+        let right: Vec<i16> = samples.iter().skip(1).step_by(2).copied().collect();
+        assert_eq!(left.len(), 12_000, "1.5 s a channel");
+        assert_eq!(
+            right.iter().filter(|&&sample| sample == BOT).count(),
+            4000,
+            "the whole prompt on the right"
+        );
+        assert!(
+            find(&right, &[BOT; 4000]).is_some(),
+            "the prompt on the right in one piece"
+        );
+        // The caller on the left: a stretch of what they said, and none of the bot.
+        let middle = &said.samples()[4000..6400];
+        assert!(find(&left, middle).is_some(), "the caller on the left");
+        assert!(find(&left, &[BOT; 160]).is_none(), "no bot on the left");
     })
     .await;
 }

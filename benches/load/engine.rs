@@ -43,6 +43,15 @@ pub(crate) struct Tuning {
 }
 
 impl Tuning {
+    /// The engine's pattern of socket work: a write every `media_tick` ms, a read every
+    /// so many ticks (as the engine rounds them: whole ticks, one to three), with the
+    /// engine's defaults where not set.
+    pub(crate) fn media_pattern(&self) -> (u64, u32) {
+        let tick = self.media_tick.unwrap_or(20).max(1);
+        let read_tick = self.read_tick.unwrap_or(40);
+        (tick, (read_tick / tick).clamp(1, 3) as u32)
+    }
+
     pub(crate) fn args(&self) -> Vec<String> {
         let mut args = Vec::new();
         if let Some(workers) = self.workers {

@@ -3,9 +3,10 @@
 //! Shared by the `socket_floor` bench and the load bench's `--floor`.
 //!
 //! A child process (the bench binary with `--floor-engine`) plays the engine: one thread,
-//! two TCP connections per call like the two audio streams, and at every tick one
-//! non-blocking read of each caller stream and one write of the tick's audio, framed as
-//! an HTTP chunk, to each upload. The bench's own process plays the PBX on loopback: a
+//! two TCP connections per call like the two audio streams, and at every tick one write
+//! of the tick's audio, framed as an HTTP chunk, to each upload, and at every tick or
+//! every few ticks (as the engine's read tick) one non-blocking read of each caller
+//! stream. The bench's own process plays the PBX on loopback: a
 //! 20 ms chunk of audio per call on each caller stream, the uploads read and thrown away.
 //! The CPU of the child is measured as the load bench measures the engine's, so the two
 //! figures compare: the difference is what voicebot adds to the bare system calls.
@@ -24,7 +25,7 @@ use crate::procfs;
 const FRAME_BYTES: usize = 320;
 const FRAME: Duration = Duration::from_millis(20);
 
-/// In the child (`--floor-engine PORT CALLS TICK_MS` among `args`): plays the engine
+/// In the child (`--floor-engine PORT CALLS TICK_MS READ_EVERY` among `args`): plays the engine
 /// side and never returns (the parent kills it). Returns without doing anything when
 /// `args` do not ask for it.
 pub(crate) fn engine_side(args: &[String]) {
@@ -32,22 +33,27 @@ pub(crate) fn engine_side(args: &[String]) {
         return;
     };
     let value = |n: usize| args.get(at + n).and_then(|v| v.parse::<u64>().ok());
-    let (Some(port), Some(calls), Some(tick)) = (value(1), value(2), value(3)) else {
-        panic!("--floor-engine PORT CALLS TICK_MS");
+    let (Some(port), Some(calls), Some(tick), Some(read_every)) =
+        (value(1), value(2), value(3), value(4))
+    else {
+        panic!("--floor-engine PORT CALLS TICK_MS READ_EVERY");
     };
-    engine(port as u16, calls as usize, Duration::from_millis(tick));
+    let tick = Duration::from_millis(tick);
+    engine(port as u16, calls as usize, tick, read_every.max(1) as u32);
     std::process::exit(0);
 }
 
 /// One run: the PBX side here, the engine side in a child (this bench binary with
-/// `--floor-engine`, see [`engine_side`]); the child's CPU in ms per call-second.
-pub(crate) fn measure(calls: usize, tick_ms: u64, window: Duration) -> f64 {
+/// `--floor-engine`, see [`engine_side`]) writing every `tick_ms` and reading every
+/// `read_every` ticks; the child's CPU in ms per call-second.
+pub(crate) fn measure(calls: usize, tick_ms: u64, read_every: u32, window: Duration) -> f64 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("a loopback port");
     let port = listener.local_addr().expect("bound").port();
     let mut child = Command::new(std::env::current_exe().expect("the bench's own path"))
         .args(["--floor-engine", &port.to_string()])
         .arg(calls.to_string())
         .arg(tick_ms.to_string())
+        .arg(read_every.to_string())
         .stdout(Stdio::piped())
         .spawn()
         .expect("the engine side starts");
@@ -107,9 +113,9 @@ fn pbx(caller_streams: &mut [TcpStream], uploads: &mut [TcpStream], stop: Instan
     }
 }
 
-/// The engine side: at every tick, one read of each caller stream and one chunk of the
-/// tick's audio to each upload.
-fn engine(port: u16, calls: usize, tick: Duration) {
+/// The engine side: at every tick one chunk of the tick's audio to each upload, and
+/// every `read_every` ticks one read of each caller stream.
+fn engine(port: u16, calls: usize, tick: Duration, read_every: u32) {
     let mut pairs = Vec::with_capacity(calls);
     for _ in 0..calls {
         let caller = TcpStream::connect(("127.0.0.1", port)).expect("connects");
@@ -128,12 +134,13 @@ fn engine(port: u16, calls: usize, tick: Duration) {
     println!("ready");
     let _ = std::io::stdout().flush();
     let mut next = Instant::now();
-    loop {
+    for tick_count in 0u64.. {
+        let reads = tick_count % u64::from(read_every) == 0;
         for (caller, upload) in &mut pairs {
-            match caller.read(&mut buffer) {
-                Ok(_) => {}
-                Err(error) if error.kind() == ErrorKind::WouldBlock => {}
-                Err(_) => return,
+            match reads.then(|| caller.read(&mut buffer)) {
+                None | Some(Ok(_)) => {}
+                Some(Err(error)) if error.kind() == ErrorKind::WouldBlock => {}
+                Some(Err(_)) => return,
             }
             match upload.write(&chunk) {
                 Ok(_) => {}

@@ -437,14 +437,17 @@ impl MediaCore {
         if !self.out_ever_opened && now < self.stall_timeout {
             return;
         }
+        let hears_bot = self.inbound.hears_bot();
         let sent = self.outbound.tick(
             now,
             &mut self.out_buffer,
-            &mut self.sent_frames,
+            hears_bot.then_some(&mut self.sent_frames),
             &mut self.counts,
             self.stream_out.as_mut(),
         );
-        self.inbound.bot_frames(&self.sent_frames);
+        if hears_bot {
+            self.inbound.bot_frames(&self.sent_frames);
+        }
         match sent {
             Err(why) => self.lose_out(why),
             Ok(()) => self.check_backlog(now),

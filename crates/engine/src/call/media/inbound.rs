@@ -294,6 +294,12 @@ impl Inbound {
         }
     }
 
+    /// Whether a recording running now hears the bot too (stereo or mixed): only then
+    /// does it need the frames sent to the caller.
+    pub(super) fn hears_bot(&self) -> bool {
+        self.recordings.iter().any(|recording| recording.with_bot)
+    }
+
     /// Frames sent to the caller, for stereo and mixed recordings.
     pub(super) fn bot_frames(&mut self, frames: &[Frame]) {
         for frame in frames {

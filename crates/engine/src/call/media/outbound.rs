@@ -184,13 +184,15 @@ impl Outbound {
     /// Sends what is due at `now` as one chunk on `stream`, without waiting (what the
     /// socket does not take now stays in the stream's backlog, written first next
     /// time); `Err` says why the stream is lost. Without a stream what is due is
-    /// discarded. `sent` is refilled with the frames due (sent or discarded), for stereo
-    /// and mixed recordings; it is reused, so a tick does not allocate.
+    /// discarded. `sent`, when given, is refilled with the frames due (sent or
+    /// discarded), for stereo and mixed recordings; it is reused, so a tick does not
+    /// allocate. Without a recording that hears the bot nothing asks for them, and a
+    /// frame is not copied for nothing.
     pub(super) fn tick(
         &mut self,
         now: Duration,
         buffer: &mut Vec<u8>,
-        sent: &mut Vec<Frame>,
+        mut sent: Option<&mut Vec<Frame>>,
         counts: &mut MediaCounts,
         stream: Option<&mut AudioOut>,
     ) -> Result<(), String> {
@@ -201,12 +203,16 @@ impl Outbound {
             let id = current.id;
             self.stop(id, now, false);
         }
-        sent.clear();
+        if let Some(sent) = sent.as_deref_mut() {
+            sent.clear();
+        }
         loop {
             self.pull_sentences();
             while let Some(frame) = self.pacer.poll(now) {
                 buffer.extend_from_slice(&frame.to_bytes());
-                sent.push(frame);
+                if let Some(sent) = sent.as_deref_mut() {
+                    sent.push(frame);
+                }
                 counts.frames_out += 1;
             }
             if self
@@ -378,7 +384,13 @@ mod tests {
         let (mut buffer, mut counts) = (Vec::new(), MediaCounts::default());
         let mut sent = Vec::with_capacity(16);
         // No stream: what is due is discarded, but still handed back for recordings.
-        let result = outbound.tick(Duration::ZERO, &mut buffer, &mut sent, &mut counts, None);
+        let result = outbound.tick(
+            Duration::ZERO,
+            &mut buffer,
+            Some(&mut sent),
+            &mut counts,
+            None,
+        );
         assert_eq!(result, Ok(()));
         assert!(!sent.is_empty());
         assert_eq!(sent.len() as u64, counts.frames_out);
@@ -391,7 +403,7 @@ mod tests {
             .tick(
                 Frame::DURATION * 2,
                 &mut buffer,
-                &mut sent,
+                Some(&mut sent),
                 &mut counts,
                 None,
             )
@@ -432,7 +444,7 @@ mod tests {
         let mut tick = |outbound: &mut Outbound, n: u32| {
             let now = Frame::DURATION * n;
             outbound
-                .tick(now, &mut buffer, &mut sent, &mut counts, None)
+                .tick(now, &mut buffer, Some(&mut sent), &mut counts, None)
                 .unwrap();
             heard.extend(sent.iter().map(|frame| frame.as_samples()[0]));
         };
