@@ -29,7 +29,8 @@
 //!    soon as the previous one is fully sent, so consecutive prompts are gapless. A
 //!    play the bot starts is written when it comes, not at the next tick, so the
 //!    prompt after a barge-in meets what the PBX still holds.
-//!    The frames are also handed back (in a reused `Vec`) for stereo and mixed recordings.
+//!    The frames are also handed back (in a reused `Vec`) while a stereo or mixed
+//!    recording runs.
 //! 2. inbound ([`inbound`]): the bytes the GET stream has delivered since the last
 //!    tick are read (one read, no wake-up per chunk) and pushed into the jitter buffer
 //!    and, while a recording runs or in-band DTMF is on, decoded losslessly for the
