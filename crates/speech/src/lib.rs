@@ -62,6 +62,7 @@ pub mod pocketsphinx;
 pub mod recognition;
 pub mod restart;
 pub mod session;
+mod staging;
 pub mod transcription;
 pub mod tts;
 pub mod vosk;

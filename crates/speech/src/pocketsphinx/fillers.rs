@@ -124,7 +124,7 @@ pub(super) fn filler_dictionary(
         reason: error.to_string(),
     };
     // Written aside and renamed into place, so no decoder reads a half-written file.
-    let staging = path.with_extension(format!("{}.tmp", std::process::id()));
+    let staging = path.with_extension(format!("{}.tmp", crate::staging::unique_suffix()));
     fs::write(&staging, &text).map_err(unwritable)?;
     fs::rename(&staging, &path).map_err(unwritable)?;
     Ok(path)
@@ -195,5 +195,40 @@ mod tests {
             optional_jsgf(&["sales".to_owned(), "speak to an agent".to_owned()]),
             "#JSGF V1.0;\ngrammar choices;\npublic <choice> = [ ( sales ) | ( speak to an agent ) ];\n"
         );
+    }
+
+    /// Tests decoding in parallel start recognisers of the same menu at once: each must get
+    /// the dictionary, none an error because another thread renamed the file first.
+    #[test]
+    fn threads_writing_the_same_dictionary_at_once_all_get_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let threads = 8;
+        for round in 0..20 {
+            // A dictionary (pronunciations are cached by its path) and a pronunciation of this
+            // round's own, so the round's filler file does not exist yet.
+            let dictionary = dir.path().join(format!("dict{round}"));
+            let token = format!("{}{round}", crate::staging::unique_suffix());
+            fs::write(&dictionary, format!("the DH AH {token}\nsales S EY L Z\n")).unwrap();
+            let barrier = std::sync::Barrier::new(threads);
+            let results: Vec<Result<PathBuf, ConfigError>> = std::thread::scope(|scope| {
+                let handles: Vec<_> = (0..threads)
+                    .map(|_| {
+                        scope.spawn(|| {
+                            barrier.wait();
+                            filler_dictionary(&dictionary, &["sales".to_owned()])
+                        })
+                    })
+                    .collect();
+                handles.into_iter().map(|h| h.join().unwrap()).collect()
+            });
+            let paths: Vec<PathBuf> = results
+                .into_iter()
+                .map(|result| result.expect("every thread gets the dictionary"))
+                .collect();
+            assert!(paths.iter().all(|path| *path == paths[0]));
+            let text = fs::read_to_string(&paths[0]).unwrap();
+            assert!(text.contains(&token), "round {round}: {text}");
+            let _ = fs::remove_file(&paths[0]);
+        }
     }
 }

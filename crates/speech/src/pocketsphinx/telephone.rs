@@ -10,7 +10,6 @@ use std::{
     fs, io,
     path::{Path, PathBuf},
     sync::OnceLock,
-    time::{SystemTime, UNIX_EPOCH},
 };
 
 use crate::error::ConfigError;
@@ -97,12 +96,9 @@ fn materialize(parent: &Path) -> Result<PathBuf, ConfigError> {
     };
     // Written into a directory of this process's own and renamed into place, so that another
     // process never reads half-written files.
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.subsec_nanos());
     let staging = parent.join(format!(
-        "voicebot-en-us-telephone-{}-{nanos}",
-        std::process::id()
+        "voicebot-en-us-telephone-{}",
+        crate::staging::unique_suffix()
     ));
     fs::create_dir(&staging).map_err(|error| unwritable(&staging, error))?;
     for (name, bytes) in FILES {

@@ -154,7 +154,7 @@ fn split(wav: &Path) -> Result<Channels> {
     let stem = wav
         .file_stem()
         .map_or_else(|| "recording".into(), |s| s.to_string_lossy().into_owned());
-    let unique = format!("{}-{}", std::process::id(), nanos());
+    let unique = crate::staging::unique_suffix();
     let paths: Vec<PathBuf> = (0..count)
         .map(|c| std::env::temp_dir().join(format!("voicebot-{stem}-{unique}-ch{c}.wav")))
         .collect();
@@ -179,12 +179,6 @@ fn split(wav: &Path) -> Result<Channels> {
         writer.finalize().map_err(invalid)?;
     }
     Ok(channels)
-}
-
-fn nanos() -> u32 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.subsec_nanos())
 }
 
 #[cfg(test)]

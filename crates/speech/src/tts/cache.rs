@@ -121,7 +121,7 @@ impl TtsCache {
         }
         let path = self.path(key);
         // Written aside and renamed, so a reader never sees half a file.
-        let temporary = path.with_extension(format!("{}.tmp", std::process::id()));
+        let temporary = path.with_extension(format!("{}.tmp", crate::staging::unique_suffix()));
         let written = fs::File::create(&temporary)
             .and_then(|mut file| file.write_all(&bytes))
             .and_then(|()| fs::rename(&temporary, &path));
@@ -278,6 +278,28 @@ mod tests {
         );
         assert_eq!(cache.counts().hits, 1);
         assert_eq!(cache.counts().misses, 2);
+    }
+
+    /// Calls that synthesise the same announcement at once store it at once: every store
+    /// succeeds (with one staging name per process, one rename took the file of another).
+    #[test]
+    fn threads_storing_the_same_key_at_once_all_succeed() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = TtsCache::open(dir.path(), 1 << 24).unwrap();
+        for round in 0..20 {
+            let key = format!("espeak|en-us|Welcome {round}.");
+            let barrier = std::sync::Barrier::new(8);
+            std::thread::scope(|scope| {
+                for _ in 0..8 {
+                    scope.spawn(|| {
+                        barrier.wait();
+                        cache.put(&key, &prompt(800, 3));
+                    });
+                }
+            });
+            assert_eq!(cache.counts().errors, 0, "round {round}");
+            assert_eq!(cache.get(&key).unwrap(), prompt(800, 3));
+        }
     }
 
     #[test]
