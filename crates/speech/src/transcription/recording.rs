@@ -229,8 +229,10 @@ mod tests {
         }
     }
 
-    fn stereo(dir: &Path) -> PathBuf {
-        let path = dir.join("call.wav");
+    /// A stereo recording named `stem`: tests run at once use stems of their own, since
+    /// the channel files in the shared temporary folder are named after it.
+    fn stereo(dir: &Path, stem: &str) -> PathBuf {
+        let path = dir.join(format!("{stem}.wav"));
         let spec = hound::WavSpec {
             channels: 2,
             sample_rate: 8000,
@@ -249,7 +251,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn stereo_is_split_per_channel_and_5xx_is_retried_with_backoff() {
         let dir = tempfile::tempdir().unwrap();
-        let wav = stereo(dir.path());
+        let wav = stereo(dir.path(), "split-and-retried");
         let flaky = Flaky {
             failures: AtomicU32::new(2),
             status: 503,
@@ -270,9 +272,10 @@ mod tests {
             .unwrap()
             .filter_map(|e| e.ok())
             .filter(|e| {
-                e.file_name()
-                    .to_string_lossy()
-                    .starts_with(&format!("voicebot-call-{}", std::process::id()))
+                e.file_name().to_string_lossy().starts_with(&format!(
+                    "voicebot-split-and-retried-{}",
+                    std::process::id()
+                ))
             })
             .count();
         assert_eq!(leftovers, 0, "channel files are removed");
@@ -281,7 +284,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_refused_request_is_not_retried_and_retries_end() {
         let dir = tempfile::tempdir().unwrap();
-        let wav = stereo(dir.path());
+        let wav = stereo(dir.path(), "refused");
         let refused = Flaky {
             failures: AtomicU32::new(1),
             status: 400,
