@@ -14,8 +14,10 @@ use crate::auth::AccessToken;
 use crate::client::{Core, Request, observe};
 use crate::error::{CallControlError, Result};
 
-/// How often [`AudioOut::send_now`] looks for an early answer from the PBX.
-const ANSWER_CHECK: Duration = Duration::from_millis(200);
+/// How often [`AudioOut::send_now`] looks for an early answer from the PBX: every tenth
+/// call, 200 ms at the engine's 20 ms media tick. Counted, not timed: a clock read per
+/// send cost more than the look itself.
+const SENDS_PER_ANSWER_CHECK: u32 = 10;
 
 /// The first capacity of the buffer chunks are framed in: a 100 ms lead of 8 kHz PCM.
 const CHUNK_BUFFER: usize = 1600 + 16;
@@ -48,8 +50,8 @@ pub struct AudioOut {
     sent: u64,
     counter: metrics::Counter,
     started: Instant,
-    /// When [`AudioOut::send_now`] next looks for an answer.
-    next_answer_check: Instant,
+    /// Calls of [`AudioOut::send_now`] left until it looks for an answer (0: this one).
+    sends_to_answer_check: u32,
 }
 
 impl fmt::Debug for AudioOut {
@@ -87,7 +89,7 @@ impl AudioOut {
             sent: 0,
             counter,
             started,
-            next_answer_check: started,
+            sends_to_answer_check: 0,
         })
     }
 
@@ -150,13 +152,13 @@ impl AudioOut {
     /// gets a fresh one. `Closed` when the upload was never connected.
     pub fn send_now(&mut self, audio: &[u8]) -> Result<()> {
         // The PBX answers an upload early only to end it, which is rare: looking costs
-        // a system call, so it is done a few times a second, not at every write (a
+        // a system call, so it is done at every tenth write, not at each one (a
         // broken connection shows at the write anyway).
-        let now = Instant::now();
-        if self.failure.is_some() || now >= self.next_answer_check {
-            self.next_answer_check = now + ANSWER_CHECK;
+        if self.failure.is_some() || self.sends_to_answer_check == 0 {
+            self.sends_to_answer_check = SENDS_PER_ANSWER_CHECK;
             self.check_answer_now()?;
         }
+        self.sends_to_answer_check -= 1;
         if !self.connected {
             return Err(self.closed());
         }

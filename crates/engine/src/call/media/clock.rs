@@ -167,11 +167,13 @@ async fn run_shard(
                 let mut any_closed = false;
                 while at < calls.len() {
                     let end = (at + BATCH).min(calls.len());
+                    // Read once per batch: see `MediaCore::tick`.
+                    let now = Instant::now();
                     for core in &calls[at..end] {
                         let mut core = lock(core);
                         match core.closed {
                             true => any_closed = true,
-                            false => core.tick(),
+                            false => core.tick(now),
                         }
                     }
                     at = end;
