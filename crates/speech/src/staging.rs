@@ -5,10 +5,11 @@ use std::{
     time::{SystemTime, UNIX_EPOCH},
 };
 
-/// A suffix for a staging name that no other writer uses: this process's id, the time and a
-/// count of the names handed out in this process. With the process id alone, two threads
-/// writing the same file at once shared one staging file, and the second rename failed
-/// because the first had taken the file away.
+/// A suffix for a staging name that no other writer uses: this process's id, the time (a
+/// leftover of an earlier process with the same id does not collide) and a count of the
+/// names handed out in this process. With the process id alone, two threads writing the
+/// same file at once shared one staging file, and the second rename failed because the
+/// first had taken the file away.
 pub(crate) fn unique_suffix() -> String {
     static NEXT: AtomicU64 = AtomicU64::new(0);
     let nanos = SystemTime::now()

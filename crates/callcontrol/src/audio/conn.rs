@@ -258,10 +258,9 @@ impl Detached {
 /// libc's wrapper, which marks a thread cancellation point around it (2% of the engine's
 /// CPU at 1024 calls, for two system calls per call every 40 ms).
 fn recv(socket: &std::net::TcpStream, buf: &mut [u8]) -> io::Result<usize> {
-    match rustix::net::recv(socket, buf, rustix::net::RecvFlags::empty()) {
-        Ok((read, _)) => Ok(read),
-        Err(errno) => Err(errno.into()),
-    }
+    rustix::net::recv(socket, buf, rustix::net::RecvFlags::empty())
+        .map(|(read, _)| read)
+        .map_err(io::Error::from)
 }
 
 /// One `send` on a plain socket, as [`recv`]; a peer that has gone raises no `SIGPIPE`
